@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Canonical JSON: the one byte encoding of every structured protocol object.
+
+The profile is RFC 8785 (JCS) narrowed so that Python's C-accelerated ``json`` produces
+exactly the JCS bytes: object keys are ASCII (so code-point order equals JCS's UTF-16
+order), numbers are integers of magnitude below 2**53 (so no float formatting arises),
+strings are NFC. Decoding is strict: the received bytes must be byte-for-byte the
+canonical encoding of what they decode to, so there is exactly one valid spelling of
+every object and we can hash and verify the bytes received, never a re-serialisation.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any, TypeAlias
+
+from protocol.errors import ErrorCode, MalformedError, TooLargeError
+
+MAX_SAFE_INT = 2**53 - 1
+DEFAULT_MAX_BYTES = 1 << 20
+MAX_DEPTH = 16
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+JSON: TypeAlias = None | bool | int | str | list["JSON"] | dict[str, "JSON"]
+
+
+def _reject_float(text: str) -> Any:
+    raise MalformedError(f"number {text[:20]!r} is not an integer; floats are not allowed")
+
+
+def _reject_constant(text: str) -> Any:
+    raise MalformedError(f"{text} is not valid JSON")
+
+
+_decoder = json.JSONDecoder(parse_float=_reject_float, parse_constant=_reject_constant)
+
+
+def encode(obj: JSON) -> bytes:
+    """Return the canonical bytes of ``obj``.
+
+    Raises:
+        ValueError: ``obj`` holds something the profile forbids (a float, a non-ASCII or
+            upper-case key, an out-of-range integer, a non-NFC string). This is a
+            programmer error on the sending side, not a protocol error.
+    """
+    try:
+        _check_value(obj, 0)
+    except MalformedError as exc:
+        raise ValueError(str(exc)) from None
+    return _encoder.encode(obj).encode("utf-8")
+
+
+def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Decode canonical bytes; reject anything that is not the unique canonical spelling.
+
+    Raises:
+        TooLargeError: longer than ``max_bytes`` or nested deeper than ``MAX_DEPTH``.
+        MalformedError: not UTF-8 JSON of the profile, or not canonical (code
+            ``non_canonical``): whitespace, key order, duplicate keys, escapes.
+    """
+    if len(data) > max_bytes:
+        raise TooLargeError(f"object of {len(data)} bytes exceeds the bound of {max_bytes}")
+    _check_depth(data)
+    try:
+        text = data.decode("utf-8")
+        obj = _decoder.decode(text)
+    except MalformedError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise MalformedError(f"not valid UTF-8 JSON: {exc}") from None
+    _check_value(obj, 0)
+    if _encoder.encode(obj) != text:
+        raise MalformedError(
+            "bytes are not in canonical form (key order, spacing, escapes or duplicate keys)",
+            code=ErrorCode.NON_CANONICAL,
+        )
+    return obj
+
+
+def _check_depth(data: bytes) -> None:
+    """Bound nesting before the recursive parser sees the input.
+
+    Counting brackets outside strings is cheap for the small objects we accept, and it
+    keeps a hostile ``[[[[…`` from reaching the parser's recursion at all.
+    """
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return
+    depth = 0
+    in_string = False
+    escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooLargeError(f"nesting deeper than {MAX_DEPTH}")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+def _check_value(obj: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise TooLargeError(f"nesting deeper than {MAX_DEPTH}")
+    if obj is None or obj is True or obj is False:
+        return
+    kind = type(obj)
+    if kind is int:
+        if not -MAX_SAFE_INT <= obj <= MAX_SAFE_INT:
+            raise MalformedError(f"integer {obj} is outside ±(2**53-1)")
+    elif kind is str:
+        if not unicodedata.is_normalized("NFC", obj):
+            raise MalformedError("string is not in Unicode NFC form", code=ErrorCode.NON_CANONICAL)
+    elif kind is list:
+        for item in obj:
+            _check_value(item, depth + 1)
+    elif kind is dict:
+        for key, value in obj.items():
+            if type(key) is not str or not key or not _KEY_CHARS.issuperset(key):
+                raise MalformedError(f"object key {str(key)[:40]!r} is not [a-z0-9_]+")
+            _check_value(value, depth + 1)
+    else:
+        raise MalformedError(f"type {kind.__name__} is not allowed in canonical JSON")

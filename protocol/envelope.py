@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Envelopes: one signed batch, its payloads sealed once, the key wrapped per recipient.
+
+Layout (big-endian)::
+
+    "RKV1" | hop_suite u8 | message_id [16] | from NodeId [14] | to NodeId [14]
+           | sent_ms u64 | expires_ms u64
+           | batch_header [128] | batch_sig_len u16 | batch_sig
+           | n_wraps u8 | n_wraps × ( key_id [8] | wrap [suite.wrap_size] )
+           | ciphertext_len u32 | ciphertext
+           | hop_key_id [8] | hop_sig_len u16 | hop_sig
+
+* ``message_id`` = first 16 bytes of SHA-256(batch_header): the same batch is the same
+  message however often it is resent or relayed, so every hop deduplicates on it.
+* The compressed frames are sealed once with ChaCha20-Poly1305 under a random content key,
+  AAD = ``SEAL_CONTEXT || batch_header``; the key is HPKE-wrapped for each recipient with
+  ``info = WRAP_CONTEXT || SHA-256(batch_header) || key_id`` (the key id saves trial
+  decryption). A recipient opens only what is wrapped for it.
+* The sending hop signs ``HOP_CONTEXT || every byte before hop_key_id``. A relay that
+  forwards replaces from/to/sent/expires and the hop signature and keeps the rest.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from secrets import token_bytes
+
+from protocol import batches
+from protocol.batches import BatchHeader, decode_header, encode_frames, rebuild_entries
+from protocol.binary import Reader, blob16, blob32, u8, u64
+from protocol.crypto import (
+    CONTENT_KEY_SIZE,
+    KEY_ID_SIZE,
+    KemPrivateKey,
+    KemPublicKey,
+    Random,
+    SigningKey,
+    Suite,
+    VerifyKey,
+    open_sealed,
+    seal,
+    sha256,
+)
+from protocol.entries import Entry
+from protocol.errors import (
+    ExpiredError,
+    MalformedError,
+    SignatureError,
+    TooLargeError,
+    UnknownRecipientError,
+)
+from protocol.ids import NodeId
+
+MAGIC = b"RKV1"
+HOP_CONTEXT = b"renkou-net/1 envelope hop\x00"
+SEAL_CONTEXT = b"renkou-net/1 sealed frames\x00"
+WRAP_CONTEXT = b"renkou-net/1 key wrap\x00"
+MAX_ENVELOPE = 8 * 1024 * 1024
+MAX_FRAMES = 32 * 1024 * 1024
+MAX_RECIPIENTS = 8
+COMPRESS_LEVEL = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    hop_suite: Suite
+    message_id: bytes
+    sender: NodeId
+    recipient: NodeId
+    sent_ms: int
+    expires_ms: int
+    header: BatchHeader
+    header_bytes: bytes
+    batch_sig: bytes
+    wraps: tuple[tuple[bytes, bytes], ...] = field(repr=False)
+    ciphertext: bytes = field(repr=False)
+    hop_key_id: bytes = field(repr=False)
+    hop_sig: bytes = field(repr=False)
+    raw: bytes = field(repr=False)
+
+    def verify_hop(self, key: VerifyKey, now_ms: int) -> None:
+        """Check the sending hop's signature and that the envelope has not expired.
+
+        Raises:
+            SignatureError: not signed by ``key`` (the sender's certified key).
+            ExpiredError: ``now_ms`` is past ``expires_ms`` (a replay of an old envelope).
+        """
+        if key.key_id != self.hop_key_id or key.suite is not self.hop_suite:
+            raise SignatureError("signature is invalid")
+        key.verify(self.hop_sig, HOP_CONTEXT + self.raw[: len(self.raw) - _tail(self)])
+        if now_ms > self.expires_ms:
+            raise ExpiredError(f"envelope expired at {self.expires_ms}, now {now_ms}")
+
+    def verify_batch(self, origin_key: VerifyKey) -> None:
+        """Check the origin's signature over the batch header (relays can do this)."""
+        if origin_key.suite is not self.header.suite:
+            raise SignatureError("signature is invalid")
+        self.header.verify(origin_key, self.batch_sig)
+
+    @property
+    def recipient_key_ids(self) -> list[bytes]:
+        return [key_id for key_id, _ in self.wraps]
+
+
+def _tail(env: Envelope) -> int:
+    return KEY_ID_SIZE + 2 + len(env.hop_sig)
+
+
+def seal_batch(
+    entries: Sequence[Entry],
+    header: BatchHeader,
+    batch_sig: bytes,
+    recipients: Sequence[KemPublicKey],
+    *,
+    random: Random = token_bytes,
+) -> bytes:
+    """Compress and seal the frames of ``entries`` for ``recipients``; return the sealed part.
+
+    The result is the envelope's middle (wraps and ciphertext); :func:`address` adds the
+    hop fields and signature. Sealing once and addressing per hop lets a relay forward
+    without touching the ciphertext.
+    """
+    return _seal_with(entries, header, recipients, random(CONTENT_KEY_SIZE), batch_sig)
+
+
+def _seal_with(
+    entries: Sequence[Entry],
+    header: BatchHeader,
+    recipients: Sequence[KemPublicKey],
+    content_key: bytes,
+    batch_sig: bytes,
+) -> bytes:
+    if not 1 <= len(recipients) <= MAX_RECIPIENTS:
+        raise ValueError(f"an envelope has 1..{MAX_RECIPIENTS} recipients")
+    if any(r.suite is not header.suite for r in recipients):
+        raise ValueError("recipients must use the batch's suite (no PQ/classical mixing)")
+    header_bytes = header.to_bytes()
+    digest = sha256(header_bytes)
+    out = bytearray(header_bytes + blob16(batch_sig) + u8(len(recipients)))
+    for r in sorted(recipients, key=lambda r: r.key_id):
+        out += r.key_id + r.wrap(content_key, WRAP_CONTEXT + digest + r.key_id)
+    plain = zlib.compress(encode_frames(entries), COMPRESS_LEVEL)
+    out += blob32(seal(content_key, plain, SEAL_CONTEXT + header_bytes))
+    return bytes(out)
+
+
+def address(
+    sealed: bytes,
+    hop_key: SigningKey,
+    sender: NodeId,
+    recipient: NodeId,
+    sent_ms: int,
+    expires_ms: int,
+) -> bytes:
+    """Wrap a sealed batch for one hop and sign it as ``sender``."""
+    if expires_ms <= sent_ms:
+        raise ValueError("expires_ms must be after sent_ms")
+    message_id = sha256(sealed[: batches.SIZE])[:16]
+    head = (
+        MAGIC
+        + u8(hop_key.suite)
+        + message_id
+        + sender.to_bytes()
+        + recipient.to_bytes()
+        + u64(sent_ms)
+        + u64(expires_ms)
+        + sealed
+    )
+    key_id = hop_key.verify_key.key_id
+    return head + key_id + blob16(hop_key.sign(HOP_CONTEXT + head))
+
+
+def sealed_part(env: Envelope) -> bytes:
+    """The hop-independent middle of an envelope, for a relay to re-address."""
+    start = 4 + 1 + 16 + 14 + 14 + 8 + 8
+    return env.raw[start : len(env.raw) - _tail(env)]
+
+
+def decode_envelope(raw: bytes) -> Envelope:
+    """Parse an envelope's structure, bounding every size; verifies nothing yet."""
+    if len(raw) > MAX_ENVELOPE:
+        raise TooLargeError(f"envelope of {len(raw)} bytes exceeds {MAX_ENVELOPE}")
+    r = Reader(raw, "envelope")
+    r.expect(MAGIC)
+    hop_suite = Suite.from_byte(r.u8())
+    message_id = r.take(16)
+    sender, recipient = NodeId.read(r), NodeId.read(r)
+    sent_ms, expires_ms = r.u64(), r.u64()
+    header_bytes = r.take(batches.SIZE)
+    header = decode_header(header_bytes)
+    if message_id != sha256(header_bytes)[:16]:
+        raise MalformedError("envelope: message id does not match the batch header")
+    batch_sig = r.blob16(header.suite.signature_size, "batch signature")
+    count = r.u8()
+    if not 1 <= count <= MAX_RECIPIENTS:
+        raise MalformedError(f"envelope: {count} recipients, expected 1..{MAX_RECIPIENTS}")
+    wraps = tuple((r.take(KEY_ID_SIZE), r.take(header.suite.wrap_size)) for _ in range(count))
+    if [k for k, _ in wraps] != sorted({k for k, _ in wraps}):
+        raise MalformedError("envelope: recipient key ids must be sorted and distinct")
+    ciphertext = r.blob32(MAX_ENVELOPE, "ciphertext")
+    hop_key_id = r.take(KEY_ID_SIZE)
+    hop_sig = r.blob16(hop_suite.signature_size, "hop signature")
+    r.end()
+    return Envelope(
+        hop_suite,
+        message_id,
+        sender,
+        recipient,
+        sent_ms,
+        expires_ms,
+        header,
+        header_bytes,
+        batch_sig,
+        wraps,
+        ciphertext,
+        hop_key_id,
+        hop_sig,
+        raw,
+    )
+
+
+def open_envelope(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> list[Entry]:
+    """Unwrap, decrypt, decompress (bounded) and rebuild the entries of ``env``.
+
+    ``keys`` maps our key ids to private keys. Call only after :meth:`Envelope.verify_batch`.
+
+    Raises:
+        UnknownRecipientError: nothing is wrapped for any key we hold.
+        DecryptionError: the wrap or the ciphertext does not open.
+        TooLargeError, MalformedError, ChainError: from the frames and the chain.
+    """
+    mine = [(key_id, wrapped) for key_id, wrapped in env.wraps if key_id in keys]
+    if not mine:
+        raise UnknownRecipientError("this envelope is not addressed to any key we hold")
+    key_id, wrapped = mine[0]
+    private = keys[key_id]
+    digest = sha256(env.header_bytes)
+    content_key = private.unwrap(wrapped, WRAP_CONTEXT + digest + key_id)
+    plain = open_sealed(content_key, env.ciphertext, SEAL_CONTEXT + env.header_bytes)
+    return rebuild_entries(env.header, _inflate(plain))
+
+
+def _inflate(data: bytes) -> bytes:
+    """zlib with an output bound, so a small bomb cannot become gigabytes."""
+    d = zlib.decompressobj()
+    try:
+        out = d.decompress(data, MAX_FRAMES)
+    except zlib.error as exc:
+        raise MalformedError(f"sealed frames do not decompress: {exc}") from None
+    if d.unconsumed_tail:
+        raise TooLargeError(f"sealed frames inflate beyond {MAX_FRAMES} bytes")
+    if not d.eof or d.unused_data:
+        raise MalformedError("sealed frames are truncated or followed by extra bytes")
+    return out
+
+
+def readdress(
+    env: Envelope,
+    hop_key: SigningKey,
+    sender: NodeId,
+    recipient: NodeId,
+    sent_ms: int,
+    expires_ms: int,
+) -> bytes:
+    """Forward ``env`` as a relay: same message and ciphertext, new hop fields and signature."""
+    return address(sealed_part(env), hop_key, sender, recipient, sent_ms, expires_ms)
+
+
+__all__ = [
+    "Envelope",
+    "address",
+    "decode_envelope",
+    "open_envelope",
+    "readdress",
+    "seal_batch",
+    "sealed_part",
+]

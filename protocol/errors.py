@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Typed errors of the protocol layer.
+
+Every decoder and verifier in ``protocol`` raises only these (programmer mistakes aside,
+which raise ``TypeError``/``ValueError``). Each carries a stable :class:`ErrorCode`; HTTP
+statuses are chosen at the edge (node/), never here.
+
+Tree::
+
+    ProtocolError
+    ├── MalformedError          bytes are not a well-formed, canonical object
+    │   └── TooLargeError       a size, count or depth bound was exceeded before parsing
+    ├── UnsupportedError        unknown version, suite or ruleset (kept, never guessed at)
+    ├── SignatureError          a signature does not verify (opaque on purpose)
+    ├── DecryptionError         nothing could be opened (opaque on purpose)
+    ├── UnknownRecipientError   the object is not wrapped for any key we hold
+    ├── ChainError              hash links, ranges or seqs do not add up
+    │   ├── GapError            entries are missing before this batch
+    │   └── ForkError           two validly signed histories of one log disagree
+    ├── CertificateError        a certificate or chain is not valid for this use
+    │   ├── ExpiredError        outside its validity window (also expired envelopes)
+    │   └── RevokedError        the signing key was revoked
+    └── QuarantineError         valid and signed but not applicable now (drift, ruleset)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable strings that cross the wire and appear in SPEC.md and the vectors."""
+
+    MALFORMED = "malformed"
+    NON_CANONICAL = "non_canonical"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED = "unsupported"
+    BAD_SIGNATURE = "bad_signature"
+    DECRYPT_FAILED = "decrypt_failed"
+    NO_RECIPIENT = "no_recipient"
+    BAD_CHAIN = "bad_chain"
+    GAP = "gap"
+    FORK = "fork"
+    BAD_CERTIFICATE = "bad_certificate"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    CLOCK_DRIFT = "clock_drift"
+    UNKNOWN_RULESET = "unknown_ruleset"
+
+
+class ProtocolError(Exception):
+    """Base of every protocol error; ``code`` is machine-readable, the message is for people."""
+
+    code: ErrorCode = ErrorCode.MALFORMED
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class MalformedError(ProtocolError):
+    code = ErrorCode.MALFORMED
+
+
+class TooLargeError(MalformedError):
+    code = ErrorCode.TOO_LARGE
+
+
+class UnsupportedError(ProtocolError):
+    code = ErrorCode.UNSUPPORTED
+
+
+class SignatureError(ProtocolError):
+    code = ErrorCode.BAD_SIGNATURE
+
+
+class DecryptionError(ProtocolError):
+    code = ErrorCode.DECRYPT_FAILED
+
+
+class UnknownRecipientError(ProtocolError):
+    code = ErrorCode.NO_RECIPIENT
+
+
+class ChainError(ProtocolError):
+    code = ErrorCode.BAD_CHAIN
+
+
+class GapError(ChainError):
+    """Entries are missing: ``have`` is the last contiguous seq, ``first`` the batch start."""
+
+    code = ErrorCode.GAP
+
+    def __init__(self, message: str, *, have: int, first: int) -> None:
+        super().__init__(message)
+        self.have = have
+        self.first = first
+
+
+class ForkError(ChainError):
+    """Two signed histories disagree; ``proof`` is a checkable :class:`~protocol.fork.ForkProof`."""
+
+    code = ErrorCode.FORK
+
+    def __init__(self, message: str, *, proof: object = None) -> None:
+        super().__init__(message)
+        self.proof = proof
+
+
+class CertificateError(ProtocolError):
+    code = ErrorCode.BAD_CERTIFICATE
+
+
+class ExpiredError(CertificateError):
+    code = ErrorCode.EXPIRED
+
+
+class RevokedError(CertificateError):
+    code = ErrorCode.REVOKED
+
+
+class QuarantineError(ProtocolError):
+    """Signed and well-formed, but must be kept as evidence rather than applied."""
+
+    code = ErrorCode.CLOCK_DRIFT

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: Apache-2.0
+"""marshmallow schemas for the canonical-JSON bodies of signed objects and payloads.
+
+One schema per wire message, unknown fields rejected: a field we do not know is a
+version we do not speak, and guessing at it is how silent divergence starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from protocol.errors import MalformedError
+
+_MS = validate.Range(min=0, max=2**53 - 1)
+_NODE = validate.Regexp(r"^(county|township|village):\d{6,12}$")
+_LOG = validate.Regexp(r"^(county|township|village):\d{6,12}#\d{1,10}$")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CertificateBody(_Strict):
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("certificate"))
+    serial = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**53 - 1)
+    )
+    node = fields.String(required=True, validate=_NODE)
+    parent = fields.String(required=True, allow_none=True, validate=_NODE)
+    issuer = fields.String(required=True, validate=_NODE)
+    suite = fields.Integer(required=True, strict=True)
+    verify_key = fields.String(required=True, validate=validate.Length(max=4096))
+    kem_key = fields.String(required=True, validate=validate.Length(max=4096))
+    not_before = fields.Integer(required=True, strict=True, validate=_MS)
+    not_after = fields.Integer(required=True, strict=True, validate=_MS)
+
+
+class RevokedItem(_Strict):
+    serial = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**53 - 1)
+    )
+    node = fields.String(required=True, validate=_NODE)
+    revoked_at = fields.Integer(required=True, strict=True, validate=_MS)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(["lost", "stolen", "compromised", "retired"])
+    )
+    valid_through = fields.Dict(
+        keys=fields.String(validate=_LOG),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0, max=2**53 - 1)),
+        required=True,
+    )
+
+
+class RevocationBody(_Strict):
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("revocations"))
+    issuer = fields.String(required=True, validate=_NODE)
+    version = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**53 - 1)
+    )
+    issued_at = fields.Integer(required=True, strict=True, validate=_MS)
+    revoked = fields.List(
+        fields.Nested(RevokedItem), required=True, validate=validate.Length(max=100_000)
+    )
+
+
+class AckBody(_Strict):
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("ack"))
+    by = fields.String(required=True, validate=_NODE)
+    log = fields.String(required=True, validate=_LOG)
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**53 - 1))
+    head = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    at = fields.Integer(required=True, strict=True, validate=_MS)
+
+
+def load_body(schema: Schema, body: Any, what: str) -> dict[str, Any]:
+    """Validate a decoded body; marshmallow's complaints become one MalformedError."""
+    try:
+        result: dict[str, Any] = schema.load(body)
+    except ValidationError as exc:
+        raise MalformedError(f"{what}: {_flatten(exc.messages)}") from None
+    return result
+
+
+def _flatten(messages: Any, prefix: str = "") -> str:
+    if isinstance(messages, dict):
+        return "; ".join(_flatten(v, f"{prefix}{k}.") for k, v in messages.items())
+    if isinstance(messages, list):
+        return f"{prefix.rstrip('.')}: " + ", ".join(
+            str(m) for m in messages if not isinstance(m, dict | list)
+        )
+    return f"{prefix.rstrip('.')}: {messages}"

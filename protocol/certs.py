@@ -203,7 +203,7 @@ def issue_revocations(
                 "node": str(it.node),
                 "revoked_at": it.revoked_at,
                 "reason": it.reason,
-                "valid_through": {str(k): v for k, v in it.valid_through.items()},
+                "valid_through": sorted([str(k), v] for k, v in it.valid_through.items()),
             }
             for it in sorted(items, key=lambda it: it.serial)
         ],
@@ -227,6 +227,6 @@ def decode_revocations(raw: bytes, root: Certificate) -> RevocationList:
             node=NodeId.parse(it["node"]),
             revoked_at=it["revoked_at"],
             reason=it["reason"],
-            valid_through={LogId.parse(k): v for k, v in it["valid_through"].items()},
+            valid_through={LogId.parse(k): v for k, v in it["valid_through"]},
         )
     return RevocationList(root.node, body["version"], body["issued_at"], items, signed)

@@ -48,10 +48,15 @@ class RevokedItem(_Strict):
     reason = fields.String(
         required=True, validate=validate.OneOf(["lost", "stolen", "compromised", "retired"])
     )
-    valid_through = fields.Dict(
-        keys=fields.String(validate=_LOG),
-        values=fields.Integer(strict=True, validate=validate.Range(min=0, max=2**53 - 1)),
+    valid_through = fields.List(
+        fields.Tuple(
+            (
+                fields.String(validate=_LOG),
+                fields.Integer(strict=True, validate=validate.Range(min=0, max=2**53 - 1)),
+            )
+        ),
         required=True,
+        validate=validate.Length(max=64),
     )
 
 

@@ -11,10 +11,13 @@ hash from the opened frames and finding ``head_hash`` at the end authenticates t
 range with one signature check (SSB's Butt2 lesson: verification cost per batch, not per
 entry).
 
-Frames are what the entries look like inside the sealed part: per entry
-``hlc u64 | ruleset u16 | flags u8 | form u8`` then, for form 0, ``payload_len u32 |
-payload``; for form 1 (erased), ``payload_len u32 | payload_hash [32]``. Seq, prev hash
-and the entry hashes are never sent: the reader derives them.
+Frames are what the entries look like inside the sealed part, laid out in two columns
+so the compressor sees like next to like: first ``count`` fixed frame heads
+``hlc_delta u64 | ruleset u16 | flags u8 | form u8 | payload_len u32`` (``hlc_delta`` is
+the entry's clock minus the previous entry's, the first one's minus zero; clocks strictly
+increase along a log), then the bodies in the same order: the payload for form 0, the
+32-byte payload hash for form 1 (erased). Seq, prev hash and the entry hashes are never
+sent: the reader derives them.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from protocol.binary import Reader
 from protocol.crypto import SigningKey, Suite, VerifyKey
 from protocol.entries import (
+    FLAG_EPOCH_START,
     HEADER,
     KNOWN_FLAGS,
     MAX_PAYLOAD,
@@ -123,7 +127,8 @@ def sign_batch(
     for prev, entry in zip(entries, entries[1:], strict=False):
         if entry.log != first.log or entry.seq != prev.seq + 1 or entry.prev_hash != prev.hash:
             raise ValueError("batch entries must be consecutive entries of one log")
-    hlcs = [e.hlc for e in entries]
+        if entry.hlc <= prev.hlc:
+            raise ValueError("entry clocks must strictly increase along a log")
     header = BatchHeader(
         key.suite,
         first.log,
@@ -131,31 +136,34 @@ def sign_batch(
         entries[-1].seq,
         first.prev_hash,
         entries[-1].hash,
-        min(hlcs),
-        max(hlcs),
+        first.hlc,
+        entries[-1].hlc,
         cert_serial,
     )
     return header, key.sign(CONTEXT + header.to_bytes())
 
 
 def encode_frames(entries: Sequence[Entry]) -> bytes:
-    out = bytearray()
+    heads = bytearray()
+    bodies = bytearray()
+    prev_hlc = 0
     for e in entries:
-        if e.payload is None:
-            out += _FRAME.pack(e.hlc, e.ruleset, e.flags, FORM_ERASED, e.payload_len)
-            out += e.payload_hash
-        else:
-            out += _FRAME.pack(e.hlc, e.ruleset, e.flags, FORM_PAYLOAD, e.payload_len)
-            out += e.payload
-    return bytes(out)
+        if e.hlc <= prev_hlc:
+            raise ValueError("entry clocks must strictly increase along a log")
+        form = FORM_ERASED if e.payload is None else FORM_PAYLOAD
+        heads += _FRAME.pack(e.hlc - prev_hlc, e.ruleset, e.flags, form, e.payload_len)
+        bodies += e.payload_hash if e.payload is None else e.payload
+        prev_hlc = e.hlc
+    return bytes(heads + bodies)
 
 
 def rebuild_entries(header: BatchHeader, frames: bytes) -> list[Entry]:
     """Recompute every entry from the frames and check the chain ends at ``head_hash``.
 
-    Checks (SPEC.md §5.3): 1. exactly ``count`` well-formed frames, nothing after;
-    2. flags known, payloads within bounds; 3. every hlc within the signed bounds, and
-    the bounds are tight; 4. the recomputed chain from ``prev_hash`` ends at ``head_hash``.
+    Checks (SPEC.md §5.3): 1. exactly ``count`` frame heads and bodies, nothing after;
+    2. flags known, the epoch-start flag only on seq 1, payloads within bounds;
+    3. clocks strictly increase and the first and last equal the signed bounds;
+    4. the recomputed chain from ``prev_hash`` ends at ``head_hash``.
 
     Raises:
         MalformedError, TooLargeError, ChainError.
@@ -163,44 +171,48 @@ def rebuild_entries(header: BatchHeader, frames: bytes) -> list[Entry]:
     sha = hashlib.sha256
     pack = HEADER.pack
     unpack = _FRAME.unpack_from
-    frame_size = _FRAME.size
+    count = header.count
+    heads_end = count * _FRAME.size
+    if heads_end > len(frames):
+        raise MalformedError(f"frames hold fewer than the {count} entries the header names")
     suite, log, log_raw = header.suite, header.log, header.log.to_bytes()
-    prev = header.prev_hash
-    pos, end = 0, len(frames)
-    lo, hi = header.hlc_max, header.hlc_min
+    prev, hlc, pos = header.prev_hash, 0, heads_end
     out: list[Entry] = []
-    for seq in range(header.first_seq, header.last_seq + 1):
-        if pos + frame_size > end:
-            raise MalformedError(f"frames end before entry seq {seq}")
-        hlc, ruleset, flags, form, length = unpack(frames, pos)
-        pos += frame_size
-        if flags & ~KNOWN_FLAGS or length > MAX_PAYLOAD:
-            bad = "unknown flags" if flags & ~KNOWN_FLAGS else "payload too large"
-            raise (TooLargeError if length > MAX_PAYLOAD else MalformedError)(f"seq {seq}: {bad}")
+    append = out.append
+    for i in range(count):
+        delta, ruleset, flags, form, length = unpack(frames, i * 16)
+        seq = header.first_seq + i
+        if delta == 0:
+            raise ChainError(f"seq {seq}: clock does not increase")
+        hlc += delta
+        if flags and (flags & ~KNOWN_FLAGS or seq != 1):
+            raise MalformedError(f"seq {seq}: flags {flags:#x} are not allowed here")
         if form == FORM_PAYLOAD:
+            if length > MAX_PAYLOAD:
+                raise TooLargeError(f"seq {seq}: payload of {length} bytes exceeds {MAX_PAYLOAD}")
             payload: bytes | None = frames[pos : pos + length]
-            if len(payload) != length:
-                raise MalformedError(f"seq {seq}: payload is cut short")
             pos += length
-            digest = sha(payload).digest()
+            digest = sha(payload).digest()  # type: ignore[arg-type]
         elif form == FORM_ERASED:
-            payload = None
-            digest = frames[pos : pos + 32]
-            if len(digest) != 32:
-                raise MalformedError(f"seq {seq}: erased payload hash is cut short")
+            payload, digest = None, frames[pos : pos + 32]
             pos += 32
         else:
             raise MalformedError(f"seq {seq}: unknown frame form {form}")
-        lo, hi = min(lo, hlc), max(hi, hlc)
+        if pos > len(frames):
+            raise MalformedError(f"seq {seq}: frame body is cut short")
         head = pack(ENTRY_MAGIC, suite, flags, ruleset, log_raw, seq, prev, hlc, length, digest)
-        out.append(Entry(suite, log, seq, prev, hlc, ruleset, digest, length, payload, flags))
+        append(Entry(suite, log, seq, prev, hlc, ruleset, digest, length, payload, flags))
         prev = sha(head).digest()
-    if pos != end:
-        raise MalformedError(f"{end - pos} bytes after the last frame")
-    if (lo, hi) != (header.hlc_min, header.hlc_max):
+    if pos != len(frames):
+        raise MalformedError(f"{len(frames) - pos} bytes after the last frame")
+    if out[0].hlc != header.hlc_min or hlc != header.hlc_max:
         raise ChainError("entry clocks do not match the signed clock bounds")
     if prev != header.head_hash:
         raise ChainError(f"recomputed chain of {log} does not end at the signed head hash")
-    if header.first_seq == 1 and out[0].flags & 1 == 0 and header.prev_hash != ZERO_HASH:
+    if (
+        header.first_seq == 1
+        and not out[0].flags & FLAG_EPOCH_START
+        and header.prev_hash != ZERO_HASH
+    ):
         raise ChainError("seq 1 without the epoch-start flag must have a zero prev hash")
     return out

@@ -60,7 +60,7 @@ WRAP_CONTEXT = b"renkou-net/1 key wrap\x00"
 MAX_ENVELOPE = 8 * 1024 * 1024
 MAX_FRAMES = 32 * 1024 * 1024
 MAX_RECIPIENTS = 8
-COMPRESS_LEVEL = 6
+COMPRESS_LEVEL = 9
 
 
 @dataclass(frozen=True, slots=True)

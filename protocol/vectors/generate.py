@@ -239,7 +239,7 @@ def envelope_vectors(payloads: list[bytes]) -> None:
                 "expect": "malformed",
             }
         )
-        reordered = [entries[1], entries[0], *entries[2:]]
+        reordered = chain_entries(log, [payloads[1], payloads[0], *payloads[2:]], suite=suite)
         sealed = _seal_with(reordered, header, [root.kem.public_key], key, sig)
         env = address(sealed, village.signing, village.node, town.node, NOW, NOW + 3_600_000)
         cases.append(

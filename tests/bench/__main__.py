@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmark runner: ``python -m tests.bench [group ...] [--all] [--quick]``.
+
+Prints one JSON object per line on stdout, one per figure, each with at least "name".
+Figures are measurements, never assertions: targets live in the issues and in
+docs/BENCHMARKS.md, and ratios against a baseline measured in the same run are the
+numbers to track on these noisy machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+
+GROUPS = {
+    "protocol": "tests.bench.bench_protocol",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench")
+    parser.add_argument("groups", nargs="*", help=f"any of {', '.join(GROUPS)}")
+    parser.add_argument("--all", action="store_true", help="run every group")
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (smoke test)")
+    args = parser.parse_args(argv)
+    names = list(GROUPS) if args.all or not args.groups else args.groups
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; choose from {list(GROUPS)}")
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": _cpus()}
+    for name in names:
+        module = importlib.import_module(GROUPS[name])
+        for figure in module.run(quick=args.quick):
+            print(json.dumps({**figure, "machine": machine}, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

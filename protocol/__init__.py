@@ -56,7 +56,7 @@ from protocol.frontier import (
     sign_ack,
 )
 from protocol.ids import LogId, NodeId, Role
-from protocol.ops import EpochStart, Note, Retire, Upsert, decode_payload, encode_payload
+from protocol.ops import EpochStart, Note, Op, Retire, Upsert, decode_payload, encode_payload
 from protocol.signed import SignedObject, decode_signed, sign_object
 
 VERSION = 1
@@ -86,6 +86,7 @@ __all__ = [
     "MalformedError",
     "NodeId",
     "Note",
+    "Op",
     "ProtocolError",
     "QuarantineError",
     "Retire",

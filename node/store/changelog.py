@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The node's own change log inside its SQLite file.
+
+Appending happens inside the caller's open transaction, together with the record
+change it describes: there is no code path that writes one without the other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from sqlite_utils import Database
+
+from protocol import ZERO_HASH, Entry, HybridClock, LogId, NodeId, Suite, make_entry
+
+RULESET = 1
+"""Version of the record rules this node writes under (design.md: immutable per version)."""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ChangeLog:
+    """Appends entries to the current epoch's log and reads them back."""
+
+    def __init__(self, db: Database, node: NodeId, suite: Suite, epoch: int) -> None:
+        self.db = db
+        self.log = LogId(node, epoch)
+        self.suite = suite
+        row = db.execute(
+            "SELECT seq, entry_hash, hlc FROM log WHERE epoch = ? ORDER BY seq DESC LIMIT 1",
+            [epoch],
+        ).fetchone()
+        self.head_seq, self.head_hash, last_hlc = row if row else (0, ZERO_HASH, 0)
+        self.clock = HybridClock(now_ms, last_hlc)
+
+    def append(self, payload: bytes, flags: int = 0, prev_hash: bytes | None = None) -> Entry:
+        """Add the next entry; must run inside the transaction that changes the records."""
+        if not self.db.conn.in_transaction:
+            raise RuntimeError("log entries are appended only inside a write transaction")
+        seq = self.head_seq + 1
+        prev = self.head_hash if prev_hash is None else prev_hash
+        entry = make_entry(
+            self.suite, self.log, seq, prev, self.clock.tick(), RULESET, payload, flags
+        )
+        self.db.execute(
+            "INSERT INTO log (epoch, seq, hlc, ruleset, flags, prev_hash, payload, payload_hash,"
+            " payload_len, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.log.epoch,
+                seq,
+                entry.hlc,
+                entry.ruleset,
+                entry.flags,
+                entry.prev_hash,
+                entry.payload,
+                entry.payload_hash,
+                entry.payload_len,
+                entry.hash,
+            ],
+        )
+        self.head_seq, self.head_hash = seq, entry.hash
+        return entry
+
+    def rollback_to(self, seq: int, head: bytes, hlc: int) -> None:
+        """Forget in-memory state after a rolled-back transaction."""
+        self.head_seq, self.head_hash = seq, head
+        self.clock.last = max(self.clock.last, hlc)
+
+    def entries(self, first_seq: int = 1, last_seq: int | None = None) -> Iterator[Entry]:
+        """Entries of this epoch from ``first_seq``, in order."""
+        rows = self.db.execute(
+            "SELECT seq, prev_hash, hlc, ruleset, payload_hash, payload_len, payload, flags"
+            " FROM log WHERE epoch = ? AND seq >= ? AND seq <= ? ORDER BY seq",
+            [self.log.epoch, first_seq, last_seq if last_seq is not None else 2**62],
+        )
+        for seq, prev, hlc, ruleset, digest, length, payload, flags in rows:
+            yield Entry(
+                self.suite, self.log, seq, prev, hlc, ruleset, digest, length, payload, flags
+            )

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The node's SQLite schema, as sqlite-utils migrations (applied in order, never edited).
+
+``log`` is the truth: the node's own change log, one row per entry. ``records`` is a
+view of it kept in step inside the same transaction as each entry, so a rebuild from
+the log must reproduce it exactly (tests/node/test_store_rebuild.py proves it).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("renkou-node")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE node_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE log (
+            epoch INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            ruleset INTEGER NOT NULL,
+            flags INTEGER NOT NULL,
+            prev_hash BLOB NOT NULL,
+            payload BLOB,
+            payload_hash BLOB NOT NULL,
+            payload_len INTEGER NOT NULL,
+            entry_hash BLOB NOT NULL,
+            PRIMARY KEY (epoch, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE records (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            versions TEXT NOT NULL,
+            retired TEXT,
+            created_seq INTEGER NOT NULL,
+            updated_seq INTEGER NOT NULL,
+            updated_hlc INTEGER NOT NULL,
+            PRIMARY KEY (kind, id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "CREATE INDEX records_person_id_number ON records (json_extract(data, '$.id_number'))"
+        " WHERE kind = 'person'"
+    )
+    db.execute(
+        """
+        CREATE TABLE audit (
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            purpose TEXT NOT NULL
+        )
+        """
+    )

@@ -241,6 +241,29 @@ class NodeStore:
     def entries(self, first_seq: int = 1, last_seq: int | None = None) -> Iterator[Entry]:
         return self.changelog.entries(first_seq, last_seq)
 
+    def verify_log(self) -> int:
+        """Recompute every entry hash and link of this epoch; return the head seq.
 
-def dumps_record(data: dict[str, Any]) -> str:
-    return dumps(data)
+        Raises:
+            StorageError: a stored hash, link or seq does not add up (the file was
+                damaged or edited behind the node's back).
+        """
+        prev, expected_seq = None, 1
+        stored = self.db.execute(
+            "SELECT seq, entry_hash FROM log WHERE epoch = ? ORDER BY seq",
+            [self.changelog.log.epoch],
+        )
+        for entry, (seq, entry_hash) in zip(self.entries(), stored, strict=True):
+            linked = prev is None or entry.prev_hash == prev
+            payload_ok = (
+                entry.payload is None
+                or hashlib.sha256(entry.payload).digest() == entry.payload_hash
+            )
+            if seq != expected_seq or entry.hash != entry_hash or not linked or not payload_ok:
+                raise StorageError(
+                    f"变更日志第 {seq} 条已损坏",
+                    f"change log entry {seq} is damaged",
+                    code="log_damaged",
+                )
+            prev, expected_seq = entry.hash, expected_seq + 1
+        return expected_seq - 1

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.errors import DecryptionError, MalformedError, UnknownRecipientError
+from protocol.errors import (
+    DecryptionError,
+    MalformedError,
+    UnknownRecipientError,
+    UnsupportedError,
+)
 from protocol.fields import is_sealed, open_field, seal_field
 from protocol.testing import make_node
 
@@ -39,7 +44,16 @@ def test_moved_to_another_record_fails(county) -> None:  # type: ignore[no-untyp
         open_field(sealed, {county.kem.public_key.key_id: county.kem}, WHERE.replace("Q1", "Q2"))
 
 
-@pytest.mark.parametrize("text", ["李四", "sealed:1:!!!", "sealed:1:AAAA", "sealed:1:AQk="])
-def test_malformed(county, text: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(MalformedError):
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("李四", MalformedError),
+        ("sealed:1:!!!", MalformedError),
+        ("sealed:1:AAAA", UnsupportedError),
+        ("sealed:1:AQk=", MalformedError),
+    ],
+)
+def test_malformed(county, text: str, error: type[Exception]) -> None:  # type: ignore[no-untyped-def]
+    """Anything that is not a sealed field of this version fails with a typed error."""
+    with pytest.raises(error):
         open_field(text, {county.kem.public_key.key_id: county.kem}, WHERE)

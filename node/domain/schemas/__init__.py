@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: Apache-2.0
+"""marshmallow schemas of the record kinds; use them through ``node.domain.records``."""

@@ -43,8 +43,10 @@ class Role(IntEnum):
 def check_division_code(code: str) -> None:
     """Raise MalformedError unless ``code`` is a structurally valid 6/9/12-digit code.
 
-    Segments below the province must not be all zeros at the level the code names
-    (``440104000`` is not a township), because a zero segment means "the level above".
+    The township and village segments must not be all zeros (``440104000`` is not a
+    township): a zero segment means "the level above". A county segment of ``00`` is
+    allowed, because prefecture-level cities without counties (441900 东莞) hold their
+    towns directly.
     """
     if not isinstance(code, str) or len(code) not in (6, 9, 12) or not code.isascii():
         raise MalformedError(f"division code {code!r} must be 6, 9 or 12 ASCII digits")
@@ -52,8 +54,6 @@ def check_division_code(code: str) -> None:
         raise MalformedError(f"division code {code!r} must contain digits only")
     if not 11 <= int(code[:2]) <= 82:
         raise MalformedError(f"division code {code!r}: province part {code[:2]} is out of range")
-    if code[4:6] == "00":
-        raise MalformedError(f"division code {code!r}: county part must not be 00")
     if len(code) >= 9 and code[6:9] == "000":
         raise MalformedError(f"division code {code!r}: township part must not be 000")
     if len(code) == 12 and code[9:12] == "000":

@@ -12,8 +12,13 @@ from datetime import date
 from typing import Any
 
 from node.checks import check_record, effects
-from node.domain.records import validate_record
+from node.domain.records import SEALED_FIELDS, validate_record
+from node.errors import FieldProblem, ValidationError
+from node.identity import load_certificate
 from node.store.store import NodeStore
+from protocol.fields import seal_field
+
+COUNTY_CERT = "county.cert"
 
 
 def add_record(store: NodeStore, kind: str, data: dict[str, Any], *, today: date) -> str:
@@ -27,7 +32,35 @@ def add_record(store: NodeStore, kind: str, data: dict[str, Any], *, today: date
     clean = validate_record(kind, data, today=today)
     check_record(store, kind, clean)
     record_id = store.new_id(kind)
+    _seal_fields(store, kind, record_id, clean)
     ops = [store.upsert_op(kind, record_id, clean)]
     ops += [store.upsert_op(k, rid, fields) for k, rid, fields in effects(store, kind, clean)]
     store.write(ops)
     return record_id
+
+
+def _seal_fields(store: NodeStore, kind: str, record_id: str, clean: dict[str, Any]) -> None:
+    """Seal fields such as a complainant's identity for the county alone, before writing.
+
+    The plain value never reaches the store or the log: the officer who recorded it,
+    the township that relays it and anyone who copies the PC read only ciphertext.
+    """
+    names = [n for n in SEALED_FIELDS.get(kind, ()) if clean.get(n) is not None]
+    if not names:
+        return
+    county = load_certificate(store.data_dir, COUNTY_CERT)
+    if county is None:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    names[0],
+                    "sealed.not_enrolled",
+                    "本节点尚未登记，无法加密保护举报人身份；可先匿名登记，或待管理员登记本机后再录入",
+                    "this node is not enrolled yet, so the reporter's identity cannot be sealed; "
+                    "record the complaint without it or after the administrator enrols this PC",
+                )
+            ]
+        )
+    for name in names:
+        where = f"{store.node}/{kind}/{record_id}/{name}"
+        clean[name] = seal_field(clean[name], [county.kem_key], where)

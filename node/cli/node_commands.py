@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import click
@@ -132,7 +131,109 @@ def status(data_dir: Path) -> None:
     click.echo("records:   " + (", ".join(f"{k} {n}" for k, n in counts) or "none"))
 
 
-def today_option_default() -> date:
+@node.command()
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date to count from (default: today in Asia/Shanghai).",
+)
+@data_dir_option
+@reports_errors
+def due(today: object, data_dir: Path) -> None:
+    """List what the office owes and by when (working days, official holidays).
+
+    Example:
+
+    \b
+        renkou node due
+    """
+    from datetime import UTC, datetime, time
+
+    from node.calendar_store import node_calendar
+    from node.open_items import open_items
+    from node.store.store import NodeStore
+    from node.timeutil import SHANGHAI, shanghai_today
+
+    store = NodeStore.open(data_dir)
+    day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    now = datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
+    items = open_items(store, day, node_calendar(data_dir))
+    for d in items:
+        due_date = d.item.due
+        flag = "逾期 overdue" if d.item.is_overdue(now) else f"{d.item.days_left(now)} 天 days"
+        note = " (暂定 provisional)" if due_date.provisional else ""
+        click.echo(f"{due_date.due}{note}  {flag:<14} {d.item.rule:<36} {d.kind} {d.record_id}")
+
+
+@node.group()
+def retention() -> None:
+    """Records past their retention period, for controlled deletion."""
+
+
+@retention.command("list")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@data_dir_option
+@reports_errors
+def retention_list(today: object, data_dir: Path) -> None:
+    """List cards whose retention has ended.
+
+    Example:
+
+    \b
+        renkou node retention list
+    """
+    from node.retention import due_for_deletion
+    from node.store.store import NodeStore
     from node.timeutil import shanghai_today
 
-    return shanghai_today()
+    store = NodeStore.open(data_dir)
+    day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    expired = due_for_deletion(store, day)
+    for e in expired:
+        click.echo(f"{e.kind} {e.record_id}  {e.reason_zh} / {e.reason_en} (since {e.since})")
+    click.echo(f"{len(expired)} record(s) due for deletion")
+
+
+@retention.command("delete")
+@click.argument("record_ids", nargs=-1, required=True)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--yes", is_flag=True, help="Confirm the controlled deletion.")
+@data_dir_option
+@reports_errors
+def retention_delete(record_ids: tuple[str, ...], today: object, yes: bool, data_dir: Path) -> None:
+    """Delete (retire with reason 'retention') cards whose retention has ended.
+
+    Example:
+
+    \b
+        renkou node retention delete P12 P40 --yes
+    """
+    from node.retention import delete_expired
+    from node.store.store import NodeStore
+    from node.timeutil import shanghai_today
+
+    if not yes:
+        raise click.UsageError("controlled deletion needs --yes")
+    store = NodeStore.open(data_dir)
+    day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    count = delete_expired(store, list(record_ids), day)
+    click.echo(f"deleted {count} of {len(record_ids)} (others are not due for deletion)")
+
+
+@node.command("import-schedule")
+@click.argument("file", type=click.File("rb"))
+@data_dir_option
+@reports_errors
+def import_schedule_command(file: click.utils.LazyFile, data_dir: Path) -> None:
+    """Import a holiday schedule signed by the county root.
+
+    Example:
+
+    \b
+        renkou node import-schedule holidays-2027.signed
+    """
+    from node.calendar_store import import_schedule
+
+    schedule = import_schedule(data_dir, file.read())
+    click.echo(f"imported the official schedule for {schedule.year}")

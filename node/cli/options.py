@@ -38,7 +38,7 @@ def reports_errors(func: F) -> F:
         except ValidationError as exc:
             click.echo(f"错误 / error [{exc.code}]:", err=True)
             for p in exc.problems:
-                click.echo(f"  {p.field}: {p.zh} / {p.en}", err=True)
+                click.echo(f"  {p.field}: {p.zh} / {p.en} [{p.code}]", err=True)
             raise SystemExit(1) from None
         except NodeError as exc:
             click.echo(f"错误 / error [{exc.code}]: {exc.zh} / {exc.en}", err=True)

@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The twelve registers of domain.md section 2, declared as data.
+
+Each definition says which record kind a register lists, which date puts a record in a
+month, and which columns it prints under which official heading. A column reads a field
+of the record itself or, through a reference such as ``woman_ref``, a field of the
+referenced card, so the register shows the name, ID number and addresses a township
+checker needs without the record having to copy them.
+
+Left out on purpose (least data, PIPL): health-check results and free-text follow-up
+notes (the registers document services given, not findings), and any identity of a
+complainant, which no column may name (checked at import time below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from node.registers.labels import REF_KINDS, is_sealed
+from node.registers.lookup import RecordLookup
+from node.registers.model import MonthRange, Section
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """A column: printed under ``heading``, read from ``field`` of the record, or of
+    the record ``via`` names when ``via`` is a reference field."""
+
+    key: str
+    heading: str
+    field: str
+    via: str | None = None
+
+
+SectionBuilder = Callable[[RecordLookup, MonthRange], tuple[Section, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterDef:
+    """One register: its name, title, record kind, month date and columns."""
+
+    name: str
+    title: str
+    kind: str
+    date_field: str
+    columns: tuple[ColumnSpec, ...]
+    sections: SectionBuilder | None = None
+
+
+def rec(field: str, heading: str, key: str | None = None) -> ColumnSpec:
+    """A column read from the record itself."""
+    return ColumnSpec(key or field, heading, field)
+
+
+def card(via: str, field: str, heading: str, key: str | None = None) -> ColumnSpec:
+    """A column read from the record that the reference field ``via`` names."""
+    return ColumnSpec(key or field, heading, field, via)
+
+
+def person(
+    via: str, *, who: str = "", birth: bool = False, hukou: bool = True, residence: bool = True
+) -> tuple[ColumnSpec, ...]:
+    """The identity columns every register about a person starts with."""
+    cols = [card(via, "name", f"{who}姓名"), card(via, "id_number", f"{who}身份证号码")]
+    if birth:
+        cols.append(card(via, "birth_date", "出生日期"))
+    if hukou:
+        cols.append(card(via, "hukou_address", "户籍地址"))
+    if residence:
+        cols.append(card(via, "residence_address", "现居住地址"))
+    return tuple(cols)
+
+
+def _definitions() -> tuple[RegisterDef, ...]:
+    # Imported here: the section builders use the column helpers of this module's callers.
+    from node.registers.sections import benefit_roster, stock_ledger
+
+    return (
+        RegisterDef(
+            "marriages",
+            "新婚登记册",
+            "marriage",
+            "marriage_date",
+            (
+                *person("woman_ref", who="女方", birth=True),
+                card("woman_ref", "marital_status", "婚姻状况"),
+                rec("husband_name", "男方姓名"),
+                rec("husband_id_number", "男方身份证号码"),
+                rec("marriage_date", "结婚登记日期"),
+                rec("first_marriage", "是否初婚"),
+                rec("registered_at", "婚姻登记机关"),
+            ),
+        ),
+        RegisterDef(
+            "pregnancies",
+            "怀孕登记册",
+            "pregnancy",
+            "registered_date",
+            (
+                *person("woman_ref", birth=True),
+                rec("registered_date", "登记日期"),
+                rec("last_menstrual_date", "末次月经日期"),
+                rec("expected_date", "预产期"),
+                rec("care_place", "孕期保健地点"),
+            ),
+        ),
+        RegisterDef(
+            "births",
+            "出生登记册",
+            "birth",
+            "birth_date",
+            (
+                *person("mother_ref", who="母亲"),
+                rec("child_name", "婴儿姓名"),
+                rec("child_sex", "性别"),
+                rec("birth_date", "出生日期"),
+                rec("birth_order", "孩次"),
+                rec("birth_place", "出生地点"),
+                rec("weight_g", "出生体重（克）"),
+                rec("child_id_number", "婴儿身份证号码"),
+            ),
+        ),
+        RegisterDef(
+            "birth_registrations",
+            "生育登记册",
+            "birth_registration",
+            "registered_date",
+            (
+                *person("mother_ref", who="母亲"),
+                rec("father_name", "父亲姓名"),
+                rec("father_id_number", "父亲身份证号码"),
+                rec("child_order", "孩次"),
+                rec("registered_date", "登记日期"),
+                rec("village_opinion_date", "村级意见日期"),
+                rec("forwarded_date", "报送乡镇日期"),
+                rec("certificate_no", "生育登记服务单编号"),
+            ),
+        ),
+        RegisterDef(
+            "procedures",
+            "计划生育手术登记册",
+            "contraceptive_procedure",
+            "procedure_date",
+            (
+                *person("person_ref", birth=True),
+                rec("method", "手术类别"),
+                rec("chosen_date", "自主选择日期"),
+                rec("procedure_date", "手术日期"),
+                rec("provider", "施术单位"),
+                rec("informed_consent", "知情同意"),
+            ),
+        ),
+        RegisterDef(
+            "certificates",
+            "独生子女父母光荣证发放登记册",
+            "only_child_certificate",
+            "issued_date",
+            (
+                *person("parent_ref", who="持证人", residence=False),
+                rec("child_name", "子女姓名"),
+                rec("child_birth_date", "子女出生日期"),
+                rec("certificate_no", "证书编号"),
+                rec("issued_date", "发证日期"),
+            ),
+        ),
+        RegisterDef(
+            "deaths",
+            "死亡登记册",
+            "death",
+            "death_date",
+            (
+                *person("person_ref", birth=True, residence=False),
+                card("person_ref", "sex", "性别"),
+                rec("death_date", "死亡日期"),
+                rec("place", "死亡地点"),
+            ),
+        ),
+        RegisterDef(
+            "health_checks",
+            "生殖健康检查登记册",
+            "health_check",
+            "done_date",
+            (
+                *person("person_ref", birth=True),
+                rec("check_type", "检查类别"),
+                rec("scheduled_date", "预约日期"),
+                rec("done_date", "检查日期"),
+                rec("place", "检查地点"),
+            ),
+        ),
+        RegisterDef(
+            "follow_ups",
+            "术后随访登记册",
+            "follow_up",
+            "visit_date",
+            (
+                *person("person_ref", hukou=False),
+                rec("visit_date", "随访日期"),
+                rec("method_in_use", "现用节育措施"),
+                card("procedure_ref", "method", "相关手术类别", key="procedure_method"),
+                card("procedure_ref", "procedure_date", "相关手术日期", key="procedure_date"),
+            ),
+        ),
+        RegisterDef(
+            "supplies",
+            "避孕药具发放登记册",
+            "supply_handout",
+            "handout_date",
+            (
+                card("person_ref", "name", "领取人姓名"),
+                card("person_ref", "id_number", "身份证号码"),
+                rec("item", "药具名称"),
+                rec("quantity", "数量"),
+                rec("handout_date", "发放日期"),
+            ),
+            stock_ledger,
+        ),
+        RegisterDef(
+            "benefits",
+            "奖励扶助对象变更登记册",
+            "benefit",
+            "effective_date",
+            (
+                *person("person_ref", residence=False),
+                rec("programme", "扶助项目"),
+                rec("change", "变更类别"),
+                rec("effective_date", "生效日期"),
+                rec("checked_in_person_date", "本人核验日期"),
+            ),
+            benefit_roster,
+        ),
+        RegisterDef(
+            "complaints",
+            "信访登记册",
+            "complaint",
+            "received_date",
+            (
+                rec("received_date", "受理日期"),
+                rec("channel", "信访形式"),
+                rec("subject", "事由"),
+                rec("content", "内容摘要"),
+                rec("handled_date", "办理日期"),
+                rec("answered_date", "答复日期"),
+                rec("status", "办理状态"),
+            ),
+        ),
+    )
+
+
+def _check(definitions: tuple[RegisterDef, ...]) -> dict[str, RegisterDef]:
+    """Refuse, at import, a definition that could print a sealed field or read a
+    reference that is not one: a mistake here must never reach paper."""
+    for d in definitions:
+        for col in d.columns:
+            target = d.kind if col.via is None else REF_KINDS.get(col.via)
+            if target is None:
+                raise ValueError(f"{d.name}: column {col.key} reads through unknown ref {col.via}")
+            if is_sealed(target, col.field):
+                raise ValueError(f"{d.name}: column {col.key} would print sealed {col.field}")
+        keys = [c.key for c in d.columns]
+        if len(set(keys)) != len(keys) or {"no", "record_id"} & set(keys):
+            raise ValueError(f"{d.name}: column keys must be unique and not reserved")
+    return {d.name: d for d in definitions}
+
+
+REGISTERS: dict[str, RegisterDef] = _check(_definitions())
+"""Every register by its English name, in the order of domain.md section 2."""

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What a built register is, and the month it covers.
+
+A :class:`Register` is plain data: rows of display values keyed by column, so the
+same object renders to CSV, to a spreadsheet, or to JSON for a page, and a test can
+compare it with a hand-counted list (style.md rule 28: build is pure, render is separate).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from node.errors import FieldProblem, ValidationError
+from node.timeutil import SHANGHAI
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One printed column: the row key and its official Chinese heading."""
+
+    key: str
+    heading: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A further table printed under the register (the stock ledger, the roster)."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Register:
+    """A register (or the monthly change report) for one village and one month.
+
+    ``rows`` hold one dict per printed line, keyed by ``Column.key``, with values
+    already as printed (codes translated, dates 'YYYY-MM-DD', counts as integers).
+    """
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+    name: str = ""
+    village: str = ""
+    month: str = ""
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    @property
+    def headings(self) -> list[str]:
+        return [c.heading for c in self.columns]
+
+    @property
+    def full_title(self) -> str:
+        """The title line of the printed form: village, register and month."""
+        when = ""
+        if self.month:
+            year, month = self.month.split("-")
+            when = f"（{year}年{int(month)}月）"
+        return f"{self.village}{self.title}{when}"
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRange:
+    """A calendar month as officers count it: Asia/Shanghai dates and instants."""
+
+    month: str
+    first: date
+    last: date
+    start_ms: int
+    """First millisecond of the month in Shanghai, as UTC epoch milliseconds."""
+    end_ms: int
+    """First millisecond of the next month (exclusive bound)."""
+
+    def contains_ms(self, wall_ms: int) -> bool:
+        return self.start_ms <= wall_ms < self.end_ms
+
+
+def parse_month(month: Any) -> MonthRange:
+    """Parse 'YYYY-MM' into the month's dates and Shanghai instants.
+
+    Raises:
+        ValidationError: ``month`` is not a real month written 'YYYY-MM'.
+    """
+    found = _MONTH.match(month) if isinstance(month, str) else None
+    if found is None or not (1900 <= int(found[1]) <= 9998 and 1 <= int(found[2]) <= 12):
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "month",
+                    "month.format",
+                    "月份格式应为 YYYY-MM，例如 2026-03",
+                    "A month must be written YYYY-MM, for example 2026-03.",
+                )
+            ]
+        )
+    first = date(int(found[1]), int(found[2]), 1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    return MonthRange(
+        month=month,
+        first=first,
+        last=following - timedelta(days=1),
+        start_ms=_shanghai_midnight_ms(first),
+        end_ms=_shanghai_midnight_ms(following),
+    )
+
+
+def _shanghai_midnight_ms(day: date) -> int:
+    start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    return int(start.timestamp()) * 1000
+
+
+def village_name(db: Database) -> str:
+    """The node's own name from its metadata ('' on a bare test database)."""
+    try:
+        row = db.execute("SELECT value FROM node_meta WHERE key = 'name'").fetchone()
+    except sqlite3.OperationalError:  # a bare database without node_meta has no name
+        return ""
+    return str(row[0]) if row else ""

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sync sessions: signed handshake, wrapped key, MACs over requests and responses."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.errors import ExpiredError, MalformedError, SignatureError
+from protocol.session import check_mac, decode_hello, mac, make_hello, make_welcome, open_welcome
+from protocol.testing import NOW, make_node
+
+
+@pytest.fixture(scope="module")
+def pair():  # type: ignore[no-untyped-def]
+    root = make_node("440104")
+    return make_node("440104001002", root), make_node("440104001", root)
+
+
+def test_handshake_round_trip(pair) -> None:  # type: ignore[no-untyped-def]
+    """The server learns who is calling; only the caller can unwrap the session key."""
+    village, town = pair
+    hello_raw = make_hello(village.signing, village.node, town.node, NOW)
+    hello = decode_hello(hello_raw, town.node, NOW + 1000)
+    hello.signed.verify(village.cert.verify_key)
+    welcome_raw, server_side = make_welcome(town.signing, hello, village.cert.kem_key, NOW)
+    signed, client_side = open_welcome(welcome_raw, hello_raw, village.kem)
+    signed.verify(town.cert.verify_key)
+    assert client_side == server_side
+
+
+def test_stale_hello_refused(pair) -> None:  # type: ignore[no-untyped-def]
+    """A recorded hello replayed later than the skew bound is refused."""
+    village, town = pair
+    raw = make_hello(village.signing, village.node, town.node, NOW)
+    with pytest.raises(ExpiredError):
+        decode_hello(raw, town.node, NOW + 10 * 60 * 1000)
+
+
+def test_hello_for_someone_else(pair) -> None:  # type: ignore[no-untyped-def]
+    village, town = pair
+    raw = make_hello(village.signing, village.node, village.node, NOW)
+    with pytest.raises(MalformedError):
+        decode_hello(raw, town.node, NOW)
+
+
+def test_welcome_must_answer_our_hello(pair) -> None:  # type: ignore[no-untyped-def]
+    village, town = pair
+    first = make_hello(village.signing, village.node, town.node, NOW)
+    second = make_hello(village.signing, village.node, town.node, NOW)
+    welcome, _ = make_welcome(
+        town.signing, decode_hello(first, town.node, NOW), village.cert.kem_key, NOW
+    )
+    with pytest.raises(SignatureError):
+        open_welcome(welcome, second, village.kem)
+
+
+def test_mac_binds_every_part() -> None:
+    """Changing direction, method, path, counter or body breaks the MAC."""
+    key = bytes(32)
+    good = mac(key, "req", "POST", "/sync/v1/envelopes", 7, b"body")
+    check_mac(key, good, "req", "POST", "/sync/v1/envelopes", 7, b"body")
+    for args in [
+        ("res", "POST", "/sync/v1/envelopes", 7, b"body"),
+        ("req", "GET", "/sync/v1/envelopes", 7, b"body"),
+        ("req", "POST", "/sync/v1/state", 7, b"body"),
+        ("req", "POST", "/sync/v1/envelopes", 8, b"body"),
+        ("req", "POST", "/sync/v1/envelopes", 7, b"bodY"),
+    ]:
+        with pytest.raises(SignatureError):
+            check_mac(key, good, *args)

@@ -237,3 +237,89 @@ def import_schedule_command(file: click.utils.LazyFile, data_dir: Path) -> None:
 
     schedule = import_schedule(data_dir, file.read())
     click.echo(f"imported the official schedule for {schedule.year}")
+
+
+def _export(register: object, fmt: str, out: Path) -> None:
+    from node.registers import render_csv, render_xlsx
+
+    if fmt == "csv":
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            render_csv(register, fh)  # type: ignore[arg-type]
+    else:
+        render_xlsx(register, out)  # type: ignore[arg-type]
+
+
+@node.command()
+@click.argument("name")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--actor",
+    default="officer",
+    show_default=True,
+    help="Who prints it (kept in the audit log: a register shows personal data).",
+)
+@data_dir_option
+@reports_errors
+def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: Path) -> None:
+    """Export register NAME for a month (marriages, births, supplies, ...).
+
+    Example:
+
+    \b
+        renkou node register births --month 2026-03 --format xlsx --out births.xlsx
+    """
+    from node.registers import build_register
+    from node.store.store import NodeStore
+
+    store = NodeStore.open(data_dir)
+    reg = build_register(store.db, name, month)
+    store.audit(actor, "print_register", name, month, f"export {fmt}")
+    _export(reg, fmt, out)
+    click.echo(f"{reg.full_title}: {len(reg.rows)} rows -> {out}")
+
+
+@node.command()
+@click.argument("kind", type=click.Choice(["monthly"]))
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="Write a file instead of printing a summary.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--actor", default="officer", show_default=True)
+@data_dir_option
+@reports_errors
+def report(
+    kind: str, month: str, fmt: str | None, out: Path | None, actor: str, data_dir: Path
+) -> None:
+    """The monthly change report (月变更报告单) for the township.
+
+    Example:
+
+    \b
+        renkou node report monthly --month 2026-03 --format xlsx --out changes.xlsx
+    """
+    from node.registers import build_monthly_change_report
+    from node.store.store import NodeStore
+
+    store = NodeStore.open(data_dir)
+    reg = build_monthly_change_report(store.db, month)
+    store.audit(actor, "print_report", "monthly_change_report", month, "report")
+    if fmt is not None:
+        if out is None:
+            raise click.UsageError("--format needs --out")
+        _export(reg, fmt, out)
+        click.echo(f"{reg.full_title}: {len(reg.rows)} changes -> {out}")
+        return
+    click.echo(f"{reg.full_title}: {len(reg.rows)} changes")
+    for row in reg.rows[:50]:
+        click.echo("  " + " | ".join(str(row.get(c.key, "")) for c in reg.columns[1:6]))
+    if len(reg.rows) > 50:
+        click.echo(f"  … {len(reg.rows) - 50} more (use --format/--out for the full report)")

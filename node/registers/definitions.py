@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from node.registers.labels import REF_KINDS, is_sealed
 from node.registers.lookup import RecordLookup
 from node.registers.model import MonthRange, Section
+from node.registers.sections import benefit_roster, stock_ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def card(via: str, field: str, heading: str, key: str | None = None) -> ColumnSp
     return ColumnSpec(key or field, heading, field, via)
 
 
-def person(
+def identity(
     via: str, *, who: str = "", birth: bool = False, hukou: bool = True, residence: bool = True
 ) -> tuple[ColumnSpec, ...]:
     """The identity columns every register about a person starts with."""
@@ -73,9 +74,6 @@ def person(
 
 
 def _definitions() -> tuple[RegisterDef, ...]:
-    # Imported here: the section builders use the column helpers of this module's callers.
-    from node.registers.sections import benefit_roster, stock_ledger
-
     return (
         RegisterDef(
             "marriages",
@@ -83,7 +81,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "marriage",
             "marriage_date",
             (
-                *person("woman_ref", who="女方", birth=True),
+                *identity("woman_ref", who="女方", birth=True),
                 card("woman_ref", "marital_status", "婚姻状况"),
                 rec("husband_name", "男方姓名"),
                 rec("husband_id_number", "男方身份证号码"),
@@ -98,7 +96,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "pregnancy",
             "registered_date",
             (
-                *person("woman_ref", birth=True),
+                *identity("woman_ref", birth=True),
                 rec("registered_date", "登记日期"),
                 rec("last_menstrual_date", "末次月经日期"),
                 rec("expected_date", "预产期"),
@@ -111,7 +109,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "birth",
             "birth_date",
             (
-                *person("mother_ref", who="母亲"),
+                *identity("mother_ref", who="母亲"),
                 rec("child_name", "婴儿姓名"),
                 rec("child_sex", "性别"),
                 rec("birth_date", "出生日期"),
@@ -127,7 +125,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "birth_registration",
             "registered_date",
             (
-                *person("mother_ref", who="母亲"),
+                *identity("mother_ref", who="母亲"),
                 rec("father_name", "父亲姓名"),
                 rec("father_id_number", "父亲身份证号码"),
                 rec("child_order", "孩次"),
@@ -143,7 +141,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "contraceptive_procedure",
             "procedure_date",
             (
-                *person("person_ref", birth=True),
+                *identity("person_ref", birth=True),
                 rec("method", "手术类别"),
                 rec("chosen_date", "自主选择日期"),
                 rec("procedure_date", "手术日期"),
@@ -157,7 +155,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "only_child_certificate",
             "issued_date",
             (
-                *person("parent_ref", who="持证人", residence=False),
+                *identity("parent_ref", who="持证人", residence=False),
                 rec("child_name", "子女姓名"),
                 rec("child_birth_date", "子女出生日期"),
                 rec("certificate_no", "证书编号"),
@@ -170,7 +168,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "death",
             "death_date",
             (
-                *person("person_ref", birth=True, residence=False),
+                *identity("person_ref", birth=True, residence=False),
                 card("person_ref", "sex", "性别"),
                 rec("death_date", "死亡日期"),
                 rec("place", "死亡地点"),
@@ -180,9 +178,9 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "health_checks",
             "生殖健康检查登记册",
             "health_check",
-            "done_date",
+            "done_date",  # checks done; one scheduled but not yet done is not a service given
             (
-                *person("person_ref", birth=True),
+                *identity("person_ref", birth=True),
                 rec("check_type", "检查类别"),
                 rec("scheduled_date", "预约日期"),
                 rec("done_date", "检查日期"),
@@ -195,7 +193,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "follow_up",
             "visit_date",
             (
-                *person("person_ref", hukou=False),
+                *identity("person_ref", hukou=False),
                 rec("visit_date", "随访日期"),
                 rec("method_in_use", "现用节育措施"),
                 card("procedure_ref", "method", "相关手术类别", key="procedure_method"),
@@ -222,7 +220,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
             "benefit",
             "effective_date",
             (
-                *person("person_ref", residence=False),
+                *identity("person_ref", residence=False),
                 rec("programme", "扶助项目"),
                 rec("change", "变更类别"),
                 rec("effective_date", "生效日期"),

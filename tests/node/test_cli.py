@@ -134,3 +134,60 @@ def test_import_signed_schedule(runner: CliRunner, village: Path, tmp_path: Path
     forged = make_node("440105")
     signed.write_bytes(sign_object(schedule, forged.signing))
     assert runner.invoke(cli, args).exit_code == 1
+
+
+def test_register_and_report_exports(runner: CliRunner, village: Path, tmp_path: Path) -> None:
+    """Issue 3: registers and the monthly change report export as CSV and .xlsx, audited."""
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps(woman_card(spouse_ref=None)), encoding="utf-8")
+    assert (
+        runner.invoke(
+            cli, ["node", "add", "person", "--file", str(card), "--data-dir", str(village)]
+        ).exit_code
+        == 0
+    )
+    from node.timeutil import shanghai_today
+
+    month = shanghai_today().strftime("%Y-%m")
+    out = tmp_path / "changes.csv"
+    result = runner.invoke(
+        cli,
+        [
+            "node",
+            "report",
+            "monthly",
+            "--month",
+            month,
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(village),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert "月变更报告单" in text and "张秀英" in text
+    xlsx = tmp_path / "m.xlsx"
+    result = runner.invoke(
+        cli,
+        [
+            "node",
+            "register",
+            "marriages",
+            "--month",
+            month,
+            "--out",
+            str(xlsx),
+            "--data-dir",
+            str(village),
+        ],
+    )
+    assert result.exit_code == 0 and xlsx.stat().st_size > 0
+    from node.store.store import NodeStore
+
+    store = NodeStore.open(village)
+    actions = [r[0] for r in store.db.execute("SELECT action FROM audit").fetchall()]
+    store.close()
+    assert actions == ["print_report", "print_register"]

@@ -26,7 +26,7 @@ from protocol.ids import LogId, NodeId, Role, check_division_code, parent_code
     ],
 )
 def test_good_division_codes(code: str) -> None:
-    """A structurally valid code has 6, 9 or 12 ASCII digits and no zero segment."""
+    """Structurally valid: 6, 9 or 12 ASCII digits, no 000 township or village segment."""
     check_division_code(code)
     assert code == NodeId.for_code(code).code
 
@@ -204,8 +204,9 @@ def test_log_id_epoch_bounds() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: LogId.parse checks the epoch with str.isdigit() (true for '²') and then "
-    "calls int(), which raises a bare ValueError instead of MalformedError",
+    raises=ValueError,
+    reason="BUG (SPEC §3.4, §11): LogId.parse checks the epoch with str.isdigit() (true "
+    "for '²') and then calls int(), which raises a bare ValueError, not MalformedError",
 )
 def test_superscript_epoch_is_malformed() -> None:
     """Every decoder raises only ProtocolError subclasses."""
@@ -215,8 +216,10 @@ def test_superscript_epoch_is_malformed() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: LogId.parse/NodeId.parse accept non-canonical spellings of the same id "
-    "(Unicode digits via str.isdigit, leading zeros, upper-case role via str.upper)",
+    raises=AssertionError,
+    reason="BUG (SPEC §3.3 label is lowercase, §3.4 no leading zeros): LogId.parse and "
+    "NodeId.parse accept other spellings of one id (Unicode digits via str.isdigit, "
+    "leading zeros, upper-case role via str.upper)",
 )
 @pytest.mark.parametrize(
     "text",

@@ -8,7 +8,7 @@ change it describes: there is no code path that writes one without the other.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -25,7 +25,14 @@ def now_ms() -> int:
 class ChangeLog:
     """Appends entries to the current epoch's log and reads them back."""
 
-    def __init__(self, db: Database, node: NodeId, suite: Suite, epoch: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        node: NodeId,
+        suite: Suite,
+        epoch: int,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self.db = db
         self.log = LogId(node, epoch)
         self.suite = suite
@@ -34,7 +41,7 @@ class ChangeLog:
             [epoch],
         ).fetchone()
         self.head_seq, self.head_hash, last_hlc = row if row else (0, ZERO_HASH, 0)
-        self.clock = HybridClock(now_ms, last_hlc)
+        self.clock = HybridClock(clock, last_hlc)
 
     def append(self, payload: bytes, flags: int = 0, prev_hash: bytes | None = None) -> Entry:
         """Add the next entry; must run inside the transaction that changes the records."""

@@ -69,3 +69,67 @@ def m001_core(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m002_sync(db: Database) -> None:
+    """What a node knows of others: certificates, what it holds of their logs, acks."""
+    db.execute(
+        "CREATE TABLE certs (node TEXT NOT NULL, serial INTEGER NOT NULL,"
+        " raw BLOB NOT NULL, PRIMARY KEY (node, serial)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE frontier (log TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+        " head BLOB NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute(
+        """
+        CREATE TABLE inbound (
+            message_id BLOB PRIMARY KEY,
+            log TEXT NOT NULL,
+            first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            raw BLOB NOT NULL,
+            received_at INTEGER NOT NULL,
+            forwarded_at INTEGER
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "CREATE INDEX inbound_pending ON inbound (log, first_seq) WHERE forwarded_at IS NULL"
+    )
+    db.execute(
+        """
+        CREATE TABLE received_entries (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL,
+            ruleset INTEGER NOT NULL, flags INTEGER NOT NULL, payload BLOB,
+            payload_hash BLOB NOT NULL, entry_hash BLOB NOT NULL,
+            PRIMARY KEY (log, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE peer_acks (
+            peer TEXT NOT NULL, log TEXT NOT NULL, seq INTEGER NOT NULL, head BLOB NOT NULL,
+            raw BLOB NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, log)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "CREATE TABLE outbox (child TEXT NOT NULL, n INTEGER NOT NULL, raw BLOB NOT NULL,"
+        " PRIMARY KEY (child, n)) WITHOUT ROWID"
+    )
+    db.execute("CREATE TABLE inbox_cursor (peer TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    db.execute(
+        """
+        CREATE TABLE quarantine (
+            at INTEGER NOT NULL, log TEXT NOT NULL, first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB
+        )
+        """
+    )
+    db.execute(
+        "CREATE TABLE alerts (at INTEGER NOT NULL, kind TEXT NOT NULL, log TEXT NOT NULL,"
+        " detail TEXT NOT NULL, proof BLOB)"
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from node.errors import NotFoundError, StorageError
 from node.identity import NodeIdentity, create_identity, load_identity
 from node.store.apply import apply_entry, dumps
-from node.store.changelog import ChangeLog
+from node.store.changelog import ChangeLog, now_ms
 from node.store.database import DB_NAME, open_database, storage_error
 from protocol import Entry, EpochStart, NodeId, Op, Retire, Suite, Upsert, encode_payload
 
@@ -49,20 +49,31 @@ ID_PREFIX = {
 class NodeStore:
     """One node's SQLite store; the only writer of its records."""
 
-    def __init__(self, data_dir: Path, db: Database, identity: NodeIdentity) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        db: Database,
+        identity: NodeIdentity,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self.data_dir = data_dir
         self.db = db
         self.identity = identity
         meta = self.meta()
         self.name = meta.get("name", "")
-        self.changelog = ChangeLog(db, identity.node, identity.suite, int(meta["epoch"]))
+        self.changelog = ChangeLog(db, identity.node, identity.suite, int(meta["epoch"]), clock)
         self._bulk_depth = 0
 
     # -- lifecycle -------------------------------------------------------------------
 
     @classmethod
     def init(
-        cls, data_dir: Path | str, node: NodeId, name: str, suite: Suite = Suite.HYBRID
+        cls,
+        data_dir: Path | str,
+        node: NodeId,
+        name: str,
+        suite: Suite = Suite.HYBRID,
+        clock: Callable[[], int] = now_ms,
     ) -> NodeStore:
         """Create a node: keys, database, and epoch 1 opened by its first entry."""
         data_dir = Path(data_dir)
@@ -84,15 +95,16 @@ class NodeStore:
                 ("next_id", "1"),
             ):
                 db.execute("INSERT INTO node_meta (key, value) VALUES (?, ?)", [key, value])
-        store = cls(data_dir, db, identity)
+        store = cls(data_dir, db, identity, clock)
         store.write([EpochStart(0, 0, "install")])
         return store
 
     @classmethod
-    def open(cls, data_dir: Path | str) -> NodeStore:
+    def open(cls, data_dir: Path | str, clock: Callable[[], int] = now_ms) -> NodeStore:
+        """Open an existing node; ``clock`` (UTC ms) is injectable for simulations."""
         data_dir = Path(data_dir)
         db = open_database(data_dir / DB_NAME)
-        return cls(data_dir, db, load_identity(data_dir))
+        return cls(data_dir, db, load_identity(data_dir), clock)
 
     def close(self) -> None:
         self.db.close()

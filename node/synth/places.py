@@ -59,6 +59,7 @@ class Places:
         if town is not None and name.startswith(town.name):
             name = name[len(town.name) :]
         self.home = Place(village_code, prefix + name)
+        self.clinic = f"{town.name}卫生院" if town is not None else "乡镇卫生院"
         self.destinations = [self._elsewhere(c) for c in DESTINATIONS]
         self.origins = [self._elsewhere(c) for c in ORIGINS]
         local = [t for t in townships_of(self.county) if t != village_code[:9]]

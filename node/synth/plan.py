@@ -9,6 +9,7 @@ hands out and writes the records in date order through the one recording path.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,45 +40,63 @@ class Planned:
 
 
 @dataclass(eq=False, slots=True)
+class Household:
+    """Where a household is registered and where it lives; members share it."""
+
+    hukou_code: str
+    hukou_address: str
+    residence_code: str
+    residence_address: str
+    native: bool = True
+    floating: str = "resident"
+    since: date | None = None
+    place: str | None = None
+    members: list[Person] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
 class Person:
     """What the generator knows about one person; the card is written from it once."""
 
-    key: Key
     name: str
+    family_name: str
     sex: str
     birth: date
-    id_number: str
     card: str
+    home: Household
+    key: Key | None = None
+    id_number: str = ""
+    ethnicity: str = "汉族"
+    phone: str | None = None
     marital: str = "unmarried"
     married_on: date | None = None
-    husband: Person | None = None
     husband_name: str | None = None
     husband_id: str | None = None
     children: list[Person] = field(default_factory=list)
-    native: bool = True
+    spouse: Person | None = None
     floating: str = "resident"
-    household: int = 0
     method: str = "none"
     method_since: date = date(1900, 1, 1)
     pill_item: str = "pill"
     procedure: Key | None = None
     next_conception: date = date(1900, 1, 1)
     busy_until: date = date(1900, 1, 1)
+    entered: date = date.max
     died: date | None = None
     benefit: str | None = None
     certified: bool = False
     phase: int = 0
 
     @property
-    def surname(self) -> str:
-        return self.name[:2] if len(self.name) > 3 else self.name[0]
+    def native(self) -> bool:
+        return self.home.native
 
     def age(self, on: date) -> int:
         return age_on(self.birth, on)
 
     def present(self, on: date) -> bool:
-        """Born by ``on`` and not dead before it."""
-        return self.birth <= on and (self.died is None or self.died >= on)
+        """On the village's records by ``on`` (card entered) and not dead before it."""
+        return self.entered <= on and (self.died is None or self.died >= on)
 
     @property
     def currently_married(self) -> bool:
@@ -113,7 +132,6 @@ class Village:
         self.records: list[Planned] = []
         self.people: list[Person] = []
         self._ids: set[str] = set()
-        self._households = 0
         self.stock: dict[str, int] = {}
         self.counters: dict[str, int] = {}
 
@@ -138,10 +156,6 @@ class Village:
         for person in people:
             person.busy_until = max(person.busy_until, last)
         return key
-
-    def household(self) -> int:
-        self._households += 1
-        return self._households
 
     def next_number(self, name: str) -> int:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -171,7 +185,7 @@ class Village:
             return 0
         if mean > 50:
             return max(0, round(self.rng.gauss(mean, mean**0.5)))
-        limit, k, p = pow(2.718281828459045, -mean), 0, 1.0
+        limit, k, p = math.exp(-mean), 0, 1.0
         while True:
             p *= self.rng.random()
             if p <= limit:

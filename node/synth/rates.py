@@ -24,7 +24,10 @@ SEX_RATIO_AT_BIRTH = 111.0
 P_BOY = SEX_RATIO_AT_BIRTH / (SEX_RATIO_AT_BIRTH + 100.0)
 
 WOMEN_15_49_SHARE = 0.23
+# Women's mean age at first marriage: about 28 for marriages now (section 6); the
+# married women already in the village married younger, around 26, as their cohorts did.
 MEAN_FIRST_MARRIAGE_AGE = 28.0
+COHORT_FIRST_MARRIAGE_AGE = 26.0
 LEGAL_MARRIAGE_AGE = {"F": 20, "M": 22}
 
 # Floating share per village: coastal industrial villages far above the 26.6 % national
@@ -67,17 +70,22 @@ EVER_MARRIED_STATUS = (
 # Children already born to a married woman (before duration and age limits apply).
 CHILDREN_WEIGHTS = ((0, 0.08), (1, 0.42), (2, 0.40), (3, 0.10))
 
-# Contraceptive method in use among married women 15-49 (Table 3 categories).
+# Contraceptive method in use among married women 15-49 (Table 3 categories). Section 6
+# gives, among users: IUD about half, female sterilisation a quarter, condoms ~15 %, male
+# sterilisation a few per cent, implants, pills and injections the rest. Long-acting
+# methods follow a first child, so childless wives (about a fifth of married women here)
+# draw from their own mix, and mothers from one that makes up the national shares.
 NONE_SHARE = 0.12
-METHOD_MIX = (
-    ("iud", 0.50),
-    ("female_sterilisation", 0.25),
-    ("condom", 0.15),
+METHOD_MIX_MOTHERS = (
+    ("iud", 0.60),
+    ("female_sterilisation", 0.30),
+    ("condom", 0.03),
     ("male_sterilisation", 0.03),
-    ("implant", 0.03),
-    ("pill_injection", 0.03),
+    ("implant", 0.02),
+    ("pill_injection", 0.01),
     ("other", 0.01),
 )
+METHOD_MIX_CHILDLESS = (("condom", 0.75), ("pill_injection", 0.25))
 
 # Yearly shares of people 60+ enrolled in the reward-support programme.
 REWARD_SUPPORT_SHARE = 0.12

@@ -323,3 +323,34 @@ def report(
         click.echo("  " + " | ".join(str(row.get(c.key, "")) for c in reg.columns[1:6]))
     if len(reg.rows) > 50:
         click.echo(f"  … {len(reg.rows) - 50} more (use --format/--out for the full report)")
+
+
+@node.command()
+@click.option("--residents", type=click.IntRange(1, 50_000), default=1000, show_default=True)
+@click.option("--months", type=click.IntRange(0, 120), default=12, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2025-10-01",
+    show_default=True,
+    help="First day of the generated history.",
+)
+@data_dir_option
+@reports_errors
+def generate(residents: int, months: int, seed: int, start: object, data_dir: Path) -> None:
+    """Fill this (test) village with realistic synthetic residents and events.
+
+    Example:
+
+    \b
+        renkou node generate --residents 5000 --months 12 --seed 7
+    """
+    from node.store.store import NodeStore
+    from node.synth import generate_village
+
+    store = NodeStore.open(data_dir)
+    summary = generate_village(
+        store, residents=residents, months=months, seed=seed, start=start.date(), progress=True
+    )  # type: ignore[attr-defined]
+    click.echo(f"generated {summary}")

@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from secrets import token_bytes
 from typing import Any
 
-from protocol.crypto import KemPrivateKey, KemPublicKey, Random, SigningKey, sha256
+from protocol.crypto import KemPrivateKey, KemPublicKey, Random, SigningKey, VerifyKey, sha256
 from protocol.errors import ExpiredError, MalformedError, SignatureError
 from protocol.ids import NodeId
 from protocol.signed import SignedObject, b64, decode_signed, sign_object, unb64
@@ -29,6 +30,7 @@ MAX_SKEW_MS = 5 * 60 * 1000
 SESSION_TTL_MS = 12 * 3600 * 1000
 WRAP_CONTEXT = b"renkou-net/1 session key\x00"
 MAC_CONTEXT = b"renkou-net/1 mac\x00"
+_HEX24 = re.compile(r"[0-9a-f]{24}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,23 +113,33 @@ def make_welcome(
     return sign_object(body, key), Welcome(session_id, session_key, body["expires"])
 
 
-def open_welcome(raw: bytes, hello_raw: bytes, kem: KemPrivateKey) -> tuple[SignedObject, Welcome]:
-    """Parse the welcome answering our ``hello_raw`` and unwrap the session key.
+def open_welcome(
+    raw: bytes, hello_raw: bytes, kem: KemPrivateKey, server_key: VerifyKey
+) -> Welcome:
+    """Verify the welcome answering our ``hello_raw``, then unwrap the session key.
 
-    The caller verifies ``SignedObject`` against the server's certified key.
+    The signature is checked before anything in the body is used.
+
+    Raises:
+        SignatureError: not signed by ``server_key``, or not an answer to our hello.
+        MalformedError: fields missing or of the wrong form.
+        DecryptionError: the key wrap does not open with our KEM key.
     """
     signed = decode_signed(raw, expect_type="welcome")
+    signed.verify(server_key)
     body = signed.body
     if set(body) != {"v", "type", "session", "hello", "wrap", "expires"}:
         raise MalformedError("welcome must hold exactly v, type, session, hello, wrap, expires")
     if body["hello"] != sha256(hello_raw).hex():
         raise SignatureError("welcome does not answer our hello")
-    session_id = body["session"]
-    if not isinstance(session_id, str) or len(session_id) != 24:
-        raise MalformedError("welcome session id must be 24 hex characters")
+    session_id, expires = body["session"], body["expires"]
+    if not isinstance(session_id, str) or not _HEX24.fullmatch(session_id):
+        raise MalformedError("welcome session id must be 24 lower-case hex characters")
+    if type(expires) is not int:
+        raise MalformedError("welcome expiry must be an integer (ms)")
     info = WRAP_CONTEXT + sha256(hello_raw)
     key = kem.unwrap(unb64(body["wrap"], "wrap"), info)
-    return signed, Welcome(session_id, key, int(body["expires"]))
+    return Welcome(session_id, key, expires)
 
 
 def mac(key: bytes, direction: str, method: str, path: str, counter: int, body: bytes) -> str:

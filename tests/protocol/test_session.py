@@ -23,8 +23,7 @@ def test_handshake_round_trip(pair) -> None:  # type: ignore[no-untyped-def]
     hello = decode_hello(hello_raw, town.node, NOW + 1000)
     hello.signed.verify(village.cert.verify_key)
     welcome_raw, server_side = make_welcome(town.signing, hello, village.cert.kem_key, NOW)
-    signed, client_side = open_welcome(welcome_raw, hello_raw, village.kem)
-    signed.verify(town.cert.verify_key)
+    client_side = open_welcome(welcome_raw, hello_raw, village.kem, town.cert.verify_key)
     assert client_side == server_side
 
 
@@ -51,7 +50,18 @@ def test_welcome_must_answer_our_hello(pair) -> None:  # type: ignore[no-untyped
         town.signing, decode_hello(first, town.node, NOW), village.cert.kem_key, NOW
     )
     with pytest.raises(SignatureError):
-        open_welcome(welcome, second, village.kem)
+        open_welcome(welcome, second, village.kem, town.cert.verify_key)
+
+
+def test_welcome_from_an_impostor(pair) -> None:  # type: ignore[no-untyped-def]
+    """The welcome is verified against the enrolled parent before its key is used."""
+    village, town = pair
+    hello = make_hello(village.signing, village.node, town.node, NOW)
+    welcome, _ = make_welcome(
+        village.signing, decode_hello(hello, town.node, NOW), village.cert.kem_key, NOW
+    )
+    with pytest.raises(SignatureError):
+        open_welcome(welcome, hello, village.kem, town.cert.verify_key)
 
 
 def test_mac_binds_every_part() -> None:

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+"""County administration: the root key, enrolment of PCs, revocation of lost ones.
+
+The root key signs certificates and nothing else; it lives in the administrator's own
+directory (``root.key``, mode 0600), never on a node that syncs. Enrolling a PC reads
+the public keys the node generated at ``renkou node init`` and leaves in the node's
+``keys/`` the certificates it needs: its own, its parent's, the county's and the root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from node.identity import key_dir, load_identity
+from protocol import (
+    Certificate,
+    KemPrivateKey,
+    LogId,
+    NodeId,
+    Revocation,
+    SigningKey,
+    Suite,
+    decode_certificate,
+    issue_certificate,
+    issue_revocations,
+)
+from protocol.crypto import Random
+
+YEAR_MS = 365 * 86_400_000
+
+
+@dataclass
+class CountyAdmin:
+    directory: Path
+    node: NodeId
+    signing: SigningKey
+    root: Certificate
+
+    @classmethod
+    def create(
+        cls, directory: Path, code: str, now_ms: int, *, random: Random | None = None
+    ) -> CountyAdmin:
+        directory.mkdir(parents=True, exist_ok=True)
+        node = NodeId.for_code(code)
+        signing = (
+            SigningKey.generate(Suite.HYBRID)
+            if random is None
+            else SigningKey.generate(Suite.HYBRID, random)
+        )
+        kem = KemPrivateKey.generate(Suite.HYBRID)
+        raw = issue_certificate(
+            signing,
+            node,
+            serial=1,
+            node=node,
+            verify_key=signing.verify_key,
+            kem_key=kem.public_key,
+            not_before=now_ms - 86_400_000,
+            not_after=now_ms + 20 * YEAR_MS,
+        )
+        fd = os.open(directory / "root.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"v": 1, "node": str(node), "sign_seed": signing.seed.hex()}, fh)
+        (directory / "root.cert").write_bytes(raw)
+        (directory / "next_serial").write_text("2")
+        return cls(directory, node, signing, decode_certificate(raw))
+
+    @classmethod
+    def open(cls, directory: Path) -> CountyAdmin:
+        body = json.loads((directory / "root.key").read_text())
+        signing = SigningKey(Suite.HYBRID, bytes.fromhex(body["sign_seed"]))
+        root = decode_certificate((directory / "root.cert").read_bytes())
+        return cls(directory, NodeId.parse(body["node"]), signing, root)
+
+    def _serial(self) -> int:
+        path = self.directory / "next_serial"
+        serial = int(path.read_text())
+        path.write_text(str(serial + 1))
+        return serial
+
+    def certify(self, data_dir: Path, now_ms: int, years: int = 2) -> Certificate:
+        """Issue the certificate of the node in ``data_dir`` from its public keys."""
+        identity = load_identity(data_dir)
+        raw = issue_certificate(
+            self.signing,
+            self.node,
+            serial=self._serial(),
+            node=identity.node,
+            verify_key=identity.signing.verify_key,
+            kem_key=identity.kem.public_key,
+            not_before=now_ms - 86_400_000,
+            not_after=now_ms + years * YEAR_MS,
+        )
+        (self.directory / "issued").mkdir(exist_ok=True)
+        (self.directory / "issued" / f"{identity.node.code}.cert").write_bytes(raw)
+        return decode_certificate(raw)
+
+    def enrol(
+        self, data_dir: Path, cert: Certificate, parent: Certificate, county: Certificate
+    ) -> None:
+        """Leave in the node's keys/ what it needs to sync: its certificates and the root."""
+        keys = key_dir(data_dir)
+        for name, c in (
+            ("node.cert", cert),
+            ("parent.cert", parent),
+            ("county.cert", county),
+            ("root.cert", self.root),
+        ):
+            (keys / name).write_bytes(c.raw)
+
+    def revoke(self, version: int, items: list[Revocation], now_ms: int) -> bytes:
+        return issue_revocations(self.signing, self.node, version, now_ms, items)
+
+
+__all__ = ["CountyAdmin", "LogId", "Revocation"]

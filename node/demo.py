@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``renkou demo``: a whole county on this machine, syncing over loopback HTTP.
+
+Named after a real county, 博罗县 (441322, Huizhou, Guangdong: a coastal industrial
+county with many floating residents) and three of its real towns; the villages below
+them and all residents are synthetic. The county and each town run the real sync
+server on a free loopback port; each village generates a realistic year into its own
+SQLite store, and sync rounds carry every change village -> town -> county, with the
+county's acknowledgements travelling back down.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from node.admin import CountyAdmin
+from node.server import create_app
+from node.store.store import NodeStore
+from node.sync.client import SyncClient
+from node.timeutil import SHANGHAI
+from protocol import NodeId
+
+COUNTY = ("441322", "博罗县")
+TOWNS = (("441322119", "园洲镇"), ("441322121", "石湾镇"), ("441322100", "石坝镇"))
+VILLAGES_PER_TOWN = 4
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DemoCounty:
+    directory: Path
+    servers: list[BaseWSGIServer] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)
+    stores: dict[str, NodeStore] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    last_sync: dict[str, str] = field(default_factory=dict)
+
+    def serve(self, store: NodeStore) -> None:
+        app = create_app({"RENKOU_DATA_DIR": str(store.data_dir)})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.servers.append(server)
+        self.urls[store.node.code] = f"http://127.0.0.1:{server.server_port}"
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        for store in self.stores.values():
+            store.close()
+
+
+def run_demo(directory: Path | None, *, once: bool, seed: int, echo: Echo) -> None:
+    """Build, sync and summarise the demo county; keep serving unless ``once``."""
+    if directory is None:
+        with tempfile.TemporaryDirectory(prefix="renkou-demo-") as tmp:
+            _run(Path(tmp), once, seed, echo)
+    else:
+        _run(directory, once, seed, echo)
+
+
+def _run(directory: Path, once: bool, seed: int, echo: Echo) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
+    with _county(directory, seed, echo) as county:
+        _sync_everything(county, echo)
+        _summary(county, echo)
+        if once:
+            return
+        echo("")
+        echo("sync servers (Ctrl-C to stop):")
+        for code, url in county.urls.items():
+            echo(f"  {county.names[code]:<8} {url}/sync/v1/")
+        echo("operator pages arrive with the pages issue; villages sync every 60 s meanwhile")
+        try:
+            while True:
+                time.sleep(60)
+                _sync_everything(county, lambda _m: None)
+        except KeyboardInterrupt:
+            echo("stopped")
+
+
+@contextmanager
+def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
+    from node.synth import generate_village
+
+    now = time.time_ns() // 1_000_000
+    county = DemoCounty(directory)
+    try:
+        admin = CountyAdmin.create(directory / "admin", COUNTY[0], now)
+        c_store = NodeStore.init(directory / COUNTY[0], NodeId.for_code(COUNTY[0]), COUNTY[1])
+        c_cert = admin.certify(c_store.data_dir, now)
+        admin.enrol(c_store.data_dir, c_cert, c_cert, c_cert)
+        county.stores[COUNTY[0]], county.names[COUNTY[0]] = c_store, COUNTY[1]
+        county.serve(c_store)
+        echo(f"demo county {COUNTY[1]} ({COUNTY[0]}) in {directory}")
+        for t_index, (t_code, t_name) in enumerate(TOWNS):
+            t_store = NodeStore.init(directory / t_code, NodeId.for_code(t_code), t_name)
+            t_cert = admin.certify(t_store.data_dir, now)
+            admin.enrol(t_store.data_dir, t_cert, c_cert, c_cert)
+            county.stores[t_code], county.names[t_code] = t_store, t_name
+            county.serve(t_store)
+            for v in range(1, VILLAGES_PER_TOWN + 1):
+                v_code, v_name = f"{t_code}{v:03d}", f"{t_name[:2]}第{v}村"
+                v_store = NodeStore.init(directory / v_code, NodeId.for_code(v_code), v_name)
+                v_cert = admin.certify(v_store.data_dir, now)
+                admin.enrol(v_store.data_dir, v_cert, t_cert, c_cert)
+                county.stores[v_code], county.names[v_code] = v_store, v_name
+                generate_village(
+                    v_store,
+                    residents=300 + 100 * v,
+                    months=12,
+                    seed=seed * 100 + t_index * 10 + v,
+                    start=date(2025, 10, 1),
+                )
+                echo(f"  {v_name} ({v_code}): {v_store.changelog.head_seq} changes generated")
+        yield county
+    finally:
+        county.close()
+
+
+def _sync_everything(county: DemoCounty, echo: Echo) -> None:
+    """Villages push to towns, towns forward to the county, villages pull the acks."""
+    for phase in ("push", "forward", "acks"):
+        for code, store in county.stores.items():
+            role = len(code)
+            if (phase in ("push", "acks") and role == 12) or (phase == "forward" and role == 9):
+                parent = county.urls[code[:9] if role == 12 else code[:6]]
+                report = SyncClient(store, parent).sync_round()
+                county.last_sync[code] = datetime.now(SHANGHAI).strftime("%H:%M:%S")
+                if phase != "acks" and not report.idle:
+                    echo(
+                        f"  {phase:<7} {county.names[code]:<8} entries {report.pushed_entries:>5}"
+                        f"  envelopes {report.forwarded_envelopes:>3}"
+                    )
+
+
+def _summary(county: DemoCounty, echo: Echo) -> None:
+    db = county.stores[COUNTY[0]].db
+    echo("")
+    echo(f"{'town':<10}{'code':<12}{'entries at county':>18}{'villages confirmed':>20}")
+    for t_code, t_name in TOWNS:
+        n = db.execute(
+            "SELECT COUNT(*) FROM received_entries WHERE log LIKE ?", [f"%:{t_code}%"]
+        ).fetchone()[0]
+        confirmed = sum(
+            1
+            for code, store in county.stores.items()
+            if len(code) == 12
+            and code.startswith(t_code)
+            and store.db.execute(
+                "SELECT seq FROM peer_acks WHERE peer = ?", [f"county:{COUNTY[0]}"]
+            ).fetchone()
+            == (store.changelog.head_seq,)
+        )
+        echo(f"{t_name:<10}{t_code:<12}{n:>18}{confirmed:>17}/{VILLAGES_PER_TOWN}")
+    total = db.execute("SELECT COUNT(*) FROM received_entries").fetchone()[0]
+    echo(f"county {COUNTY[1]}: {total} entries verified and stored; last sync per node:")
+    echo("  " + ", ".join(f"{county.names[c]} {t}" for c, t in sorted(county.last_sync.items())))

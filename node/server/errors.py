@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: Apache-2.0
+"""One error shape for every endpoint: ``{"ok": false, "code", "status", "zh", "en"}``.
+
+Protocol errors become 4xx with their stable code; node errors keep their status;
+anything unexpected is a 500 whose body names no internals (the log keeps the
+traceback, and never personal data, because no request body is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from node.errors import NodeError
+from protocol import ErrorCode, ProtocolError
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_STATUS = {
+    ErrorCode.BAD_SIGNATURE: 401,
+    ErrorCode.BAD_CERTIFICATE: 403,
+    ErrorCode.EXPIRED: 401,
+    ErrorCode.REVOKED: 403,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.GAP: 409,
+    ErrorCode.FORK: 409,
+    ErrorCode.BAD_CHAIN: 409,
+    ErrorCode.NO_RECIPIENT: 421,
+    ErrorCode.CLOCK_DRIFT: 422,
+    ErrorCode.UNKNOWN_RULESET: 422,
+}
+
+
+def error_body(status: int, code: str, zh: str, en: str, **extra: object) -> Response:
+    response = jsonify({"ok": False, "status": status, "code": code, "zh": zh, "en": en, **extra})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ProtocolError)
+    def protocol_error(exc: ProtocolError) -> Response:
+        status = PROTOCOL_STATUS.get(exc.code, 400)
+        return error_body(status, str(exc.code), "请求被拒绝：" + str(exc), str(exc))
+
+    @app.errorhandler(NodeError)
+    def node_error(exc: NodeError) -> Response:
+        return error_body(exc.status, exc.code, exc.zh, exc.en, **_problems(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        return error_body(
+            status, f"http_{status}", _HTTP_ZH.get(status, "请求无效"), exc.description or exc.name
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error in %s", type(exc).__name__)
+        return error_body(
+            500, "internal", "服务器内部错误，已记录", "internal error; it was logged"
+        )
+
+
+def _problems(exc: NodeError) -> dict[str, object]:
+    problems = getattr(exc, "problems", None)
+    return {"problems": [p.as_dict() for p in problems]} if problems else {}
+
+
+_HTTP_ZH = {
+    400: "请求格式错误",
+    401: "未通过身份验证",
+    403: "无权访问",
+    404: "找不到该地址",
+    405: "不支持该请求方法",
+    413: "请求内容过大",
+}

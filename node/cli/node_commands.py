@@ -354,3 +354,98 @@ def generate(residents: int, months: int, seed: int, start: object, data_dir: Pa
         store, residents=residents, months=months, seed=seed, start=start.date(), progress=True
     )  # type: ignore[attr-defined]
     click.echo(f"generated {summary}")
+
+
+def parent_url_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--parent-url",
+        envvar="RENKOU_PARENT_URL",
+        default=None,
+        help="The parent's sync address (township for a village, county for a "
+        "township), e.g. https://township.example:8440",
+    )(func)
+
+
+@node.command()
+@parent_url_option
+@data_dir_option
+@reports_errors
+def sync(parent_url: str | None, data_dir: Path) -> None:
+    """Run one sync round with the parent: push what it lacks, pull what is ours.
+
+    Example:
+
+    \b
+        renkou node sync --parent-url http://127.0.0.1:8440
+    """
+    from node.store.store import NodeStore
+    from node.sync.client import SyncClient, SyncFailed
+
+    if not parent_url:
+        raise click.UsageError("--parent-url (or RENKOU_PARENT_URL) is required")
+    store = NodeStore.open(data_dir)
+    try:
+        report = SyncClient(store, parent_url).sync_round()
+    except SyncFailed as exc:
+        click.echo(f"同步失败 / sync failed: {exc}", err=True)
+        raise SystemExit(2) from None
+    if report.idle:
+        click.echo("nothing to sync (1 round trip)")
+    else:
+        click.echo(
+            f"pushed {report.pushed_entries} entries, forwarded "
+            f"{report.forwarded_envelopes} envelopes, pulled {report.pulled} messages "
+            f"in {report.requests} requests"
+        )
+
+
+@node.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8440, show_default=True)
+@click.option(
+    "--every",
+    type=click.IntRange(10, 86_400),
+    default=300,
+    show_default=True,
+    help="Seconds between sync rounds with the parent (with --parent-url).",
+)
+@parent_url_option
+@data_dir_option
+@reports_errors
+def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Path) -> None:
+    """Serve the sync API for the nodes below, and sync with the parent on a schedule.
+
+    For a township or the county. Put TLS in front of it (deploy/nginx) on real links.
+
+    Example:
+
+    \b
+        renkou node serve --port 8440 --parent-url http://county.example:8440
+    """
+    import threading
+    import time
+
+    from werkzeug.serving import run_simple
+
+    from node.server import create_app
+    from node.store.store import NodeStore
+    from node.sync.client import SyncClient, SyncFailed
+
+    NodeStore.open(data_dir).close()  # fail now, with a clear message, if there is no node
+
+    def sync_loop() -> None:
+        while True:
+            time.sleep(every)
+            store = NodeStore.open(data_dir)
+            try:
+                SyncClient(store, parent_url or "").sync_round()
+            except SyncFailed as exc:
+                click.echo(f"sync failed, will retry: {exc}", err=True)
+            finally:
+                store.close()
+
+    if parent_url:
+        threading.Thread(target=sync_loop, daemon=True).start()
+    app = create_app({"RENKOU_DATA_DIR": str(data_dir)})
+    click.echo(f"serving {data_dir} on http://{host}:{port}/sync/v1/")
+    run_simple(host, port, app, threaded=True)

@@ -30,12 +30,13 @@ def add_record(store: NodeStore, kind: str, data: dict[str, Any], *, today: date
             unmarried woman, or a hand-out that would drive stock below zero).
     """
     clean = validate_record(kind, data, today=today)
-    check_record(store, kind, clean)
-    record_id = store.new_id(kind)
-    _seal_fields(store, kind, record_id, clean)
-    ops = [store.upsert_op(kind, record_id, clean)]
-    ops += [store.upsert_op(k, rid, fields) for k, rid, fields in effects(store, kind, clean)]
-    store.write(ops)
+    with store.bulk():  # one transaction, so one fsync for the id, the record and its entry
+        check_record(store, kind, clean)
+        record_id = store.new_id(kind)
+        _seal_fields(store, kind, record_id, clean)
+        ops = [store.upsert_op(kind, record_id, clean)]
+        ops += [store.upsert_op(k, rid, fields) for k, rid, fields in effects(store, kind, clean)]
+        store.write(ops)
     return record_id
 
 

@@ -17,6 +17,7 @@ import sys
 
 GROUPS = {
     "protocol": "tests.bench.bench_protocol",
+    "store": "tests.bench.bench_store",
 }
 
 

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Village store figures: validated writes, a village import, idle memory, cold start.
+
+"store.write": validated domain writes per second, each its own transaction with a
+full sync and its own log entry (what an officer's save costs), next to a baseline in
+the same run: the same rows as plain sqlite-utils inserts with the same sync setting.
+"store.import_village": seconds to generate and import a 5,000-resident village with a
+year of history (grouped transactions). "node.idle_rss" and "node.cold_start": a fresh
+process that opens the store with every node module loaded, and `renkou node status`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from node.recording import add_record
+from node.store.store import NodeStore
+from protocol import NodeId
+from tests.bench.changes import _id_number
+
+VILLAGE = NodeId.for_code("441322119001")
+
+
+def _cards(n: int) -> Iterator[dict[str, Any]]:
+    import random
+
+    rng = random.Random(5)
+    for i in range(n):
+        birth = f"{rng.randint(1980, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        yield {
+            "card_type": "woman",
+            "id_number": _female_id(rng, birth),
+            "name": f"王{i}",
+            "sex": "F",
+            "birth_date": birth,
+            "hukou_code": VILLAGE.code,
+            "hukou_address": "1号",
+            "residence_code": VILLAGE.code,
+            "residence_address": "1号",
+            "marital_status": "married",
+        }
+
+
+def _female_id(rng: Any, birth: str) -> str:
+    while True:
+        number = _id_number(rng, birth).replace("440104", "441322", 1)
+        number = number[:17]
+        if int(number[16]) % 2 == 0:
+            from node.domain.resident_id import check_digit
+
+            return number + check_digit(number)
+
+
+def run(quick: bool = False) -> Iterator[dict[str, Any]]:
+    n = 300 if quick else 2000
+    with tempfile.TemporaryDirectory() as tmp:
+        store = NodeStore.init(Path(tmp) / "v", VILLAGE, "上南村")
+        cards = list(_cards(2 * n))
+        t0 = time.perf_counter()
+        for card in cards[:n]:
+            add_record(store, "person", card, today=date(2026, 11, 28))
+        durable_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for i in range(n, 2 * n, 500):
+            with store.bulk():
+                for card in cards[i : i + 500]:
+                    add_record(store, "person", card, today=date(2026, 11, 28))
+        write_s = time.perf_counter() - t0
+        assert store.records_hash() == store.rebuild_hash()
+        store.close()
+        base = Database(Path(tmp) / "base.db")
+        base.execute("PRAGMA journal_mode = WAL")
+        base.execute("PRAGMA synchronous = FULL")
+        table = base["person"]
+        t0 = time.perf_counter()
+        for i, card in enumerate(cards[:n]):
+            table.insert({"id": i, **card}, pk="id")
+        base_s = time.perf_counter() - t0
+        base.close()
+        yield {
+            "name": "store.write",
+            "ops_per_s": round(n / write_s),
+            "grouping": "500 validated writes per transaction, each its own log entry",
+            "durable_ops_per_s": round(n / durable_s),
+            "baseline_durable_ops_per_s": round(n / base_s),
+            "durable_ratio": round(base_s / durable_s, 3),
+            "writes": n,
+            "sync": "full",
+            "baseline": "sqlite-utils insert of the same rows, one transaction each",
+        }
+        yield from _import_village(Path(tmp), quick)
+        yield from _process_figures(Path(tmp) / "v")
+
+
+def _import_village(tmp: Path, quick: bool) -> Iterator[dict[str, Any]]:
+    from node.synth import generate_village
+
+    residents = 1000 if quick else 5000
+    store = NodeStore.init(tmp / "import", VILLAGE, "上南村")
+    t0 = time.perf_counter()
+    summary = generate_village(
+        store, residents=residents, months=12, seed=1, start=date(2025, 10, 1)
+    )
+    seconds = time.perf_counter() - t0
+    entries = store.changelog.head_seq
+    store.close()
+    yield {
+        "name": "store.import_village",
+        "seconds": round(seconds, 2),
+        "residents": residents,
+        "months": 12,
+        "entries": entries,
+        "summary": str(summary)[:200],
+    }
+
+
+IDLE = """
+import resource, sys, time
+import flask, node.cli, node.recording, node.registers
+from node.store.store import NodeStore
+s = NodeStore.open(sys.argv[1])
+s.db.execute("SELECT COUNT(*) FROM records").fetchone()
+time.sleep(0.2)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _process_figures(data_dir: Path) -> Iterator[dict[str, Any]]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", IDLE, str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    yield {"name": "node.idle_rss", "mb": round(int(out.stdout.strip()) / 1024, 1)}
+    renkou = Path(sys.executable).with_name("renkou")
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [str(renkou), "node", "status", "--data-dir", str(data_dir)],
+            capture_output=True,
+            check=True,
+            env=env,
+        )
+        times.append(time.perf_counter() - t0)
+    yield {
+        "name": "node.cold_start",
+        "seconds": round(min(times), 3),
+        "command": "renkou node status",
+        "runs": 3,
+    }

@@ -8,22 +8,19 @@ from pathlib import Path
 
 import pytest
 
-import node.store.changelog as changelog
 from node.store.store import NodeStore
 from tests.node.registers.sample import VILLAGE, FakeClock, Village, build_village
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Patch the change log's clock before a store is opened (it is read at open)."""
-    fake = FakeClock()
-    monkeypatch.setattr(changelog, "now_ms", fake)
-    return fake
+def clock() -> FakeClock:
+    """The change log's clock, set by each test (the store takes it at init)."""
+    return FakeClock()
 
 
 @pytest.fixture
 def store(tmp_path: Path, clock: FakeClock) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村")
+    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村", clock=clock)
     yield opened
     opened.close()
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Benchmark runner: ``python -m tests.bench [group ...] [--all] [--quick]``.
 
-Prints one JSON object per line on stdout, one per figure, each with at least "name".
+Prints one JSON object per line on stdout, one per figure, each with at least "name";
+``--all`` (without ``--quick``) also rewrites docs/BENCHMARKS.md from the run.
 Figures are measurements, never assertions: targets live in the issues and in
 docs/BENCHMARKS.md, and ratios against a baseline measured in the same run are the
 numbers to track on these noisy machines.
@@ -32,10 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown group(s) {unknown}; choose from {list(GROUPS)}")
     machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": _cpus()}
+    figures = []
     for name in names:
         module = importlib.import_module(GROUPS[name])
         for figure in module.run(quick=args.quick):
-            print(json.dumps({**figure, "machine": machine}, ensure_ascii=False), flush=True)
+            figures.append({**figure, "machine": machine})
+            print(json.dumps(figures[-1], ensure_ascii=False), flush=True)
+    if args.all and not args.quick:
+        from tests.bench.report import write_doc
+
+        path = write_doc(figures, "python -m tests.bench --all")
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -111,8 +111,55 @@ class CountyAdmin:
         ):
             (keys / name).write_bytes(c.raw)
 
-    def revoke(self, version: int, items: list[Revocation], now_ms: int) -> bytes:
-        return issue_revocations(self.signing, self.node, version, now_ms, items)
+    def issued(self, code: str) -> Certificate | None:
+        path = self.directory / "issued" / f"{code}.cert"
+        return decode_certificate(path.read_bytes()) if path.exists() else None
 
+    def enrol_node(self, data_dir: Path, now_ms: int) -> Certificate:
+        """Certify the node in ``data_dir`` and leave its certificates there.
 
-__all__ = ["CountyAdmin", "LogId", "Revocation"]
+        Parents are enrolled first (county, then towns, then villages): a node's
+        parent and county certificates must already have been issued here.
+        """
+        node = load_identity(data_dir).node
+        county = self.issued(node.county_code) if node.parent is not None else None
+        parent = self.issued(node.parent.code) if node.parent is not None else None
+        if node.parent is not None and (county is None or parent is None):
+            raise ValueError(f"enrol {node.parent} (and the county node) before {node}")
+        cert = self.certify(data_dir, now_ms)
+        self.enrol(data_dir, cert, parent or cert, county or cert)
+        return cert
+
+    def revoke_node(
+        self, code: str, reason: str, valid_through: dict[LogId, int], now_ms: int
+    ) -> bytes:
+        """Add the node's newest certificate to the revocation list; return the new list."""
+        cert = self.issued(code)
+        if cert is None:
+            raise ValueError(f"no certificate was issued here for {code}")
+        path = self.directory / "revocations.json"
+        held = json.loads(path.read_text()) if path.exists() else {"version": 0, "items": []}
+        held["items"].append(
+            {
+                "serial": cert.serial,
+                "node": str(cert.node),
+                "at": now_ms,
+                "reason": reason,
+                "through": {str(k): v for k, v in valid_through.items()},
+            }
+        )
+        held["version"] += 1
+        path.write_text(json.dumps(held))
+        items = [
+            Revocation(
+                i["serial"],
+                NodeId.parse(i["node"]),
+                i["at"],
+                i["reason"],
+                {LogId.parse(k): v for k, v in i["through"].items()},
+            )
+            for i in held["items"]
+        ]
+        raw = issue_revocations(self.signing, self.node, held["version"], now_ms, items)
+        (self.directory / "revocations.signed").write_bytes(raw)
+        return raw

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from node.errors import NodeError, ValidationError
+from protocol import ProtocolError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +43,9 @@ def reports_errors(func: F) -> F:
             raise SystemExit(1) from None
         except NodeError as exc:
             click.echo(f"错误 / error [{exc.code}]: {exc.zh} / {exc.en}", err=True)
+            raise SystemExit(1) from None
+        except ProtocolError as exc:
+            click.echo(f"错误 / error [{exc.code}]: 数据无效 / invalid data: {exc}", err=True)
             raise SystemExit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`renkou keys`: a county root, enrolment in order, revocation of a lost PC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from node.cli import cli
+from node.identity import load_certificate
+from node.store.store import NodeStore
+from node.sync.trust import Trust
+
+
+def run(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_enrol_in_order_and_revoke(tmp_path: Path) -> None:
+    """Administrators create the root, enrol county, town and village, and revoke a PC."""
+    runner = CliRunner()
+    admin = str(tmp_path / "admin")
+    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
+    dirs = {code: str(tmp_path / code) for code in ("440104", "440104001", "440104001002")}
+    for code, d in dirs.items():
+        run(runner, "node", "init", "--code", code, "--name", code, "--data-dir", d)
+    early = runner.invoke(
+        cli, ["keys", "enrol", "--admin-dir", admin, "--data-dir", dirs["440104001002"]]
+    )
+    assert early.exit_code != 0 and "before" in early.output
+    for d in dirs.values():
+        assert "enrolled" in run(runner, "keys", "enrol", "--admin-dir", admin, "--data-dir", d)
+    village = Path(dirs["440104001002"])
+    parent = load_certificate(village, "parent.cert")
+    assert parent is not None and str(parent.node) == "township:440104001"
+    out = run(
+        runner,
+        "keys",
+        "revoke",
+        "--code",
+        "440104001002",
+        "--reason",
+        "stolen",
+        "--valid-through",
+        "village:440104001002#1=1",
+        "--admin-dir",
+        admin,
+    )
+    assert "revocations.signed" in out
+    crl = (tmp_path / "admin" / "revocations.signed").read_bytes()
+    (Path(dirs["440104001"]) / "keys" / "revocations.signed").write_bytes(crl)
+    store = NodeStore.open(dirs["440104001"])
+    trust = Trust.load(store.db, store.data_dir)
+    store.close()
+    assert trust.crl is not None and len(trust.crl.revoked) == 1
+
+
+def test_revoke_bad_log(tmp_path: Path) -> None:
+    runner = CliRunner()
+    admin = str(tmp_path / "admin")
+    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
+    result = runner.invoke(
+        cli,
+        [
+            "keys",
+            "revoke",
+            "--code",
+            "440104001002",
+            "--reason",
+            "lost",
+            "--valid-through",
+            "nonsense=3",
+            "--admin-dir",
+            admin,
+        ],
+    )
+    assert result.exit_code == 1 and "error" in result.output

@@ -27,7 +27,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from protocol.binary import Reader
+from protocol.binary import Reader, check_magic
 from protocol.crypto import SigningKey, Suite, VerifyKey
 from protocol.entries import (
     FLAG_EPOCH_START,
@@ -48,6 +48,10 @@ CONTEXT = b"renkou-net/1 batch\x00"
 LAYOUT = struct.Struct(">4sBB18sQQ32s32sQQQ")
 SIZE = LAYOUT.size
 MAX_ENTRIES = 10_000
+MAX_SEQ = 2**53 - 1
+"""Seqs are u64 on the wire but also appear in JSON (acks, frontiers, bases), so they
+are bounded by the canonical-JSON integer range everywhere."""
+_HLC_LIMIT = 1 << 64
 _FRAME = struct.Struct(">QHBBI")
 FORM_PAYLOAD = 0
 FORM_ERASED = 1
@@ -105,13 +109,16 @@ def decode_header(raw: bytes) -> BatchHeader:
     if len(raw) != SIZE:
         raise MalformedError(f"batch header must be {SIZE} bytes, got {len(raw)}")
     magic, suite, reserved, log_raw, first, last, prev, head, lo, hi, serial = LAYOUT.unpack(raw)
-    if magic != MAGIC or reserved != 0:
-        raise MalformedError("batch header: bad magic or reserved byte")
+    check_magic(magic, MAGIC, "batch header")
+    if reserved != 0:
+        raise MalformedError("batch header: reserved byte is not 0")
     log = LogId.read(Reader(log_raw, "batch log id"))
     if not 1 <= first <= last or last - first + 1 > MAX_ENTRIES:
         raise MalformedError(
             f"batch range {first}..{last} is empty, reversed or over {MAX_ENTRIES}"
         )
+    if last > MAX_SEQ:
+        raise MalformedError(f"batch header: seq {last} exceeds 2**53-1")
     if lo > hi:
         raise MalformedError("batch header: hlc_min is after hlc_max")
     return BatchHeader(Suite.from_byte(suite), log, first, last, prev, head, lo, hi, serial)
@@ -120,10 +127,21 @@ def decode_header(raw: bytes) -> BatchHeader:
 def sign_batch(
     entries: Sequence[Entry], key: SigningKey, cert_serial: int
 ) -> tuple[BatchHeader, bytes]:
-    """Make and sign the header of consecutive ``entries`` of one log."""
+    """Make and sign the header of consecutive ``entries`` of one log.
+
+    Raises:
+        ValueError: no entries or too many, entries that are not consecutive entries of
+            one log with increasing clocks, an entry of another suite than ``key``'s
+            (the header's suite is the key's, and every entry header must carry it), or
+            a seq beyond 2**53-1.
+    """
     if not entries or len(entries) > MAX_ENTRIES:
         raise ValueError(f"a batch holds 1..{MAX_ENTRIES} entries")
     first = entries[0]
+    if any(e.suite is not key.suite for e in entries):
+        raise ValueError(f"batch entries must use the signing key's suite {key.suite.name}")
+    if first.seq < 1 or entries[-1].seq > MAX_SEQ:
+        raise ValueError(f"batch seqs must lie in 1..{MAX_SEQ}")
     for prev, entry in zip(entries, entries[1:], strict=False):
         if entry.log != first.log or entry.seq != prev.seq + 1 or entry.prev_hash != prev.hash:
             raise ValueError("batch entries must be consecutive entries of one log")
@@ -161,8 +179,10 @@ def rebuild_entries(header: BatchHeader, frames: bytes) -> list[Entry]:
     """Recompute every entry from the frames and check the chain ends at ``head_hash``.
 
     Checks (SPEC.md §5.3): 1. exactly ``count`` frame heads and bodies, nothing after;
-    2. flags known, the epoch-start flag only on seq 1, payloads within bounds;
-    3. clocks strictly increase and the first and last equal the signed bounds;
+    2. flags known, the epoch-start flag only on seq 1, payload lengths within bounds
+    (erased frames too: their length is part of the entry header);
+    3. clocks strictly increase, stay below 2**64, and the first and last equal the
+    signed bounds;
     4. the recomputed chain from ``prev_hash`` ends at ``head_hash``.
 
     Raises:
@@ -185,19 +205,21 @@ def rebuild_entries(header: BatchHeader, frames: bytes) -> list[Entry]:
         if delta == 0:
             raise ChainError(f"seq {seq}: clock does not increase")
         hlc += delta
+        if hlc >= _HLC_LIMIT:
+            raise MalformedError(f"seq {seq}: clock overflows 64 bits")
         if flags and (flags & ~KNOWN_FLAGS or seq != 1):
             raise MalformedError(f"seq {seq}: flags {flags:#x} are not allowed here")
+        if form != FORM_PAYLOAD and form != FORM_ERASED:
+            raise MalformedError(f"seq {seq}: unknown frame form {form}")
+        if length > MAX_PAYLOAD:
+            raise TooLargeError(f"seq {seq}: payload of {length} bytes exceeds {MAX_PAYLOAD}")
         if form == FORM_PAYLOAD:
-            if length > MAX_PAYLOAD:
-                raise TooLargeError(f"seq {seq}: payload of {length} bytes exceeds {MAX_PAYLOAD}")
             payload: bytes | None = frames[pos : pos + length]
             pos += length
             digest = sha(payload).digest()  # type: ignore[arg-type]
-        elif form == FORM_ERASED:
+        else:
             payload, digest = None, frames[pos : pos + 32]
             pos += 32
-        else:
-            raise MalformedError(f"seq {seq}: unknown frame form {form}")
         if pos > len(frames):
             raise MalformedError(f"seq {seq}: frame body is cut short")
         head = pack(ENTRY_MAGIC, suite, flags, ruleset, log_raw, seq, prev, hlc, length, digest)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from protocol.errors import MalformedError, TooLargeError
+from protocol.errors import MalformedError, TooLargeError, UnsupportedError
 
 _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
@@ -71,13 +71,29 @@ class Reader:
         return self.take(n)
 
     def expect(self, magic: bytes) -> None:
-        got = self.take(len(magic))
-        if got != magic:
-            raise MalformedError(f"{self._what}: expected magic {magic!r}, got {got!r}")
+        check_magic(self.take(len(magic)), magic, self._what)
 
     def end(self) -> None:
         if self.remaining:
             raise MalformedError(f"{self._what}: {self.remaining} trailing bytes")
+
+
+_DIGITS = frozenset(b"0123456789")
+
+
+def check_magic(got: bytes, magic: bytes, what: str) -> None:
+    """Accept exactly ``magic``; a known magic with another version digit is unsupported.
+
+    ``RKS2`` is a signed object of a version we do not speak (UnsupportedError), while
+    ``RKX1`` or ``RKS!`` is not a protocol object at all (MalformedError).
+    """
+    if got == magic:
+        return
+    if len(got) == len(magic) and got[:-1] == magic[:-1] and got[-1] in _DIGITS:
+        raise UnsupportedError(
+            f"{what}: version {chr(got[-1])} of {magic[:-1].decode()} is not supported"
+        )
+    raise MalformedError(f"{what}: expected magic {magic!r}, got {got!r}")
 
 
 def u8(n: int) -> bytes:

@@ -112,8 +112,12 @@ def _check_depth(data: bytes) -> None:
 
 
 def _check_value(obj: Any, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        raise TooLargeError(f"nesting deeper than {MAX_DEPTH}")
+    """Check ``obj`` against the profile; ``depth`` is the number of containers around it.
+
+    Depth counts containers only, exactly as :func:`_check_depth` counts open brackets:
+    a list or object opened inside ``MAX_DEPTH`` others is too deep (even if empty), a
+    scalar never is. So ``encode`` accepts precisely what ``decode`` accepts.
+    """
     if obj is None or obj is True or obj is False:
         return
     kind = type(obj)
@@ -124,9 +128,13 @@ def _check_value(obj: Any, depth: int) -> None:
         if not unicodedata.is_normalized("NFC", obj):
             raise MalformedError("string is not in Unicode NFC form", code=ErrorCode.NON_CANONICAL)
     elif kind is list:
+        if depth >= MAX_DEPTH:
+            raise TooLargeError(f"nesting deeper than {MAX_DEPTH}")
         for item in obj:
             _check_value(item, depth + 1)
     elif kind is dict:
+        if depth >= MAX_DEPTH:
+            raise TooLargeError(f"nesting deeper than {MAX_DEPTH}")
         for key, value in obj.items():
             if type(key) is not str or not key or not _KEY_CHARS.issuperset(key):
                 raise MalformedError(f"object key {str(key)[:40]!r} is not [a-z0-9_]+")

@@ -5,7 +5,10 @@ A county's administrator holds the root key; its self-signed certificate is the 
 anchor every node of the county is enrolled with. Node certificates bind a node id,
 its parent and its two public keys (signing, key agreement) for a validity window.
 Counties cross-certify each other's roots to exchange floating-population data, so a
-chain is at most: leaf, one cross-certificate, a trusted root.
+chain is at most: leaf, one cross-certificate, a trusted root. A certificate whose
+subject is a county may only be the last certificate of a chain, directly under an
+anchor: trust is not transitive, and no county can vouch for another county's nodes
+through a third.
 
 Revocation is by serial. Each revoked item carries ``valid_through``: per log of the
 node, the last seq the county had received when the key was revoked. Entries up to it
@@ -99,6 +102,8 @@ def decode_certificate(raw: bytes) -> Certificate:
         suite, unb64(body["verify_key"], "verify_key", size=suite.verify_key_size)
     )
     kem_key = KemPublicKey(suite, unb64(body["kem_key"], "kem_key", size=suite.kem_key_size))
+    if body["not_after"] <= body["not_before"]:
+        raise MalformedError("certificate: not_after must be later than not_before")
     return Certificate(
         serial=body["serial"],
         node=node,
@@ -116,10 +121,13 @@ def decode_certificate(raw: bytes) -> Certificate:
 def verify_chain(chain: list[Certificate], anchors: list[Certificate], now_ms: int) -> Certificate:
     """Verify ``chain[0]`` up to one of the trusted root ``anchors``; return the leaf.
 
-    Checks, in order: 1. length 1..MAX_CHAIN; 2. each certificate is signed by the next
-    one's key (the last by an anchor with the issuer's node id); 3. issuers are counties
-    and a county only certifies its own nodes or another county's root; 4. every
-    certificate is inside its validity window at ``now_ms``.
+    Checks, in order: 1. length 1..MAX_CHAIN; a trailing copy of an anchor (the same
+    bytes) is dropped unless it is the only certificate; 2. a certificate whose subject
+    is a county (a cross-certificate) appears only as the last one, directly under an
+    anchor, so there is at most one; 3. each certificate is signed by the next one's
+    key (the last by an anchor with the issuer's node id); 4. issuers are counties and a
+    county only certifies its own nodes or another county's root; 5. every certificate
+    is inside its validity window at ``now_ms``.
 
     Raises:
         CertificateError, ExpiredError, SignatureError.
@@ -127,6 +135,15 @@ def verify_chain(chain: list[Certificate], anchors: list[Certificate], now_ms: i
     if not 1 <= len(chain) <= MAX_CHAIN:
         raise CertificateError(f"a chain has 1..{MAX_CHAIN} certificates, got {len(chain)}")
     roots = {a.node: a for a in anchors if a.is_self_signed}
+    tail = roots.get(chain[-1].node)
+    if len(chain) > 1 and tail is not None and tail.raw == chain[-1].raw:
+        chain = chain[:-1]
+    for cert in chain[:-1]:
+        if cert.node.role is Role.COUNTY:
+            raise CertificateError(
+                f"certificate {cert.serial} for {cert.node} may only be the last of a chain, "
+                "directly under a trusted root (at most one cross-certificate)"
+            )
     for i, cert in enumerate(chain):
         issuer = chain[i + 1] if i + 1 < len(chain) else roots.get(cert.issuer)
         if issuer is None or issuer.node != cert.issuer:
@@ -168,10 +185,26 @@ class RevocationList:
     revoked: dict[int, Revocation]
     signed: SignedObject = field(repr=False)
 
-    def check_batch(self, serial: int, log: LogId, last_seq: int) -> None:
-        """Refuse a batch signed under a revoked serial beyond what was valid at revocation."""
+    def check_batch(
+        self, serial: int, log: LogId, last_seq: int, *, issuer: NodeId | None = None
+    ) -> None:
+        """Refuse a batch signed under a revoked serial beyond what was valid at revocation.
+
+        Serials are unique only within one county, so an item applies only to batches of
+        the node it names. ``issuer``, if given, is the issuer of the signer's
+        certificate: it must be this list's issuer, or this is the wrong list to consult.
+
+        Raises:
+            RevokedError: ``serial`` of ``log.node`` is revoked and the batch reaches past
+                its ``valid_through`` for ``log``.
+            CertificateError: ``issuer`` is not the issuer of this list.
+        """
+        if issuer is not None and issuer != self.issuer:
+            raise CertificateError(
+                f"revocation list of {self.issuer} does not cover certificates of {issuer}"
+            )
         item = self.revoked.get(serial)
-        if item is None:
+        if item is None or item.node != log.node:
             return
         if last_seq > item.valid_through.get(log, 0):
             raise RevokedError(
@@ -180,12 +213,22 @@ class RevocationList:
             )
 
     def check_successor(self, newer: RevocationList) -> None:
-        """A newer list must keep every revocation of this one (append-only)."""
+        """A newer list must keep every revocation of this one unchanged (append-only).
+
+        Same issuer, a strictly greater version, an ``issued_at`` not earlier than ours,
+        and every item we hold present and identical (node, time, reason and
+        ``valid_through``): widening ``valid_through`` would un-revoke a key in effect.
+        """
         if newer.issuer != self.issuer or newer.version <= self.version:
             raise CertificateError("revocation list is not newer than the one held")
+        if newer.issued_at < self.issued_at:
+            raise CertificateError("revocation list was issued before the one held")
         missing = set(self.revoked) - set(newer.revoked)
         if missing:
             raise CertificateError(f"revocation list drops revoked serials {sorted(missing)[:5]}")
+        changed = sorted(s for s, item in self.revoked.items() if newer.revoked[s] != item)
+        if changed:
+            raise CertificateError(f"revocation list changes revoked serials {changed[:5]}")
 
 
 def issue_revocations(
@@ -222,11 +265,19 @@ def decode_revocations(raw: bytes, root: Certificate) -> RevocationList:
     for it in body["revoked"]:
         if it["serial"] in items:
             raise MalformedError(f"revocation list names serial {it['serial']} twice")
+        valid_through: dict[LogId, int] = {}
+        for text, seq in it["valid_through"]:
+            log = LogId.parse(text)  # canonical text only: str(log) == text
+            if log in valid_through:
+                raise MalformedError(
+                    f"revocation of serial {it['serial']} names {log} twice in valid_through"
+                )
+            valid_through[log] = seq
         items[it["serial"]] = Revocation(
             serial=it["serial"],
             node=NodeId.parse(it["node"]),
             revoked_at=it["revoked_at"],
             reason=it["reason"],
-            valid_through={LogId.parse(k): v for k, v in it["valid_through"]},
+            valid_through=valid_through,
         )
     return RevocationList(root.node, body["version"], body["issued_at"], items, signed)

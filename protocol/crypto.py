@@ -16,7 +16,6 @@ collapses into one opaque :class:`SignatureError` / :class:`DecryptionError`.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -191,8 +190,15 @@ class KemPublicKey:
             ) from None
 
     def wrap(self, secret: bytes, info: bytes) -> bytes:
-        """HPKE-seal ``secret`` (a content key) to this recipient, bound to ``info``."""
-        return self.suite._hpke().encrypt(secret, self._hpke_key(), info=info)
+        """HPKE-seal ``secret`` (a content key) to this recipient, bound to ``info``.
+
+        Raises:
+            MalformedError: the key is a low-order point the KEM refuses.
+        """
+        try:
+            return self.suite._hpke().encrypt(secret, self._hpke_key(), info=info)
+        except ValueError:
+            raise MalformedError("KEM public key is a low-order or invalid point") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +252,3 @@ def open_sealed(content_key: bytes, ciphertext: bytes, aad: bytes) -> bytes:
         return ChaCha20Poly1305(content_key).decrypt(_ZERO_NONCE, ciphertext, aad)
     except (InvalidTag, ValueError):
         raise DecryptionError("cannot open the sealed payloads") from None
-
-
-def mac(key: bytes, message: bytes) -> bytes:
-    """HMAC-SHA256 for session-authenticated requests (see SPEC.md, sessions)."""
-
-    return hmac.new(key, message, hashlib.sha256).digest()

@@ -16,8 +16,11 @@ Layout (big-endian)::
   AAD = ``SEAL_CONTEXT || batch_header``; the key is HPKE-wrapped for each recipient with
   ``info = WRAP_CONTEXT || SHA-256(batch_header) || key_id`` (the key id saves trial
   decryption). A recipient opens only what is wrapped for it.
-* The sending hop signs ``HOP_CONTEXT || every byte before hop_key_id``. A relay that
-  forwards replaces from/to/sent/expires and the hop signature and keeps the rest.
+* The sending hop signs ``HOP_CONTEXT || every byte before hop_sig_len`` (so the
+  signature covers ``hop_key_id`` too). A relay that forwards replaces from/to/sent/
+  expires and the hop key id and signature, and keeps the rest.
+* ``sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS`` (30 days). Whether ``to`` is
+  the receiving node is for the receiver to check (SPEC.md §6.7): the decoder cannot know.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ WRAP_CONTEXT = b"renkou-net/1 key wrap\x00"
 MAX_ENVELOPE = 8 * 1024 * 1024
 MAX_FRAMES = 32 * 1024 * 1024
 MAX_RECIPIENTS = 8
+MAX_LIFETIME_MS = 30 * 86_400_000
 COMPRESS_LEVEL = 9
 
 
@@ -83,13 +87,16 @@ class Envelope:
     def verify_hop(self, key: VerifyKey, now_ms: int) -> None:
         """Check the sending hop's signature and that the envelope has not expired.
 
+        The caller also checks that ``recipient`` is itself (SPEC.md §6.7).
+
         Raises:
             SignatureError: not signed by ``key`` (the sender's certified key).
             ExpiredError: ``now_ms`` is past ``expires_ms`` (a replay of an old envelope).
         """
         if key.key_id != self.hop_key_id or key.suite is not self.hop_suite:
             raise SignatureError("signature is invalid")
-        key.verify(self.hop_sig, HOP_CONTEXT + self.raw[: len(self.raw) - _tail(self)])
+        signed_part = self.raw[: len(self.raw) - 2 - len(self.hop_sig)]
+        key.verify(self.hop_sig, HOP_CONTEXT + signed_part)
         if now_ms > self.expires_ms:
             raise ExpiredError(f"envelope expired at {self.expires_ms}, now {now_ms}")
 
@@ -136,6 +143,8 @@ def _seal_with(
         raise ValueError(f"an envelope has 1..{MAX_RECIPIENTS} recipients")
     if any(r.suite is not header.suite for r in recipients):
         raise ValueError("recipients must use the batch's suite (no PQ/classical mixing)")
+    if len({r.key_id for r in recipients}) != len(recipients):
+        raise ValueError("an envelope names each recipient key once (duplicate key ids)")
     header_bytes = header.to_bytes()
     digest = sha256(header_bytes)
     out = bytearray(header_bytes + blob16(batch_sig) + u8(len(recipients)))
@@ -154,9 +163,18 @@ def address(
     sent_ms: int,
     expires_ms: int,
 ) -> bytes:
-    """Wrap a sealed batch for one hop and sign it as ``sender``."""
+    """Wrap a sealed batch for one hop and sign it as ``sender``.
+
+    The hop signature covers every byte before ``hop_sig_len``, ``hop_key_id`` included.
+
+    Raises:
+        ValueError: ``expires_ms`` is not after ``sent_ms``, or more than
+            MAX_LIFETIME_MS after it.
+    """
     if expires_ms <= sent_ms:
         raise ValueError("expires_ms must be after sent_ms")
+    if expires_ms - sent_ms > MAX_LIFETIME_MS:
+        raise ValueError(f"an envelope lives at most {MAX_LIFETIME_MS} ms")
     message_id = sha256(sealed[: batches.SIZE])[:16]
     head = (
         MAGIC
@@ -168,8 +186,8 @@ def address(
         + u64(expires_ms)
         + sealed
     )
-    key_id = hop_key.verify_key.key_id
-    return head + key_id + blob16(hop_key.sign(HOP_CONTEXT + head))
+    head += hop_key.verify_key.key_id
+    return head + blob16(hop_key.sign(HOP_CONTEXT + head))
 
 
 def sealed_part(env: Envelope) -> bytes:
@@ -188,6 +206,10 @@ def decode_envelope(raw: bytes) -> Envelope:
     message_id = r.take(16)
     sender, recipient = NodeId.read(r), NodeId.read(r)
     sent_ms, expires_ms = r.u64(), r.u64()
+    if not sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS:
+        raise MalformedError(
+            f"envelope: expires_ms must be after sent_ms and at most {MAX_LIFETIME_MS} ms later"
+        )
     header_bytes = r.take(batches.SIZE)
     header = decode_header(header_bytes)
     if message_id != sha256(header_bytes)[:16]:
@@ -243,15 +265,19 @@ def open_envelope(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> list[En
 
 
 def _inflate(data: bytes) -> bytes:
-    """zlib with an output bound, so a small bomb cannot become gigabytes."""
+    """zlib with an output bound, so a small bomb cannot become gigabytes.
+
+    Up to ``MAX_FRAMES`` bytes are fine, a stream ending exactly there included: we ask
+    for one byte more, and only getting it means the bound was exceeded.
+    """
     d = zlib.decompressobj()
     try:
-        out = d.decompress(data, MAX_FRAMES)
+        out = d.decompress(data, MAX_FRAMES + 1)
     except zlib.error as exc:
         raise MalformedError(f"sealed frames do not decompress: {exc}") from None
-    if d.unconsumed_tail:
+    if len(out) > MAX_FRAMES:
         raise TooLargeError(f"sealed frames inflate beyond {MAX_FRAMES} bytes")
-    if not d.eof or d.unused_data:
+    if d.unconsumed_tail or not d.eof or d.unused_data:
         raise MalformedError("sealed frames are truncated or followed by extra bytes")
     return out
 

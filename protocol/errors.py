@@ -10,7 +10,7 @@ Tree::
     ProtocolError
     ├── MalformedError          bytes are not a well-formed, canonical object
     │   └── TooLargeError       a size, count or depth bound was exceeded before parsing
-    ├── UnsupportedError        unknown version, suite or ruleset (kept, never guessed at)
+    ├── UnsupportedError        unknown version, suite or op type (kept, never guessed at)
     ├── SignatureError          a signature does not verify (opaque on purpose)
     ├── DecryptionError         nothing could be opened (opaque on purpose)
     ├── UnknownRecipientError   the object is not wrapped for any key we hold
@@ -21,6 +21,12 @@ Tree::
     │   ├── ExpiredError        outside its validity window (also expired envelopes)
     │   └── RevokedError        the signing key was revoked
     └── QuarantineError         valid and signed but not applicable now (drift, ruleset)
+
+A known magic with another version digit (``RKS2``), an integer ``"v"`` other than 1 and
+a ``sealed:N:`` prefix with another N are *unsupported*, not malformed: the object may be
+fine, we just do not speak its version. Unknown rulesets are not ``UnsupportedError``:
+the entry is signed and well-formed, so it is a :class:`QuarantineError` with code
+``unknown_ruleset`` (SPEC.md §7d).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class ErrorCode(StrEnum):
     REVOKED = "revoked"
     CLOCK_DRIFT = "clock_drift"
     UNKNOWN_RULESET = "unknown_ruleset"
+    QUARANTINED = "quarantined"
 
 
 class ProtocolError(Exception):
@@ -68,6 +75,12 @@ class TooLargeError(MalformedError):
 
 
 class UnsupportedError(ProtocolError):
+    """A version (magic digit, ``"v"``, sealed-field prefix), suite or op type we do not know.
+
+    Rulesets are not covered here: an unknown ruleset is a :class:`QuarantineError` with
+    code ``unknown_ruleset``.
+    """
+
     code = ErrorCode.UNSUPPORTED
 
 
@@ -99,7 +112,11 @@ class GapError(ChainError):
 
 
 class ForkError(ChainError):
-    """Two signed histories disagree; ``proof`` is a checkable :class:`~protocol.fork.ForkProof`."""
+    """Two signed histories disagree.
+
+    ``proof`` is a checkable :class:`protocol.frontier.ForkProof` when the raiser has both
+    signed headers, else None (the caller builds one from the header it holds).
+    """
 
     code = ErrorCode.FORK
 
@@ -121,6 +138,10 @@ class RevokedError(CertificateError):
 
 
 class QuarantineError(ProtocolError):
-    """Signed and well-formed, but must be kept as evidence rather than applied."""
+    """Signed and well-formed, but must be kept as evidence rather than applied.
 
-    code = ErrorCode.CLOCK_DRIFT
+    The default code is the neutral ``quarantined``; the raisers name the reason
+    explicitly (``clock_drift`` in protocol.clock and rules 7c, ``unknown_ruleset`` in 7d).
+    """
+
+    code = ErrorCode.QUARANTINED

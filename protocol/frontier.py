@@ -9,13 +9,14 @@ sent after the peer committed (CouchDB's and Tarr's lesson: never from "I sent i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from protocol import canonical
+from protocol.batches import MAX_SEQ, BatchHeader, decode_header
 from protocol.batches import SIZE as HEADER_SIZE
-from protocol.batches import BatchHeader, decode_header
 from protocol.binary import Reader, blob16
 from protocol.crypto import SigningKey, VerifyKey, sha256
 from protocol.errors import ChainError, ForkError, GapError, MalformedError, TooLargeError
@@ -24,6 +25,7 @@ from protocol.schemas import AckBody, load_body
 from protocol.signed import decode_signed, sign_object
 
 MAX_FRONTIER_LOGS = 100_000
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,38 +62,64 @@ class Frontier:
 
     @classmethod
     def from_json(cls, data: object) -> Frontier:
-        if not isinstance(data, list):
+        """Parse the JSON form strictly (SPEC.md §9.1).
+
+        Each item is ``[log, seq, head]``: a canonical LogId text, an integer seq in
+        0..2**53-1 and exactly 64 lower-case hex characters; no log appears twice.
+
+        Raises:
+            TooLargeError: more than MAX_FRONTIER_LOGS items.
+            MalformedError: anything else that is not that form.
+        """
+        if type(data) is not list:
             raise MalformedError("frontier must be a list of [log, seq, head]")
         if len(data) > MAX_FRONTIER_LOGS:
             raise TooLargeError(f"frontier of {len(data)} logs exceeds {MAX_FRONTIER_LOGS}")
         heads: dict[LogId, Head] = {}
         for item in data:
-            if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)):
+            if not (type(item) is list and len(item) == 3 and type(item[0]) is str):
                 raise MalformedError("frontier item must be [log, seq, head_hex]")
             log = LogId.parse(item[0])
             seq, head = item[1], item[2]
-            if type(seq) is not int or seq < 0 or not isinstance(head, str) or len(head) != 64:
-                raise MalformedError(f"frontier item for {log} has a bad seq or head")
-            try:
-                heads[log] = Head(seq, bytes.fromhex(head))
-            except ValueError:
-                raise MalformedError(f"frontier head for {log} is not hex") from None
+            if type(seq) is not int or not 0 <= seq <= MAX_SEQ:
+                raise MalformedError(f"frontier item for {log} has a bad seq")
+            if type(head) is not str or not _HEX64.fullmatch(head):
+                raise MalformedError(f"frontier head for {log} is not 64 lower-case hex digits")
+            if log in heads:
+                raise MalformedError(f"frontier names {log} twice")
+            heads[log] = Head(seq, bytes.fromhex(head))
         return cls(heads)
 
 
-def check_continues(frontier: Frontier, header: BatchHeader) -> str:
+def check_continues(
+    frontier: Frontier,
+    header: BatchHeader,
+    known: Callable[[int], bytes | None] | None = None,
+) -> str:
     """Classify a verified batch header against what we hold of its log.
 
-    Returns ``"next"`` when it extends our head, ``"duplicate"`` when we already hold
-    the whole range with the same head (idempotent re-delivery).
+    Returns ``"next"`` when it extends our head, ``"duplicate"`` when the whole range is
+    at or below our head (idempotent re-delivery).
+
+    ``known``, if given, looks up the entry hash we hold (or a hash a signed header we
+    kept claims) for a seq of ``header.log``, returning None where we know nothing.
+    Every claim of the header (:meth:`BatchHeader.claims`) is compared with it first,
+    so an older range that disagrees with what we stored is a fork, not a duplicate.
+    Without ``known`` only our head hash is compared: a re-sent older range whose
+    claims all lie below our head is classified ``"duplicate"`` unchecked (SPEC.md §9.2).
 
     Raises:
         GapError: entries between our head and the batch are missing (ask for a resend).
         ChainError: the batch overlaps our head partially; the caller should ask for
             the range from ``have + 1`` instead.
-        ForkError: the batch claims another hash for a seq where we know our head
+        ForkError: the batch claims another hash for a seq where we know the hash
             (without a proof: the caller builds one from the two signed headers).
     """
+    if known is not None:
+        for seq, claimed in sorted(header.claims().items()):
+            held = known(seq)
+            if held is not None and held != claimed:
+                raise ForkError(f"{header.log}: batch claims another hash for seq {seq}")
     have = frontier.get(header.log) or Head(0, bytes(32))
     if header.first_seq == have.seq + 1:
         if have.seq > 0 and header.prev_hash != have.hash:

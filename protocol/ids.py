@@ -32,12 +32,16 @@ class Role(IntEnum):
 
     @classmethod
     def from_label(cls, label: str) -> Role:
-        try:
-            return cls[label.upper()]
-        except KeyError:
+        """The role of an exact lower-case label (``"village"``; ``"VILLAGE"`` is malformed)."""
+        role = _ROLE_LABELS.get(label) if type(label) is str else None
+        if role is None:
             raise MalformedError(
-                f"unknown role {label!r}; expected county, township or village"
-            ) from None
+                f"unknown role {str(label)[:20]!r}; expected county, township or village"
+            )
+        return role
+
+
+_ROLE_LABELS = {role.name.lower(): role for role in Role}
 
 
 def check_division_code(code: str) -> None:
@@ -58,6 +62,14 @@ def check_division_code(code: str) -> None:
         raise MalformedError(f"division code {code!r}: township part must not be 000")
     if len(code) == 12 and code[9:12] == "000":
         raise MalformedError(f"division code {code!r}: village part must not be 000")
+
+
+def is_decimal(text: str, max_digits: int) -> bool:
+    """True for 1..``max_digits`` ASCII digits without a leading zero ("0" is not one).
+
+    ``str.isdigit`` is not enough: it is true for ``²``, ``١`` and ``１`` too.
+    """
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit() and text[0] != "0"
 
 
 def parent_code(code: str) -> str | None:
@@ -84,10 +96,16 @@ class NodeId:
 
     @classmethod
     def parse(cls, text: str) -> NodeId:
+        """Parse the one canonical spelling ``<label>:<code>``; anything else is malformed."""
+        if type(text) is not str:
+            raise MalformedError("node id must be a string")
         role, sep, code = text.partition(":")
         if not sep:
             raise MalformedError(f"node id {text[:40]!r} must look like 'village:440104001002'")
-        return cls(Role.from_label(role), code)
+        node = cls(Role.from_label(role), code)
+        if str(node) != text:
+            raise MalformedError(f"node id {text[:40]!r} is not in canonical form")
+        return node
 
     @classmethod
     def for_code(cls, code: str) -> NodeId:
@@ -145,10 +163,20 @@ class LogId:
 
     @classmethod
     def parse(cls, text: str) -> LogId:
+        """Parse the one canonical spelling ``<node id>#<epoch>`` (str(parse(t)) == t).
+
+        The epoch is 1..10 ASCII digits without a leading zero; ``#01``, ``#²`` and
+        ``#１`` are malformed.
+        """
+        if type(text) is not str:
+            raise MalformedError("log id must be a string")
         node, sep, epoch = text.rpartition("#")
-        if not sep or not epoch.isdigit() or len(epoch) > 10:
+        if not sep or not is_decimal(epoch, 10):
             raise MalformedError(f"log id {text[:40]!r} must look like 'village:440104001002#1'")
-        return cls(NodeId.parse(node), int(epoch))
+        log = cls(NodeId.parse(node), int(epoch))
+        if str(log) != text:
+            raise MalformedError(f"log id {text[:40]!r} is not in canonical form")
+        return log
 
     def to_bytes(self) -> bytes:
         return self.node.to_bytes() + self.epoch.to_bytes(4, "big")

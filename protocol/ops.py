@@ -24,8 +24,9 @@ from typing import Any
 
 from protocol import canonical
 from protocol.entries import MAX_PAYLOAD
-from protocol.errors import MalformedError, TooLargeError, UnsupportedError
-from protocol.ids import LogId
+from protocol.errors import MalformedError, ProtocolError, TooLargeError, UnsupportedError
+from protocol.ids import LogId, is_decimal
+from protocol.signed import check_version
 
 MAX_OPS = 512
 MAX_FIELDS = 128
@@ -71,12 +72,26 @@ Op = Upsert | Retire | EpochStart | Note
 
 
 def encode_payload(ops: list[Op]) -> bytes:
-    """Canonical bytes of one transaction's ops."""
+    """Canonical bytes of one transaction's ops.
+
+    The bytes are decoded again before they are returned, so this never produces a
+    payload that :func:`decode_payload` would refuse (a bad kind, record id, field name,
+    base or epoch reason is the sender's programming error).
+
+    Raises:
+        ValueError: no ops or too many, too large, or any op :func:`decode_payload`
+            would reject.
+        TypeError: an element of ``ops`` is not an op.
+    """
     if not 1 <= len(ops) <= MAX_OPS:
         raise ValueError(f"a payload holds 1..{MAX_OPS} ops")
     data = canonical.encode({"v": 1, "ops": [_op_json(op) for op in ops]})
     if len(data) > MAX_PAYLOAD:
         raise ValueError(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD}; split the import")
+    try:
+        decode_payload(data)
+    except ProtocolError as exc:
+        raise ValueError(f"payload would not decode: {exc}") from None
     return data
 
 
@@ -93,7 +108,9 @@ def _op_json(op: Op) -> dict[str, Any]:
             "prev_seq": op.prev_seq,
             "reason": op.reason,
         }
-    return {"op": "note", "topic": op.topic, "body": op.body}
+    if isinstance(op, Note):
+        return {"op": "note", "topic": op.topic, "body": op.body}
+    raise TypeError(f"not an op: {type(op).__name__}")
 
 
 def decode_payload(data: bytes) -> list[Op]:
@@ -107,7 +124,10 @@ def decode_payload(data: bytes) -> list[Op]:
     if len(data) > MAX_PAYLOAD:
         raise TooLargeError(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD}")
     obj = canonical.decode(data, max_bytes=MAX_PAYLOAD)
-    if type(obj) is not dict or obj.keys() != {"v", "ops"} or obj["v"] != 1:
+    if type(obj) is not dict:
+        raise MalformedError("payload must be {'v': 1, 'ops': [...]}")
+    check_version(obj.get("v"), "payload")
+    if obj.keys() != {"v", "ops"}:
         raise MalformedError("payload must be {'v': 1, 'ops': [...]}")
     ops = obj["ops"]
     if type(ops) is not list or not 1 <= len(ops) <= MAX_OPS:
@@ -119,6 +139,8 @@ def _decode_op(op: Any, i: int) -> Op:
     if type(op) is not dict:
         raise MalformedError(f"op {i} is not an object")
     kind = op.get("op")
+    if type(kind) is not str or not _KIND.match(kind):
+        raise MalformedError(f"op {i}: 'op' must be an op type name [a-z][a-z0-9_]{{0,31}}")
     if kind == "upsert":
         _keys(op, {"op", "kind", "id", "fields"}, i)
         return Upsert(_kind(op["kind"], i), _rid(op["id"], i), _fields(op["fields"], i))
@@ -175,12 +197,16 @@ def _fields(value: Any, i: int) -> dict[str, tuple[Any, Base]]:
 
 
 def check_base(value: Any) -> Base:
-    """A base version: 0, a seq of the same log, or ``"<log id>/<seq>"``."""
-    if type(value) is int and 0 <= value:
+    """A base version: 0, a seq of the same log, or ``"<log id>/<seq>"``.
+
+    The string form has one spelling: a canonical LogId text (``str(LogId.parse(log))
+    == log``) and 1..16 ASCII digits without a leading zero.
+    """
+    if type(value) is int and 0 <= value <= canonical.MAX_SAFE_INT:
         return value
     if type(value) is str and "/" in value:
         log, _, seq = value.rpartition("/")
-        if seq.isdigit() and len(seq) <= 16 and not seq.startswith("0"):
+        if is_decimal(seq, 16):
             LogId.parse(log)
             return value
     raise MalformedError(f"base version {str(value)[:80]!r} is not 0, a seq or 'log/seq'")

@@ -18,14 +18,19 @@ from protocol.errors import CertificateError, ErrorCode, QuarantineError
 
 def check_signer(header: BatchHeader, cert: Certificate, crl: RevocationList | None) -> None:
     """7a. the batch names the signer's certificate serial, for the log's own node;
-    7b. a revoked serial covers only seqs up to its ``valid_through``."""
+    7b. a revoked serial covers only seqs up to its ``valid_through``.
+
+    ``crl`` must be the revocation list of the county that issued ``cert`` (serials are
+    unique only per county): a list of another issuer is a CertificateError, and a
+    revoked item applies only if it names the log's node.
+    """
     if cert.node != header.log.node or cert.serial != header.cert_serial:
         raise CertificateError(
             f"batch of {header.log} names certificate {header.cert_serial}, "
             f"not {cert.serial} of {cert.node}"
         )
     if crl is not None:
-        crl.check_batch(header.cert_serial, header.log, header.last_seq)
+        crl.check_batch(header.cert_serial, header.log, header.last_seq, issuer=cert.issuer)
 
 
 def check_clock(header: BatchHeader, now_ms: int, max_drift_ms: int = DEFAULT_MAX_DRIFT_MS) -> None:

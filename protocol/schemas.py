@@ -14,8 +14,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from protocol.errors import MalformedError
 
 _MS = validate.Range(min=0, max=2**53 - 1)
-_NODE = validate.Regexp(r"^(county|township|village):\d{6,12}$")
-_LOG = validate.Regexp(r"^(county|township|village):\d{6,12}#\d{1,10}$")
+# marshmallow's Regexp uses re.match, so every pattern ends in \Z (not $, which also
+# matches before a trailing newline) and spells digits [0-9] (\d matches any Unicode
+# digit). Full parsing (NodeId.parse, LogId.parse) follows and insists on round trips.
+_NODE = validate.Regexp(r"(?:county|township|village):[0-9]{6,12}\Z")
+_LOG = validate.Regexp(r"(?:county|township|village):[0-9]{6,12}#[1-9][0-9]{0,9}\Z")
+_HEX64 = validate.Regexp(r"[0-9a-f]{64}\Z")
 
 
 class _Strict(Schema):
@@ -79,7 +83,7 @@ class AckBody(_Strict):
     by = fields.String(required=True, validate=_NODE)
     log = fields.String(required=True, validate=_LOG)
     seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**53 - 1))
-    head = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    head = fields.String(required=True, validate=_HEX64)
     at = fields.Integer(required=True, strict=True, validate=_MS)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from protocol import canonical
 from protocol.binary import Reader, blob16, blob32, u8
 from protocol.crypto import KEY_ID_SIZE, SigningKey, Suite, VerifyKey
-from protocol.errors import MalformedError, SignatureError, TooLargeError
+from protocol.errors import MalformedError, SignatureError, TooLargeError, UnsupportedError
 
 MAGIC = b"RKS1"
 CONTEXT = b"renkou-net/1 signed object\x00"
@@ -54,9 +54,23 @@ class SignedObject:
         key.verify(self.signature, self.signed_part)
 
 
+def check_version(v: object, what: str) -> None:
+    """``v`` must be the integer 1 (not ``true``); another integer is a version we lack.
+
+    Raises:
+        UnsupportedError: an integer other than 1 (a future version: kept, not guessed at).
+        MalformedError: missing, a boolean or not an integer.
+    """
+    if type(v) is not int:
+        raise MalformedError(f"{what}: 'v' must be the integer 1")
+    if v != 1:
+        raise UnsupportedError(f"{what}: version {v} is not supported (this is version 1)")
+
+
 def sign_object(body: dict[str, Any], key: SigningKey) -> bytes:
     """Encode ``body`` canonically and sign it; the body must carry ``v`` and ``type``."""
-    if body.get("v") != 1 or not isinstance(body.get("type"), str):
+    v = body.get("v")
+    if type(v) is not int or v != 1 or not isinstance(body.get("type"), str):
         raise ValueError("a signed body needs 'v': 1 and a string 'type'")
     data = canonical.encode(body)
     if len(data) > MAX_BODY:
@@ -77,7 +91,10 @@ def decode_signed(raw: bytes, *, expect_type: str | None = None) -> SignedObject
     sig = r.blob16(suite.signature_size, "signature")
     r.end()
     body = canonical.decode(body_bytes, max_bytes=MAX_BODY)
-    if not isinstance(body, dict) or body.get("v") != 1 or not isinstance(body.get("type"), str):
+    if type(body) is not dict:
+        raise MalformedError("signed object body must be an object with 'v': 1 and a 'type'")
+    check_version(body.get("v"), "signed object")
+    if type(body.get("type")) is not str:
         raise MalformedError("signed object body must be an object with 'v': 1 and a 'type'")
     if expect_type is not None and body["type"] != expect_type:
         raise MalformedError(f"expected a {expect_type!r} object, got {body['type']!r}")

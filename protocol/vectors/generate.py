@@ -20,10 +20,12 @@ from protocol.batches import sign_batch
 from protocol.certs import Revocation, issue_revocations
 from protocol.crypto import Suite
 from protocol.entries import ZERO_HASH
-from protocol.envelope import _seal_with, address
-from protocol.frontier import Ack, Frontier, Head, sign_ack
+from protocol.envelope import MAX_LIFETIME_MS, _seal_with, address
+from protocol.frontier import Ack, ForkProof, Frontier, Head, sign_ack
 from protocol.ids import LogId
 from protocol.ops import EpochStart, Note, Retire, Upsert, encode_payload
+from protocol.signed import CONTEXT as SIGNED_CONTEXT
+from protocol.signed import MAGIC as SIGNED_MAGIC
 from protocol.testing import NOW, chain_entries, make_node, seed
 
 HERE = Path(__file__).parent
@@ -119,6 +121,39 @@ def payload_vectors() -> list[bytes]:
         ),
         (
             {"v": 2, "ops": [{"op": "epoch", "prev_epoch": 0, "prev_seq": 0, "reason": "install"}]},
+            "unsupported",
+        ),
+        (
+            {
+                "v": True,
+                "ops": [{"op": "epoch", "prev_epoch": 0, "prev_seq": 0, "reason": "install"}],
+            },
+            "malformed",
+        ),
+        ({"v": 1, "ops": [{"kind": "person", "id": "p1", "fields": {"a": [1, 0]}}]}, "malformed"),
+        ({"v": 1, "ops": [{"op": 7, "kind": "person", "id": "p1"}]}, "malformed"),
+        (
+            {
+                "v": 1,
+                "ops": [
+                    {"op": "retire", "kind": "person", "id": "p1", "reason": "x", "base": "log/1"}
+                ],
+            },
+            "malformed",
+        ),
+        (
+            {
+                "v": 1,
+                "ops": [
+                    {
+                        "op": "retire",
+                        "kind": "person",
+                        "id": "p1",
+                        "reason": "x",
+                        "base": "village:440104001002#01/1",
+                    }
+                ],
+            },
             "malformed",
         ),
     ]
@@ -211,6 +246,42 @@ def envelope_vectors(payloads: list[bytes]) -> None:
         cases.append(
             {
                 **base,
+                "name": "magic of version 2",
+                "envelope": (b"RKV2" + good[4:]).hex(),
+                "expect": "unsupported",
+            }
+        )
+        cases.append(
+            {
+                **base,
+                "name": "expires_ms not after sent_ms",
+                "envelope": (good[:57] + NOW.to_bytes(8, "big") + good[65:]).hex(),
+                "expect": "malformed",
+            }
+        )
+        too_long = (NOW + MAX_LIFETIME_MS + 1).to_bytes(8, "big")
+        cases.append(
+            {
+                **base,
+                "name": "lifetime over 30 days",
+                "envelope": (good[:57] + too_long + good[65:]).hex(),
+                "expect": "malformed",
+            }
+        )
+        swapped = bytearray(good)
+        key_id_at = len(good) - 2 - village.signing.suite.signature_size - 8
+        swapped[key_id_at] ^= 1
+        cases.append(
+            {
+                **base,
+                "name": "hop key id flipped",
+                "envelope": bytes(swapped).hex(),
+                "expect": "bad_signature",
+            }
+        )
+        cases.append(
+            {
+                **base,
                 "name": "not for this reader",
                 "reader": str(village.node),
                 "envelope": good.hex(),
@@ -274,8 +345,51 @@ def object_vectors() -> None:
             "ack": ack.hex(),
             "frontier": frontier.to_json(),
             "frontier_digest": frontier.digest().hex(),
+            "invalid": _invalid_objects(root, village),
         },
     )
+
+
+def _signed_raw(body: bytes, signer: Any, magic: bytes = SIGNED_MAGIC) -> bytes:
+    """A signed object around ``body`` bytes as given (no canonical re-encoding)."""
+    head = magic + bytes([signer.signing.suite]) + len(body).to_bytes(4, "big") + body
+    head += signer.signing.verify_key.key_id
+    sig = signer.signing.sign(SIGNED_CONTEXT + head)
+    return head + len(sig).to_bytes(2, "big") + sig
+
+
+def _invalid_objects(root: Any, village: Any) -> list[dict[str, str]]:
+    """One fault each: versions (§1.3) of signed objects, batch headers and fork proofs."""
+    log = LogId(village.node, 1)
+    first = chain_entries(log, [b"{}", b"[]"], suite=Suite.CLASSIC)
+    second = chain_entries(log, [b"{}", b"null"], suite=Suite.CLASSIC)
+    h1, s1 = sign_batch(first, village.signing, village.cert.serial)
+    h2, s2 = sign_batch(second, village.signing, village.cert.serial)
+    proof = ForkProof(h1, s1, h2, s2).to_bytes()
+    advisory = b'{"type":"advisory","v":1}'
+    cases = [
+        ("signed", "signed object of version 2", b"RKS2" + root.cert.raw[4:], "unsupported"),
+        ("signed", "signed object, bad magic", b"RKX1" + root.cert.raw[4:], "malformed"),
+        (
+            "signed",
+            '"v": 2',
+            _signed_raw(b'{"type":"advisory","v":2}', root),
+            "unsupported",
+        ),
+        (
+            "signed",
+            '"v": true',
+            _signed_raw(b'{"type":"advisory","v":true}', root),
+            "malformed",
+        ),
+        ("signed", '"v": "1"', _signed_raw(b'{"type":"advisory","v":"1"}', root), "malformed"),
+        ("signed", "valid advisory", _signed_raw(advisory, root), "ok"),
+        ("header", "batch header of version 2", b"RKB2" + h1.to_bytes()[4:], "unsupported"),
+        ("header", "valid batch header", h1.to_bytes(), "ok"),
+        ("fork_proof", "fork proof of version 2", b"RKF2" + proof[4:], "unsupported"),
+        ("fork_proof", "valid fork proof", proof, "ok"),
+    ]
+    return [{"decoder": d, "name": n, "bytes": b.hex(), "expect": e} for d, n, b, e in cases]
 
 
 def main() -> None:

@@ -261,7 +261,8 @@ def _patched(header: BatchHeader, offset: int, value: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("offset", "value", "error"),
     [
-        pytest.param(0, b"RKB2", MalformedError, id="magic"),
+        pytest.param(0, b"RKB2", UnsupportedError, id="magic-version-2"),
+        pytest.param(0, b"RKX1", MalformedError, id="magic"),
         pytest.param(4, b"\x03", UnsupportedError, id="unknown-suite"),
         pytest.param(5, b"\x01", MalformedError, id="reserved"),
         pytest.param(6, b"\x04", MalformedError, id="log-role"),
@@ -380,14 +381,6 @@ def test_bad_frontier_json(data: object) -> None:
         Frontier.from_json(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG (SPEC §9.1 'Heads MUST be exactly 64 lowercase hex characters, and a log "
-    "MUST NOT appear twice'): Frontier.from_json uses bytes.fromhex, which accepts upper "
-    "case and skips whitespace (62 hex + 2 spaces -> a 31-byte head), and overwrites a "
-    "repeated log",
-)
 @pytest.mark.parametrize(
     "data",
     [
@@ -495,13 +488,6 @@ def test_ack_wrong_type(township: Node) -> None:
         decode_ack(township.cert.raw, township.cert.verify_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG (SPEC §2.5 exactly 64 lowercase hex): AckBody.head uses "
-    "Regexp('^[0-9a-f]{64}$'); '$' also matches before a trailing newline and "
-    "bytes.fromhex skips whitespace, so 64 hex digits + '\\n' pass",
-)
 def test_ack_head_with_trailing_newline(ack: Ack, township: Node) -> None:
     """head is exactly 64 lower-case hex digits."""
     body = {

@@ -147,13 +147,6 @@ def test_encode_refuses_what_the_profile_forbids(value: object) -> None:
         canonical.encode(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TooLargeError,
-    reason="BUG (SPEC §2.1 'at most 16 arrays or objects open', §2.2 'an encoder MUST "
-    "refuse'): canonical.encode accepts 17 nested empty containers (_check_value counts "
-    "item depth), and canonical.decode rejects its output (TooLargeError)",
-)
 def test_encode_output_always_decodes() -> None:
     """encode and decode agree on the nesting bound: whatever encode emits, decode accepts."""
     value = _nested(MAX_DEPTH + 1)

@@ -193,14 +193,6 @@ def test_cross_certificate_signed_by_wrong_key(
         verify_chain([other_village.cert, self_made], [root.cert], NOW)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG (certs.py and SPEC §8.2 alike): a cross-certified county may certify ANY "
-    "county, including the anchor's own: 440105 issues 'county:440104' with an attacker "
-    "key, which then certifies villages of 440104 (_check_issuer_may_certify allows "
-    "every subject of role COUNTY)",
-)
 @pytest.mark.parametrize("target", ["county", "village"])
 def test_cross_certified_county_cannot_impersonate_ours(
     root: Node, other_root: Node, cross: Certificate, target: str
@@ -218,13 +210,6 @@ def test_cross_certified_county_cannot_impersonate_ours(
         verify_chain(chain, [root.cert], NOW)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG (certs.py docstring vs code/SPEC §8.2): two cross-certificates pass "
-    "(trust is transitive): leaf of 440106 <- 440106 certified by 440105 <- 440105 "
-    "certified by 440104, though 'a chain is at most leaf, one cross-certificate, root'",
-)
 def test_only_one_cross_certificate(root: Node, other_root: Node, cross: Certificate) -> None:
     """A chain is at most: leaf, one cross-certificate, a trusted root."""
     third_root = make_node("440106")
@@ -348,13 +333,6 @@ def test_successor_wrong_issuer(
         crl.check_successor(_crl(other_root, 2, crl_items))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG? (SPEC §8.3 'Issuers MUST NOT change an existing item', unchecked): "
-    "check_successor compares serials only, so a newer list may keep a revocation but "
-    "raise its valid_through to 2**53-1, which un-revokes the key in effect",
-)
 def test_successor_cannot_widen_valid_through(
     root: Node, crl: RevocationList, crl_items: list[Revocation], village_log: LogId
 ) -> None:
@@ -392,13 +370,6 @@ def test_revocations_duplicate_serial(root: Node, crl_items: list[Revocation]) -
         decode_revocations(raw, root.cert)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG (SPEC §8.3 valid_through is a sorted array of pairs): decode_revocations "
-    "builds a dict from [[log, seq], ...], so a log named twice collapses silently (last "
-    "wins) instead of being malformed like a serial named twice",
-)
 def test_revocations_duplicate_log_in_valid_through(root: Node, village: Node) -> None:
     """A revocation list names each serial once (and each log of an item once)."""
     log = "village:440104001002#1"
@@ -434,12 +405,6 @@ def test_signed_object_wrong_key(root: Node, other_root: Node) -> None:
         signed.verify(other_root.cert.verify_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason='BUG (SPEC §8.1 step 8: "v": 1, the integer): sign_object and decode_signed '
-    'test body.get("v") != 1, and True == 1, so "v": true is accepted',
-)
 def test_signed_object_version_true(root: Node) -> None:
     """Every signed output starts with a version marker ("v": 1)."""
     head = b"RKS1" + bytes([root.signing.suite])

@@ -227,13 +227,6 @@ def test_invalid_kem_public_key() -> None:
         KemPublicKey(Suite.HYBRID, b"\xff" * Suite.HYBRID.kem_key_size).wrap(CONTENT_KEY, INFO)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG (minor): KemPublicKey.wrap to an all-zero (low-order) X25519 key raises "
-    "cryptography's ValueError('Error computing shared key.'); only _hpke_key() is "
-    "guarded, not encrypt(), and decode_certificate accepts such a kem_key",
-)
 @suites
 def test_low_order_kem_key_is_malformed(suite: Suite) -> None:
     """A KEM key that is not a valid point or encapsulation key is MalformedError."""

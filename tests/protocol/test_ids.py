@@ -202,25 +202,12 @@ def test_log_id_epoch_bounds() -> None:
             LogId(node, epoch)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG (SPEC §3.4, §11): LogId.parse checks the epoch with str.isdigit() (true "
-    "for '²') and then calls int(), which raises a bare ValueError, not MalformedError",
-)
 def test_superscript_epoch_is_malformed() -> None:
     """Every decoder raises only ProtocolError subclasses."""
     with pytest.raises(MalformedError):
         LogId.parse("village:440104001002#\u00b2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (SPEC §3.3 label is lowercase, §3.4 no leading zeros): LogId.parse and "
-    "NodeId.parse accept other spellings of one id (Unicode digits via str.isdigit, "
-    "leading zeros, upper-case role via str.upper)",
-)
 @pytest.mark.parametrize(
     "text",
     [

@@ -21,9 +21,10 @@ from protocol.crypto import KemPrivateKey, SigningKey, Suite, VerifyKey
 from protocol.entries import make_entry
 from protocol.envelope import decode_envelope, open_envelope
 from protocol.errors import ProtocolError
-from protocol.frontier import Frontier, decode_ack
+from protocol.frontier import Frontier, decode_ack, decode_fork_proof
 from protocol.ids import LogId, NodeId
 from protocol.ops import decode_payload
+from protocol.signed import decode_signed
 from protocol.testing import make_node
 
 VECTORS = Path(__file__).parents[2] / "protocol" / "vectors"
@@ -141,3 +142,20 @@ def test_objects() -> None:
     frontier = Frontier.from_json(data["frontier"])
     assert frontier.digest().hex() == data["frontier_digest"]
     assert isinstance(root.signing.verify_key, VerifyKey)
+
+
+_DECODERS = {"signed": decode_signed, "header": decode_header, "fork_proof": decode_fork_proof}
+
+
+@pytest.mark.parametrize("case", cases("objects.json", "invalid"), ids=lambda c: c["name"])
+def test_object_versions(case: dict[str, Any]) -> None:
+    """§1.3: a known magic with another version digit, or an integer "v" other than 1,
+    is unsupported; other magics and a "v" that is not an integer are malformed."""
+    decode = _DECODERS[case["decoder"]]
+    raw = bytes.fromhex(case["bytes"])
+    if case["expect"] == "ok":
+        decode(raw)
+    else:
+        with pytest.raises(ProtocolError) as exc:
+            decode(raw)
+        assert exc.value.code == case["expect"]

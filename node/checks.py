@@ -14,16 +14,9 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from node.domain import rules
+from node.domain.records import REF_KINDS
 from node.errors import FieldProblem, RuleViolation, ValidationError
 
-REF_KINDS = {
-    "person_ref": "person",
-    "woman_ref": "person",
-    "mother_ref": "person",
-    "parent_ref": "person",
-    "spouse_ref": "person",
-    "procedure_ref": "contraceptive_procedure",
-}
 EVENT_DATE = {
     "marriage": "marriage_date",
     "pregnancy": "registered_date",

@@ -62,6 +62,16 @@ RECORD_KINDS: dict[str, type[Schema]] = {
 # (篇4 第18条), and township officers who handle the complaint need not see it either.
 SEALED_FIELDS: dict[str, tuple[str, ...]] = {"complaint": ("reporter",)}
 
+REF_KINDS: dict[str, str] = {
+    "person_ref": "person",
+    "woman_ref": "person",
+    "mother_ref": "person",
+    "parent_ref": "person",
+    "spouse_ref": "person",
+    "procedure_ref": "contraceptive_procedure",
+}
+"""Fields that name another record of the same node, and the kind they name."""
+
 
 @functools.cache
 def _schema(schema_class: type[Schema]) -> Schema:

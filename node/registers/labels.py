@@ -12,21 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-# A complainant's identity is never revealed to the party complained about, nor to the
-# township officers handling the complaint (篇4 第18条). Mirrors
-# node.domain.records.SEALED_FIELDS; kept here too so that the registers never depend on
-# the validation module, and a test keeps the two in step once both exist.
-SEALED_FIELDS: dict[str, frozenset[str]] = {"complaint": frozenset({"reporter"})}
+from node.domain.records import REF_KINDS as REF_KINDS
+from node.domain.records import SEALED_FIELDS as _SEALED
 
-# Fields that name another record, and the kind they name.
-REF_KINDS: dict[str, str] = {
-    "person_ref": "person",
-    "woman_ref": "person",
-    "mother_ref": "person",
-    "parent_ref": "person",
-    "spouse_ref": "person",
-    "procedure_ref": "contraceptive_procedure",
-}
+# A complainant's identity is never revealed to the party complained about, nor to the
+# township officers handling the complaint (篇4 第18条).
+SEALED_FIELDS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _SEALED.items()}
 
 # The reference that says whose record it is (the person the change report names).
 SUBJECT_REFS = ("person_ref", "woman_ref", "mother_ref", "parent_ref")

@@ -160,5 +160,7 @@ def mac(key: bytes, direction: str, method: str, path: str, counter: int, body: 
 def check_mac(
     key: bytes, given: str, direction: str, method: str, path: str, counter: int, body: bytes
 ) -> None:
-    if not hmac.compare_digest(mac(key, direction, method, path, counter, body), given):
+    if not given.isascii() or not hmac.compare_digest(
+        mac(key, direction, method, path, counter, body), given
+    ):
         raise SignatureError("request authentication failed")

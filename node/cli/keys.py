@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from node.cli.options import data_dir_option, reports_errors
+from node.cli_options import data_dir_option, reports_errors
 
 admin_dir_option = click.option(
     "--admin-dir",

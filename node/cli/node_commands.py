@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from node.cli.options import data_dir_option, reports_errors
+from node.cli_options import data_dir_option, reports_errors
 from node.errors import FieldProblem, ValidationError
 
 
@@ -129,6 +129,10 @@ def status(data_dir: Path) -> None:
         "SELECT kind, COUNT(*) FROM records WHERE retired IS NULL GROUP BY kind ORDER BY kind"
     ).fetchall()
     click.echo("records:   " + (", ".join(f"{k} {n}" for k, n in counts) or "none"))
+    from node.sync.status import status_lines
+
+    for line in status_lines(store.db):
+        click.echo(line)
 
 
 @node.command()

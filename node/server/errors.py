@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """One error shape for every endpoint: ``{"ok": false, "code", "status", "zh", "en"}``.
 
-Protocol errors become 4xx with their stable code; node errors keep their status;
-anything unexpected is a 500 whose body names no internals (the log keeps the
-traceback, and never personal data, because no request body is logged).
+Protocol errors become 4xx with their stable code and a Chinese sentence saying what to
+do; node errors keep their status; anything unexpected is a 500 whose body names no
+internals (the log keeps the traceback, and never personal data, because no request
+body is logged). A gap also says what the server holds (``have``) and where the refused
+batch started (``first``), so the sender can re-read the state and resend from there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from node.errors import NodeError
-from protocol import ErrorCode, ProtocolError
+from protocol import ErrorCode, GapError, ProtocolError, QuarantineError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,26 @@ PROTOCOL_STATUS = {
     ErrorCode.NO_RECIPIENT: 421,
     ErrorCode.CLOCK_DRIFT: 422,
     ErrorCode.UNKNOWN_RULESET: 422,
+    ErrorCode.QUARANTINED: 422,
+}
+
+PROTOCOL_ZH = {
+    ErrorCode.MALFORMED: "数据格式错误，已拒收",
+    ErrorCode.NON_CANONICAL: "数据编码不规范，已拒收",
+    ErrorCode.TOO_LARGE: "数据超过允许的大小，已拒收",
+    ErrorCode.UNSUPPORTED: "对方使用了本机不支持的协议版本或算法",
+    ErrorCode.BAD_SIGNATURE: "签名或身份验证未通过",
+    ErrorCode.DECRYPT_FAILED: "数据无法解密，已拒收",
+    ErrorCode.NO_RECIPIENT: "数据不是发给本机的",
+    ErrorCode.BAD_CHAIN: "变更记录前后衔接不上，请按本机现有进度重新发送",
+    ErrorCode.GAP: "缺少之前的变更，请按本机现有进度重新发送",
+    ErrorCode.FORK: "同一日志出现两份不同的历史（分叉），该日志已冻结并报告管理员",
+    ErrorCode.BAD_CERTIFICATE: "证书无效或不属于本县",
+    ErrorCode.EXPIRED: "证书、请求或数据已过期",
+    ErrorCode.REVOKED: "该节点的证书已被吊销",
+    ErrorCode.CLOCK_DRIFT: "对方电脑时钟超前过多，数据已隔离保存，未采用",
+    ErrorCode.UNKNOWN_RULESET: "数据使用了本机未知的规则版本，已隔离保存，未采用",
+    ErrorCode.QUARANTINED: "数据已隔离保存，未采用",
 }
 
 
@@ -42,8 +64,9 @@ def error_body(status: int, code: str, zh: str, en: str, **extra: object) -> Res
 def init_app(app: Flask) -> None:
     @app.errorhandler(ProtocolError)
     def protocol_error(exc: ProtocolError) -> Response:
-        status = PROTOCOL_STATUS.get(exc.code, 400)
-        return error_body(status, str(exc.code), "请求被拒绝：" + str(exc), str(exc))
+        status = 422 if isinstance(exc, QuarantineError) else PROTOCOL_STATUS.get(exc.code, 400)
+        zh = f"{PROTOCOL_ZH.get(exc.code, '请求被拒绝')}（{exc}）"
+        return error_body(status, str(exc.code), zh, str(exc), **_protocol_extra(exc))
 
     @app.errorhandler(NodeError)
     def node_error(exc: NodeError) -> Response:
@@ -62,6 +85,17 @@ def init_app(app: Flask) -> None:
         return error_body(
             500, "internal", "服务器内部错误，已记录", "internal error; it was logged"
         )
+
+
+def _protocol_extra(exc: ProtocolError) -> dict[str, object]:
+    """What the sender needs to recover: for a gap, our head and the refused start."""
+    extra: dict[str, object] = {}
+    if isinstance(exc, GapError):
+        extra.update(have=exc.have, first=exc.first)
+    log_text = getattr(exc, "log", None)
+    if isinstance(log_text, str):
+        extra["log"] = log_text
+    return extra
 
 
 def _problems(exc: NodeError) -> dict[str, object]:

@@ -5,6 +5,21 @@ Built for bad links: every request is idempotent (a re-sent batch is a duplicate
 parent acknowledges again), progress is recorded only from the parent's signed
 acknowledgement, so a dropped link costs at most the batch in flight, and retries back
 off exponentially with jitter so a township's villages do not hammer it in step.
+
+What the parent holds decides what is sent, never what we believe we sent: our own log
+is pushed from the parent's head, and a relay forwards each child's envelopes from the
+parent's head of that log (so a parent restored from a backup gets everything again).
+A ``gap`` (or an overlap, ``bad_chain``) means our view of the parent is stale, e.g. it
+restarted from an older copy mid-round: we re-read its state and push from there, at
+most ``MAX_RESYNC`` times a round.
+
+Refusals travel back. A batch the parent refuses (fork, quarantine, bad signature...) is
+recorded per (peer, log) in ``sync_rejections`` (holdings.py) until that peer
+acknowledges the range; a relay whose parent refuses a child's batch records it too and
+puts a notice signed with its own key into the child's outbox, so the village's
+``renkou node status`` shows "rejected by county:…: <code>". A refusal of our own log
+ends the round with :class:`SyncFailed` after the pull; a refused child's log does not
+stop the relay from forwarding the others.
 """
 
 from __future__ import annotations
@@ -13,13 +28,16 @@ import json
 import random
 import struct
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
 from node.store.store import NodeStore
 from node.sync import holdings
+from node.sync.holdings import Rejection
 from node.sync.server import frame, unframe
 from node.sync.trust import Trust
 from protocol import (
@@ -32,9 +50,11 @@ from protocol import (
     SignatureError,
     address,
     decode_envelope,
+    decode_signed,
     readdress,
     seal_batch,
     sign_batch,
+    sign_object,
 )
 from protocol.frontier import decode_ack
 from protocol.session import check_mac, mac, make_hello, open_welcome
@@ -42,15 +62,49 @@ from protocol.session import check_mac, mac, make_hello, open_welcome
 MAX_BATCH_ENTRIES = 2000
 MAX_BATCH_BYTES = 1 << 20
 ENVELOPE_TTL_MS = 7 * 86_400_000
+MAX_RESYNC = 3
+OUTBOX_ITEM = struct.Struct(">QI")
+
+# Refusals of a relayed batch that resending the same bytes cannot cure: the relay
+# forgets its copy so the child sends the range again, freshly sealed.
+UNREADABLE = frozenset({"decrypt_failed", "no_recipient", "malformed", "non_canonical"})
 
 
 class SyncFailed(Exception):
-    """The parent refused something or could not be reached after every retry."""
+    """The parent refused something or could not be reached after every retry.
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+    ``detail`` is the parent's JSON error body (``{ok, status, code, zh, en, …}``) when
+    there was one; ``authenticated`` says whether that answer carried a valid session
+    MAC (only authenticated refusals are recorded as the parent's word).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        detail: dict[str, Any] | None = None,
+        authenticated: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.detail = detail or {}
+        self.authenticated = authenticated
+        self.report: RoundReport | None = None
+
+
+class SessionFailed(SyncFailed):
+    """The handshake itself was refused or failed: nothing about any one batch."""
+
+
+class _Stale(Exception):
+    """The parent's answer says our view of its state is out of date: re-read it."""
+
+    def __init__(self, failure: SyncFailed) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 @dataclass
@@ -62,6 +116,8 @@ class RoundReport:
     bytes_sent: int = 0
     bytes_received: int = 0
     requests: int = 0
+    resyncs: int = 0
+    rejected: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -94,6 +150,8 @@ class SyncClient:
         self.counter = 0
         self.introduced: set[tuple[str, int]] = set()
         self.report = RoundReport()
+        self.own_refusal: SyncFailed | None = None
+        holdings.ensure_tables(store.db)
 
     # -- transport ---------------------------------------------------------------------
 
@@ -122,21 +180,28 @@ class SyncClient:
         )
         resp = self._send("POST", "/sync/v1/session", frame(hello, self.own_cert.raw), {})
         if resp is None:
-            raise SyncFailed("parent unreachable")
+            raise SessionFailed("parent unreachable")
         if resp.status_code != 200:
-            raise _failure(resp)
-        welcome_raw, cert_raw = unframe(resp.content, 2)
-        if cert_raw != self.parent.raw:
-            raise SyncFailed("the parent answered with another certificate than enrolled")
-        welcome = open_welcome(welcome_raw, hello, self.store.identity.kem, self.parent.verify_key)
+            raise _failure(resp, SessionFailed)
+        try:
+            welcome_raw, cert_raw = unframe(resp.content, 2)
+            if cert_raw != self.parent.raw:
+                raise SessionFailed("the parent answered with another certificate than enrolled")
+            welcome = open_welcome(
+                welcome_raw, hello, self.store.identity.kem, self.parent.verify_key
+            )
+        except ProtocolError as exc:
+            raise SessionFailed(
+                f"the parent's welcome is not valid: {exc}", code=str(exc.code)
+            ) from None
         self.session, self.counter = (welcome.session_id, welcome.key), 0
 
     def call(self, method: str, path: str, body: bytes = b"") -> requests.Response:
         """An authenticated request, retried on lost links and 5xx with a fresh counter.
 
         Every request we send is idempotent at the parent, so resending after a lost
-        answer is safe. A 401 means the parent forgot our session (it restarted): we
-        open a new one and try again.
+        answer is safe. A 401 ``no_session`` means the parent forgot our session (it
+        restarted): we open a new one and resend at once.
         """
         for attempt in range(self.retries + 1):
             try:
@@ -150,33 +215,29 @@ class SyncClient:
             assert self.session is not None
             sid, key = self.session
             self.counter += 1
+            counter = self.counter
             headers = {
                 "X-Rk-Session": sid,
-                "X-Rk-Counter": str(self.counter),
-                "X-Rk-Mac": mac(key, "req", method, path, self.counter, body),
+                "X-Rk-Counter": str(counter),
+                "X-Rk-Mac": mac(key, "req", method, path, counter, body),
             }
             resp = self._send(method, path, body, headers)
-            if resp is None or resp.status_code >= 500 or resp.status_code == 401:
-                if resp is not None and resp.status_code == 401:
+            lost = resp is not None and _code(resp) == "no_session"
+            if resp is None or resp.status_code >= 500 or lost:
+                if lost:
                     self.session = None
                 if attempt == self.retries:
                     raise _failure(resp) if resp is not None else SyncFailed("parent unreachable")
-                self._backoff(attempt)
+                if not lost:
+                    self._backoff(attempt)
                 continue
+            authentic = _authentic(resp, key, method, path, counter)
             if resp.status_code >= 400:
-                raise _failure(resp)
-            try:
-                check_mac(
-                    key,
-                    resp.headers.get("X-Rk-Mac", ""),
-                    "res",
-                    method,
-                    path,
-                    self.counter,
-                    resp.content,
-                )
-            except SignatureError:
-                raise SyncFailed("the parent's answer failed authentication") from None
+                failure = _failure(resp)
+                failure.authenticated = authentic
+                raise failure
+            if not authentic:
+                raise SyncFailed("the parent's answer failed authentication")
             return resp
         raise AssertionError("unreachable")
 
@@ -196,28 +257,110 @@ class SyncClient:
         return int(row[0]) if row else 0
 
     def sync_round(self) -> RoundReport:
+        """Compare, push (re-reading the parent's state after a gap), pull.
+
+        Raises:
+            SyncFailed: the parent could not be reached, or it refused our own log
+                (recorded in sync_rejections first; ``exc.report`` has the round).
+        """
         self.report = RoundReport()
+        self.own_refusal = None
+        outbox = 0
+        for attempt in range(MAX_RESYNC + 1):
+            state = self._read_state()
+            if state is None:
+                self.report.idle = attempt == 0
+                return self._finish()
+            theirs, outbox = state
+            try:
+                self._push_own(theirs)
+                self._forward(theirs)
+                break
+            except _Stale as stale:
+                self.report.resyncs += 1
+                self.report.notes.append(f"re-read the parent's state after: {stale.failure}")
+                if attempt == MAX_RESYNC:
+                    stale.failure.report = self.report
+                    raise stale.failure from None
+        if outbox > self.cursor():
+            self._pull(outbox)
+        return self._finish()
+
+    def _finish(self) -> RoundReport:
+        if self.own_refusal is not None:
+            self.own_refusal.report = self.report
+            raise self.own_refusal
+        return self.report
+
+    def _read_state(self) -> tuple[Frontier, int] | None:
+        """The parent's view of what we should both hold; None when nothing differs."""
         digest = holdings.state_digest(self.wanted(), self.cursor())
         resp = self.call("GET", f"/sync/v1/state?d={digest}")
         if resp.status_code == 204:
-            self.report.idle = True
-            return self.report
-        state = json.loads(resp.content)
-        theirs = Frontier.from_json(state["heads"])
-        self._push_own(theirs)
-        self._forward(theirs)
-        if int(state["outbox"]) > self.cursor():
-            self._pull()
-        return self.report
+            return None
+        try:
+            state = json.loads(resp.content)
+            outbox = state["outbox"]
+            if type(outbox) is not int or outbox < 0:
+                raise ValueError("outbox must be a non-negative integer")
+            return Frontier.from_json(state["heads"]), outbox
+        except (ValueError, KeyError, TypeError, ProtocolError) as exc:
+            raise SyncFailed(f"the parent's state is not readable: {exc}") from None
+
+    # -- our own log ---------------------------------------------------------------------
 
     def _push_own(self, theirs: Frontier) -> None:
         log = self.store.changelog
-        have = theirs.get(log.log)
-        start = (have.seq if have else 0) + 1
+        have = theirs.get(log.log) or Head(0, bytes(32))
+        if not self._parent_agrees(have):
+            return
+        start = have.seq + 1
         while start <= log.head_seq:
             chunk = self._chunk(start)
-            self._push_batch(chunk)
+            try:
+                self._push_batch(chunk)
+            except SyncFailed as exc:
+                if exc.code in ("gap", "bad_chain"):
+                    raise _Stale(exc) from None
+                if not _refusal(exc):
+                    raise
+                self._refused(self.parent.node, log.log, chunk[0].seq, chunk[-1].seq, exc)
+                self.own_refusal = exc
+                return
             start = chunk[-1].seq + 1
+
+    def _parent_agrees(self, have: Head) -> bool:
+        """Does the parent hold our own history? If not we were restored or forked.
+
+        A parent holding more of our log than we have, or another hash at its head, means
+        this store is an old copy (restored from a backup) or the log forked; pushing
+        cannot mend that (the administrator starts a new epoch), so we record it and
+        push only when a push lets the parent record the fork itself.
+        """
+        log = self.store.changelog
+        if have.seq == 0:
+            return True
+        if have.seq > log.head_seq:
+            problem = SyncFailed(
+                f"the parent holds our log {log.log} through seq {have.seq} but this store "
+                f"only has {log.head_seq}: it was restored from an old copy; ask the "
+                "administrator to start a new epoch",
+                code="behind_parent",
+            )
+            self._refused(self.parent.node, log.log, log.head_seq + 1, have.seq, problem)
+            self.own_refusal = problem
+            return False
+        ours = next(self.store.entries(have.seq, have.seq)).hash
+        if ours == have.hash:
+            return True
+        problem = SyncFailed(
+            f"the parent holds another entry {have.seq} of our log {log.log} (fork); ask "
+            "the administrator to start a new epoch",
+            code="fork",
+        )
+        self._refused(self.parent.node, log.log, have.seq, have.seq, problem)
+        self.own_refusal = problem
+        return have.seq < log.head_seq  # a push lets the parent see and record the fork
 
     def _chunk(self, start: int) -> list[Entry]:
         out, size = [], 0
@@ -252,43 +395,112 @@ class SyncClient:
 
     def _record_ack(self, ack_raw: bytes, by: NodeId, log: LogId, seq: int, head: bytes) -> None:
         signer = self.parent if by == self.parent.node else self.county
-        ack = decode_ack(ack_raw, signer.verify_key)
+        try:
+            ack = decode_ack(ack_raw, signer.verify_key)
+        except ProtocolError as exc:
+            raise SyncFailed(f"{by}'s acknowledgement does not verify: {exc}") from None
         if ack.by != by or ack.log != log or ack.seq < seq or (ack.seq == seq and ack.head != head):
             raise SyncFailed(f"{by} acknowledged {ack.log} through {ack.seq}, not {log} {seq}")
+        with self.store.db.atomic():
+            self._keep_ack(ack_raw, str(by), str(log), ack.seq, ack.head)
+
+    def _keep_ack(self, raw: bytes, by: str, log: str, seq: int, head: bytes) -> None:
         self.store.db.execute(
             "INSERT INTO peer_acks (peer, log, seq, head, raw, at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (peer, log) DO UPDATE SET seq = excluded.seq, head = excluded.head,"
             " raw = excluded.raw, at = excluded.at WHERE excluded.seq >= peer_acks.seq",
-            [str(by), str(log), ack.seq, ack.head, ack_raw, self.now_ms()],
+            [by, log, seq, head, raw, self.now_ms()],
         )
+        holdings.clear_rejections(self.store.db, by, log, seq)
+
+    def _refused(
+        self, by: NodeId | str, log: LogId, first: int, last: int, exc: SyncFailed
+    ) -> bool:
+        """Record that ``by`` refused ``log`` first..last; True if that is news."""
+        reason = _reason(exc)
+        code = exc.code or f"http_{exc.status}"
+        self.report.rejected.append(f"{by} refused {log} {first}..{last}: {code}")
+        with self.store.db.atomic():
+            return holdings.record_rejection(
+                self.store.db,
+                Rejection(str(by), str(log), first, last, code, reason, self.now_ms()),
+            )
+
+    # -- a relay's children ------------------------------------------------------------
 
     def _forward(self, theirs: Frontier) -> None:
-        """A relay hands its children's envelopes up in order, each after the last is acked."""
-        for message_id, log_text, _first, last, raw in list(
-            holdings.pending_envelopes(self.store.db)
-        ):
-            log = LogId.parse(log_text)
+        """Hand each child's envelopes up in order, from the parent's head of that log."""
+        db = self.store.db
+        for log, ours in sorted(holdings.frontier(db).items(), key=lambda item: str(item[0])):
             have = theirs.get(log)
-            env = decode_envelope(raw)
-            if have is None or have.seq < last:
-                self._introduce(log.node, env.header.cert_serial)
-                now = self.now_ms()
-                up = readdress(
-                    env,
-                    self.store.identity.signing,
-                    self.store.node,
-                    self.parent.node,
-                    now,
-                    now + ENVELOPE_TTL_MS,
-                )
-                ack_raw = self.call("POST", "/sync/v1/envelopes", up).content
-                self._record_ack(ack_raw, self.parent.node, log, last, env.header.head_hash)
-                with self.store.db.atomic():
-                    holdings.add_to_outbox(self.store.db, str(log.node), ack_raw)
-                self.report.forwarded_envelopes += 1
+            have_seq = have.seq if have else 0
+            db.execute(
+                "UPDATE inbound SET forwarded_at = ? WHERE log = ? AND last_seq <= ?"
+                " AND forwarded_at IS NULL",
+                [self.now_ms(), str(log), have_seq],
+            )
+            if ours.seq <= have_seq:
+                continue
+            for message_id, first, last, raw in holdings.envelopes_after(db, log, have_seq):
+                try:
+                    self._forward_one(log, message_id, last, raw)
+                except SyncFailed as exc:
+                    if exc.code == "gap":
+                        raise _Stale(exc) from None
+                    if not _refusal(exc):
+                        raise
+                    self._relay_refusal(log, first, last, raw, exc)
+                    break
+
+    def _forward_one(self, log: LogId, message_id: bytes, last: int, raw: bytes) -> None:
+        env = decode_envelope(raw)
+        self._introduce(log.node, env.header.cert_serial)
+        now = self.now_ms()
+        up = readdress(
+            env,
+            self.store.identity.signing,
+            self.store.node,
+            self.parent.node,
+            now,
+            now + ENVELOPE_TTL_MS,
+        )
+        ack_raw = self.call("POST", "/sync/v1/envelopes", up).content
+        self._record_ack(ack_raw, self.parent.node, log, last, env.header.head_hash)
+        with self.store.db.atomic():
+            holdings.add_to_outbox(self.store.db, str(log.node), ack_raw)
             self.store.db.execute(
                 "UPDATE inbound SET forwarded_at = ? WHERE message_id = ?",
                 [self.now_ms(), message_id],
+            )
+        self.report.forwarded_envelopes += 1
+
+    def _relay_refusal(
+        self, log: LogId, first: int, last: int, raw: bytes, exc: SyncFailed
+    ) -> None:
+        """The parent refused a child's batch: record it, tell the child, maybe resend."""
+        if self._refused(self.parent.node, log, first, last, exc):
+            notice = {
+                "v": 1,
+                "type": "rejection",
+                "by": str(self.parent.node),
+                "relay": str(self.store.node),
+                "log": str(log),
+                "first_seq": first,
+                "last_seq": last,
+                "code": exc.code or f"http_{exc.status}",
+                "reason": _reason(exc),
+                "at": self.now_ms(),
+            }
+            with self.store.db.atomic():
+                holdings.add_to_outbox(
+                    self.store.db, str(log.node), sign_object(notice, self.store.identity.signing)
+                )
+        if exc.code in UNREADABLE:
+            prev_hash = decode_envelope(raw).header.prev_hash
+            dropped = holdings.drop_from(self.store.db, log, first, prev_hash, self.now_ms())
+            self.report.notes.append(
+                f"dropped {dropped} unreadable envelope(s) of {log} from seq {first}; "
+                "the child will send them again"
             )
 
     def _introduce(self, node: NodeId, serial: int) -> None:
@@ -298,17 +510,18 @@ class SyncClient:
         self.call("POST", "/sync/v1/certs", cert.raw)
         self.introduced.add((str(node), serial))
 
-    def _pull(self) -> None:
-        while True:
+    # -- what comes back ---------------------------------------------------------------
+
+    def _pull(self, until: int | None = None) -> None:
+        """Read the outbox page by page, up to ``until`` (its size in the parent's state;
+        knowing it saves the request that would find an empty page)."""
+        while until is None or self.cursor() < until:
             body = self.call("GET", f"/sync/v1/outbox?after={self.cursor()}").content
             if not body:
                 return
-            pos = 0
+            items = _outbox_items(body)
             with self.store.db.atomic():
-                while pos < len(body):
-                    n, length = struct.unpack_from(">QI", body, pos)
-                    raw = body[pos + 12 : pos + 12 + length]
-                    pos += 12 + length
+                for n, raw in items:
                     self._take(raw)
                     self.store.db.execute(
                         "INSERT INTO inbox_cursor (peer, n) VALUES (?, ?) ON CONFLICT (peer)"
@@ -318,27 +531,100 @@ class SyncClient:
                     self.report.pulled += 1
 
     def _take(self, raw: bytes) -> None:
-        """An outbox item: today the county's acknowledgement of our log, relayed down."""
+        """An outbox item: the county's acknowledgement of our log, or a relay's notice
+        that the county refused one of our batches."""
         try:
-            ack = decode_ack(raw, self.county.verify_key)
-        except ProtocolError as exc:
-            self.report.notes.append(f"ignored an outbox item that does not verify: {exc.code}")
-            return
-        self.store.db.execute(
-            "INSERT INTO peer_acks (peer, log, seq, head, raw, at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (peer, log) DO UPDATE SET seq = excluded.seq, head = excluded.head,"
-            " raw = excluded.raw, at = excluded.at WHERE excluded.seq >= peer_acks.seq",
-            [str(ack.by), str(ack.log), ack.seq, ack.head, raw, self.now_ms()],
-        )
+            kind = decode_signed(raw).type
+            if kind == "ack":
+                ack = decode_ack(raw, self.county.verify_key)
+                self._keep_ack(raw, str(ack.by), str(ack.log), ack.seq, ack.head)
+            elif kind == "rejection":
+                self._take_rejection(raw)
+            else:
+                self.report.notes.append(f"ignored an outbox item of type {kind!r}")
+        except (ProtocolError, ValueError, KeyError, TypeError) as exc:
+            code = getattr(exc, "code", "malformed")
+            self.report.notes.append(f"ignored an outbox item that does not verify: {code}")
+
+    def _take_rejection(self, raw: bytes) -> None:
+        signed = decode_signed(raw, expect_type="rejection")
+        signed.verify(self.parent.verify_key)
+        body = signed.body
+        expected = {"v", "type", "by", "relay", "log", "first_seq", "last_seq", "code"}
+        if not expected | {"reason", "at"} == set(body):
+            raise ValueError("a rejection notice has other fields")
+        first, last, at = body["first_seq"], body["last_seq"], body["at"]
+        if not all(type(x) is int for x in (first, last, at)) or not 1 <= first <= last:
+            raise ValueError("a rejection notice has a bad range")
+        if body["relay"] != str(self.parent.node):
+            raise SignatureError("a rejection notice relayed by another node")
+        by, log = NodeId.parse(str(body["by"])), LogId.parse(str(body["log"]))
+        if log.node != self.store.node:
+            raise ValueError("a rejection notice about another node's log")
+        reason = f"{body['reason']} (relayed by {body['relay']})"
+        row = Rejection(str(by), str(log), first, last, str(body["code"])[:64], reason[:600], at)
+        holdings.record_rejection(self.store.db, row)
+        self.report.rejected.append(f"{by} refused {log} {first}..{last}: {row.code}")
 
 
-def _failure(resp: requests.Response) -> SyncFailed:
+def _reason(exc: SyncFailed) -> str:
+    """The refusing node's own words (its ``en``), else our message; NFC, bounded."""
+    text = exc.detail.get("en") if isinstance(exc.detail.get("en"), str) else str(exc)
+    return unicodedata.normalize("NFC", str(text))[:500]
+
+
+def _outbox_items(body: bytes) -> list[tuple[int, bytes]]:
+    items, pos = [], 0
+    while pos < len(body):
+        if pos + OUTBOX_ITEM.size > len(body):
+            raise SyncFailed("the parent's outbox page is cut short")
+        n, length = OUTBOX_ITEM.unpack_from(body, pos)
+        pos += OUTBOX_ITEM.size
+        if pos + length > len(body):
+            raise SyncFailed("the parent's outbox page is cut short")
+        items.append((n, body[pos : pos + length]))
+        pos += length
+    return items
+
+
+def _code(resp: requests.Response) -> str:
+    if resp.status_code < 400:
+        return ""
     try:
         body = resp.json()
-        return SyncFailed(
+    except ValueError:
+        return ""
+    return str(body.get("code", "")) if isinstance(body, dict) else ""
+
+
+def _authentic(resp: requests.Response, key: bytes, method: str, path: str, n: int) -> bool:
+    try:
+        check_mac(key, resp.headers.get("X-Rk-Mac", ""), "res", method, path, n, resp.content)
+    except SignatureError:
+        return False
+    return True
+
+
+def _refusal(exc: SyncFailed) -> bool:
+    """The parent's authenticated word that it will not take this batch (a 4xx)."""
+    return (
+        not isinstance(exc, SessionFailed)
+        and exc.authenticated
+        and exc.status is not None
+        and 400 <= exc.status < 500
+    )
+
+
+def _failure(resp: requests.Response, kind: type[SyncFailed] = SyncFailed) -> SyncFailed:
+    try:
+        body = resp.json()
+        if not isinstance(body, dict):
+            raise ValueError("not an object")
+        return kind(
             f"{body.get('code')}: {body.get('en')}",
             status=resp.status_code,
             code=str(body.get("code")),
+            detail=body,
         )
     except ValueError:
-        return SyncFailed(f"HTTP {resp.status_code}", status=resp.status_code)
+        return kind(f"HTTP {resp.status_code}", status=resp.status_code)

@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The receive pipeline for one envelope, in the order SPEC.md §6 fixes.
+"""The receive pipeline for one envelope, in the order SPEC.md §6.7 fixes.
 
 decode -> addressed to us, from the session's peer -> hop signature and expiry ->
-the origin is the peer or below it -> origin certificate, batch signature, revocation
--> clock bound -> continuity with what we hold (duplicate, gap, fork) -> open and
-rebuild (the county) or keep sealed (a relay) -> advance the head -> signed ack.
-Everything after decoding happens in one transaction: nothing half-stored.
+the origin is the peer or below it -> origin certificate (chain at now), batch
+signature, revocation -> clock bound -> continuity with what we hold (duplicate, gap,
+fork; older claims compared with what we kept) -> open, rebuild and check rulesets and
+payloads (the county) or keep sealed (a relay) -> advance the head -> signed ack.
+
+The continuity check and the write share one ``BEGIN IMMEDIATE`` transaction: nothing
+half-stored, and two deliveries of one batch at once cannot both apply it. A refusal
+stores nothing but evidence: a fork goes to ``alerts`` (with a fork proof when we kept
+the other header), a quarantined batch to ``quarantine``; a re-sent copy of the same
+refused batch is not recorded twice.
 """
 
 from __future__ import annotations
@@ -18,15 +24,21 @@ from node.sync.trust import Trust
 from protocol import (
     CertificateError,
     Envelope,
+    ErrorCode,
     ForkError,
+    ForkProof,
     MalformedError,
     NodeId,
+    ProtocolError,
     QuarantineError,
     Role,
     SignatureError,
+    UnsupportedError,
     check_continues,
     decode_envelope,
+    decode_payload,
     open_envelope,
+    verify_chain,
 )
 from protocol.frontier import Ack, sign_ack
 from protocol.rules import check_clock, check_rulesets, check_signer
@@ -37,8 +49,36 @@ KNOWN_RULESETS = frozenset({1})
 def receive_envelope(
     store: NodeStore, trust: Trust, raw: bytes, peer: NodeId, now_ms: int
 ) -> bytes:
-    """Verify and keep one envelope from ``peer``; return our signed acknowledgement."""
+    """Verify and keep one envelope from ``peer``; return our signed acknowledgement.
+
+    Raises:
+        ProtocolError: the envelope is refused; after decoding, the error carries the
+            refused log as ``exc.log`` so the answer can name it.
+    """
     env = decode_envelope(raw)
+    try:
+        _check(store, trust, env, peer, now_ms)
+        try:
+            check_clock(env.header, now_ms)
+            _keep(store, env, raw, now_ms)
+        except ForkError as exc:
+            _record_fork(store, env, now_ms, exc)
+            raise
+        except QuarantineError as exc:
+            _quarantine(store, env, now_ms, exc)
+            raise
+    except ProtocolError as exc:
+        if getattr(exc, "log", None) is None:
+            exc.log = str(env.header.log)  # type: ignore[attr-defined]
+        raise
+    head = holdings.frontier(store.db, [env.header.log]).get(env.header.log)
+    assert head is not None
+    ack = Ack(store.node, env.header.log, head.seq, head.hash, now_ms)
+    return sign_ack(ack, store.identity.signing)
+
+
+def _check(store: NodeStore, trust: Trust, env: Envelope, peer: NodeId, now_ms: int) -> None:
+    """Hop and origin (SPEC.md §6.7 steps 2-3): who sent it, who wrote it, may they."""
     if env.recipient != store.node:
         raise MalformedError(f"envelope is addressed to {env.recipient}, not to {store.node}")
     if env.sender != peer:
@@ -48,35 +88,33 @@ def receive_envelope(
     if not origin.code.startswith(peer.code):
         raise CertificateError(f"{peer} may not relay changes of {origin}")
     origin_cert = trust.certificate(origin, env.header.cert_serial)
+    verify_chain([origin_cert], [trust.root], now_ms)
     env.verify_batch(origin_cert.verify_key)
     check_signer(env.header, origin_cert, trust.crl)
-    try:
-        check_clock(env.header, now_ms)
-        _keep(store, env, raw, now_ms)
-    except ForkError as exc:
-        with store.db.atomic():
-            _record_fork(store, env, now_ms, str(exc))
-        raise
-    except QuarantineError as exc:
-        with store.db.atomic():
-            _quarantine(store, env, now_ms, exc)
-        raise
-    head = holdings.frontier(store.db, [env.header.log]).get(env.header.log)
-    assert head is not None
-    ack = Ack(store.node, env.header.log, head.seq, head.hash, now_ms)
-    return sign_ack(ack, store.identity.signing)
 
 
 def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
     db = store.db
     header = env.header
-    with db.atomic():
-        if check_continues(holdings.frontier(db, [header.log]), header) != "next":
+    with holdings.immediate(db):
+        held = holdings.frontier(db, [header.log])
+        verdict = check_continues(
+            held, header, lambda seq: holdings.known_hash(db, header.log, seq)
+        )
+        if verdict != "next":
             return
         if store.node.role is Role.COUNTY:
             keys = {store.identity.kem.public_key.key_id: store.identity.kem}
             entries = open_envelope(env, keys)
             check_rulesets(entries, KNOWN_RULESETS)
+            for entry in entries:
+                if entry.payload is not None:
+                    try:
+                        decode_payload(entry.payload)
+                    except UnsupportedError as exc:
+                        raise QuarantineError(
+                            f"{header.log} seq {entry.seq}: {exc}", code=ErrorCode.UNSUPPORTED
+                        ) from None
             holdings.store_entries(db, entries)
         else:
             db.execute(
@@ -90,20 +128,56 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
 def _quarantine(store: NodeStore, env: Envelope, now_ms: int, exc: QuarantineError) -> None:
     """Signed and valid but not applicable now: keep it as evidence and report it."""
     h = env.header
-    store.db.execute(
-        "INSERT INTO quarantine (at, log, first_seq, last_seq, code, reason, raw)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [now_ms, str(h.log), h.first_seq, h.last_seq, str(exc.code), str(exc), env.raw],
-    )
+    with holdings.immediate(store.db):
+        seen = store.db.execute(
+            "SELECT 1 FROM quarantine WHERE log = ? AND first_seq = ? AND last_seq = ?"
+            " AND code = ?",
+            [str(h.log), h.first_seq, h.last_seq, str(exc.code)],
+        ).fetchone()
+        if seen is None:
+            store.db.execute(
+                "INSERT INTO quarantine (at, log, first_seq, last_seq, code, reason, raw)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [now_ms, str(h.log), h.first_seq, h.last_seq, str(exc.code), str(exc), env.raw],
+            )
 
 
-def _record_fork(store: NodeStore, env: Envelope, now_ms: int, detail: str) -> None:
-    """Keep the conflicting envelope as evidence where the administrator will see it.
+def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -> None:
+    """Keep the evidence where the administrator will see it (``alerts``, kind fork).
 
-    The log stays frozen at what we hold: check_continues refuses every later batch
-    that does not extend our head, so nothing of the other branch is applied.
+    The proof is a fork proof (SPEC.md §9.3) when we kept the other signed header (a
+    relay keeps the envelopes it forwards), else the refused envelope itself. The log
+    stays frozen at what we hold: check_continues refuses every later batch that does
+    not extend our head, so nothing of the other branch is applied.
     """
-    store.db.execute(
-        "INSERT INTO alerts (at, kind, log, detail, proof) VALUES (?, 'fork', ?, ?, ?)",
-        [now_ms, str(env.header.log), json.dumps({"detail": detail}, ensure_ascii=False), env.raw],
-    )
+    header = env.header
+    db = store.db
+    proof, evidence = env.raw, "envelope"
+    if isinstance(exc.proof, ForkProof):
+        proof, evidence = exc.proof.to_bytes(), "fork_proof"
+    else:
+        for seq, claimed in sorted(header.claims().items()):
+            held = holdings.held_header(db, header.log, seq)
+            if held is not None and held[0].claims().get(seq) not in (None, claimed):
+                proof = ForkProof(held[0], held[1], header, env.batch_sig).to_bytes()
+                evidence = "fork_proof"
+                break
+    detail = {
+        "detail": str(exc),
+        "message_id": env.message_id.hex(),
+        "first_seq": header.first_seq,
+        "last_seq": header.last_seq,
+        "from": str(env.sender),
+        "evidence": evidence,
+    }
+    with holdings.immediate(db):
+        seen = db.execute(
+            "SELECT 1 FROM alerts WHERE kind = 'fork' AND log = ?"
+            " AND json_extract(detail, '$.message_id') = ?",
+            [str(header.log), env.message_id.hex()],
+        ).fetchone()
+        if seen is None:
+            db.execute(
+                "INSERT INTO alerts (at, kind, log, detail, proof) VALUES (?, 'fork', ?, ?, ?)",
+                [now_ms, str(header.log), json.dumps(detail, ensure_ascii=False), proof],
+            )

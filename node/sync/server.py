@@ -4,11 +4,18 @@
 Every request but the handshake carries ``X-Rk-Session``, ``X-Rk-Counter`` (strictly
 increasing per session) and ``X-Rk-Mac``; every response to it carries ``X-Rk-Mac``.
 Views stay thin: decode, one pipeline call, answer.
+
+Refusals of the session layer have their own codes so a client can tell them apart:
+``no_session`` (401: unknown or expired session, e.g. after a restart; open a new one
+and resend), ``replay`` (401: a hello or request counter seen before) and
+``not_child`` (403: the node does not sync with us). Everything else is the protocol
+error of the step that refused (node/server/errors.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import struct
 import threading
 import time
@@ -18,12 +25,12 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
+from node.errors import NodeError
 from node.store.store import NodeStore
 from node.sync import holdings
 from node.sync.receive import receive_envelope
 from node.sync.trust import Trust
 from protocol import (
-    ExpiredError,
     MalformedError,
     NodeId,
     SignatureError,
@@ -34,6 +41,26 @@ from protocol.session import check_mac, decode_hello, mac, make_welcome
 bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
 MAX_HANDSHAKE = 64 * 1024
 OUTBOX_PAGE = 64
+MAX_SESSIONS = 10_000
+_DECIMAL = re.compile(r"[0-9]{1,15}")  # ASCII only: str.isdigit() also takes "²"
+
+
+class SessionRefused(NodeError):
+    """The session layer said no (see the module docstring for the codes)."""
+
+    status = 401
+
+    def __init__(self, code: str, zh: str, en: str, status: int = 401) -> None:
+        super().__init__(zh, en, code=code)
+        self.status = status
+
+
+def _no_session() -> SessionRefused:
+    return SessionRefused(
+        "no_session",
+        "会话不存在或已过期，请重新建立会话",
+        "unknown or expired session; open a new one",
+    )
 
 
 @dataclass
@@ -100,29 +127,48 @@ def unframe(data: bytes, count: int) -> list[bytes]:
 
 @bp.post("/session")
 def open_session() -> Response:
-    """Handshake: framed (hello, certificate) -> framed (welcome, our certificate)."""
+    """Handshake: framed (hello, certificate) -> framed (welcome, our certificate).
+
+    Nothing is stored until the hello has verified: a refused handshake leaves no trace
+    but the log line.
+    """
     body = request.get_data(cache=False)
     if len(body) > MAX_HANDSHAKE:
-        raise TooLargeError("handshake is too large")
+        raise TooLargeError(f"handshake of {len(body)} bytes exceeds {MAX_HANDSHAKE}")
     hello_raw, cert_raw = unframe(body, 2)
     store, now = _store(), _now()
     trust = Trust.load(store.db, store.data_dir)
-    with store.db.atomic():
-        cert = trust.admit(cert_raw, now)
+    cert = trust.check(cert_raw, now)
     hello = decode_hello(hello_raw, store.node, now)
     if hello.sender != cert.node:
         raise SignatureError("hello is not from the certificate's node")
     hello.signed.verify(cert.verify_key)
     if hello.sender.parent != store.node:
-        raise MalformedError(f"{hello.sender} does not sync with {store.node}")
+        raise SessionRefused(
+            "not_child",
+            f"{hello.sender} 不是本节点（{store.node}）的下级，不能与本节点同步",
+            f"{hello.sender} does not sync with {store.node}",
+            403,
+        )
     state = _state()
     with state.lock:
         state.nonces = {n: t for n, t in state.nonces.items() if t > now - 600_000}
         if hello.nonce in state.nonces:
-            raise ExpiredError("this hello was already used (replay)")
+            raise SessionRefused(
+                "replay",
+                "该握手请求已使用过（重放），已拒绝",
+                "this hello was already used (replay)",
+            )
+        state.sessions = {k: v for k, v in state.sessions.items() if v.expires >= now}
+        if len(state.sessions) >= MAX_SESSIONS:
+            raise SessionRefused(
+                "busy", "会话过多，请稍后重试", "too many open sessions; try again later", 503
+            )
         state.nonces[hello.nonce] = now
         welcome_raw, welcome = make_welcome(store.identity.signing, hello, cert.kem_key, now)
         state.sessions[welcome.session_id] = Session(cert.node, welcome.key, welcome.expires)
+    with store.db.atomic():
+        trust.keep(cert)
     own = trust.own("node.cert")
     return Response(frame(welcome_raw, own.raw), mimetype="application/octet-stream")
 
@@ -135,19 +181,38 @@ def _authenticated() -> tuple[Session, int]:
     state = _state()
     with state.lock:
         session = state.sessions.get(sid)
-        if session is None or session.expires < _now():
-            raise SignatureError("unknown or expired session; open a new one")
-        if not counter_text.isdigit() or len(counter_text) > 15:
-            raise MalformedError("X-Rk-Counter must be a decimal counter")
-        counter = int(counter_text)
-        path = request.full_path.rstrip("?")
-        check_mac(
-            session.key, given, "req", request.method, path, counter, request.get_data(cache=True)
-        )
+    if session is None or session.expires < _now():
+        raise _no_session()
+    if not _DECIMAL.fullmatch(counter_text):
+        raise MalformedError("X-Rk-Counter must be a decimal counter (1 to 15 digits)")
+    counter = int(counter_text)
+    path = request.full_path.rstrip("?")
+    # Read the body outside the lock: a slow or dropped upload must not stall the others.
+    body = request.get_data(cache=True)
+    check_mac(session.key, given, "req", request.method, path, counter, body)
+    with state.lock:
         if counter <= session.counter:
-            raise ExpiredError("request counter went backwards (replay)")
+            raise SessionRefused(
+                "replay",
+                "请求序号未递增（重放），已拒绝",
+                f"request counter {counter} is not above {session.counter} (replay)",
+            )
         session.counter = counter
+    g.rk_auth = (session, counter)
     return session, counter
+
+
+@bp.after_request
+def _authenticate_refusals(response: Response) -> Response:
+    """A refusal of an authenticated request carries a MAC too, so the client can tell
+    our word (record it: "rejected by …") from a forgery on the link."""
+    auth = g.get("rk_auth")
+    if auth is not None and "X-Rk-Mac" not in response.headers:
+        session, counter = auth
+        path = request.full_path.rstrip("?")
+        body = response.get_data()
+        response.headers["X-Rk-Mac"] = mac(session.key, "res", request.method, path, counter, body)
+    return response
 
 
 def _answer(session: Session, counter: int, body: bytes, status: int = 200) -> Response:
@@ -163,10 +228,16 @@ def add_certificate() -> Response:
     session, counter = _authenticated()
     store = _store()
     trust = Trust.load(store.db, store.data_dir)
-    with store.db.atomic():
-        cert = trust.admit(request.get_data(), _now())
+    cert = trust.check(request.get_data(), _now())
     if not cert.node.code.startswith(session.peer.code):
-        raise SignatureError(f"{session.peer} may not introduce {cert.node}")
+        raise SessionRefused(
+            "not_child",
+            f"{session.peer} 不能引荐 {cert.node} 的证书",
+            f"{session.peer} may not introduce {cert.node}",
+            403,
+        )
+    with store.db.atomic():
+        trust.keep(cert)
     return _answer(session, counter, b"")
 
 
@@ -197,8 +268,8 @@ def outbox() -> Response:
     """Messages for the caller after index ``after``: framed (n, raw) pairs, oldest first."""
     session, counter = _authenticated()
     after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 15:
-        raise MalformedError("after must be a non-negative integer")
+    if not _DECIMAL.fullmatch(after):
+        raise MalformedError("after must be a non-negative integer (1 to 15 digits)")
     rows = (
         _store()
         .db.execute(

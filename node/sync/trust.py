@@ -61,14 +61,23 @@ class Trust:
 
     def admit(self, raw: bytes, now_ms: int) -> Certificate:
         """Verify a certificate against the root (and revocations) and keep it."""
+        cert = self.check(raw, now_ms)
+        self.keep(cert)
+        return cert
+
+    def check(self, raw: bytes, now_ms: int) -> Certificate:
+        """Verify a certificate against the root and the revocations; store nothing."""
         cert = decode_certificate(raw)
         verify_chain([cert], [self.root], now_ms)
         self.check_not_revoked(cert)
+        return cert
+
+    def keep(self, cert: Certificate) -> None:
+        """Store a certificate that :meth:`check` accepted (idempotent)."""
         self.db.execute(
             "INSERT OR IGNORE INTO certs (node, serial, raw) VALUES (?, ?, ?)",
             [str(cert.node), cert.serial, cert.raw],
         )
-        return cert
 
     def check_not_revoked(self, cert: Certificate) -> None:
         if self.crl is not None and cert.serial in self.crl.revoked:

@@ -1,16 +1,26 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A small county on loopback for the sync tests: real stores, real HTTP servers."""
+"""A small county on loopback for the sync tests: real stores, real HTTP servers.
+
+``loopback_county(root, towns)`` enrols a county node, its towns (each serving on an
+ephemeral port) and their villages. Pass ``clock=SimClock()`` to run the whole county
+on simulated time (stores, servers and clients read it); ``County.restart(code)``
+stops a town's server and starts a new app on the same data dir and port, as after a
+crash or a reboot.
+"""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from flask import Flask
+from werkzeug.serving import ThreadedWSGIServer
 
 from node.admin import CountyAdmin
 from node.server import create_app
@@ -20,11 +30,79 @@ from protocol import NodeId
 
 
 @dataclass
+class SimClock:
+    """Simulated UTC milliseconds: starts at the real now and moves only when told."""
+
+    now: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
+class _Server(ThreadedWSGIServer):
+    """werkzeug's threaded server that can also cut its open keep-alive connections,
+    so a stop is a real stop (a crash), not a listener closed behind live handlers."""
+
+    def __init__(self, host: str, port: int, app: Flask) -> None:
+        self.open_sockets: set[socket.socket] = set()
+        listener = _listen(host, port)
+        try:
+            super().__init__(host, port, app, fd=listener.fileno())
+        finally:
+            listener.close()  # the server holds its own duplicate of the descriptor
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = super().get_request()
+        self.open_sockets.add(sock)
+        return sock, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        for sock in list(self.open_sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind ``port`` again after a restart, waiting a little if an outgoing connection
+    happens to hold it as its local port (werkzeug would exit the process instead)."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+            sock.listen(128)
+            return sock
+        except OSError:
+            sock.close()
+            if port == 0 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@dataclass
 class Served:
     store: NodeStore
     url: str = ""
-    server: BaseWSGIServer | None = None
+    server: _Server | None = None
     thread: threading.Thread | None = None
+    app: Flask | None = None
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server.cut_connections()
+            self.server = None
 
 
 @dataclass
@@ -34,48 +112,79 @@ class County:
     county: Served
     towns: dict[str, Served] = field(default_factory=dict)
     villages: dict[str, NodeStore] = field(default_factory=dict)
+    clock: Callable[[], int] | None = None
 
-    def client(self, code: str, **kwargs: object) -> SyncClient:
+    def client(self, code: str, **kwargs: Any) -> SyncClient:
+        if self.clock is not None:
+            kwargs.setdefault("now_ms", self.clock)
         if code in self.villages:
             store = self.villages[code]
-            return SyncClient(store, self.towns[code[:9]].url, **kwargs)  # type: ignore[arg-type]
-        return SyncClient(self.towns[code].store, self.county.url, **kwargs)  # type: ignore[arg-type]
+            return SyncClient(store, self.towns[code[:9]].url, **kwargs)
+        return SyncClient(self.towns[code].store, self.county.url, **kwargs)
+
+    def served(self, code: str) -> Served:
+        return self.county if code == self.county.store.node.code else self.towns[code]
+
+    def restart(self, code: str, *, down: Callable[[], None] | None = None) -> Served:
+        """Stop the server of ``code`` (a town or the county) and serve a new app on the
+        same data dir and port; ``down`` runs while nothing listens."""
+        old = self.served(code)
+        port = int(old.url.rsplit(":", 1)[1])
+        old.stop()
+        if down is not None:
+            down()
+        new = serve(old.store, clock=self.clock, port=port)
+        if code in self.towns:
+            self.towns[code] = new
+        else:
+            self.county = new
+        return new
 
 
-def serve(store: NodeStore) -> Served:
-    app = create_app({"RENKOU_DATA_DIR": str(store.data_dir)})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serve(store: NodeStore, *, clock: Callable[[], int] | None = None, port: int = 0) -> Served:
+    config: dict[str, Any] = {"RENKOU_DATA_DIR": str(store.data_dir)}
+    if clock is not None:
+        config["RENKOU_NOW_MS"] = clock
+    app = create_app(config)
+    server = _Server("127.0.0.1", port, app)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
-    return Served(store, f"http://127.0.0.1:{server.server_port}", server, thread)
+    return Served(store, f"http://127.0.0.1:{server.port}", server, thread, app)
 
 
 @contextmanager
-def loopback_county(root: Path, towns: dict[str, list[str]]) -> Iterator[County]:
+def loopback_county(
+    root: Path, towns: dict[str, list[str]], *, clock: Callable[[], int] | None = None
+) -> Iterator[County]:
     """County 440104 with the given towns and villages, enrolled and serving."""
-    now = time.time_ns() // 1_000_000
+    now = clock() if clock is not None else time.time_ns() // 1_000_000
+    store_clock: dict[str, Any] = {"clock": clock} if clock is not None else {}
     admin = CountyAdmin.create(root / "admin", "440104", now)
-    county_store = NodeStore.init(root / "440104", NodeId.for_code("440104"), "县")
+    county_store = NodeStore.init(root / "440104", NodeId.for_code("440104"), "县", **store_clock)
     county_cert = admin.certify(county_store.data_dir, now)
     admin.enrol(county_store.data_dir, county_cert, county_cert, county_cert)
-    county = County(root, admin, serve(county_store))
+    county = County(root, admin, serve(county_store, clock=clock), clock=clock)
     try:
         for town_code, village_codes in towns.items():
-            t_store = NodeStore.init(root / town_code, NodeId.for_code(town_code), f"镇{town_code}")
+            t_store = NodeStore.init(
+                root / town_code, NodeId.for_code(town_code), f"镇{town_code}", **store_clock
+            )
             t_cert = admin.certify(t_store.data_dir, now)
             admin.enrol(t_store.data_dir, t_cert, county_cert, county_cert)
-            county.towns[town_code] = serve(t_store)
+            county.towns[town_code] = serve(t_store, clock=clock)
             for v_code in village_codes:
-                v_store = NodeStore.init(root / v_code, NodeId.for_code(v_code), f"村{v_code}")
+                v_store = NodeStore.init(
+                    root / v_code, NodeId.for_code(v_code), f"村{v_code}", **store_clock
+                )
                 v_cert = admin.certify(v_store.data_dir, now)
                 admin.enrol(v_store.data_dir, v_cert, t_cert, county_cert)
                 county.villages[v_code] = v_store
         yield county
     finally:
         for served in [county.county, *county.towns.values()]:
-            if served.server is not None:
-                served.server.shutdown()
-                served.server.server_close()
+            served.stop()
             served.store.close()
         for store in county.villages.values():
             store.close()

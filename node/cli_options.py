@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Options and error reporting shared by the ``renkou`` subcommands."""
+"""Options and error reporting shared by the ``renkou`` subcommands.
+
+Outside the node.cli package so the county commands can use it without importing the
+whole command tree (which registers them), avoiding an import cycle.
+"""
 
 from __future__ import annotations
 

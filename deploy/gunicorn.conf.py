@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: Apache-2.0
+r"""gunicorn settings for a township or county sync server (settings only, no app logic).
+
+Used by deploy/systemd/renkou-serve@.service, which names the app and its data dir:
+
+    gunicorn -c /etc/renkou/gunicorn.conf.py \
+        'node.server:create_app({"RENKOU_DATA_DIR": "/var/lib/renkou/441322119"})'
+
+create_app() does not read RENKOU_DATA_DIR from the environment: the data dir must be
+given in the app string as above. gunicorn is optional and not a dependency of
+renkou-net: install it into the same virtualenv (pip install gunicorn).
+"""
+
+import os
+
+# Loopback only: nginx (deploy/nginx/) terminates TLS in front of it.
+bind = [os.environ.get("RENKOU_BIND", "127.0.0.1:8440")]
+
+# ONE worker process. Sync sessions, request counters and the hello replay cache live
+# in the process's memory (node/sync/server.py SyncState): with two workers a request
+# lands on a worker that never saw its session and gets 401 no_session, and a hello
+# replayed to the other worker would not be caught. Concurrency comes from threads.
+workers = 1
+worker_class = "gthread"
+threads = 8
+
+# nginx buffers whole requests and responses, so a slow 256 kbit/s village never holds
+# a thread; these bound what the server itself spends on one request (a 9 MiB envelope
+# is verified, opened and applied in seconds on a township PC).
+timeout = 120
+graceful_timeout = 60
+keepalive = 15
+
+# The sync API's request lines are short (/sync/v1/state?d=<digest>,
+# /sync/v1/outbox?after=<n>) and its headers few (X-Rk-Session, X-Rk-Counter,
+# X-Rk-Mac); bodies are bounded by the app (9 MiB, node/server MAX_REQUEST_BYTES).
+limit_request_line = 2048
+limit_request_fields = 32
+limit_request_field_size = 4096
+
+# Logs go to the journal. Request bodies are never logged; paths carry no personal data.
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+proc_name = "renkou-serve"
+
+# gunicorn >= 25.1 opens a control socket under $HOME by default; a hardened unit has
+# no writable home, and nothing here uses gunicornc. Older gunicorn ignores this name.
+control_socket_disable = True

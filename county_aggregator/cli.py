@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``renkou county …``: what the county bureau runs on the aggregator.
+
+The ``renkou`` command registers this group when the package is installed
+(node/cli/__init__.py). Every command reads the county node's directory (``--data-dir``)
+and the merged database (``--merged``, by default ``merged.db`` inside it).
+
+The shared options are defined here rather than taken from ``node.cli.options``:
+importing anything under ``node.cli`` runs its ``__init__``, which imports this module
+to register it, so the two would import each other. They behave the same (the same
+option names, environment variables and bilingual error lines).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from node.errors import NodeError
+from protocol import ProtocolError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def data_dir_option(func: F) -> F:
+    """``--data-dir``: the county node's directory (RENKOU_DATA_DIR, else ./data)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="RENKOU_DATA_DIR",
+        default=Path("data"),
+        show_default=True,
+        show_envvar=True,
+        help="Directory holding the county node's database and keys.",
+    )(func)
+
+
+def reports_errors(func: F) -> F:
+    """Turn NodeError and ProtocolError into a bilingual line on stderr and status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NodeError as exc:
+            click.echo(f"错误 / error [{exc.code}]: {exc.zh} / {exc.en}", err=True)
+            raise SystemExit(1) from None
+        except ProtocolError as exc:
+            click.echo(f"错误 / error [{exc.code}]: 数据无效 / invalid data: {exc}", err=True)
+            raise SystemExit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def merged_option(func: F) -> F:
+    """``--merged``: the merged database file (default: merged.db in the data dir)."""
+    return click.option(
+        "--merged",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="RENKOU_MERGED",
+        default=None,
+        show_envvar=True,
+        help="Merged database file [default: <data-dir>/merged.db].",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
+
+
+def _open(data_dir: Path, merged: Path | None) -> tuple[Any, Any]:
+    from county_aggregator.store import open_merged
+    from node.store.store import NodeStore
+
+    node = NodeStore.open(data_dir)
+    return node, open_merged(merged or data_dir / "merged.db")
+
+
+def _echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _timed(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        result = func(*args, **kwargs)
+        click.echo(f"({time.perf_counter() - t0:.1f} s)", err=True)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+def county() -> None:
+    """County aggregator: merge every node's log, conflicts, data quality."""
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@county.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes to merge with [default: the number of CPUs].",
+)
+@data_dir_option
+@merged_option
+@reports_errors
+@_timed
+def rebuild(workers: int | None, data_dir: Path, merged: Path | None) -> None:
+    """Recreate the merged database from every entry the county node holds.
+
+    Example:
+
+    \b
+        renkou county rebuild --data-dir ./county --merged ./county/merged.db
+    """
+    from county_aggregator.merge import load_revocations
+    from county_aggregator.merge import rebuild as run
+
+    node, db = _open(data_dir, merged)
+    revocations = load_revocations(data_dir)
+    stats = run(node.db, db, revocations=revocations, workers=workers or _cpus())
+    click.echo(f"rebuilt: {stats.applied} entries merged, {stats.rejected} rejected")
+
+
+@county.command()
+@data_dir_option
+@merged_option
+@reports_errors
+@_timed
+def merge(data_dir: Path, merged: Path | None) -> None:
+    """Merge the entries received since the last merge (resumes after a crash).
+
+    Example:
+
+    \b
+        renkou county merge --data-dir ./county
+    """
+    from county_aggregator.merge import load_revocations, merge_new
+
+    node, db = _open(data_dir, merged)
+    stats = merge_new(node.db, db, revocations=load_revocations(data_dir))
+    how = "rebuilt (revocations changed)" if stats.rebuilt else "merged"
+    click.echo(f"{how}: {stats.applied} entries merged, {stats.rejected} rejected")
+
+
+@county.group()
+def conflicts() -> None:
+    """The conflict queue: list, show, resolve into an advisory."""
+
+
+@conflicts.command("list")
+@click.option("--status", type=click.Choice(["open", "advised", "settled"]), default=None)
+@data_dir_option
+@merged_option
+@json_option
+@reports_errors
+def list_(status: str | None, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+    """List conflict items (id, rule, record, fields, status).
+
+    Example:
+
+    \b
+        renkou county conflicts list --status open
+    """
+    from county_aggregator.conflicts import list_conflicts
+
+    _node, db = _open(data_dir, merged)
+    items = list_conflicts(db, status=status)
+    if as_json:
+        _echo_json(items)
+        return
+    for it in items:
+        fields = ",".join(it["fields"])
+        click.echo(
+            f"{it['id'][:12]}  {it['status']:<8} {it['rule']:<10} {it['kind']} "
+            f"{it['key']}  [{fields}]  {it['a_origin']} / {it['b_origin']}"
+        )
+    click.echo(f"{len(items)} conflict(s)", err=True)
+
+
+@conflicts.command()
+@click.argument("conflict_id")
+@data_dir_option
+@merged_option
+@json_option
+@reports_errors
+def show(conflict_id: str, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+    """Show one conflict: both values, both origins, both times (ID may be a prefix).
+
+    Example:
+
+    \b
+        renkou county conflicts show 3f2a9c
+    """
+    from county_aggregator.conflicts import show as run
+
+    _node, db = _open(data_dir, merged)
+    item = run(db, conflict_id)
+    if as_json:
+        _echo_json(item)
+        return
+    click.echo(f"conflict {item['id']}  ({item['rule']}, {item['status']})")
+    click.echo(f"record   {item['kind']} {item['key']}")
+    for side in ("a", "b"):
+        s = item[side]
+        click.echo(
+            f"{side}: entry {s['entry']}  node {s['origin']}  record {s['record']}  hlc {s['hlc']}"
+        )
+    for f in item["fields"]:
+        a = json.dumps(f["a"], ensure_ascii=False)
+        b = json.dumps(f["b"], ensure_ascii=False)
+        click.echo(f"  {f['field']}: a={a}  b={b}  (provisional: {f['provisional']})")
+
+
+@conflicts.command()
+@click.argument("conflict_id")
+@click.option(
+    "--choose", type=click.Choice(["a", "b"]), required=True, help="The side whose value is right."
+)
+@data_dir_option
+@merged_option
+@reports_errors
+def resolve(conflict_id: str, choose: str, data_dir: Path, merged: Path | None) -> None:
+    """Resolve a conflict: write an advisory for the node on the other side.
+
+    The advisory is appended to the county node's own log; the node records the fix
+    as its own change when it receives it.
+
+    Example:
+
+    \b
+        renkou county conflicts resolve 3f2a9c --choose a
+    """
+    from county_aggregator.conflicts import resolve as run
+
+    node, db = _open(data_dir, merged)
+    entry = run(db, node, conflict_id, choose)
+    click.echo(f"advisory written as entry {entry.log}/{entry.seq}")
+
+
+@county.command()
+@click.option("--node", "node_id", default=None, help="Only advisories for this node id.")
+@data_dir_option
+@merged_option
+@json_option
+@reports_errors
+def advisories(node_id: str | None, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+    """List advisories still pending (the node has not written the field since).
+
+    Example:
+
+    \b
+        renkou county advisories --node village:440104001002
+    """
+    from county_aggregator.conflicts import pending_advisories
+
+    _node, db = _open(data_dir, merged)
+    rows = pending_advisories(db, node_id)
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        value = json.dumps(r["value"], ensure_ascii=False)
+        click.echo(
+            f"{r['for_node']}  {r['kind']} {r['record']}  {r['field']} := {value}  "
+            f"(conflict {r['conflict'][:12]})"
+        )
+
+
+@county.command()
+@click.option(
+    "--stale-months",
+    type=click.IntRange(1, 600),
+    default=12,
+    show_default=True,
+    help="A live card unchanged this long is listed as stale.",
+)
+@data_dir_option
+@merged_option
+@json_option
+@reports_errors
+def quality(stale_months: int, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+    """Data-quality findings per village: births without a mother card, implausible
+    dates, one ID number under different names, stale cards.
+
+    Example:
+
+    \b
+        renkou county quality --stale-months 6
+    """
+    from county_aggregator.quality import build_quality
+
+    _node, db = _open(data_dir, merged)
+    rows = build_quality(db, now_ms=time.time_ns() // 1_000_000, stale_months=stale_months)
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['village']}  {r['check']:<20} {r['kind']} {r['key']}  {r['detail']}")
+    click.echo(f"{len(rows)} finding(s)", err=True)
+
+
+def _add_reports() -> None:
+    from county_aggregator.reports.cli import add_report_command
+
+    add_report_command(county)
+
+
+_add_reports()

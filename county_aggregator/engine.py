@@ -1,0 +1,360 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The merge engine: entries in, local records and merged rows out, one chunk at a time.
+
+:meth:`Engine.apply` checks and decodes entries and adds their versions to local
+records in memory; :meth:`Engine.flush` re-derives what those versions change (which
+merged key each touched record belongs to, the merged rows and conflicts of every key
+affected) and writes it, with the cursor, through ``store.write_chunk``. The caller
+wraps apply + flush in one transaction, so a chunk is merged whole or not at all.
+
+State lives in memory for the run. Starting from an empty database (a rebuild) the
+engine knows it holds everything (``complete``) and never reads back; otherwise it
+loads what a chunk needs on demand: a whole origin before applying its entries (its
+records point at each other), the records of a merged key before re-deriving it, the
+births of a same-event signature before re-grouping them.
+
+Identity (design.md): a person is ``idn:<id number>``; a birth that another place
+recorded too (same mother, date, sex and order) takes the smallest local key of its
+group; anything else is ``<origin>/<local id>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from county_aggregator import store
+from county_aggregator.decode import decode_ops
+from county_aggregator.local import LocalRecord, dumps
+from county_aggregator.resolve import merge_record
+from county_aggregator.ruleset import REF_FIELDS, RULES, SAME_EVENT
+from county_aggregator.store import EntryRow, LocalRow
+from protocol import LogId, ProtocolError, Role
+
+LocalId = tuple[str, str, str]
+KindKey = tuple[str, str]
+
+
+class Rejected(Exception):
+    """An entry that is kept in ``rejected`` and never merged."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class Engine:
+    """Merge state of one run against one merged database."""
+
+    def __init__(
+        self,
+        db: Database,
+        county: str,
+        *,
+        limits: dict[str, int] | None = None,
+        complete: bool = False,
+    ) -> None:
+        self.db = db
+        self.county = county
+        self.limits = limits or {}
+        self.complete = complete
+        self.locals: dict[LocalId, LocalRecord] = {}
+        self.members: dict[KindKey, set[LocalRecord]] = {}
+        self.groups: dict[str, set[LocalRecord]] = {}
+        self.dependents: dict[LocalId, set[LocalRecord]] = {}
+        self._origins: set[str] = set()
+        self._keys: set[KindKey] = set()
+        self._sigs: set[str] = set()
+        self._logs: dict[str, tuple[str, bool]] = {}
+        self._conflicted: set[KindKey] = set()
+        self._reset_chunk()
+        self.applied = 0
+        self.rejected = 0
+
+    def _reset_chunk(self) -> None:
+        self._dirty: set[LocalRecord] = set()
+        self._rejected: list[tuple[str, int, str, str]] = []
+        self._advisories: list[tuple[Any, ...]] = []
+        self._upto: dict[str, int] = {}
+
+    # -- applying entries ----------------------------------------------------------------
+
+    def apply(self, rows: Iterable[EntryRow]) -> None:
+        """Add the versions of ``rows``; rejected entries are noted, never applied."""
+        for row in rows:
+            self._apply_entry(row)
+
+    def _apply_entry(self, row: EntryRow) -> None:
+        log, seq = row[0], row[1]
+        if self._upto.get(log, 0) < seq:
+            self._upto[log] = seq
+        try:
+            origin, own = self._log(log)
+            ops = self._check(row)
+        except Rejected as exc:
+            self._rejected.append((log, seq, exc.code, str(exc)[:500]))
+            self.rejected += 1
+            return
+        if ops is None:
+            return
+        if not self.complete and origin not in self._origins:
+            self._load_origin(origin)
+        vid, hlc, ruleset = (log, seq), row[2], row[3]
+        held = self.locals
+        for i, op in enumerate(ops):
+            tag = op[0]
+            if tag == "u" or tag == "r":
+                kind, rid = op[1], op[2]
+                rec = held.get((origin, kind, rid))
+                if rec is None:
+                    rec = self._local(origin, kind, rid, create=True)
+                    assert rec is not None
+                self._dirty.add(rec)
+                if tag == "r":
+                    rec.add_retire(vid, hlc, ruleset, op[3], op[4])
+                    continue
+                fields = op[3]
+                rec.add_fields(vid, i, hlc, ruleset, fields, op[4])
+                for name, target_kind in REF_FIELDS.get(kind, ()):
+                    pair = fields.get(name)
+                    if pair is not None and type(pair[0]) is str:
+                        self.dependents.setdefault((origin, target_kind, pair[0]), set()).add(rec)
+            elif tag == "n" and own and op[1] == "advisory":
+                self._advisories.append(_advisory_row(log, seq, i, hlc, op[2]))
+        self.applied += 1
+
+    def _log(self, log: str) -> tuple[str, bool]:
+        info = self._logs.get(log)
+        if info is None:
+            try:
+                node = LogId.parse(log).node
+            except ProtocolError as exc:
+                raise Rejected("log", f"log id is not valid: {exc}") from None
+            info = (node.code, node.role is Role.COUNTY and node.code == self.county)
+            self._logs[log] = info
+        return info
+
+    def _check(self, row: EntryRow) -> list[tuple[Any, ...]] | None:
+        log, seq, _hlc, ruleset, _flags, payload, payload_hash = row
+        rules = RULES.get(ruleset)
+        if rules is None:
+            raise Rejected("ruleset", f"ruleset {ruleset} is not known to this county")
+        limit = self.limits.get(log)
+        if limit is not None and seq > limit:
+            raise Rejected(
+                "revoked", f"the certificate of {log} was revoked; valid only through seq {limit}"
+            )
+        if payload is None:
+            return None
+        payload = bytes(payload)
+        if hashlib.sha256(payload).digest() != bytes(payload_hash):
+            raise Rejected("hash", "payload does not match its hash")
+        try:
+            ops = decode_ops(payload)
+        except ProtocolError as exc:
+            raise Rejected("decode", str(exc)) from None
+        for op in ops:
+            if op[0] in ("u", "r"):
+                known = rules.kinds.get(op[1])
+                if known is None:
+                    raise Rejected("kind", f"kind {op[1]!r} is not in ruleset {ruleset}")
+                if op[0] == "u" and not known.issuperset(op[3]):
+                    extra = sorted(set(op[3]) - known)
+                    raise Rejected(
+                        "field", f"{op[1]} field {extra[0]!r} is not in ruleset {ruleset}"
+                    )
+        return ops
+
+    # -- local records and lazy loading --------------------------------------------------
+
+    def _local(self, origin: str, kind: str, rid: str, *, create: bool) -> LocalRecord | None:
+        lid = (origin, kind, rid)
+        rec = self.locals.get(lid)
+        if rec is None and not self.complete and origin not in self._origins:
+            row = store.load_local(self.db, origin, kind, rid)
+            if row is not None:
+                rec = self._adopt(row)
+        if rec is None and create:
+            rec = self.locals[lid] = LocalRecord(origin, kind, rid)
+        return rec
+
+    def _adopt(self, row: LocalRow) -> LocalRecord:
+        lid = (row[0], row[1], row[2])
+        held = self.locals.get(lid)
+        if held is not None:
+            return held
+        rec = self.locals[lid] = LocalRecord.from_row(*row)
+        assert rec.key is not None
+        self.members.setdefault((rec.kind, rec.key), set()).add(rec)
+        if rec.sig is not None:
+            self.groups.setdefault(rec.sig, set()).add(rec)
+        for target in rec.ref_targets():
+            self.dependents.setdefault(target, set()).add(rec)
+        return rec
+
+    def _load_origin(self, origin: str) -> None:
+        if self.complete or origin in self._origins:
+            return
+        for row in store.locals_of_origin(self.db, origin):
+            self._adopt(row)
+        self._origins.add(origin)
+
+    def _load_key(self, kk: KindKey) -> None:
+        if not self.complete and kk not in self._keys:
+            for row in store.locals_by_key(self.db, *kk):
+                self._adopt(row)
+            self._keys.add(kk)
+
+    def _load_sig(self, sig: str) -> None:
+        if not self.complete and sig not in self._sigs:
+            for row in store.locals_by_sig(self.db, sig):
+                self._adopt(row)
+            self._sigs.add(sig)
+
+    def ref_key(self, origin: str, kind: str, rid: str) -> str:
+        """The merged key of the record ``rid`` of ``origin`` (its local key if unknown)."""
+        target = self._local(origin, kind, rid, create=False)
+        if target is not None and target.key is not None:
+            return target.key
+        return f"{origin}/{rid}"
+
+    def refresh(self, keys: Iterable[KindKey], sigs: Iterable[str]) -> None:
+        """Re-derive these merged keys and same-event groups at the next flush.
+
+        For results merged apart (a parallel rebuild's workers each saw part of a key).
+        """
+        for kk in keys:
+            self._load_key(kk)
+            self._dirty.update(m for m in self.members.get(kk, ()) if m.key == kk[1])
+        for sig in sigs:
+            self._load_sig(sig)
+            self._dirty.update(self.groups.get(sig, ()))
+
+    # -- flushing: re-key, re-derive, write ------------------------------------------------
+
+    def flush(self) -> None:
+        """Derive and write everything this chunk changed (inside the caller's transaction)."""
+        self._affected: set[KindKey] = set()
+        self._changed: set[LocalRecord] = set(self._dirty)
+        work = sorted(self._dirty, key=lambda r: (r.kind != "person", r.origin, r.kind, r.rid))
+        self._queue: list[LocalRecord] = []
+        for rec in work:
+            self._rekey(rec)
+        while self._queue:
+            self._rekey(self._queue.pop())
+        self._write()
+        self._reset_chunk()
+
+    def _rekey(self, rec: LocalRecord) -> None:
+        if rec.kind in SAME_EVENT:
+            self._regroup(rec)
+        elif rec.kind == "person":
+            idn = rec.current("id_number")
+            self._set_key(rec, f"idn:{idn}" if type(idn) is str and idn else rec.lkey)
+        else:
+            self._set_key(rec, rec.lkey)
+        assert rec.key is not None
+        self._affected.add((rec.kind, rec.key))
+
+    def _regroup(self, rec: LocalRecord) -> None:
+        ref_field, names = SAME_EVENT[rec.kind]
+        mother, values = rec.current(ref_field), [rec.current(n) for n in names]
+        sig = None
+        if type(mother) is str and all(v is not None for v in values):
+            sig = dumps([rec.kind, self.ref_key(rec.origin, "person", mother), *values])
+        touched = {rec}
+        for s in {rec.sig, sig} - {None}:
+            assert s is not None
+            self._load_sig(s)
+            touched |= self.groups.get(s, set())
+        if sig != rec.sig:
+            if rec.sig is not None:
+                self.groups[rec.sig].discard(rec)
+            if sig is not None:
+                self.groups.setdefault(sig, set()).add(rec)
+            rec.sig = sig
+            self._changed.add(rec)
+        for member in touched:
+            group = self.groups.get(member.sig) if member.sig is not None else None
+            self._set_key(member, min(m.lkey for m in group) if group else member.lkey)
+
+    def _set_key(self, rec: LocalRecord, key: str) -> None:
+        old = rec.key
+        if old == key:
+            return
+        if old is not None:
+            self.members[(rec.kind, old)].discard(rec)
+            self._affected.add((rec.kind, old))
+        rec.key = key
+        self.members.setdefault((rec.kind, key), set()).add(rec)
+        self._affected.add((rec.kind, key))
+        self._changed.add(rec)
+        # Records pointing at this one show its merged key (or its local key while it was
+        # unknown): re-derive them, and re-group births whose mother it is.
+        self._load_origin(rec.origin)
+        for dep in self.dependents.get((rec.origin, rec.kind, rec.rid), ()):
+            if dep.key is not None:
+                self._affected.add((dep.kind, dep.key))
+            if dep.kind in SAME_EVENT:
+                self._queue.append(dep)
+
+    def _write(self) -> None:
+        merged, deletes, clears, conflicts = [], [], [], []
+        for kk in sorted(self._affected):
+            self._load_key(kk)
+            members = [m for m in self.members.get(kk, ()) if m.key == kk[1]]
+            if self.complete:
+                if kk in self._conflicted:
+                    clears.append(kk)
+            else:
+                clears.append(kk)
+            if not members:
+                deletes.append(kk)
+                self._conflicted.discard(kk)
+                continue
+            row, items = merge_record(kk[0], kk[1], members, self.ref_key, self.county)
+            merged.append(row)
+            if items:
+                conflicts += items
+                self._conflicted.add(kk)
+            else:
+                self._conflicted.discard(kk)
+        local_rows = [
+            (r.origin, r.kind, r.rid, r.key, r.sig, *r.claims(), r.to_json())
+            for r in self._changed
+            if r.key is not None
+        ]
+        store.write_chunk(
+            self.db,
+            local_rows=local_rows,
+            merged_rows=merged,
+            merged_deletes=deletes,
+            conflict_clears=clears,
+            conflict_rows=conflicts,
+            rejected_rows=self._rejected,
+            advisory_rows=self._advisories,
+            upto=self._upto,
+        )
+
+
+def _advisory_row(log: str, seq: int, i: int, hlc: int, body: dict[str, Any]) -> tuple[Any, ...]:
+    def text(name: str) -> str:
+        value = body.get(name)
+        return value if isinstance(value, str) else ""
+
+    return (
+        log,
+        seq,
+        i,
+        text("conflict"),
+        text("kind"),
+        text("key"),
+        text("field"),
+        dumps(body.get("value")),
+        text("for_node"),
+        text("record"),
+        hlc,
+    )

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Schema of the county's merged database (sqlite-utils migrations, never edited).
+
+The merged database is separate from the county node's own store and can be thrown
+away and rebuilt from the logs at any time. ``merged_records`` is the contract other
+code reads (reports, pages, exports); everything else serves the merge.
+
+Versions are stored per local record (one JSON document of every version of every
+field it has, ``local_records.versions``) rather than as one row per field: a county
+rebuild writes a million entries, and one row per record touched costs a quarter of
+one row per field. The ``versions`` view gives the field-level table (kind, key,
+field, value, log, seq, hlc, origin, authority, base), one row per field version, for
+inspection and for SQL readers; authority there is computed from ``authority_rules``
+and the record's claims (``hukou``, ``residence``: whether its own card names its origin
+as that place), exactly as the merge ranks it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("county")
+
+
+@migrations()
+def m001_merged(db: Database) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+    db.execute(
+        """
+        CREATE TABLE authority_rules (
+            ruleset INTEGER NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
+            field_group TEXT NOT NULL, rule TEXT NOT NULL,
+            PRIMARY KEY (ruleset, kind, field)
+        ) WITHOUT ROWID
+        """
+    )
+    # A rowid table: its rows (every version of a record) are often larger than a
+    # WITHOUT ROWID table keeps on its page, and overflow pages quadruple the file.
+    db.execute(
+        """
+        CREATE TABLE local_records (
+            origin TEXT NOT NULL, kind TEXT NOT NULL, rid TEXT NOT NULL,
+            key TEXT NOT NULL, sig TEXT,
+            hukou INTEGER NOT NULL, residence INTEGER NOT NULL,
+            versions TEXT NOT NULL,
+            PRIMARY KEY (origin, kind, rid)
+        )
+        """
+    )
+    db.execute("CREATE INDEX local_records_key ON local_records (kind, key)")
+    db.execute("CREATE INDEX local_records_sig ON local_records (sig) WHERE sig IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE merged_records (
+            kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, origins TEXT NOT NULL,
+            village TEXT NOT NULL, retired TEXT, first_hlc INTEGER NOT NULL,
+            last_hlc INTEGER NOT NULL,
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX merged_records_village ON merged_records (village, kind)")
+    db.execute(
+        """
+        CREATE TABLE conflicts (
+            id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, field TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            a_entry TEXT NOT NULL, b_entry TEXT NOT NULL,
+            a_value TEXT NOT NULL, b_value TEXT NOT NULL,
+            a_origin TEXT NOT NULL, b_origin TEXT NOT NULL,
+            a_hlc INTEGER NOT NULL, b_hlc INTEGER NOT NULL,
+            a_record TEXT NOT NULL, b_record TEXT NOT NULL,
+            winner TEXT NOT NULL,
+            PRIMARY KEY (id, kind, key, field)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX conflicts_key ON conflicts (kind, key)")
+    db.execute(
+        """
+        CREATE TABLE advisories (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, i INTEGER NOT NULL,
+            conflict TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+            field TEXT NOT NULL, value TEXT NOT NULL, for_node TEXT NOT NULL,
+            record TEXT NOT NULL, hlc INTEGER NOT NULL,
+            PRIMARY KEY (log, seq, i)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE rejected (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL,
+            PRIMARY KEY (log, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "CREATE TABLE merged_upto (log TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute(
+        """
+        CREATE VIEW versions AS
+        SELECT l.kind AS kind, l.key AS key, f.key AS field,
+               json_extract(f.value, '$[0]') AS value,
+               json_extract(l.versions, '$.l[' || json_extract(o.value, '$[0]') || ']') AS log,
+               json_extract(o.value, '$[1]') AS seq,
+               json_extract(o.value, '$[3]') AS hlc,
+               l.origin AS origin,
+               CASE r.rule
+                   WHEN 'hukou' THEN 1 + l.hukou
+                   WHEN 'residence' THEN 1 + l.residence
+                   ELSE 2
+               END AS authority,
+               CASE
+                   WHEN json_type(f.value, '$[1]') <> 'integer' THEN json_extract(f.value, '$[1]')
+                   WHEN json_extract(f.value, '$[1]') = 0 THEN NULL
+                   ELSE json_extract(l.versions, '$.l[' || json_extract(o.value, '$[0]') || ']')
+                        || '/' || json_extract(f.value, '$[1]')
+               END AS base,
+               json_extract(o.value, '$[4]') AS ruleset,
+               l.rid AS record
+        FROM local_records AS l
+        JOIN json_each(l.versions, '$.o') AS o
+        JOIN json_each(o.value, '$[5]') AS f
+        LEFT JOIN authority_rules AS r
+            ON r.ruleset = json_extract(o.value, '$[4]') AND r.kind = l.kind AND r.field = f.key
+        """
+    )

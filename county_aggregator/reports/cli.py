@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``renkou county report``: build a report from the merged database and write it.
+
+The county group lives in ``county_aggregator/cli.py``; it calls
+:func:`add_report_command` so that this package stays importable on its own and the
+command is defined next to the reports it serves.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import click
+
+from county_aggregator.reports.build import build_report
+from county_aggregator.reports.definitions import DEFINITIONS
+from county_aggregator.reports.render import FORMATS, write_report
+from node.cli_options import reports_errors
+from node.errors import NotFoundError
+
+
+@click.command("report")
+@click.argument("name", type=click.Choice(sorted(DEFINITIONS)))
+@click.option(
+    "--period",
+    required=True,
+    help="2026-03 (month), 2026H1 (Oct 1 - Mar 31), 2026H2 (Apr 1 - Sep 30) or 2026Y.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write.",
+)
+@click.option(
+    "--merged",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The county's merged database (holding merged_records).",
+)
+@reports_errors
+def report_command(name: str, period: str, fmt: str, out: Path, merged: Path) -> None:
+    """Build report NAME for a period and write it as .xlsx or CSV.
+
+    The figures are counted from the merged records; the file carries the official
+    Chinese headings and the 填报人 / 审核人 line for signatures.
+
+    Example:
+
+    \b
+        renkou county report table2 --period 2026H1 --format xlsx \\
+            --out 表2.xlsx --merged data/county.db
+    """
+    conn = _open_read_only(merged)
+    try:
+        report = build_report(conn, name, period=period)
+        write_report(report, "csv" if fmt == "csv" else "xlsx", out)
+    finally:
+        conn.close()
+    click.echo(f"{report.title} {report.period.label} -> {out} ({len(report.rows)} rows)")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Open read-only: building a report must never write to the merged database."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'merged_records'"
+    ).fetchone()
+    if found is None:
+        conn.close()
+        raise NotFoundError(
+            f"{path} 中没有合并数据表 merged_records",
+            f"{path} holds no merged_records table.",
+        )
+    return conn
+
+
+def add_report_command(group: click.Group) -> click.Group:
+    """Register ``report`` on the county click group (``renkou county report``)."""
+    group.add_command(report_command)
+    return group

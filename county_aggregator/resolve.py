@@ -1,0 +1,253 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The merged row of one key and its conflict items, from the local records in it.
+
+Pure: given the same local records this returns the same row and the same conflicts,
+whatever order the versions arrived in, so every reader of the same logs derives the
+same table and the same queue (design.md, "Merge and conflicts at the county").
+
+Rules, numbered as in anchors/protocols.md 9.8:
+
+1. Each version of a field is ranked ``(authority, hlc, origin, entry)``: a total order
+   that never looks at the relaying node or at arrival order. The highest wins.
+2. Walking a field's versions in that order, each one overrides the one before it. If
+   its base is not the version it overrides, and the two values differ, the pair is a
+   conflict item: ``concurrent`` (equal authority) or ``same_event`` (the same event
+   recorded by two places). Where a lower authority tier ends, its last version is
+   compared with the winner instead: a different value written *later* than the
+   winner, without having seen it, is an ``authority`` item (the authority should
+   review it). The provisional winner stays the higher-ranked version.
+3. A retire and an update of the same merged record from another log that is later
+   than the retire are a ``retire`` item: the update stays visible in the queue.
+
+A conflict id is ``sha256("<entry a> <entry b>")`` over the two entry ids
+(``"<log>/<seq>"``) sorted; its rows are one per field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from county_aggregator.local import LocalRecord, Vid, dumps, vid_text
+from county_aggregator.ruleset import REF_FIELDS, REF_KINDS, RULES, SAME_EVENT
+
+REF_TARGETS = {kind: dict(pairs) for kind, pairs in REF_FIELDS.items()}
+_NO_REFS: dict[str, str] = {}
+
+RefKey = Callable[[str, str, str], str]
+"""``(origin, kind, local id) -> merged key`` of a record a ``*_ref`` field names."""
+
+MergedRow = tuple[str, str, str, str, str, str | None, int, int]
+ConflictRow = tuple[Any, ...]
+RETIRED_FIELD = "_retired"
+
+# A candidate: ((authority, hlc, origin, vid), value, base, record).
+_Cand = tuple[tuple[int, int, str, Vid], Any, Vid | None, LocalRecord]
+
+
+def conflict_id(a: str, b: str) -> str:
+    """The id every reader derives for the pair of entries ``a`` and ``b``."""
+    first, second = sorted((a, b))
+    return hashlib.sha256(f"{first} {second}".encode()).hexdigest()
+
+
+def merge_record(
+    kind: str, key: str, members: Iterable[LocalRecord], ref_key: RefKey, county: str
+) -> tuple[MergedRow, list[ConflictRow]]:
+    """The ``merged_records`` row of ``(kind, key)`` and its conflict rows."""
+    recs = list(members)
+    if len(recs) == 1 and len(recs[0].logs) <= 1 and len(RULES) == 1:
+        return _single(kind, key, recs[0], ref_key, county), []
+    recs.sort(key=lambda r: r.lkey)
+    claims = {id(r): r.claims() for r in recs}
+    event = kind in SAME_EVENT
+    names = sorted({name for r in recs for name in r.fields})
+    data: dict[str, Any] = {}
+    conflicts: list[ConflictRow] = []
+    for name in names:
+        cands = _candidates(kind, name, recs, claims, ref_key)
+        if len(cands) == 1:
+            data[name] = cands[0][1]
+            continue
+        cands.sort(key=lambda c: c[0])
+        win = cands[-1]
+        data[name] = win[1]
+        for prev, cur in zip(cands, cands[1:], strict=False):
+            if prev[0][0] != cur[0][0]:
+                # The top of a lower authority tier meets the authority: compare it with
+                # the value that stands, not with the authority's oldest version.
+                cur = win
+            rule = _pair_rule(prev, cur, event)
+            if rule is not None:
+                conflicts.append(_conflict(kind, key, name, rule, prev, cur))
+    retired = _retired(recs)
+    conflicts += _retire_conflicts(kind, key, recs, ref_key, retired is not None)
+    bounds = [r.hlc_bounds() for r in recs]
+    origins = sorted({r.origin for r in recs})
+    row: MergedRow = (
+        kind,
+        key,
+        dumps(data),
+        dumps(origins),
+        _village(kind, data, recs, origins, county),
+        retired,
+        min(b[0] for b in bounds),
+        max(b[1] for b in bounds),
+    )
+    return row, conflicts
+
+
+def _single(kind: str, key: str, rec: LocalRecord, ref_key: RefKey, county: str) -> MergedRow:
+    """The row of a record written by one log alone: the same result as the general path
+    (one rank per field, a log never conflicts with itself), without ranking candidates."""
+    refs = REF_TARGETS.get(kind, _NO_REFS)
+    data: dict[str, Any] = {}
+    stamps: list[int] = [r[0] for r in rec.retires.values()]
+    for name, versions in rec.fields.items():
+        if len(versions) == 1:
+            version = versions[0]
+            stamps.append(version[0])
+        else:
+            version = max(versions)
+            stamps += [v[0] for v in versions]
+        data[name] = version[3]
+    for name, target in refs.items():
+        value = data.get(name)
+        if type(value) is str:
+            data[name] = ref_key(rec.origin, target, value)
+    state = rec.retired()
+    return (
+        kind,
+        key,
+        dumps(data),
+        f'["{rec.origin}"]',
+        _village(kind, data, [rec], [rec.origin], county),
+        None if state is None else state[1],
+        min(stamps),
+        max(stamps),
+    )
+
+
+def _candidates(
+    kind: str,
+    name: str,
+    recs: list[LocalRecord],
+    claims: dict[int, tuple[bool, bool]],
+    ref_key: RefKey,
+) -> list[_Cand]:
+    is_ref = name.endswith("_ref")
+    target = REF_KINDS.get(name, "person")
+    out: list[_Cand] = []
+    for rec in recs:
+        versions = rec.fields.get(name)
+        if not versions:
+            continue
+        hukou, residence = claims[id(rec)]
+        for hlc, log, seq, value, base, ruleset in versions:
+            vid = (log, seq)
+            if is_ref and type(value) is str:
+                value = ref_key(rec.origin, target, value)
+            rank = RULES[ruleset].rank(kind, name, hukou, residence)
+            out.append(((rank, hlc, rec.origin, vid), value, base, rec))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _pair_rule(prev: _Cand, cur: _Cand, event: bool) -> str | None:
+    if _same(prev[1], cur[1]) or cur[2] == prev[0][3] or prev[0][3][0] == cur[0][3][0]:
+        return None  # equal, based on it, or the same log (whose entries are sequential)
+    if prev[0][0] == cur[0][0]:
+        return "same_event" if event and prev[3] is not cur[3] else "concurrent"
+    if prev[0][1] > cur[0][1]:
+        return "authority"
+    return None
+
+
+def _conflict(kind: str, key: str, name: str, rule: str, prev: _Cand, cur: _Cand) -> ConflictRow:
+    sides = sorted(
+        [(vid_text(c[0][3]), c[1], c[0][2], c[0][1], c[3].rid, c is cur) for c in (prev, cur)]
+    )
+    return _row(kind, key, name, rule, sides)
+
+
+def _row(kind: str, key: str, name: str, rule: str, sides: list[tuple[Any, ...]]) -> ConflictRow:
+    (ae, av, ao, ah, ar, awin), (be, bv, bo, bh, br, _bwin) = sides
+    return (
+        conflict_id(ae, be),
+        kind,
+        key,
+        name,
+        rule,
+        ae,
+        be,
+        dumps(av),
+        dumps(bv),
+        ao,
+        bo,
+        ah,
+        bh,
+        ar,
+        br,
+        "a" if awin else "b",
+    )
+
+
+def _retired(recs: list[LocalRecord]) -> str | None:
+    """The latest retire's reason if every card of the record is retired, else None."""
+    states = [r.retired() for r in recs]
+    if any(s is None for s in states):
+        return None
+    return max(s for s in states if s is not None)[1]
+
+
+def _retire_conflicts(
+    kind: str, key: str, recs: list[LocalRecord], ref_key: RefKey, retired: bool
+) -> list[ConflictRow]:
+    out: list[ConflictRow] = []
+    for rec in recs:
+        for rvid, (rhlc, reason, _base, _rs) in rec.retires.items():
+            later: dict[Vid, tuple[LocalRecord, int, dict[str, Any]]] = {}
+            for other in recs:
+                for name, versions in other.fields.items():
+                    for hlc, log, seq, value, _b, _r in versions:
+                        vid = (log, seq)
+                        if vid[0] != rvid[0] and hlc > rhlc:
+                            if name.endswith("_ref") and type(value) is str:
+                                value = ref_key(other.origin, REF_KINDS.get(name, "person"), value)
+                            later.setdefault(vid, (other, hlc, {}))[2][name] = value
+            for vid, (other, hlc, fields) in later.items():
+                sides = sorted(
+                    [
+                        (vid_text(rvid), {"retire": reason}, rec.origin, rhlc, rec.rid, retired),
+                        (
+                            vid_text(vid),
+                            {"update": fields},
+                            other.origin,
+                            hlc,
+                            other.rid,
+                            not retired,
+                        ),
+                    ]
+                )
+                out.append(_row(kind, key, RETIRED_FIELD, "retire", sides))
+    return out
+
+
+def _ours(code: Any, county: str) -> bool:
+    return type(code) is str and len(code) == 12 and code.startswith(county)
+
+
+def _village(
+    kind: str, data: dict[str, Any], recs: list[LocalRecord], origins: list[str], county: str
+) -> str:
+    """Where the record is listed: a person's residence if ours, else hukou, else origin."""
+    if kind == "person":
+        for name in ("residence_code", "hukou_code"):
+            if _ours(data.get(name), county):
+                return str(data[name])
+        return origins[0]
+    return recs[0].origin

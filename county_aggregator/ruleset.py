@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The merge rules of each published ruleset version: who is authoritative for what.
+
+design.md: "Field groups have an authority ... declared in a versioned ruleset. Rules of a
+published ruleset version never change; a change is a new version." This module is that
+one table. The county seeds it into the merged database (``authority_rules``) so that
+anyone reading the merged store can see which rule ranked a version, and an entry whose
+header names a ruleset missing here is rejected, never merged under guessed rules.
+
+Authority rules of a field group:
+
+``hukou``
+    the node whose own card names itself as the hukou (registered) place;
+``residence``
+    the node whose own card names itself as the place of residence;
+``origin``
+    the node that recorded it (services and events: the place that gave the service).
+
+A version from an authoritative node ranks :data:`AUTHORITATIVE`, any other version
+:data:`ADVISORY`: it is kept and shown, and it can never override an authoritative value.
+The kinds and fields are written out rather than read from node's schemas, so that a
+change of the node's forms cannot silently change a published ruleset (a test keeps the
+two in step for the current version).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+AUTHORITATIVE = 2
+ADVISORY = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FieldGroup:
+    """Fields of one record kind that share an authority rule."""
+
+    name: str
+    kind: str
+    fields: tuple[str, ...]
+    rule: str
+
+
+_SERVICE_KINDS: dict[str, tuple[str, ...]] = {
+    "marriage": (
+        "woman_ref",
+        "husband_name",
+        "husband_id_number",
+        "marriage_date",
+        "first_marriage",
+        "registered_at",
+    ),
+    "pregnancy": (
+        "woman_ref",
+        "registered_date",
+        "last_menstrual_date",
+        "expected_date",
+        "care_place",
+    ),
+    "birth": (
+        "mother_ref",
+        "child_name",
+        "child_sex",
+        "birth_date",
+        "birth_order",
+        "birth_place",
+        "weight_g",
+        "child_id_number",
+    ),
+    "birth_registration": (
+        "mother_ref",
+        "father_name",
+        "father_id_number",
+        "child_order",
+        "registered_date",
+        "village_opinion_date",
+        "forwarded_date",
+        "certificate_no",
+    ),
+    "death": ("person_ref", "death_date", "place"),
+    "move": ("person_ref", "direction", "move_date", "from_code", "to_code", "address", "reason"),
+    "contraceptive_procedure": (
+        "person_ref",
+        "method",
+        "chosen_date",
+        "procedure_date",
+        "provider",
+        "informed_consent",
+    ),
+    "health_check": (
+        "person_ref",
+        "check_type",
+        "scheduled_date",
+        "done_date",
+        "place",
+        "requires_return_to_hukou",
+        "result_summary",
+    ),
+    "follow_up": ("person_ref", "procedure_ref", "visit_date", "method_in_use", "notes"),
+    "supply_receipt": ("item", "quantity", "received_date", "source"),
+    "supply_handout": ("person_ref", "item", "quantity", "handout_date"),
+    "benefit": ("person_ref", "programme", "change", "effective_date", "checked_in_person_date"),
+    "complaint": (
+        "received_date",
+        "channel",
+        "subject",
+        "content",
+        "reporter",
+        "handled_date",
+        "answered_date",
+        "status",
+    ),
+    "only_child_certificate": (
+        "parent_ref",
+        "child_name",
+        "child_birth_date",
+        "certificate_no",
+        "issued_date",
+    ),
+}
+
+RULESET_1: tuple[FieldGroup, ...] = (
+    FieldGroup(
+        "identity",
+        "person",
+        ("card_type", "id_number", "name", "sex", "birth_date", "ethnicity"),
+        "hukou",
+    ),
+    FieldGroup("hukou", "person", ("hukou_code", "hukou_address"), "hukou"),
+    # The hukou place reviews and answers for marital data (篇10 第24条).
+    FieldGroup(
+        "marriage", "person", ("marital_status", "first_marriage_date", "spouse_ref"), "hukou"
+    ),
+    FieldGroup(
+        "residence", "person", ("residence_code", "residence_address", "phone"), "residence"
+    ),
+    FieldGroup(
+        "floating", "person", ("floating_status", "floating_since", "floating_place"), "residence"
+    ),
+    *(FieldGroup("services", kind, fields, "origin") for kind, fields in _SERVICE_KINDS.items()),
+)
+
+RULESETS: dict[int, tuple[FieldGroup, ...]] = {1: RULESET_1}
+"""Every published ruleset by version number; entries naming another are rejected."""
+
+ERASING_REASONS = frozenset({"retention"})
+"""Retire reasons that erase the record's earlier field values (controlled deletion)."""
+
+REF_KINDS: dict[str, str] = {"procedure_ref": "contraceptive_procedure"}
+"""The kind a ``*_ref`` field points at; every other ``*_ref`` names a person card."""
+
+SAME_EVENT: dict[str, tuple[str, tuple[str, ...]]] = {
+    "birth": ("mother_ref", ("birth_date", "child_sex", "birth_order")),
+}
+"""Events recorded by two places that are one event: the mother (as a merged person)
+plus these fields equal. Twins differ by ``birth_order``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """One ruleset, indexed for the merge: ``(kind, field) -> rule``."""
+
+    version: int
+    rule_of: dict[tuple[str, str], str]
+    kinds: dict[str, frozenset[str]]
+
+    def rank(self, kind: str, field: str, is_hukou: bool, is_residence: bool) -> int:
+        """The authority rank of a version of ``field`` from a card with these claims."""
+        rule = self.rule_of[(kind, field)]
+        if rule == "hukou":
+            return AUTHORITATIVE if is_hukou else ADVISORY
+        if rule == "residence":
+            return AUTHORITATIVE if is_residence else ADVISORY
+        return AUTHORITATIVE
+
+
+def _index(version: int, groups: tuple[FieldGroup, ...]) -> Rules:
+    rule_of: dict[tuple[str, str], str] = {}
+    kinds: dict[str, set[str]] = {}
+    for group in groups:
+        for name in group.fields:
+            rule_of[(group.kind, name)] = group.rule
+            kinds.setdefault(group.kind, set()).add(name)
+    return Rules(version, rule_of, {k: frozenset(v) for k, v in kinds.items()})
+
+
+RULES: dict[int, Rules] = {v: _index(v, groups) for v, groups in RULESETS.items()}
+
+REF_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    kind: tuple(sorted((f, REF_KINDS.get(f, "person")) for f in fields if f.endswith("_ref")))
+    for rules in RULES.values()
+    for kind, fields in rules.kinds.items()
+}
+"""``kind -> ((ref field, kind it points at), ...)`` over the published rulesets."""
+
+
+@functools.cache
+def field_ranks(ruleset: int, kind: str, is_hukou: bool, is_residence: bool) -> dict[str, int]:
+    """``{field: rank}`` of a card of ``kind`` with these claims (cached: four per kind)."""
+    rules = RULES[ruleset]
+    return {f: rules.rank(kind, f, is_hukou, is_residence) for f in rules.kinds[kind]}
+
+
+def authority_rules_rows() -> list[tuple[int, str, str, str, str]]:
+    """``(ruleset, kind, field, group, rule)`` rows for the ``authority_rules`` table."""
+    return sorted(
+        (version, g.kind, name, g.name, g.rule)
+        for version, groups in RULESETS.items()
+        for g in groups
+        for name in g.fields
+    )

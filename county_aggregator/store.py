@@ -1,0 +1,358 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Every SQL statement of the county aggregator: the merged database and reads of the node's.
+
+The merged database is rebuildable, so it trades durability for speed (``synchronous =
+NORMAL`` in WAL: a power cut may lose the last chunk, never corrupt, and the cursor
+lost with it makes the next merge redo exactly that chunk). Writes come in whole
+chunks through :func:`write_chunk`, as ``executemany`` into WITHOUT ROWID tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from county_aggregator.migrations import migrations
+from county_aggregator.ruleset import authority_rules_rows
+
+LocalRow = tuple[str, str, str, str, str | None, str]
+"""``(origin, kind, rid, key, sig, versions)``."""
+
+EntryRow = tuple[str, int, int, int, int, bytes | None, bytes]
+"""``(log, seq, hlc, ruleset, flags, payload, payload_hash)``: an entry as the merge reads it."""
+
+_LOCAL_COLUMNS = "origin, kind, rid, key, sig, versions"
+_UNHASHED = frozenset({"_sqlite_migrations"})
+
+
+# -- the merged database ----------------------------------------------------------------
+
+
+def open_merged(path: Path | str) -> Database:
+    """Open (or create) a merged database file and bring its schema up to date."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -262144")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return init_merged(Database(conn))
+
+
+def init_merged(db: Database) -> Database:
+    """Apply the migrations and seed the published rulesets (idempotent)."""
+    migrations.apply(db)
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO authority_rules (ruleset, kind, field, field_group, rule)"
+            " VALUES (?, ?, ?, ?, ?)",
+            authority_rules_rows(),
+        )
+    return db
+
+
+def is_empty(db: Database) -> bool:
+    """Nothing merged yet: no cursor, no record, no rejection."""
+    for table in ("merged_upto", "local_records", "rejected"):
+        if db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+            return False
+    return True
+
+
+def clear(db: Database) -> None:
+    """Delete every merged row (the rebuild starts from nothing)."""
+    for table in (
+        "local_records",
+        "merged_records",
+        "conflicts",
+        "advisories",
+        "rejected",
+        "merged_upto",
+        "meta",
+    ):
+        db.execute(f"DELETE FROM {table}")
+
+
+def get_meta(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(db: Database, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def cursor(db: Database) -> dict[str, int]:
+    """``merged_upto``: per log, the last seq merged."""
+    return {log: seq for log, seq in db.execute("SELECT log, seq FROM merged_upto")}
+
+
+def load_local(db: Database, origin: str, kind: str, rid: str) -> LocalRow | None:
+    row = db.execute(
+        f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE origin = ? AND kind = ? AND rid = ?",
+        [origin, kind, rid],
+    ).fetchone()
+    return None if row is None else tuple(row)  # type: ignore[return-value]
+
+
+def locals_of_origin(db: Database, origin: str) -> list[LocalRow]:
+    return db.execute(
+        f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE origin = ?", [origin]
+    ).fetchall()
+
+
+def locals_by_key(db: Database, kind: str, key: str) -> list[LocalRow]:
+    return db.execute(
+        f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE kind = ? AND key = ?", [kind, key]
+    ).fetchall()
+
+
+def locals_by_sig(db: Database, sig: str) -> list[LocalRow]:
+    return db.execute(f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE sig = ?", [sig]).fetchall()
+
+
+def write_chunk(
+    db: Database,
+    *,
+    local_rows: list[tuple[Any, ...]],
+    merged_rows: list[tuple[Any, ...]],
+    merged_deletes: list[tuple[str, str]],
+    conflict_clears: list[tuple[str, str]],
+    conflict_rows: list[tuple[Any, ...]],
+    rejected_rows: list[tuple[str, int, str, str]],
+    advisory_rows: list[tuple[Any, ...]],
+    upto: dict[str, int],
+) -> None:
+    """Write one chunk's results; the caller holds the transaction."""
+    c = db.conn
+    c.executemany(
+        "INSERT OR REPLACE INTO local_records (origin, kind, rid, key, sig, hukou, residence,"
+        " versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        local_rows,
+    )
+    c.executemany("DELETE FROM merged_records WHERE kind = ? AND key = ?", merged_deletes)
+    c.executemany(
+        "INSERT OR REPLACE INTO merged_records (kind, key, data, origins, village, retired,"
+        " first_hlc, last_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        merged_rows,
+    )
+    c.executemany("DELETE FROM conflicts WHERE kind = ? AND key = ?", conflict_clears)
+    c.executemany(
+        "INSERT OR REPLACE INTO conflicts (id, kind, key, field, rule, a_entry, b_entry,"
+        " a_value, b_value, a_origin, b_origin, a_hlc, b_hlc, a_record, b_record, winner)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conflict_rows,
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO rejected (log, seq, code, reason) VALUES (?, ?, ?, ?)",
+        rejected_rows,
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO advisories (log, seq, i, conflict, kind, key, field, value,"
+        " for_node, record, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        advisory_rows,
+    )
+    c.executemany(
+        "INSERT INTO merged_upto (log, seq) VALUES (?, ?) ON CONFLICT (log) DO UPDATE"
+        " SET seq = max(seq, excluded.seq)",
+        list(upto.items()),
+    )
+
+
+def database_file(db: Database) -> str | None:
+    """The file behind ``db`` (None for an in-memory database)."""
+    for _seq, name, path in db.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(path) or None
+    return None
+
+
+def keys_to_reconcile(db: Database) -> list[tuple[str, str]]:
+    """Merged keys of several records, or of records whose merged row is missing."""
+    shared = db.execute(
+        "SELECT kind, key FROM local_records GROUP BY kind, key HAVING count(*) > 1"
+    ).fetchall()
+    missing = db.execute(
+        "SELECT DISTINCT l.kind, l.key FROM local_records AS l WHERE NOT EXISTS"
+        " (SELECT 1 FROM merged_records AS m WHERE m.kind = l.kind AND m.key = l.key)"
+    ).fetchall()
+    return sorted(set(shared) | set(missing))
+
+
+def sigs_to_reconcile(db: Database) -> list[str]:
+    """Same-event signatures that several records share."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT sig FROM local_records WHERE sig IS NOT NULL GROUP BY sig HAVING count(*) > 1"
+        )
+    ]
+
+
+def drop_orphans(db: Database) -> None:
+    """Delete merged rows and conflicts of keys that no record belongs to any more."""
+    for table in ("merged_records", "conflicts"):
+        db.execute(
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM local_records AS l"
+            f" WHERE l.kind = {table}.kind AND l.key = {table}.key)"
+        )
+
+
+def content_hash(db: Database) -> str:
+    """SHA-256 over every table, each in primary-key order (equal hashes, equal stores).
+
+    Only the migrations bookkeeping (which records when it ran) is left out.
+    """
+    digest = hashlib.sha256()
+    names = [
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+        if r[0] not in _UNHASHED
+    ]
+    for name in names:
+        pk = [
+            r[1]
+            for r in sorted(db.execute(f"PRAGMA table_info({name})"), key=lambda r: r[5])
+            if r[5]
+        ]
+        order = ", ".join(pk) if pk else "rowid"
+        digest.update(f"\x00table {name}\n".encode())
+        for row in db.execute(f"SELECT * FROM {name} ORDER BY {order}"):
+            digest.update(json.dumps([_plain(v) for v in row], ensure_ascii=False).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+# -- reading the merged results ---------------------------------------------------------
+
+
+def conflict_rows(db: Database, conflict: str | None = None) -> list[dict[str, Any]]:
+    """Conflict rows (of one id, or all), ordered by id, kind, key and field."""
+    sql = "SELECT * FROM conflicts" + (" WHERE id = ?" if conflict else "")
+    cur = db.execute(sql + " ORDER BY id, kind, key, field", [conflict] if conflict else [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur]
+
+
+def conflict_ids_with_prefix(db: Database, prefix: str) -> list[str]:
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT id FROM conflicts WHERE id >= ? AND id < ? ORDER BY id",
+            [prefix, prefix + "\U0010ffff"],
+        )
+    ]
+
+
+def advisory_rows(db: Database) -> list[dict[str, Any]]:
+    cur = db.execute("SELECT * FROM advisories ORDER BY log, seq, i")
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur]
+
+
+def latest_version_hlc(db: Database, kind: str, key: str, field: str, origin: str) -> int:
+    """The newest clock of a version of ``field`` that ``origin`` wrote into ``key``."""
+    row = db.execute(
+        "SELECT max(hlc) FROM versions WHERE kind = ? AND key = ? AND field = ? AND origin = ?",
+        [kind, key, field, origin],
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def merged_records(db: Database, kinds: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """``(kind, key, data, origins, village, retired, first_hlc, last_hlc)`` of ``kinds``."""
+    for kind in kinds:
+        yield from db.execute(
+            "SELECT kind, key, data, origins, village, retired, first_hlc, last_hlc"
+            " FROM merged_records WHERE kind = ? ORDER BY key",
+            [kind],
+        )
+
+
+def local_names(db: Database) -> Iterator[tuple[str, str, str, str | None]]:
+    """``(key, origin, rid, name)`` of every person card, from its own latest name."""
+    last: tuple[str, str, str] | None = None
+    name = None
+    for key, origin, rid, value in db.execute(
+        "SELECT key, origin, record, value FROM versions WHERE kind = 'person'"
+        " AND field = 'name' ORDER BY key, origin, record, hlc, log, seq"
+    ):
+        if last is not None and last != (key, origin, rid):
+            yield (*last, name)
+        last, name = (key, origin, rid), value
+    if last is not None:
+        yield (*last, name)
+
+
+def rejected_rows(db: Database) -> list[tuple[str, int, str, str]]:
+    return db.execute("SELECT log, seq, code, reason FROM rejected ORDER BY log, seq").fetchall()
+
+
+# -- reading the county node's database ---------------------------------------------------
+
+
+def county_node(node_db: Database) -> str | None:
+    """The county node's own id (``county:440104``), from its metadata."""
+    try:
+        row = node_db.execute("SELECT value FROM node_meta WHERE key = 'node'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def source_logs(node_db: Database, own_node: str | None) -> dict[str, int]:
+    """Every log the county node holds (received and its own), with its last seq."""
+    # One seek per log rather than a GROUP BY, which would read every payload page.
+    logs: dict[str, int] = {}
+    row = node_db.execute("SELECT min(log) FROM received_entries").fetchone()
+    while row is not None and row[0] is not None:
+        log = row[0]
+        logs[log] = node_db.execute(
+            "SELECT max(seq) FROM received_entries WHERE log = ?", [log]
+        ).fetchone()[0]
+        row = node_db.execute(
+            "SELECT log FROM received_entries WHERE log > ? ORDER BY log LIMIT 1", [log]
+        ).fetchone()
+    if own_node is not None:
+        for epoch, seq in node_db.execute("SELECT epoch, max(seq) FROM log GROUP BY epoch"):
+            logs[f"{own_node}#{epoch}"] = seq
+    return logs
+
+
+def entries_after(
+    node_db: Database, log: str, after: int, own_node: str | None, limit: int
+) -> list[EntryRow]:
+    """Up to ``limit`` entries of ``log`` after seq ``after``, in seq order."""
+    node, _, epoch = log.rpartition("#")
+    if own_node is not None and node == own_node:
+        sql = (
+            "SELECT ?, seq, hlc, ruleset, flags, payload, payload_hash FROM log"
+            " WHERE epoch = ? AND seq > ? ORDER BY seq LIMIT ?"
+        )
+        return node_db.execute(sql, [log, int(epoch), after, limit]).fetchall()
+    return node_db.execute(
+        "SELECT log, seq, hlc, ruleset, flags, payload, payload_hash FROM received_entries"
+        " WHERE log = ? AND seq > ? ORDER BY seq LIMIT ?",
+        [log, after, limit],
+    ).fetchall()
+
+
+def certificate_rows(node_db: Database) -> list[tuple[str, int]]:
+    """``(node, serial)`` of every certificate the county node has admitted."""
+    try:
+        return node_db.execute("SELECT node, serial FROM certs").fetchall()
+    except sqlite3.OperationalError:
+        return []

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``renkou county …`` through click's CliRunner, on a county node directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from county_aggregator.cli import county
+from node.cli import cli
+from tests.county_aggregator.scenario import Villages, county_db
+from tests.county_aggregator.test_rules import H, R, two_cards
+
+
+@pytest.fixture
+def county_dir(villages: Villages, tmp_path: Path) -> Path:
+    two_cards(villages, hukou_knows=False)
+    villages.write(H, "person", "P1", {"phone": "13700000000"})
+    villages.write(R, "person", "P7", {"phone": "13600000000"})
+    store = county_db(tmp_path, villages.entries(), villages.clock)
+    store.close()
+    return store.data_dir
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["county", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_rebuild_merge_conflicts_resolve_quality(county_dir: Path) -> None:
+    d = ["--data-dir", str(county_dir)]
+    assert "entries merged" in run("rebuild", *d, "--merged", str(county_dir / "m.db"))
+    assert "merged: 0 entries" in run("merge", *d, "--merged", str(county_dir / "m.db"))
+    run("merge", *d)  # the default merged.db in the data dir
+    items = json.loads(run("conflicts", "list", *d, "--json"))
+    phone = next(i for i in items if "phone" in i["fields"])
+    assert phone["status"] == "open"
+    shown = run("conflicts", "show", phone["id"][:8], *d)
+    assert phone["id"] in shown and "phone" in shown
+    assert "advisory written" in run("conflicts", "resolve", phone["id"], "--choose", "b", *d)
+    assert "advised" in run("conflicts", "list", *d, "--status", "advised")
+    pending = json.loads(run("advisories", *d, "--json"))
+    assert any(p["conflict"] == phone["id"] for p in pending)
+    assert isinstance(json.loads(run("quality", *d, "--json")), list)
+
+
+def test_unknown_conflict_is_a_bilingual_error(county_dir: Path) -> None:
+    run("merge", "--data-dir", str(county_dir))
+    result = CliRunner().invoke(
+        cli, ["county", "conflicts", "show", "ffff", "--data-dir", str(county_dir)]
+    )
+    assert result.exit_code == 1
+    assert "conflict_not_found" in result.output
+
+
+def test_every_command_has_an_example() -> None:
+    """style.md: hyphenated verbs, an ``Example:`` block in every docstring."""
+    import click
+
+    def walk(group: click.Group) -> list[click.Command]:
+        out: list[click.Command] = []
+        for command in group.commands.values():
+            out += walk(command) if isinstance(command, click.Group) else [command]
+        return out
+
+    for command in walk(county):
+        assert "Example:" in (command.help or ""), command.name
+        assert command.name == command.name.lower() and "_" not in (command.name or "")

@@ -19,6 +19,9 @@ import sys
 GROUPS = {
     "protocol": "tests.bench.bench_protocol",
     "store": "tests.bench.bench_store",
+    "sync": "tests.bench.bench_sync",
+    "merge": "tests.bench.bench_merge",
+    "reports": "tests.bench.bench_reports",
 }
 
 

@@ -27,6 +27,11 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
     "sync.catchup": ("ops_per_s", ">=", 20_000, "entries/s"),
     "sync.wire": ("ratio_to_floor", "<=", 0, "x CSV floor"),
     "sync.idle": ("request_bytes", "<=", 512, "bytes"),
+    "merge.apply": ("ops_per_s", ">=", 100_000, "entries/s"),
+    "merge.rebuild_county": ("seconds", "<=", 30, "s"),
+    "report.table2": ("seconds", "<=", 5, "s"),
+    "report.table3": ("seconds", "<=", 5, "s"),
+    "report.table5": ("seconds", "<=", 5, "s"),
 }
 
 

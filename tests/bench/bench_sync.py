@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sync figures: village -> township relay -> county over real HTTP on loopback.
+
+"sync.monthly_latency": seconds for a month of a village's changes (200 entries) to
+reach the county: a fresh village client's round plus a fresh township client's round
+(handshakes included), median of 5 months. "sync.catchup": entries per second for a
+village's whole log pushed to the township and forwarded to the county, with the
+seconds of each leg. "sync.wire" and "sync.idle": bytes on the socket (HTTP request
+and status lines, headers and bodies; TCP payload, not IP/TCP headers) counted by a
+byte-counting TCP proxy on loopback between the village client and the township;
+"sync.wire" sets them against the same changes as zlib'd CSV (the floor). werkzeug's
+server closes the connection after every response, so "tcp_connections" (one per
+request) is reported next to the HTTP round trips.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import selectors
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from node.store.store import NodeStore
+from node.sync.client import SyncClient
+from tests.bench.bench_protocol import csv_floor
+from tests.bench.changes import Change, generate
+from tests.node.sync.network import County, loopback_county
+
+V1, V2, T = "440104001002", "440104001003", "440104001"
+MONTH = 200
+MONTHS = 5
+
+
+class ByteProxy:
+    """A loopback TCP proxy to ``port`` that counts payload bytes each way.
+
+    ``turns`` counts the times the client starts sending after the server last sent
+    (or on a new connection): with one request in flight at a time, its round trips.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.up = self.down = self.turns = self.connections = 0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        with self.lock:
+            self.up = self.down = self.turns = self.connections = 0
+
+    def counts(self) -> tuple[int, int, int]:
+        with self.lock:
+            return self.up, self.down, self.turns
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            with self.lock:
+                self.connections += 1
+            pump = threading.Thread(target=self._pump, args=(client, upstream), daemon=True)
+            self.threads.append(pump)
+            pump.start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(client, selectors.EVENT_READ)
+        sel.register(upstream, selectors.EVENT_READ)
+        last_up = False
+        try:
+            while not self.stopped.is_set():
+                for key, _ in sel.select(timeout=0.05):
+                    src: socket.socket = key.fileobj  # type: ignore[assignment]
+                    data = src.recv(65536)
+                    if not data:
+                        return
+                    from_client = src is client
+                    # Count before forwarding, so the counts are final once the client
+                    # has its answer.
+                    with self.lock:
+                        if from_client:
+                            self.up += len(data)
+                            if not last_up:
+                                self.turns += 1
+                        else:
+                            self.down += len(data)
+                    last_up = from_client
+                    (upstream if from_client else client).sendall(data)
+        except OSError:
+            return
+        finally:
+            sel.close()
+            client.close()
+            upstream.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+        for thread in self.threads:
+            thread.join(timeout=2)
+
+
+class Writer:
+    """Writes generated changes into a village store as an officer's saves would."""
+
+    def __init__(self, store: NodeStore, total: int) -> None:
+        self.store = store
+        self.changes = iter(generate(total, seed=4))
+        self.ids: dict[str, str] = {}
+
+    def write(self, n: int) -> list[Change]:
+        """Write the next ``n`` changes, one store.write each; the changes as stored."""
+        done = []
+        store = self.store
+        with store.bulk():
+            for ch in (next(self.changes) for _ in range(n)):
+                if ch.record_id not in self.ids:
+                    self.ids[ch.record_id] = store.new_id(ch.kind)
+                rid = self.ids[ch.record_id]
+                fields = {k: v for k, (v, _) in ch.fields.items()}
+                if "person_ref" in fields:
+                    fields["person_ref"] = self.ids[fields["person_ref"]]
+                store.write([store.upsert_op(ch.kind, rid, fields)])
+                stored = {k: (fields[k], base) for k, (_, base) in ch.fields.items()}
+                done.append(dataclasses.replace(ch, record_id=rid, fields=stored))
+        return done
+
+
+def county_entries(county: County, code: str) -> int:
+    db = county.county.store.db
+    row = db.execute(
+        "SELECT COUNT(*) FROM received_entries WHERE log LIKE ?", [f"%:{code}#%"]
+    ).fetchone()
+    return int(row[0])
+
+
+def run(quick: bool = False) -> Iterator[dict[str, Any]]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="renkou-bench-sync-") as tmp:
+        root = Path(tmp)
+        with loopback_county(root / "monthly", {T: [V1]}) as county:
+            yield from monthly_figures(county)
+        with loopback_county(root / "catchup", {T: [V2]}) as county:
+            yield catchup_figure(county, 3_000 if quick else 20_000)
+
+
+def monthly_figures(county: County) -> Iterator[dict[str, Any]]:
+    village = county.villages[V1]
+    writer = Writer(village, MONTH * (MONTHS + 1))
+    runs, legs = [], []
+    for _ in range(MONTHS):
+        writer.write(MONTH)
+        t0 = time.perf_counter()
+        v_report = county.client(V1).sync_round()
+        t1 = time.perf_counter()
+        t_report = county.client(T).sync_round()
+        t2 = time.perf_counter()
+        assert v_report.pushed_entries == MONTH or not runs, v_report
+        assert t_report.forwarded_envelopes == 1, t_report
+        runs.append(t2 - t0)
+        legs.append((t1 - t0, t2 - t1, v_report.requests, t_report.requests))
+    assert county_entries(county, V1) == village.changelog.head_seq
+    mid = sorted(range(MONTHS), key=lambda i: runs[i])[MONTHS // 2]
+    yield {
+        "name": "sync.monthly_latency",
+        "seconds": round(statistics.median(runs), 4),
+        "entries": MONTH,
+        "runs": MONTHS,
+        "village_leg_s": round(legs[mid][0], 4),
+        "township_leg_s": round(legs[mid][1], 4),
+        "village_requests": legs[mid][2],
+        "township_requests": legs[mid][3],
+        "min_s": round(min(runs), 4),
+        "max_s": round(max(runs), 4),
+    }
+
+    # A further month, the village -> township leg through the byte-counting proxy.
+    proxy = ByteProxy(int(county.towns[T].url.rsplit(":", 1)[1]))
+    try:
+        changes = writer.write(MONTH)
+        client = SyncClient(village, proxy.url)
+        report = client.sync_round()
+        up, down, turns = proxy.counts()
+        assert report.pushed_entries == MONTH, report
+        yield wire_figure(changes, report, up, down, turns, proxy.connections)
+        county.client(T).sync_round()
+        client.sync_round()  # pulls the county's acknowledgement: both sides now agree
+        proxy.reset()
+        idle = client.sync_round()  # same client, session already open
+        up, down, turns = proxy.counts()
+        yield {
+            "name": "sync.idle",
+            "idle": idle.idle,
+            "round_trips": turns,
+            "requests": idle.requests,
+            "request_bytes": up,
+            "response_bytes": down,
+            "request_body_bytes": idle.bytes_sent,
+            "response_body_bytes": idle.bytes_received,
+            "tcp_connections": proxy.connections,
+        }
+    finally:
+        proxy.stop()
+
+
+def wire_figure(
+    changes: Sequence[Change], report: Any, up: int, down: int, turns: int, connections: int
+) -> dict[str, Any]:
+    floor = csv_floor(changes)
+    wire = up + down
+    return {
+        "name": "sync.wire",
+        "entries": len(changes),
+        "bytes_per_op": round(wire / len(changes), 2),
+        "floor_bytes_per_op": round(floor / len(changes), 2),
+        "ratio_to_floor": round(wire / floor, 3),
+        "request_bytes": up,
+        "response_bytes": down,
+        "body_bytes": report.bytes_sent + report.bytes_received,
+        "http_overhead_bytes": wire - report.bytes_sent - report.bytes_received,
+        "requests": report.requests,
+        "round_trips": turns,
+        "tcp_connections": connections,
+        "pulled": report.pulled,
+        "leg": "village->township, fresh session",
+    }
+
+
+def catchup_figure(county: County, n: int) -> dict[str, Any]:
+    village = county.villages[V2]
+    writer = Writer(village, n)
+    for start in range(0, n, 5000):
+        writer.write(min(5000, n - start))
+    entries = village.changelog.head_seq
+    t0 = time.perf_counter()
+    v_report = county.client(V2).sync_round()
+    t1 = time.perf_counter()
+    t_report = county.client(T).sync_round()
+    t2 = time.perf_counter()
+    assert v_report.pushed_entries == entries, v_report
+    assert county_entries(county, V2) == entries
+    return {
+        "name": "sync.catchup",
+        "ops_per_s": round(entries / (t2 - t0)),
+        "entries": entries,
+        "seconds": round(t2 - t0, 3),
+        "village_leg_s": round(t1 - t0, 3),
+        "township_leg_s": round(t2 - t1, 3),
+        "village_leg_ops_per_s": round(entries / (t1 - t0)),
+        "township_leg_ops_per_s": round(entries / (t2 - t1)),
+        "batches": t_report.forwarded_envelopes,
+        "requests": v_report.requests + t_report.requests,
+    }

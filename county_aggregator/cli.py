@@ -5,10 +5,8 @@ The ``renkou`` command registers this group when the package is installed
 (node/cli/__init__.py). Every command reads the county node's directory (``--data-dir``)
 and the merged database (``--merged``, by default ``merged.db`` inside it).
 
-The shared options are defined here rather than taken from ``node.cli.options``:
-importing anything under ``node.cli`` runs its ``__init__``, which imports this module
-to register it, so the two would import each other. They behave the same (the same
-option names, environment variables and bilingual error lines).
+The shared options come from ``node.cli_options``, which sits outside the ``node.cli``
+package so that importing it does not register (and so import) this module.
 """
 
 from __future__ import annotations
@@ -22,40 +20,10 @@ from typing import Any, TypeVar
 
 import click
 
-from node.errors import NodeError
-from protocol import ProtocolError
+from node.cli_options import data_dir_option, reports_errors
 
+# The county shares the node's --data-dir option and bilingual error reporting.
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def data_dir_option(func: F) -> F:
-    """``--data-dir``: the county node's directory (RENKOU_DATA_DIR, else ./data)."""
-    return click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="RENKOU_DATA_DIR",
-        default=Path("data"),
-        show_default=True,
-        show_envvar=True,
-        help="Directory holding the county node's database and keys.",
-    )(func)
-
-
-def reports_errors(func: F) -> F:
-    """Turn NodeError and ProtocolError into a bilingual line on stderr and status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except NodeError as exc:
-            click.echo(f"错误 / error [{exc.code}]: {exc.zh} / {exc.en}", err=True)
-            raise SystemExit(1) from None
-        except ProtocolError as exc:
-            click.echo(f"错误 / error [{exc.code}]: 数据无效 / invalid data: {exc}", err=True)
-            raise SystemExit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def merged_option(func: F) -> F:

@@ -1,0 +1,666 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A simulated county: real node stores, real Flask apps, real sync clients, one seed.
+
+``World(seed, root)`` builds county 440104 with 2-3 townships of 2-4 villages each
+(sizes from the seed), enrolled by a real :class:`CountyAdmin` as
+tests/node/sync/network.py does, every node on its own simulated clock (a small skew
+from the seed). ``run()`` then lets a seeded scheduler choose every step: a village
+writes, a village or township syncs, a node crashes and restarts from its data dir, a
+township is backed up or restored from an old backup, a node is cut off for days or
+weeks, a clock jumps by up to two days and is put right again, time passes, the county
+aggregator merges, a forged node tries its luck, the administrator revokes a stolen
+village PC. Faults of the network (tests/sim/transport.py) come from the same seed, and
+at any request the scheduler may run another node's step first (interleaving).
+``heal()`` lifts partitions, fixes clocks, switches faults off and runs sync passes
+until nothing moves; tests/sim/invariants.py then checks the outcome.
+
+The same seed gives the same steps, faults and outcomes (``trace``): only key bytes,
+nonces and session ids differ between runs, and nothing branches on them.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlite_utils import Database
+
+import node.sync.client as client_module
+from county_aggregator.merge import load_revocations, merge_new
+from county_aggregator.store import init_merged
+from node.admin import CountyAdmin
+from node.domain.resident_id import check_digit
+from node.identity import key_dir
+from node.server import create_app
+from node.store.database import DB_NAME
+from node.store.store import NodeStore
+from node.sync.client import RoundReport, SyncClient, SyncFailed
+from protocol import LogId, NodeId, Suite
+from tests.sim.transport import Faults, SimCrash, SimNetwork, SimTime
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+START_MS = 1_772_323_200_000  # 2026-03-01T00:00:00Z, fixed so a seed replays exactly
+COUNTY = "440104"
+HELLO_SKEW_MS = 5 * MINUTE  # protocol/session.py MAX_SKEW_MS: sessions need clocks this close
+
+
+@dataclass
+class Params:
+    """The shape of one run, drawn from the seed (each field can be pinned by a test)."""
+
+    towns: int = 2
+    villages: list[int] = field(default_factory=lambda: [2, 2])
+    steps: int = 80
+    batch: int = 2000  # client.MAX_BATCH_ENTRIES for the run
+    suite: Suite = Suite.CLASSIC
+    faults: Faults = field(default_factory=Faults.off)
+    base_skew_ms: int = 2 * MINUTE  # every node within +/- this of true time
+    clock_jumps: bool = False  # a node's clock jumps by up to jump_ms, later fixed
+    jump_ms: int = 2 * DAY
+    partitions: bool = True
+    max_partition_days: int = 21
+    crashes: bool = True
+    relay_restore: bool = True
+    county_restore: bool = False
+    revoke: bool = False
+    forged: bool = True
+    town_writes: bool = False  # townships write records of their own (see README of sim)
+    interleave: float = 0.1
+    merges: bool = True
+    # One SyncClient per node kept across rounds (sessions and caches live on), or a new
+    # one each round as `renkou node sync` / `renkou node serve` do.
+    reuse_clients: bool = False
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> Params:
+        towns = rng.randint(2, 3)
+        return cls(
+            towns=towns,
+            villages=[rng.randint(2, 4) for _ in range(towns)],
+            steps=rng.randint(40, 90),
+            batch=rng.choice([3, 5, 10, 2000]),
+            suite=Suite.HYBRID if rng.random() < 0.1 else Suite.CLASSIC,
+            faults=Faults.draw(rng),
+            clock_jumps=rng.random() < 0.3,
+            partitions=rng.random() < 0.7,
+            crashes=rng.random() < 0.8,
+            relay_restore=rng.random() < 0.5,
+            county_restore=rng.random() < 0.15,
+            revoke=rng.random() < 0.25,
+            forged=rng.random() < 0.5,
+            interleave=rng.choice([0.0, 0.05, 0.15]),
+            reuse_clients=rng.random() < 0.5,
+        )
+
+
+@dataclass
+class SimNode:
+    code: str
+    kind: str  # "county" | "town" | "village"
+    parent: str | None
+    data_dir: Path
+    time: SimTime
+    base_skew: int
+    skew: int = 0
+    store: NodeStore | None = None
+    client: SyncClient | None = None
+    busy: bool = False
+    suite: Suite = Suite.CLASSIC
+    last: str = ""  # the outcome of its last sync round, as in the trace
+
+    def clock(self) -> int:
+        return self.time.now + self.skew
+
+    @property
+    def node_id(self) -> NodeId:
+        return NodeId.for_code(self.code)
+
+    @property
+    def log(self) -> str:
+        assert self.store is not None
+        return str(self.store.changelog.log)
+
+
+@dataclass
+class Revoked:
+    code: str
+    log: str
+    valid_through: int
+    town_head_at_revocation: int
+
+
+@dataclass
+class Forged:
+    kind: str
+    code: str
+    target: str
+    outcome: str
+    cert_raw: bytes
+    changed: list[str]
+
+
+class World:
+    def __init__(self, seed: int, root: Path, params: Params | None = None) -> None:
+        self.seed = seed
+        self.root = root
+        self.rng = random.Random(seed)
+        self.params = params or Params.draw(self.rng)
+        self.time = SimTime(START_MS)
+        self.network = SimNetwork(self.time, random.Random(seed * 7919 + 1))
+        self.network.interleave = self._interleave
+        self.network.note = self.note
+        self.network.on_server_crash = self._server_crashed
+        self.nodes: dict[str, SimNode] = {}
+        self.trace: list[str] = []
+        self.unexpected: list[str] = []
+        self.backups: dict[str, list[tuple[int, Path]]] = {}
+        self.restores: list[str] = []
+        self.revoked: dict[str, Revoked] = {}
+        self.forged: list[Forged] = []
+        self.records: dict[str, list[tuple[str, str]]] = {}  # village -> [(rid, idn)]
+        self.people: list[str] = []  # id numbers, shared by villages (people move)
+        self.jumped = False
+        self.depth = 0
+        self.step_no = 0
+        self.healed = False
+        self.heal_passes = 0
+        self.quiescent = False
+        self.diagnosis: tuple[list[str], list[str]] = ([], [])  # invariants.diagnose
+        self.merged = init_merged(Database(memory=True))
+        self.checks: list[Callable[[World], None]] = []  # run after every step
+        self._saved_batch = client_module.MAX_BATCH_ENTRIES
+        client_module.MAX_BATCH_ENTRIES = self.params.batch
+        self._build()
+
+    # -- building --------------------------------------------------------------------
+
+    def _build(self) -> None:
+        p, now = self.params, self.time.now
+        self.admin = CountyAdmin.create(self.root / "admin", COUNTY, now)
+        county = self._add(COUNTY, "county", None)
+        county_cert = self.admin.certify(county.data_dir, now)
+        self.admin.enrol(county.data_dir, county_cert, county_cert, county_cert)
+        self.county_cert = county_cert
+        for t in range(p.towns):
+            town_code = f"{COUNTY}{t + 1:03d}"
+            town = self._add(town_code, "town", COUNTY)
+            t_cert = self.admin.certify(town.data_dir, now)
+            self.admin.enrol(town.data_dir, t_cert, county_cert, county_cert)
+            for v in range(p.villages[t]):
+                v_code = f"{town_code}{v + 1:03d}"
+                village = self._add(v_code, "village", town_code)
+                v_cert = self.admin.certify(village.data_dir, now)
+                self.admin.enrol(village.data_dir, v_cert, t_cert, county_cert)
+                self.records[v_code] = []
+        for node in self.nodes.values():
+            self._start(node)
+        self.network.faults = p.faults
+        self.note(
+            f"world seed={self.seed} towns={p.towns} villages={p.villages} steps={p.steps} "
+            f"batch={p.batch} suite={p.suite.name} faults={p.faults} jumps={p.clock_jumps} "
+            f"partitions={p.partitions} crashes={p.crashes} relay_restore={p.relay_restore} "
+            f"county_restore={p.county_restore} revoke={p.revoke} forged={p.forged} "
+            f"interleave={p.interleave} reuse_clients={p.reuse_clients} skews="
+            + ",".join(f"{n.code}:{n.skew}" for n in self.nodes.values())
+        )
+
+    def _add(self, code: str, kind: str, parent: str | None) -> SimNode:
+        skew = self.rng.randint(-self.params.base_skew_ms, self.params.base_skew_ms)
+        suite = self.params.suite  # one suite per county: no PQ/classical mixing
+        node = SimNode(code, kind, parent, self.root / code, self.time, skew, skew, suite=suite)
+        name = {"county": "县", "town": "镇", "village": "村"}[kind] + code
+        store = NodeStore.init(node.data_dir, node.node_id, name, suite, clock=node.clock)
+        store.close()
+        self.nodes[code] = node
+        return node
+
+    def _start(self, node: SimNode) -> None:
+        """(Re)start a node's process from its data dir: store, app, sync client."""
+        node.store = NodeStore.open(node.data_dir, clock=node.clock)
+        if node.kind != "village":
+            self.network.apps[node.code] = self._app(node)
+        node.client = self._client(node) if node.parent is not None else None
+
+    def _app(self, node: SimNode) -> Flask:
+        return create_app({"RENKOU_DATA_DIR": str(node.data_dir), "RENKOU_NOW_MS": node.clock})
+
+    def _client(self, node: SimNode) -> SyncClient:
+        assert node.store is not None and node.parent is not None
+        return SyncClient(
+            node.store,
+            self.network.url(node.parent),
+            now_ms=node.clock,
+            http=self.network.session(node.code),  # type: ignore[arg-type]
+            sleep=self._sleep,
+            rng=random.Random(self.rng.random()),
+        )
+
+    def _sleep(self, seconds: float) -> None:
+        self.time.advance(int(seconds * 1000))
+
+    def close(self) -> None:
+        client_module.MAX_BATCH_ENTRIES = self._saved_batch
+        for node in self.nodes.values():
+            if node.store is not None:
+                node.store.close()
+                node.store = None
+        self.merged.close()
+
+    # -- views -----------------------------------------------------------------------
+
+    @property
+    def county(self) -> SimNode:
+        return self.nodes[COUNTY]
+
+    def of_kind(self, kind: str) -> list[SimNode]:
+        return [n for n in self.nodes.values() if n.kind == kind]
+
+    def note(self, text: str) -> None:
+        self.trace.append(f"[{self.step_no}] t+{(self.time.now - START_MS) // 1000}s {text}")
+
+    def db(self, code: str) -> Database:
+        store = self.nodes[code].store
+        assert store is not None
+        return store.db
+
+    # -- the run ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        p = self.params
+        special: dict[int, str] = {}
+        if p.forged:
+            special[self.rng.randrange(p.steps)] = "forged"
+        if p.revoke:
+            special.setdefault(self.rng.randrange(p.steps // 3, p.steps), "revoke")
+        for self.step_no in range(p.steps):
+            action = special.get(self.step_no) or self._choose()
+            self._do(action)
+            for check in self.checks:
+                check(self)
+
+    def _choose(self) -> str:
+        p = self.params
+        weights = {
+            "write": 30.0,
+            "sync_village": 12.0,
+            "sync_town": 6.0,
+            "advance": 6.0,
+            "crash": 3.0 if p.crashes else 0.0,
+            "backup": 2.0 if p.relay_restore or p.county_restore else 0.0,
+            "restore": 1.0 if p.relay_restore else 0.0,
+            "restore_county": 0.4 if p.county_restore else 0.0,
+            "partition": 1.5 if p.partitions else 0.0,
+            "clock_jump": 1.0 if p.clock_jumps else 0.0,
+            "clock_fix": 2.0 if p.clock_jumps else 0.0,
+            "merge": 3.0 if p.merges else 0.0,
+            "town_write": 3.0 if p.town_writes else 0.0,
+        }
+        names = [k for k, w in weights.items() if w > 0]
+        return self.rng.choices(names, [weights[k] for k in names])[0]
+
+    def _do(self, action: str) -> None:
+        rng = self.rng
+        if action == "write":
+            self.write(rng.choice(self.of_kind("village")))
+        elif action == "town_write":
+            self.write(rng.choice(self.of_kind("town")))
+        elif action == "sync_village":
+            self.sync(rng.choice(self.of_kind("village")))
+        elif action == "sync_town":
+            self.sync(rng.choice(self.of_kind("town")))
+        elif action == "advance":
+            ms = rng.choice([MINUTE, 10 * MINUTE, HOUR, 6 * HOUR, DAY, 3 * DAY])
+            self.time.advance(ms)
+            self.note(f"advance {ms // 1000}s")
+        elif action == "crash":
+            node = rng.choice(list(self.nodes.values()))
+            self.crash(node, "crash")
+        elif action == "backup":
+            kinds = ["town"] * self.params.relay_restore + ["county"] * self.params.county_restore
+            kind = rng.choice(kinds)
+            self.backup(rng.choice(self.of_kind(kind)))
+        elif action == "restore":
+            towns = [t for t in self.of_kind("town") if self.backups.get(t.code)]
+            if towns:
+                self.restore(rng.choice(towns))
+        elif action == "restore_county":
+            if self.backups.get(COUNTY):
+                self.restore(self.county)
+        elif action == "partition":
+            node = rng.choice(self.of_kind("town") + self.of_kind("village"))
+            days = rng.randint(1, self.params.max_partition_days)
+            self.network.partitions[node.code] = self.time.now + days * DAY
+            self.note(f"partition {node.code} for {days} days")
+        elif action == "clock_jump":
+            node = rng.choice(list(self.nodes.values()))
+            node.skew = rng.choice([-1, 1]) * rng.randint(HOUR, self.params.jump_ms)
+            self.jumped = True
+            self.note(f"clock of {node.code} jumps to skew {node.skew}")
+        elif action == "clock_fix":
+            node = rng.choice(list(self.nodes.values()))
+            if node.skew != node.base_skew:
+                node.skew = node.base_skew
+                self.note(f"clock of {node.code} fixed")
+        elif action == "merge":
+            self.merge()
+        elif action == "forged":
+            self.forged_attempt()
+        elif action == "revoke":
+            self.revoke(rng.choice(self.of_kind("village")))
+        else:
+            raise AssertionError(action)
+
+    def _interleave(self, caller: str) -> None:
+        """Before a request is delivered, maybe run another node's step first."""
+        if self.depth >= 2 or self.healed or self.rng.random() >= self.params.interleave:
+            return
+        self.depth += 1
+        try:
+            what = self.rng.choice(["write", "write", "sync_village", "sync_town", "merge"])
+            if what == "write":
+                self.write(self.rng.choice(self.of_kind("village")), nested=True)
+            elif what == "merge":
+                self.merge()
+            else:
+                idle = [n for n in self.of_kind(what[5:]) if not n.busy and n.code != caller]
+                if idle:
+                    self.sync(self.rng.choice(idle), nested=True)
+        finally:
+            self.depth -= 1
+
+    # -- steps -----------------------------------------------------------------------
+
+    def write(self, node: SimNode, k: int | None = None, *, nested: bool = False) -> None:
+        """``k`` hand-made changes: new cards, updates of known ones, now and then a retire."""
+        rng = self.rng
+        store = node.store
+        assert store is not None
+        if k is None:
+            k = rng.randint(15, 40) if rng.random() < 0.08 else rng.randint(1, 5)
+        mine = self.records.setdefault(node.code, [])
+        for _ in range(k):
+            roll = rng.random()
+            if mine and roll < 0.3:
+                rid, idn = rng.choice(mine)
+                fields = rng.choice(
+                    [
+                        {"marital_status": rng.choice(["married", "divorced", "widowed"])},
+                        {"residence_address": f"{rng.randint(1, 99)}号"},
+                        {"name": f"人{rng.randint(1, 999)}"},
+                    ]
+                )
+                store.write([store.upsert_op("person", rid, fields)])
+            elif mine and roll < 0.33:
+                rid, idn = mine.pop(rng.randrange(len(mine)))
+                if store.record("person", rid) is not None:
+                    store.write([store.retire_op("person", rid, "duplicate")])
+            else:
+                if self.people and rng.random() < 0.25:
+                    idn = rng.choice(self.people)  # someone another village also knows
+                else:
+                    idn = self._id_number(len(self.people) + 1)
+                    self.people.append(idn)
+                rid = store.new_id("person")
+                store.write([store.upsert_op("person", rid, self._card(node.code, idn))])
+                mine.append((rid, idn))
+        tag = "  nested " if nested else ""
+        self.note(f"{tag}write {node.code} k={k} head={store.changelog.head_seq}")
+
+    def _id_number(self, n: int) -> str:
+        body = f"{COUNTY}1990{1 + n % 12:02d}{1 + n % 28:02d}{(2 * n) % 1000:03d}"
+        return body + check_digit(body)
+
+    def _card(self, code: str, idn: str) -> dict[str, Any]:
+        return {
+            "card_type": "woman",
+            "id_number": idn,
+            "name": f"人{idn[-4:]}",
+            "sex": "F",
+            "birth_date": f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}",
+            "hukou_code": code,
+            "hukou_address": "1号",
+            "residence_code": code,
+            "residence_address": "2号",
+            "marital_status": "married",
+        }
+
+    def sync(self, node: SimNode, *, nested: bool = False) -> RoundReport | None:
+        """One sync round of ``node``; its failures are outcomes, not errors."""
+        assert node.client is not None and not node.busy
+        if not self.params.reuse_clients:
+            node.client = self._client(node)
+        node.busy = True
+        tag = "  nested " if nested else ""
+        report: RoundReport | None = None
+        try:
+            report = node.client.sync_round()
+            outcome = _describe(report)
+        except SyncFailed as exc:
+            report = exc.report
+            outcome = f"failed {exc.code or exc.status or 'unreachable'}" + (
+                f" ({_describe(exc.report)})" if exc.report else ""
+            )
+        except SimCrash as exc:
+            if exc.node != node.code:
+                raise
+            outcome = f"crashed ({'after' if exc.after else 'before'} a request)"
+        except Exception as exc:  # noqa: BLE001 - anything else escaping a round is a bug
+            outcome = f"UNEXPECTED {type(exc).__name__}: {exc}"
+            self.unexpected.append(
+                f"step {self.step_no} sync {node.code}: {traceback.format_exc()}"
+            )
+        finally:
+            node.busy = False
+        node.last = outcome
+        self.note(f"{tag}sync {node.code}: {outcome}")
+        if outcome.startswith("crashed"):
+            self._restart(node)
+        return report
+
+    def crash(self, node: SimNode, why: str) -> None:
+        if node.busy:
+            return
+        self._restart(node)
+        self.note(f"{why} {node.code}: restarted from disk")
+
+    def _restart(self, node: SimNode) -> None:
+        """The node's process died: only what SQLite committed survives."""
+        if node.store is not None:
+            node.store.close()
+            node.store = None
+        self.network.apps.pop(node.code, None)
+        self._start(node)
+
+    def _server_crashed(self, code: str) -> None:
+        """A server process died after handling a request: its sessions are gone. Its
+        own sync client may be mid-round further up the stack, so only the app is new."""
+        node = self.nodes[code]
+        self.network.apps[code] = self._app(node)
+
+    def backup(self, node: SimNode) -> None:
+        n = len(self.backups.get(node.code, []))
+        dest = self.root / "backups" / f"{node.code}-{n}"
+        dest.mkdir(parents=True)
+        shutil.copytree(key_dir(node.data_dir), key_dir(dest))
+        src = sqlite3.connect(node.data_dir / DB_NAME)
+        target = sqlite3.connect(dest / DB_NAME)
+        src.backup(target)
+        target.close()
+        src.close()
+        self.backups.setdefault(node.code, []).append((self.time.now, dest))
+        self.note(f"backup {node.code} #{n}")
+
+    def restore(self, node: SimNode) -> None:
+        """The PC died; the administrator puts back an old backup of its data dir."""
+        if node.busy:
+            return
+        at, src = self.rng.choice(self.backups[node.code])
+        before = _frontier(self.db(node.code))
+        assert node.store is not None
+        node.store.close()
+        node.store = None
+        self.network.apps.pop(node.code, None)
+        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+            (node.data_dir / name).unlink(missing_ok=True)
+        shutil.copyfile(src / DB_NAME, node.data_dir / DB_NAME)
+        self._start(node)
+        after = _frontier(self.db(node.code))
+        lost = {
+            log: (after.get(log, 0), seq) for log, seq in before.items() if after.get(log, 0) < seq
+        }
+        self.restores.append(node.code)
+        self.note(
+            f"restore {node.code} from backup of t+{(at - START_MS) // 1000}s; rolled back {lost}"
+        )
+
+    def merge(self) -> None:
+        stats = merge_new(
+            self.db(COUNTY), self.merged, revocations=load_revocations(self.county.data_dir)
+        )
+        self.note(
+            f"merge: {stats.entries} entries, {stats.rejected} rejected, rebuilt={stats.rebuilt}"
+        )
+
+    def revoke(self, village: SimNode) -> None:
+        """A village PC is stolen: revoke it through what the county holds of its log."""
+        if village.code in self.revoked or village.busy:
+            return
+        log = village.log
+        held = self.db(COUNTY).execute("SELECT seq FROM frontier WHERE log = ?", [log]).fetchone()
+        through = int(held[0]) if held else 0
+        town_held = (
+            self.db(village.parent or "")
+            .execute("SELECT seq FROM frontier WHERE log = ?", [log])
+            .fetchone()
+        )
+        raw = self.admin.revoke_node(
+            village.code, "stolen", {LogId.parse(log): through}, self.time.now
+        )
+        for node in self.nodes.values():
+            (key_dir(node.data_dir) / "revocations.signed").write_bytes(raw)
+        for node in self.nodes.values():  # clients load the trust store when created
+            if node.client is not None and not node.busy:
+                node.client = self._client(node)
+        self.revoked[village.code] = Revoked(
+            village.code, log, through, int(town_held[0]) if town_held else 0
+        )
+        self.note(f"revoke {village.code} valid through {through}")
+
+    def forged_attempt(self, kind: str | None = None) -> Forged:
+        """A PC with keys the county root never certified tries to sync with a township."""
+        from tests.sim.invariants import forged_attempt
+
+        self.forged.append(forged_attempt(self, kind))
+        return self.forged[-1]
+
+    # -- heal ------------------------------------------------------------------------
+
+    def heal(self, max_passes: int = 8) -> None:
+        """No faults, no partitions, clocks right, enough time for quarantined clocks to
+        fall within the drift bound; then sync passes until nothing changes."""
+        self.healed = True
+        self.step_no = -1
+        self.network.faults = Faults.off()
+        self.network.partitions.clear()
+        self.network.flush_stale()
+        for node in self.nodes.values():
+            node.skew = node.base_skew
+        self.time.advance(2 * DAY + HOUR)
+        self.note("heal: faults off, partitions lifted, clocks fixed")
+        villages = [v for v in self.of_kind("village")]
+        towns = self.of_kind("town")
+        # One client per node for the whole heal (a fresh one now, kept across passes):
+        # an idle round is then one request.
+        for node in [*villages, *towns]:
+            node.client = self._client(node)
+        reuse, self.params.reuse_clients = self.params.reuse_clients, True
+        for self.heal_passes in range(1, max_passes + 1):
+            settled = True
+            for node in [*villages, *towns, *villages]:
+                report = self.sync(node)
+                settled &= self._settled(node, report)
+            self.time.advance(MINUTE)
+            if settled:
+                self.quiescent = True
+                break
+        self.params.reuse_clients = reuse
+        if self.params.merges:
+            self.merge()
+
+    def _settled(self, node: SimNode, report: RoundReport | None) -> bool:
+        if node.code in self.revoked:
+            return True  # refused at the handshake for ever
+        if report is None:
+            return False
+        if report.idle:
+            return True
+        moved = report.pushed_entries or report.forwarded_envelopes or report.pulled
+        revoked_logs = {r.log for r in self.revoked.values()}
+        only_revoked = all(any(log in r for log in revoked_logs) for r in report.rejected)
+        return not moved and bool(report.rejected) and only_revoked
+
+    # -- helpers for scenarios -------------------------------------------------------
+
+    @classmethod
+    def scenario(cls, root: Path, villages: list[int] | None = None, **kw: Any) -> World:
+        """A quiet world for a hand-written scenario: no faults, no random steps."""
+        villages = villages or [2]
+        params = Params(
+            towns=len(villages),
+            villages=villages,
+            steps=0,
+            faults=Faults.off(),
+            partitions=False,
+            crashes=False,
+            relay_restore=False,
+            forged=False,
+            interleave=0.0,
+            merges=True,
+            base_skew_ms=0,
+        )
+        for key, value in kw.items():
+            setattr(params, key, value)
+        return cls(0, root, params)
+
+    def node(self, code: str) -> SimNode:
+        return self.nodes[code]
+
+    @contextmanager
+    def perfect_network(self) -> Iterator[None]:
+        saved, interleave = self.network.faults, self.params.interleave
+        self.network.faults, self.params.interleave = Faults.off(), 0.0
+        try:
+            yield
+        finally:
+            self.network.faults, self.params.interleave = saved, interleave
+
+
+def _describe(report: RoundReport | None) -> str:
+    if report is None:
+        return "-"
+    if report.idle:
+        return "idle"
+    parts = [
+        f"pushed={report.pushed_entries}",
+        f"fwd={report.forwarded_envelopes}",
+        f"pulled={report.pulled}",
+    ]
+    if report.resyncs:
+        parts.append(f"resyncs={report.resyncs}")
+    if report.rejected:
+        parts.append("rejected=" + ";".join(sorted(report.rejected)))
+    return " ".join(parts)
+
+
+def _frontier(db: Database) -> dict[str, int]:
+    return {log: seq for log, seq in db.execute("SELECT log, seq FROM frontier")}

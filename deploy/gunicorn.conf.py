@@ -3,11 +3,11 @@ r"""gunicorn settings for a township or county sync server (settings only, no ap
 
 Used by deploy/systemd/renkou-serve@.service, which names the app and its data dir:
 
-    gunicorn -c /etc/renkou/gunicorn.conf.py \
-        'node.server:create_app({"RENKOU_DATA_DIR": "/var/lib/renkou/441322119"})'
+    RENKOU_DATA_DIR=/var/lib/renkou/441322119 \
+        gunicorn -c /etc/renkou/gunicorn.conf.py 'node.server:create_app()'
 
-create_app() does not read RENKOU_DATA_DIR from the environment: the data dir must be
-given in the app string as above. gunicorn is optional and not a dependency of
+create_app() reads the data dir from RENKOU_DATA_DIR (set in /etc/renkou/<code>.env by
+the unit) and refuses to start without it. gunicorn is optional and not a dependency of
 renkou-net: install it into the same virtualenv (pip install gunicorn).
 """
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,10 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from node.admin import CountyAdmin
 from node.server import create_app
+from node.server.serving import NodeServer
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from node.timeutil import SHANGHAI
@@ -39,7 +37,7 @@ Echo = Callable[[str], None]
 @dataclass
 class DemoCounty:
     directory: Path
-    servers: list[BaseWSGIServer] = field(default_factory=list)
+    servers: list[NodeServer] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
     stores: dict[str, NodeStore] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
@@ -47,15 +45,14 @@ class DemoCounty:
 
     def serve(self, store: NodeStore) -> None:
         app = create_app({"RENKOU_DATA_DIR": str(store.data_dir)})
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = NodeServer("127.0.0.1", 0, app)
+        server.start()
         self.servers.append(server)
-        self.urls[store.node.code] = f"http://127.0.0.1:{server.server_port}"
+        self.urls[store.node.code] = server.url
 
     def close(self) -> None:
         for server in self.servers:
-            server.shutdown()
-            server.server_close()
+            server.stop()
         for store in self.stores.values():
             store.close()
 

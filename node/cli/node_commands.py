@@ -429,9 +429,8 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
     import threading
     import time
 
-    from werkzeug.serving import run_simple
-
     from node.server import create_app
+    from node.server.serving import NodeServer
     from node.store.store import NodeStore
     from node.sync.client import SyncClient, SyncFailed
 
@@ -452,4 +451,4 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
         threading.Thread(target=sync_loop, daemon=True).start()
     app = create_app({"RENKOU_DATA_DIR": str(data_dir)})
     click.echo(f"serving {data_dir} on http://{host}:{port}/sync/v1/")
-    run_simple(host, port, app, threaded=True)
+    NodeServer(host, port, app).serve_forever()

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from node.identity import key_dir, load_identity
+from node.identity import key_dir, load_identity, private_directory
 from protocol import (
     Certificate,
     KemPrivateKey,
@@ -43,7 +43,7 @@ class CountyAdmin:
     def create(
         cls, directory: Path, code: str, now_ms: int, *, random: Random | None = None
     ) -> CountyAdmin:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)  # the county root key lives here
         node = NodeId.for_code(code)
         signing = (
             SigningKey.generate(Suite.HYBRID)

@@ -35,12 +35,36 @@ def key_dir(data_dir: Path) -> Path:
     return data_dir / "keys"
 
 
+def private_directory(directory: Path) -> None:
+    """Create ``directory`` (and parents) readable by the node's user alone.
+
+    The data dir holds the node's database of people's cards; a 0755 directory and a
+    0644 file would let every account on a shared township PC read them. An existing
+    directory is tightened too: ``node init`` into a directory the installer made.
+    """
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(directory, 0o700)
+    except PermissionError as exc:
+        raise StorageError(
+            f"无法将目录 {directory} 设为仅本用户可读写，请换一个属于本用户的目录",
+            f"cannot make {directory} private to this user; use a directory this user owns",
+            code="not_private",
+        ) from exc
+
+
+def private_file(path: Path) -> None:
+    """Create an empty ``path`` with mode 0600 (SQLite then opens it and gives its -wal
+    and -shm files the same mode), so no window exists in which it is world-readable."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
 def create_identity(data_dir: Path, node: NodeId, suite: Suite = Suite.HYBRID) -> NodeIdentity:
     """Generate fresh keys for ``node`` and write them with owner-only permissions."""
     identity = NodeIdentity(node, SigningKey.generate(suite), KemPrivateKey.generate(suite))
     directory = key_dir(data_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
+    private_directory(directory)
     path = directory / KEY_FILE
     body = {
         "v": 1,

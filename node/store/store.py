@@ -21,7 +21,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from node.errors import NotFoundError, StorageError
-from node.identity import NodeIdentity, create_identity, load_identity
+from node.identity import (
+    NodeIdentity,
+    create_identity,
+    load_identity,
+    private_directory,
+    private_file,
+)
 from node.store.apply import apply_entry, dumps
 from node.store.changelog import ChangeLog, now_ms
 from node.store.database import DB_NAME, open_database, storage_error
@@ -83,8 +89,9 @@ class NodeStore:
                 f"{data_dir} already holds a node; nothing was changed",
                 code="store_exists",
             )
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         identity = create_identity(data_dir, node, suite)
+        private_file(data_dir / DB_NAME)
         db = open_database(data_dir / DB_NAME, create=True)
         with db.atomic():
             for key, value in (

@@ -43,6 +43,21 @@ def test_init_twice_refused(store: NodeStore) -> None:
     assert exc.value.code == "store_exists"
 
 
+def test_the_node_data_is_private_to_its_user(tmp_path: Path) -> None:
+    """The database of people's cards and its WAL: 0600 in a 0700 directory, even when
+    the installer made the directory 0755 beforehand."""
+    data_dir = tmp_path / "v"
+    data_dir.mkdir(mode=0o755)
+    opened = NodeStore.init(data_dir, VILLAGE, "测试村")
+    try:
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        for name in ("node.db", "node.db-wal"):
+            assert (data_dir / name).stat().st_mode & 0o777 == 0o600, name
+        assert (data_dir / "keys").stat().st_mode & 0o777 == 0o700
+    finally:
+        opened.close()
+
+
 def test_open_missing_store(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as exc:
         NodeStore.open(tmp_path / "nothing")

@@ -452,3 +452,69 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
     app = create_app({"RENKOU_DATA_DIR": str(data_dir)})
     click.echo(f"serving {data_dir} on http://{host}:{port}/sync/v1/")
     NodeServer(host, port, app).serve_forever()
+
+
+@node.command()
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The backup file to create (must not exist yet).",
+)
+@data_dir_option
+@reports_errors
+def backup(target: Path, data_dir: Path) -> None:
+    """Write a consistent copy of the node's database (safe while the node runs).
+
+    The copy holds people's cards: keep it on encrypted media, locked away. The keys
+    are not in it; keys/ stays on the PC (or with the administrator).
+
+    Example:
+
+    \b
+        renkou node backup --to /media/usb/上南村-2026-11-29.db
+    """
+    from node.store.backup import backup as make_backup
+    from node.store.store import NodeStore
+
+    store = NodeStore.open(data_dir)
+    try:
+        head = make_backup(store, target)
+    finally:
+        store.close()
+    click.echo(f"backed up {store.node} through entry {head} of its log to {target}")
+
+
+@node.command()
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="A backup made by `renkou node backup`.",
+)
+@click.option("--yes", is_flag=True, help="Confirm: replace the node's database.")
+@data_dir_option
+@reports_errors
+def restore(source: Path, yes: bool, data_dir: Path) -> None:
+    """Put a backup in place of the node's database and start a new epoch of its log.
+
+    Stop `renkou node serve` first. The replaced database is kept beside it as
+    node.db.replaced-<time>. Changes the county already received from the lost copy
+    stay there; the restored node writes on in a new log, so nothing forks.
+
+    Example:
+
+    \b
+        renkou node restore --from /media/usb/上南村-2026-11-29.db --yes
+    """
+    from node.store.backup import restore as restore_backup
+
+    if not yes:
+        raise click.UsageError("恢复会替换本节点数据库，请加 --yes 确认 / add --yes to confirm")
+    done = restore_backup(data_dir, source)
+    click.echo(f"restored from {source} (its log stood at entry {done.backup_head})")
+    click.echo(f"new epoch {done.epoch} opened; sync as usual")
+    if done.replaced is not None:
+        click.echo(f"the replaced database is kept as {done.replaced}")

@@ -76,14 +76,19 @@ class ChangeLog:
         self.head_seq, self.head_hash = seq, head
         self.clock.last = max(self.clock.last, hlc)
 
-    def entries(self, first_seq: int = 1, last_seq: int | None = None) -> Iterator[Entry]:
-        """Entries of this epoch from ``first_seq``, in order."""
+    def entries(
+        self, first_seq: int = 1, last_seq: int | None = None, *, epoch: int | None = None
+    ) -> Iterator[Entry]:
+        """Entries of this epoch (or of an earlier ``epoch``) from ``first_seq``, in order."""
+        log = self.log if epoch is None else LogId(self.log.node, epoch)
         rows = self.db.execute(
             "SELECT seq, prev_hash, hlc, ruleset, payload_hash, payload_len, payload, flags"
             " FROM log WHERE epoch = ? AND seq >= ? AND seq <= ? ORDER BY seq",
-            [self.log.epoch, first_seq, last_seq if last_seq is not None else 2**62],
+            [log.epoch, first_seq, last_seq if last_seq is not None else 2**62],
         )
         for seq, prev, hlc, ruleset, digest, length, payload, flags in rows:
-            yield Entry(
-                self.suite, self.log, seq, prev, hlc, ruleset, digest, length, payload, flags
-            )
+            yield Entry(self.suite, log, seq, prev, hlc, ruleset, digest, length, payload, flags)
+
+    def epochs(self) -> list[int]:
+        """Every epoch this store holds entries of, oldest first."""
+        return [e for (e,) in self.db.execute("SELECT DISTINCT epoch FROM log ORDER BY epoch")]

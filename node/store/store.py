@@ -32,6 +32,7 @@ from node.store.apply import apply_entry, dumps
 from node.store.changelog import ChangeLog, now_ms
 from node.store.database import DB_NAME, open_database, storage_error
 from protocol import Entry, EpochStart, NodeId, Op, Retire, Suite, Upsert, encode_payload
+from protocol.entries import FLAG_EPOCH_START
 
 ID_PREFIX = {
     "person": "P",
@@ -67,6 +68,7 @@ class NodeStore:
         self.identity = identity
         meta = self.meta()
         self.name = meta.get("name", "")
+        self.clock = clock
         self.changelog = ChangeLog(db, identity.node, identity.suite, int(meta["epoch"]), clock)
         self._bulk_depth = 0
 
@@ -161,14 +163,44 @@ class NodeStore:
             apply_entry(self.db, entry, ops)
         return entry
 
+    def start_epoch(self, reason: str, known_epoch: int = 0) -> Entry:
+        """Open a new log for this node (SPEC §3.5): after a restore or a fork.
+
+        A store restored from a backup must never write on in the old log: the parent
+        already holds entries of it this copy lacks, and new ones with the same seqs
+        would fork it. The new epoch's number is above both ours and ``known_epoch`` (the
+        highest the parent holds for us), its first entry links to the head this store
+        knew and says why, and record ids issued from now on carry the epoch, so they
+        cannot collide with ids the lost copy issued after the backup was taken.
+        """
+        if reason not in ("restore", "fork"):
+            raise ValueError("a new epoch is started after a restore or a fork")
+        old = self.changelog
+        with self._transaction():
+            epoch = max(old.log.epoch, known_epoch) + 1
+            self.db.execute("UPDATE node_meta SET value = ? WHERE key = 'epoch'", [str(epoch)])
+            new = ChangeLog(self.db, self.node, self.identity.suite, epoch, self.clock)
+            new.clock.last = old.clock.last
+            ops: list[Op] = [EpochStart(old.log.epoch, old.head_seq, reason)]
+            entry = new.append(encode_payload(ops), FLAG_EPOCH_START, old.head_hash)
+            apply_entry(self.db, entry, ops)
+        self.changelog = new
+        return entry
+
     def new_id(self, kind: str) -> str:
-        """A record id unique within this node (the county qualifies it with the node)."""
+        """A record id unique within this node (the county qualifies it with the node).
+
+        From epoch 2 on the id names its epoch: a store restored from a backup counts
+        from where the backup stood, and the lost copy may have used those numbers.
+        """
         with self._transaction():
             n = int(
                 self.db.execute("SELECT value FROM node_meta WHERE key = 'next_id'").fetchone()[0]
             )
             self.db.execute("UPDATE node_meta SET value = ? WHERE key = 'next_id'", [str(n + 1)])
-        return f"{ID_PREFIX.get(kind, 'X')}{n}"
+        epoch = self.changelog.log.epoch
+        suffix = f".{epoch}" if epoch > 1 else ""
+        return f"{ID_PREFIX.get(kind, 'X')}{n}{suffix}"
 
     def upsert_op(self, kind: str, record_id: str, fields: dict[str, Any]) -> Upsert:
         """An upsert of ``fields`` with the base versions this node holds for them."""
@@ -253,12 +285,15 @@ class NodeStore:
         scratch = Database(memory=True)
         migrations.apply(scratch)
         with scratch.atomic():
-            for entry in self.changelog.entries():
-                apply_entry(scratch, entry)
+            for epoch in self.changelog.epochs():
+                for entry in self.changelog.entries(epoch=epoch):
+                    apply_entry(scratch, entry)
         return self.records_hash(scratch)
 
-    def entries(self, first_seq: int = 1, last_seq: int | None = None) -> Iterator[Entry]:
-        return self.changelog.entries(first_seq, last_seq)
+    def entries(
+        self, first_seq: int = 1, last_seq: int | None = None, *, epoch: int | None = None
+    ) -> Iterator[Entry]:
+        return self.changelog.entries(first_seq, last_seq, epoch=epoch)
 
     def verify_log(self) -> int:
         """Recompute every entry hash and link of this epoch; return the head seq.

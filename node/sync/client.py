@@ -36,7 +36,7 @@ from typing import Any
 import requests
 
 from node.store.store import NodeStore
-from node.sync import holdings
+from node.sync import epochs, holdings
 from node.sync.holdings import Rejection
 from node.sync.server import frame, unframe
 from node.sync.trust import Trust
@@ -247,6 +247,8 @@ class SyncClient:
         """What the parent should hold after this round: our log, and a relay's children's."""
         log = self.store.changelog
         heads = holdings.frontier(self.store.db)
+        for closed, head in epochs.wanted_heads(self.store, str(self.parent.node)).items():
+            heads.set(closed, head)
         heads.set(log.log, Head(log.head_seq, log.head_hash))
         return heads
 
@@ -310,13 +312,54 @@ class SyncClient:
     # -- our own log ---------------------------------------------------------------------
 
     def _push_own(self, theirs: Frontier) -> None:
+        closed = epochs.closed_heads(self.store)
+        if closed:
+            epochs.remember(self.store.db, str(self.parent.node), theirs, closed)
+        for old, ours in closed.items():
+            have = theirs.get(old) or Head(0, bytes(32))
+            if have.seq < ours.seq and self._parent_agrees(have, old.epoch):
+                self._push_log(have.seq + 1, ours.seq, old.epoch)
         log = self.store.changelog
         have = theirs.get(log.log) or Head(0, bytes(32))
-        if not self._parent_agrees(have):
-            return
-        start = have.seq + 1
-        while start <= log.head_seq:
-            chunk = self._chunk(start)
+        if have.seq > log.head_seq and self._confirmed_through(log.head_seq):
+            self._open_new_epoch(theirs, have)
+            log = self.store.changelog
+            have = Head(0, bytes(32))
+        if self._parent_agrees(have):
+            self._push_log(have.seq + 1, log.head_seq)
+
+    def _confirmed_through(self, seq: int) -> bool:
+        """Did the parent sign an acknowledgement of our current log at ``seq``, with the
+        hash we hold there? Then everything we hold is a prefix of what it holds."""
+        if seq == 0:
+            return True
+        log = self.store.changelog
+        row = self.store.db.execute(
+            "SELECT seq, head FROM peer_acks WHERE peer = ? AND log = ?",
+            [str(self.parent.node), str(log.log)],
+        ).fetchone()
+        if row is None or row[0] != seq:
+            return False
+        return bytes(row[1]) == next(self.store.entries(seq, seq)).hash
+
+    def _open_new_epoch(self, theirs: Frontier, have: Head) -> None:
+        """The parent holds more of our log than this store, and all we hold it has
+        acknowledged: this is an old copy (a PC restored by copying node.db back). Writing
+        on in this log would fork it, so a new epoch starts (SPEC §3.5) and we go on."""
+        old = self.store.changelog.log
+        known = max((log.epoch for log, _ in theirs.items() if log.node == old.node), default=0)
+        entry = self.store.start_epoch("restore", known)
+        self.report.notes.append(
+            f"本机数据比上级保存的旧（{old} 上级有 {have.seq} 条），已开始新的日志周期 "
+            f"{entry.log.epoch} / this store is older than the parent's copy of {old} "
+            f"(it holds {have.seq}): started epoch {entry.log.epoch}"
+        )
+
+    def _push_log(self, start: int, last: int, epoch: int | None = None) -> None:
+        """Push entries ``start..last`` of our current log (or of a closed ``epoch``)."""
+        log = self.store.changelog.log if epoch is None else LogId(self.store.node, epoch)
+        while start <= last:
+            chunk = self._chunk(start, epoch)
             try:
                 self._push_batch(chunk)
             except SyncFailed as exc:
@@ -324,12 +367,12 @@ class SyncClient:
                     raise _Stale(exc) from None
                 if not _refusal(exc):
                     raise
-                self._refused(self.parent.node, log.log, chunk[0].seq, chunk[-1].seq, exc)
+                self._refused(self.parent.node, log, chunk[0].seq, chunk[-1].seq, exc)
                 self.own_refusal = exc
                 return
             start = chunk[-1].seq + 1
 
-    def _parent_agrees(self, have: Head) -> bool:
+    def _parent_agrees(self, have: Head, epoch: int | None = None) -> bool:
         """Does the parent hold our own history? If not we were restored or forked.
 
         A parent holding more of our log than we have, or another hash at its head, means
@@ -340,6 +383,9 @@ class SyncClient:
         log = self.store.changelog
         if have.seq == 0:
             return True
+        if epoch is not None:  # a closed log: the parent may hold more; only a fork matters
+            ours = next(self.store.changelog.entries(have.seq, have.seq, epoch=epoch), None)
+            return ours is not None and ours.hash == have.hash
         if have.seq > log.head_seq:
             problem = SyncFailed(
                 f"the parent holds our log {log.log} through seq {have.seq} but this store "
@@ -362,9 +408,10 @@ class SyncClient:
         self.own_refusal = problem
         return have.seq < log.head_seq  # a push lets the parent see and record the fork
 
-    def _chunk(self, start: int) -> list[Entry]:
+    def _chunk(self, start: int, epoch: int | None = None) -> list[Entry]:
         out, size = [], 0
-        for entry in self.store.entries(start, start + MAX_BATCH_ENTRIES - 1):
+        last = start + MAX_BATCH_ENTRIES - 1
+        for entry in self.store.changelog.entries(start, last, epoch=epoch):
             size += entry.payload_len
             if out and size > MAX_BATCH_BYTES:
                 break

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: Apache-2.0
+"""This node's earlier epochs, as the sync client sees them.
+
+After a restore (node/store/backup.py) the node writes in a new epoch, and its earlier
+logs are closed. The parent may hold more of an earlier log than this copy (the lost PC
+sent it) or less (the backup held entries never sent). What is sent is still decided by
+what the parent holds: entries of an earlier log the parent lacks are pushed, and a
+parent that holds more is not an error. For the one-request idle check, the earlier
+logs enter the state digest at the head the parent last reported when that is further
+than ours: otherwise a restored node and its parent would never agree on the digest.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from node.store.store import NodeStore
+from protocol import Frontier, Head, LogId
+
+META_KEY = "parent_heads:{peer}"
+
+
+def closed_heads(store: NodeStore) -> dict[LogId, Head]:
+    """Our own head of each epoch before the current one."""
+    current = store.changelog.log
+    rows = store.db.execute(
+        "SELECT epoch, seq, entry_hash FROM log AS l WHERE epoch < ? AND seq ="
+        " (SELECT MAX(seq) FROM log WHERE epoch = l.epoch)",
+        [current.epoch],
+    )
+    return {LogId(current.node, epoch): Head(seq, bytes(h)) for epoch, seq, h in rows}
+
+
+def remember(db: Database, peer: str, theirs: Frontier, closed: dict[LogId, Head]) -> None:
+    """Keep the parent's heads of our closed logs, from a full state exchange."""
+    heads = {str(log): theirs.get(log) for log in closed}
+    body = {log: [h.seq, h.hash.hex()] for log, h in heads.items() if h is not None}
+    db.execute(
+        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+        " DO UPDATE SET value = excluded.value",
+        [META_KEY.format(peer=peer), json.dumps(body, sort_keys=True)],
+    )
+
+
+def wanted_heads(store: NodeStore, peer: str) -> dict[LogId, Head]:
+    """Each closed log at the further of our head and the parent's last reported one."""
+    row = store.db.execute(
+        "SELECT value FROM node_meta WHERE key = ?", [META_KEY.format(peer=peer)]
+    ).fetchone()
+    reported = json.loads(row[0]) if row else {}
+    out = {}
+    for log, ours in closed_heads(store).items():
+        seq, digest = reported.get(str(log), (0, ""))
+        out[log] = Head(seq, bytes.fromhex(digest)) if seq > ours.seq else ours
+    return out

@@ -18,6 +18,7 @@ import sys
 
 GROUPS = {
     "protocol": "tests.bench.bench_protocol",
+    "diff": "tests.bench.bench_diff",
     "store": "tests.bench.bench_store",
     "sync": "tests.bench.bench_sync",
     "merge": "tests.bench.bench_merge",

@@ -19,6 +19,7 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
     "protocol.open_verify": ("ops_per_s", ">=", 150_000, "entries/s"),
     "protocol.wire": ("ratio_to_floor", "<=", 1.3, "x CSV floor"),
     "protocol.wire_500": ("ratio_to_floor", "<=", 0, "x CSV floor"),
+    "diff.vs_changeset": ("apply_ratio_to_changeset", "<=", 0, "x changeset apply speed"),
     "store.write": ("ops_per_s", ">=", 2000, "writes/s"),
     "store.import_village": ("seconds", "<=", 10, "s"),
     "node.idle_rss": ("mb", "<=", 100, "MB"),

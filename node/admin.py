@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from node.errors import NodeError
 from node.identity import key_dir, load_identity, private_directory
 from protocol import (
     Certificate,
@@ -82,8 +83,22 @@ class CountyAdmin:
         return serial
 
     def certify(self, data_dir: Path, now_ms: int, years: int = 2) -> Certificate:
-        """Issue the certificate of the node in ``data_dir`` from its public keys."""
+        """Issue the certificate of the node in ``data_dir`` from its public keys.
+
+        Raises:
+            NodeError: the node's keys are of another suite than the county's. SPEC §4
+                forbids mixing suites in one envelope (a classical key beside a
+                post-quantum one would let the weakest recipient decide the strength),
+                so such a node could never sync; refuse it here, where it is fixable.
+        """
         identity = load_identity(data_dir)
+        if identity.suite != self.signing.suite:
+            raise NodeError(
+                f"{identity.node} 的密钥算法与本县不同，不能登记；请用默认算法重新初始化该节点",
+                f"{identity.node} has keys of suite {identity.suite.name}, the county uses "
+                f"{self.signing.suite.name}; re-initialise the node with the default suite",
+                code="suite_mismatch",
+            )
         raw = issue_certificate(
             self.signing,
             self.node,
@@ -125,7 +140,11 @@ class CountyAdmin:
         county = self.issued(node.county_code) if node.parent is not None else None
         parent = self.issued(node.parent.code) if node.parent is not None else None
         if node.parent is not None and (county is None or parent is None):
-            raise ValueError(f"enrol {node.parent} (and the county node) before {node}")
+            raise NodeError(
+                f"请先登记上级节点 {node.parent}（及县节点），再登记 {node}",
+                f"enrol {node.parent} (and the county node) before {node}",
+                code="parent_not_enrolled",
+            )
         cert = self.certify(data_dir, now_ms)
         self.enrol(data_dir, cert, parent or cert, county or cert)
         return cert

@@ -78,3 +78,20 @@ def test_revoke_bad_log(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 1 and "error" in result.output
+
+
+def test_a_node_of_another_suite_is_refused_at_enrolment(tmp_path: Path) -> None:
+    """SPEC §4: no suite mixing in an envelope, so a classical node under a hybrid
+    county could never sync; the administrator hears it at enrolment, in both languages."""
+    from protocol import NodeId, Suite
+
+    runner = CliRunner()
+    admin = str(tmp_path / "admin")
+    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
+    NodeStore.init(tmp_path / "c", NodeId.for_code("440104"), "县", Suite.CLASSIC).close()
+    refused = runner.invoke(
+        cli, ["keys", "enrol", "--admin-dir", admin, "--data-dir", str(tmp_path / "c")]
+    )
+    assert refused.exit_code == 1
+    assert "suite_mismatch" in refused.output and "密钥算法" in refused.output
+    assert not (tmp_path / "c" / "keys" / "node.cert").exists()

@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What the merge made of each entry, for the node that wrote it (issue 4, item 5).
+
+The county's acknowledgement says an entry was verified and stored; it does not say the
+entry's values stand. After a merge, each origin is told, per log and range, which of
+its entries did not simply apply and why:
+
+- ``rejected``: kept as evidence, never merged (revoked key, unknown kind, ...);
+- ``conflict``: a field lost a concurrent edit (or the same event recorded twice) and
+  waits in the conflict queue;
+- ``superseded``: a field's value gave way to one with more authority (the hukou
+  village's value of a hukou field, for example); the queue lists it under the rule
+  ``authority``, and the notice names that item.
+
+Everything else in the range was applied. The notice names records, fields and reasons,
+never values: a relay carries it, and the node already holds its own values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from protocol import LogId
+
+MAX_LISTED = 200  # per notice; the count says how many more there were
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One entry that did not simply apply."""
+
+    seq: int
+    outcome: str
+    code: str
+    record: str = ""
+    field: str = ""
+    conflict: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"seq": self.seq, "outcome": self.outcome, "code": self.code}
+        for name in ("record", "field", "conflict"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
+
+
+def outcomes(db: Database, log: str, first: int, last: int) -> list[Outcome]:
+    """The entries ``first..last`` of ``log`` that were rejected, lost a conflict or were
+    superseded, in seq order (one line per entry and field)."""
+    found: list[Outcome] = [
+        Outcome(seq, "rejected", code)
+        for seq, code in db.execute(
+            "SELECT seq, code FROM rejected WHERE log = ? AND seq BETWEEN ? AND ?",
+            [log, first, last],
+        )
+    ]
+    lost = _lost_conflicts(db, log, first, last)
+    origin = LogId.parse(log).node.code
+    rows = db.execute(
+        "SELECT kind, key, field, value, seq, hlc, record FROM versions"
+        " WHERE origin = ? AND log = ? AND seq BETWEEN ? AND ?",
+        [origin, log, first, last],
+    ).fetchall()
+    for kind, key, field, value, seq, hlc, record in rows:
+        if (seq, field) in lost:
+            cid, rule = lost[seq, field]
+            outcome = "superseded" if rule == "authority" else "conflict"
+            found.append(Outcome(seq, outcome, rule, record, field, cid))
+            continue
+        if hlc < _latest(db, kind, key, field, origin):
+            continue  # this origin wrote the field again later: that version answers
+        standing = _merged_value(db, kind, key, field)
+        if standing is not None and standing != (value,):
+            found.append(Outcome(seq, "superseded", "authority", record, field))
+    found.sort(key=lambda o: (o.seq, o.field, o.outcome))
+    return found
+
+
+def notice_body(
+    db: Database, county: str, log: str, first: int, last: int, at_ms: int
+) -> dict[str, Any]:
+    """The signed notice's body for entries ``first..last`` of ``log``."""
+    found = outcomes(db, log, first, last)
+    entries = {o.seq for o in found}
+    return {
+        "v": 1,
+        "type": "outcome",
+        "by": county,
+        "log": log,
+        "first_seq": first,
+        "last_seq": last,
+        "applied": last - first + 1 - len(entries),
+        "listed": [o.as_json() for o in found[:MAX_LISTED]],
+        "more": max(0, len(found) - MAX_LISTED),
+        "at": at_ms,
+    }
+
+
+def _lost_conflicts(
+    db: Database, log: str, first: int, last: int
+) -> dict[tuple[int, str], tuple[str, str]]:
+    """(seq, field) -> (conflict id, rule), where this log's entry is the side that lost."""
+    out: dict[tuple[int, str], tuple[str, str]] = {}
+    prefix = f"{log}/"
+    for cid, field, rule, a_entry, b_entry, winner in db.execute(
+        "SELECT id, field, rule, a_entry, b_entry, winner FROM conflicts"
+        " WHERE a_entry LIKE ? ESCAPE '!' OR b_entry LIKE ? ESCAPE '!'",
+        [_like(prefix), _like(prefix)],
+    ):
+        loser = b_entry if winner == "a" else a_entry
+        if loser.startswith(prefix):
+            seq = int(loser[len(prefix) :])
+            if first <= seq <= last:
+                out[seq, field] = (cid, rule)
+    return out
+
+
+def _like(prefix: str) -> str:
+    escaped = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return escaped + "%"
+
+
+def _latest(db: Database, kind: str, key: str, field: str, origin: str) -> int:
+    row = db.execute(
+        "SELECT max(hlc) FROM versions WHERE kind = ? AND key = ? AND field = ? AND origin = ?",
+        [kind, key, field, origin],
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def _merged_value(db: Database, kind: str, key: str, field: str) -> tuple[Any] | None:
+    """The merged value of ``field`` as the versions view spells values (json_extract),
+    so the two compare like for like; None when the merged record lacks the field."""
+    path = f'$."{field}"'
+    row = db.execute(
+        "SELECT json_type(data, ?), json_extract(data, ?) FROM merged_records"
+        " WHERE kind = ? AND key = ?",
+        [path, path, kind, key],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return (row[1],)

@@ -133,3 +133,34 @@ def m002_sync(db: Database) -> None:
         "CREATE TABLE alerts (at INTEGER NOT NULL, kind TEXT NOT NULL, log TEXT NOT NULL,"
         " detail TEXT NOT NULL, proof BLOB)"
     )
+
+
+@migrations()
+def m003_rejections_and_outcomes(db: Database) -> None:
+    """Refusals of our batches by a peer (was created on first use by node/sync; IF NOT
+    EXISTS keeps stores that already have it), and what the county's merge made of our
+    entries (county_aggregator/outcomes.py), one row per entry and field that did not
+    simply apply, kept until a later notice for the same range replaces it."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sync_rejections (peer TEXT NOT NULL, log TEXT NOT NULL,"
+        " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, code TEXT NOT NULL,"
+        " reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, log)) WITHOUT ROWID"
+    )
+    db.execute(
+        """
+        CREATE TABLE county_outcomes (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, field TEXT NOT NULL,
+            outcome TEXT NOT NULL, code TEXT NOT NULL, record TEXT NOT NULL,
+            conflict TEXT NOT NULL, at INTEGER NOT NULL,
+            PRIMARY KEY (log, seq, field, outcome)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE county_outcome_ranges (
+            log TEXT NOT NULL PRIMARY KEY, last_seq INTEGER NOT NULL,
+            applied INTEGER NOT NULL, at INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )

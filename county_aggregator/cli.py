@@ -118,11 +118,15 @@ def merge(data_dir: Path, merged: Path | None) -> None:
         renkou county merge --data-dir ./county
     """
     from county_aggregator.merge import load_revocations, merge_new
+    from county_aggregator.notices import send_notices
+    from node.store.changelog import now_ms
 
     node, db = _open(data_dir, merged)
     stats = merge_new(node.db, db, revocations=load_revocations(data_dir))
     how = "rebuilt (revocations changed)" if stats.rebuilt else "merged"
     click.echo(f"{how}: {stats.applied} entries merged, {stats.rejected} rejected")
+    told = send_notices(db, node, now_ms())
+    click.echo(f"outcome notices queued for {told} log(s); townships pass them down")
 
 
 @county.group()

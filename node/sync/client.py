@@ -36,7 +36,7 @@ from typing import Any
 import requests
 
 from node.store.store import NodeStore
-from node.sync import epochs, holdings
+from node.sync import epochs, holdings, outcomes
 from node.sync.holdings import Rejection
 from node.sync.server import frame, unframe
 from node.sync.trust import Trust
@@ -587,6 +587,9 @@ class SyncClient:
                 self._keep_ack(raw, str(ack.by), str(ack.log), ack.seq, ack.head)
             elif kind == "rejection":
                 self._take_rejection(raw)
+            elif kind == "outcome":
+                note = outcomes.take(self.store, raw, self.county.node, self.county.verify_key)
+                self.report.notes.append(note)
             else:
                 self.report.notes.append(f"ignored an outbox item of type {kind!r}")
         except (ProtocolError, ValueError, KeyError, TypeError) as exc:

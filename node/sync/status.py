@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from node.sync import holdings
+from node.sync.outcomes import status_lines as outcome_lines
 from node.timeutil import SHANGHAI
 
 QUARANTINE_SHOWN = 10
@@ -44,6 +45,7 @@ def status_lines(db: Database) -> list[str]:
         )
     if kept > QUARANTINE_SHOWN:
         lines.append(f"quarantined: … {kept - QUARANTINE_SHOWN} older batch(es) not shown")
+    lines += outcome_lines(db)
     alerts = db.execute("SELECT at, kind, log, detail FROM alerts ORDER BY at").fetchall()
     for at, kind, log, detail in alerts:
         try:

@@ -42,6 +42,7 @@ class DemoCounty:
     stores: dict[str, NodeStore] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     last_sync: dict[str, str] = field(default_factory=dict)
+    merged: dict[str, int] = field(default_factory=dict)
 
     def serve(self, store: NodeStore) -> None:
         app = create_app({"RENKOU_DATA_DIR": str(store.data_dir)})
@@ -126,19 +127,45 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
 
 
 def _sync_everything(county: DemoCounty, echo: Echo) -> None:
-    """Villages push to towns, towns forward to the county, villages pull the acks."""
-    for phase in ("push", "forward", "acks"):
+    """Villages push to towns, towns forward to the county, the county merges, towns pull
+    the outcome notices, villages pull the acks and the outcomes."""
+    for phase in ("push", "forward", "merge", "forward", "acks"):
+        if phase == "merge":
+            _merge(county, echo)
+            continue
         for code, store in county.stores.items():
             role = len(code)
             if (phase in ("push", "acks") and role == 12) or (phase == "forward" and role == 9):
                 parent = county.urls[code[:9] if role == 12 else code[:6]]
                 report = SyncClient(store, parent).sync_round()
                 county.last_sync[code] = datetime.now(SHANGHAI).strftime("%H:%M:%S")
-                if phase != "acks" and not report.idle:
+                moved = report.pushed_entries or report.forwarded_envelopes
+                if phase != "acks" and moved:
                     echo(
                         f"  {phase:<7} {county.names[code]:<8} entries {report.pushed_entries:>5}"
                         f"  envelopes {report.forwarded_envelopes:>3}"
                     )
+
+
+def _merge(county: DemoCounty, echo: Echo) -> None:
+    """The county aggregator's part: merge what arrived, queue each origin's outcomes."""
+    from county_aggregator.merge import merge_new
+    from county_aggregator.notices import send_notices
+    from county_aggregator.store import open_merged
+
+    c_store = county.stores[COUNTY[0]]
+    merged = open_merged(county.directory / "merged.db")
+    try:
+        stats = merge_new(c_store.db, merged)
+        told = send_notices(merged, c_store, time.time_ns() // 1_000_000)
+        county.merged = {
+            "records": merged.execute("SELECT COUNT(*) FROM merged_records").fetchone()[0],
+            "conflicts": merged.execute("SELECT COUNT(DISTINCT id) FROM conflicts").fetchone()[0],
+        }
+    finally:
+        merged.close()
+    if stats.applied:
+        echo(f"  merge   {COUNTY[1]:<8} entries {stats.applied:>5}  outcome notices {told:>3}")
 
 
 def _summary(county: DemoCounty, echo: Echo) -> None:
@@ -161,5 +188,17 @@ def _summary(county: DemoCounty, echo: Echo) -> None:
         )
         echo(f"{t_name:<10}{t_code:<12}{n:>18}{confirmed:>17}/{VILLAGES_PER_TOWN}")
     total = db.execute("SELECT COUNT(*) FROM received_entries").fetchone()[0]
-    echo(f"county {COUNTY[1]}: {total} entries verified and stored; last sync per node:")
+    echo(f"county {COUNTY[1]}: {total} entries verified and stored")
+    told = sum(
+        1
+        for code, store in county.stores.items()
+        if len(code) == 12
+        and store.db.execute("SELECT 1 FROM county_outcome_ranges").fetchone() is not None
+    )
+    echo(
+        f"merged: {county.merged.get('records', 0)} records, "
+        f"{county.merged.get('conflicts', 0)} conflict(s) queued; "
+        f"{told} villages told the merge outcome of their entries"
+    )
+    echo("last sync per node:")
     echo("  " + ", ".join(f"{county.names[c]} {t}" for c, t in sorted(county.last_sync.items())))

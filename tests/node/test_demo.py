@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`renkou demo --once`, the README's first command, end to end on loopback.
+
+Real stores, real waitress servers, real sync, the county's merge and the outcome
+notices back to every village; the summary must say every village was confirmed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from node.cli import cli
+from node.store.store import NodeStore
+
+
+def test_the_demo_county_syncs_merges_and_tells_every_village(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--once", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    confirmed = re.findall(r"(\d)/4$", result.output, re.M)
+    assert confirmed == ["4", "4", "4"], result.output
+    assert "12 villages told the merge outcome" in result.output
+    stored = int(re.search(r"(\d+) entries verified and stored", result.output).group(1))
+    village = NodeStore.open(tmp_path / "441322119001")
+    try:
+        assert village.db.execute("SELECT COUNT(*) FROM county_outcome_ranges").fetchone()[0] == 1
+    finally:
+        village.close()
+    county = NodeStore.open(tmp_path / "441322")
+    try:
+        held = county.db.execute("SELECT COUNT(*) FROM received_entries").fetchone()[0]
+    finally:
+        county.close()
+    assert held == stored > 10_000

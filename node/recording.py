@@ -15,7 +15,7 @@ from node.checks import check_record, effects
 from node.domain.records import SEALED_FIELDS, validate_record
 from node.errors import FieldProblem, ValidationError
 from node.identity import load_certificate
-from node.store.store import NodeStore
+from node.store.store import NodeStore, nfc
 from protocol.fields import seal_field
 
 COUNTY_CERT = "county.cert"
@@ -29,7 +29,7 @@ def add_record(store: NodeStore, kind: str, data: dict[str, Any], *, today: date
         RuleViolation: a safeguard refused it (for example a pregnancy check for an
             unmarried woman, or a hand-out that would drive stock below zero).
     """
-    clean = validate_record(kind, data, today=today)
+    clean = validate_record(kind, nfc(data), today=today)
     with store.bulk():  # one transaction, so one fsync for the id, the record and its entry
         check_record(store, kind, clean)
         record_id = store.new_id(kind)

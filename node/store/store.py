@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,6 +52,17 @@ ID_PREFIX = {
     "complaint": "Q",
     "only_child_certificate": "O",
 }
+
+
+def nfc(value: Any) -> Any:
+    """``value`` with every string in it (keys too) in Unicode NFC."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {nfc(k): nfc(v) for k, v in value.items()}
+    return value
 
 
 class NodeStore:
@@ -203,12 +215,19 @@ class NodeStore:
         return f"{ID_PREFIX.get(kind, 'X')}{n}{suffix}"
 
     def upsert_op(self, kind: str, record_id: str, fields: dict[str, Any]) -> Upsert:
-        """An upsert of ``fields`` with the base versions this node holds for them."""
+        """An upsert of ``fields`` with the base versions this node holds for them.
+
+        Text is put in Unicode NFC here, the one door every write goes through: an input
+        method may type a compatibility ideograph (U+F900 豈 for U+8C48 豈) that looks the
+        same, and the protocol's canonical form admits NFC only.
+        """
         row = self.db.execute(
             "SELECT versions FROM records WHERE kind = ? AND id = ?", [kind, record_id]
         ).fetchone()
         versions = json.loads(row[0]) if row else {}
-        return Upsert(kind, record_id, {k: (v, versions.get(k, 0)) for k, v in fields.items()})
+        return Upsert(
+            kind, record_id, {k: (nfc(v), versions.get(k, 0)) for k, v in fields.items()}
+        )
 
     def retire_op(self, kind: str, record_id: str, reason: str) -> Retire:
         row = self.db.execute(

@@ -58,6 +58,16 @@ def test_the_node_data_is_private_to_its_user(tmp_path: Path) -> None:
         opened.close()
 
 
+def test_text_is_written_in_nfc(store: NodeStore) -> None:
+    """U+F900 (a compatibility ideograph an input method may type) is stored as U+8C48;
+    the canonical form of the protocol admits NFC only, so this is where it must happen."""
+    rid = store.new_id("person")
+    store.write([store.upsert_op("person", rid, {"name": "\uf900芳", "tags": ["\uf900"]})])
+    data = store.db.execute("SELECT data FROM records WHERE id = ?", [rid]).fetchone()[0]
+    assert "\u8c48芳" in data and "\uf900" not in data
+    assert store.rebuild_hash() == store.records_hash()
+
+
 def test_open_missing_store(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as exc:
         NodeStore.open(tmp_path / "nothing")

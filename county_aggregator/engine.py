@@ -37,6 +37,9 @@ from protocol import LogId, ProtocolError, Role
 LocalId = tuple[str, str, str]
 KindKey = tuple[str, str]
 
+WRITE_BATCH = 50_000
+"""Rows per ``write_chunk`` call when a complete engine writes a whole rebuild at once."""
+
 
 class Rejected(Exception):
     """An entry that is kept in ``rejected`` and never merged."""
@@ -302,42 +305,75 @@ class Engine:
                 self._queue.append(dep)
 
     def _write(self) -> None:
-        merged, deletes, clears, conflicts = [], [], [], []
-        for kk in sorted(self._affected):
-            self._load_key(kk)
-            members = [m for m in self.members.get(kk, ()) if m.key == kk[1]]
-            if self.complete:
-                if kk in self._conflicted:
-                    clears.append(kk)
-            else:
+        """Write what :meth:`flush` derived, through ``store.write_chunk``.
+
+        A complete engine may flush a whole rebuild at once (``merge_logs(defer=True)``):
+        then rows go in slices of :data:`WRITE_BATCH`, each slice in primary-key order,
+        so memory for derived rows stays bounded and SQLite fills its b-trees in order
+        rather than touching every page again on every chunk (the merged database is
+        larger than SQLite's page cache, and random inserts made each chunk's commit
+        rewrite most of ``merged_records``). Same rows, same transaction, same bytes.
+        """
+        affected = sorted(self._affected)
+        changed = [r for r in self._changed if r.key is not None]
+        n = max(len(affected), len(changed))
+        step = n or 1
+        if self.complete:
+            changed.sort(key=_primary_key)
+            step = WRITE_BATCH
+        for lo in range(0, n or 1, step):
+            last = lo + step >= n
+            merged, deletes, clears, conflicts = self._derive(affected[lo : lo + step])
+            store.write_chunk(
+                self.db,
+                local_rows=[
+                    (r.origin, r.kind, r.rid, r.key, r.sig, *r.claims(), r.to_json())
+                    for r in changed[lo : lo + step]
+                ],
+                merged_rows=merged,
+                merged_deletes=deletes,
+                conflict_clears=clears,
+                conflict_rows=conflicts,
+                rejected_rows=self._rejected if last else [],
+                advisory_rows=self._advisories if last else [],
+                upto=self._upto if last else {},
+            )
+
+    def _derive(
+        self, keys: list[KindKey]
+    ) -> tuple[list[Any], list[KindKey], list[KindKey], list[Any]]:
+        """``(merged rows, keys to delete, keys whose conflicts to clear, conflict rows)``."""
+        merged: list[Any] = []
+        deletes: list[KindKey] = []
+        clears: list[KindKey] = []
+        conflicts: list[Any] = []
+        # The hot loop of a rebuild (once per merged key): attributes read once.
+        complete, held, conflicted = self.complete, self.members, self._conflicted
+        ref_key, county = self.ref_key, self.county
+        for kk in keys:
+            kind, key = kk
+            if not complete:
+                self._load_key(kk)
                 clears.append(kk)
+            elif kk in conflicted:
+                clears.append(kk)
+            members = [m for m in held.get(kk, ()) if m.key == key]
             if not members:
                 deletes.append(kk)
-                self._conflicted.discard(kk)
+                conflicted.discard(kk)
                 continue
-            row, items = merge_record(kk[0], kk[1], members, self.ref_key, self.county)
+            row, items = merge_record(kind, key, members, ref_key, county)
             merged.append(row)
             if items:
                 conflicts += items
-                self._conflicted.add(kk)
+                conflicted.add(kk)
             else:
-                self._conflicted.discard(kk)
-        local_rows = [
-            (r.origin, r.kind, r.rid, r.key, r.sig, *r.claims(), r.to_json())
-            for r in self._changed
-            if r.key is not None
-        ]
-        store.write_chunk(
-            self.db,
-            local_rows=local_rows,
-            merged_rows=merged,
-            merged_deletes=deletes,
-            conflict_clears=clears,
-            conflict_rows=conflicts,
-            rejected_rows=self._rejected,
-            advisory_rows=self._advisories,
-            upto=self._upto,
-        )
+                conflicted.discard(kk)
+        return merged, deletes, clears, conflicts
+
+
+def _primary_key(rec: LocalRecord) -> LocalId:
+    return (rec.origin, rec.kind, rec.rid)
 
 
 def _advisory_row(log: str, seq: int, i: int, hlc: int, body: dict[str, Any]) -> tuple[Any, ...]:

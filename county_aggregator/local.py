@@ -177,21 +177,32 @@ class LocalRecord:
         field version.
         """
         logs = sorted(self.logs) if len(self.logs) > 1 else list(self.logs)
-        index = {log: n for n, log in enumerate(logs)}
         items = sorted(self.ops.items()) if len(self.ops) > 1 else self.ops.items()
-        ops = ",".join(
-            f"[{index[vid[0]]},{vid[1]},{i},{hlc},{ruleset},{text}]"
-            for (vid, i), (hlc, ruleset, text) in items
-        )
+        if len(logs) == 1:
+            # Nearly every record: one log, index 0 (no lookup per op).
+            ops = ",".join(
+                f"[0,{vid[1]},{i},{hlc},{ruleset},{text}]"
+                for (vid, i), (hlc, ruleset, text) in items
+            )
+        else:
+            index = {log: n for n, log in enumerate(logs)}
+            ops = ",".join(
+                f"[{index[vid[0]]},{vid[1]},{i},{hlc},{ruleset},{text}]"
+                for (vid, i), (hlc, ruleset, text) in items
+            )
         retires = "[]"
         if self.retires:
+            where = {log: n for n, log in enumerate(logs)}
             retires = canonical_text(
                 [
-                    [index[vid[0]], vid[1], r[0], r[1], _spell(vid, r[2]), r[3]]
+                    [where[vid[0]], vid[1], r[0], r[1], _spell(vid, r[2]), r[3]]
                     for vid, r in sorted(self.retires.items())
                 ]
             )
-        return f'{{"l":{canonical_text(logs)},"o":[{ops}],"r":{retires}}}'
+        # Log ids are ASCII with nothing to escape (protocol's LogId grammar, checked
+        # before any entry of theirs is applied): their canonical JSON is spelled here.
+        names = '","'.join(logs)
+        return f'{{"l":["{names}"],"o":[{ops}],"r":{retires}}}'
 
     @classmethod
     def from_row(

@@ -4,8 +4,12 @@
 The merged database is a pure function of the set of entries the county holds
 (design.md): :func:`rebuild` starts from nothing, :func:`merge_new` continues from the
 ``merged_upto`` cursor, and both feed the same :class:`~county_aggregator.engine.Engine`
-in chunks, each chunk in one transaction together with the cursor it advances. A crash
-mid-merge loses at most the chunk in flight, and the next run redoes exactly it.
+in chunks. :func:`merge_new` commits each chunk in one transaction together with the
+cursor it advances: a crash mid-merge loses at most the chunk in flight, and the next
+run redoes exactly it. :func:`rebuild` derives everything first and writes it once, in
+key order (a crash leaves the store empty, and the next merge starts over): at a
+county's scale the store outgrows SQLite's page cache, and chunk by chunk, each commit
+rewrote pages of most of ``merged_records`` again (random keys).
 
 Revocations: entries of a revoked node's logs beyond ``valid_through`` are rejected.
 The county node stores entries without the serial that signed them, so a log a
@@ -39,6 +43,7 @@ __all__ = [
     "content_hash",
     "entry_row",
     "load_revocations",
+    "lost_logs",
     "merge_logs",
     "merge_new",
     "plan",
@@ -108,6 +113,9 @@ def rebuild(
 ) -> MergeStats:
     """Recreate the merged store from every entry the county node holds.
 
+    Entries are read and applied ``chunk`` at a time, but written once, at the end
+    (``merge_logs(defer=True)``).
+
     With ``workers`` > 1 (and both databases in files, on a system that can fork) the
     logs are merged by that many processes at once (county_aggregator/parallel.py); the
     result is byte for byte the same.
@@ -125,12 +133,15 @@ def rebuild(
         )
         if stats is not None:
             return stats
+    p = plan(county_node_db, revocations, county)
     with merged_db.atomic():
         store.clear(merged_db)
-    stats = merge_new(
-        county_node_db, merged_db, revocations=revocations, county=county, chunk=chunk
-    )
-    return MergeStats(stats.entries, stats.applied, stats.rejected, True)
+        store.set_meta(merged_db, "county", p.county)
+        store.set_meta(merged_db, "revocations", p.fingerprint)
+    engine = Engine(merged_db, p.county, limits=p.limits, complete=True)
+    with gc_paused():
+        total = merge_logs(county_node_db, merged_db, engine, p.logs, p.own, chunk, defer=True)
+    return MergeStats(total, engine.applied, engine.rejected, True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +177,9 @@ def merge_new(
 ) -> MergeStats:
     """Merge the entries not merged yet, chunk by chunk, resuming after a crash.
 
-    Starts over from nothing when the revocation limits changed since the last merge, or
-    when a parallel rebuild was cut off before it reconciled its workers' results.
+    Starts over from nothing when the revocation limits changed since the last merge,
+    when a parallel rebuild was cut off before it reconciled its workers' results, or
+    when the county node holds less of a log than was merged (:func:`lost_logs`).
 
     Args:
         county_node_db: the county node's store (``received_entries`` and its own log).
@@ -178,9 +190,11 @@ def merge_new(
     """
     p = plan(county_node_db, revocations, county)
     held = store.get_meta(merged_db, "revocations")
-    rebuilt = (held is not None and held != p.fingerprint) or store.get_meta(
-        merged_db, "rebuild"
-    ) is not None
+    rebuilt = (
+        (held is not None and held != p.fingerprint)
+        or store.get_meta(merged_db, "rebuild") is not None
+        or bool(lost_logs(store.cursor(merged_db), p.logs))
+    )
     with merged_db.atomic():
         if rebuilt:
             store.clear(merged_db)
@@ -192,6 +206,21 @@ def merge_new(
     return MergeStats(total, engine.applied, engine.rejected, rebuilt)
 
 
+def lost_logs(cursor: dict[str, int], logs: dict[str, int]) -> list[str]:
+    """Logs merged further than the county node now holds them (none, normally).
+
+    That happens when the county node was restored from an older backup: the merged
+    database still holds entries the node lost, and merging on from the cursor would
+    keep them, while a rebuild (which reads only what the node holds) would not. The
+    merged database must be a function of what the node holds, so the caller rebuilds.
+
+    Comparing seqs is enough: a log's entries are hash-chained and signed, so whatever
+    the node holds at a seq is the entry merged there; and a restored node writes its
+    own entries in a new epoch, i.e. a new log, never over seqs it already used.
+    """
+    return sorted(log for log, seq in cursor.items() if logs.get(log, 0) < seq)
+
+
 def merge_logs(
     county_node_db: Database,
     merged_db: Database,
@@ -199,8 +228,19 @@ def merge_logs(
     logs: dict[str, int],
     own: str | None,
     chunk: int,
+    *,
+    defer: bool = False,
 ) -> int:
-    """Merge what ``logs`` hold beyond the cursor, ``chunk`` entries per transaction."""
+    """Merge what ``logs`` hold beyond the cursor, ``chunk`` entries per transaction.
+
+    With ``defer`` (a rebuild's complete engine only) entries are still read and applied
+    ``chunk`` at a time, but everything is derived and written once, at the end, in one
+    transaction: each record is derived once, and the rows go in in key order (see
+    ``Engine._write``). A crash loses the whole run instead of a chunk, which a rebuild
+    can afford: the merged database stays empty, and the next merge starts over.
+    """
+    if defer and not engine.complete:
+        raise ValueError("only a complete engine (an empty merged database) can defer")
     done = store.cursor(merged_db)
     total = 0
     pending: list[EntryRow] = []
@@ -213,10 +253,13 @@ def merge_logs(
             pending += rows
             after = rows[-1][1]
             if len(pending) >= chunk:
-                total += _merge_chunk(merged_db, engine, pending)
+                total += _merge_chunk(merged_db, engine, pending, defer)
                 pending = []
     if pending:
-        total += _merge_chunk(merged_db, engine, pending)
+        total += _merge_chunk(merged_db, engine, pending, defer)
+    if defer:
+        with merged_db.atomic():
+            engine.flush()
     return total
 
 
@@ -241,7 +284,10 @@ def _fingerprint(limits: dict[str, int]) -> str:
     return hashlib.sha256(dumps(sorted(limits.items())).encode()).hexdigest()
 
 
-def _merge_chunk(merged_db: Database, engine: Engine, rows: list[EntryRow]) -> int:
+def _merge_chunk(merged_db: Database, engine: Engine, rows: list[EntryRow], defer: bool) -> int:
+    if defer:
+        engine.apply(rows)  # a complete engine reads nothing back: no transaction needed
+        return len(rows)
     with merged_db.atomic():
         engine.apply(rows)
         engine.flush()

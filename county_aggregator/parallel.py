@@ -11,10 +11,11 @@ record, every key whose row a worker removed, and every same-event group of more
 one birth, from all of their records. The result is the sequential rebuild's, byte for
 byte (tests/county_aggregator/test_parallel.py holds them equal).
 
-SQLite takes one writer at a time; a worker holds the write lock only while it writes
-a chunk's rows, a fraction of the time it spends decoding and deriving them. Until the
-reconciliation commits, the database carries ``meta.rebuild``, and a later
-``merge_new`` starts over rather than build on half-reconciled rows.
+SQLite takes one writer at a time; a worker decodes and derives its whole share first
+and then writes it in one transaction, in key order (``merge_logs(defer=True)``), so
+the lock is held only for that final write. Until the reconciliation commits, the
+database carries ``meta.rebuild``, and a later ``merge_new`` starts over rather than
+build on half-reconciled rows.
 
 Workers are forked (Linux); where fork is missing, or a database is in memory,
 :func:`rebuild_parallel` returns None and the caller rebuilds sequentially.
@@ -133,7 +134,9 @@ def _worker(
         merged_db.execute("PRAGMA busy_timeout = 600000")
         engine = Engine(merged_db, county, limits=limits, complete=True)
         with gc_paused():
-            total = merge_logs(node_db, merged_db, engine, logs, own, chunk)
+            # Deferred: each worker writes its share once, in key order, at the end (see
+            # merge_logs); the meta.rebuild mark already makes a cut-off run start over.
+            total = merge_logs(node_db, merged_db, engine, logs, own, chunk, defer=True)
         merged_db.close()
         results.put(("ok", total, engine.applied, engine.rejected))
         _KEEP.append(engine)

@@ -40,9 +40,7 @@ def test_an_unknown_group_is_refused(capsys: pytest.CaptureFixture[str]) -> None
 
 @pytest.mark.slow
 @pytest.mark.parametrize("group", sorted(GROUPS))
-def test_every_group_runs_at_its_quick_size(
-    group: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_every_group_runs_at_its_quick_size(group: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([group, "--quick"]) == 0
     names = [json.loads(line)["name"] for line in capsys.readouterr().out.splitlines()]
     assert names and all(name in TARGETS for name in names), names  # each has a doc row

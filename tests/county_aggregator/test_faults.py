@@ -11,6 +11,7 @@ import pytest
 from sqlite_utils import Database
 
 from county_aggregator import engine as engine_module
+from county_aggregator import store
 from county_aggregator.merge import (
     apply_entries,
     content_hash,
@@ -19,7 +20,6 @@ from county_aggregator.merge import (
     revocation_limits,
 )
 from county_aggregator.store import init_merged
-from node.admin import CountyAdmin
 from protocol import LogId, NodeId, Suite, decode_revocations, make_entry
 from protocol.entries import ZERO_HASH
 from tests.county_aggregator.conftest import merge
@@ -33,6 +33,7 @@ from tests.county_aggregator.scenario import (
     id_number,
     scenario,
 )
+from tests.sim.world import county_admin
 
 H = "440104001002"
 
@@ -108,6 +109,48 @@ def test_crash_mid_merge_then_resume_equals_clean_merge(
     assert 0 == merge_new(county.db, db).entries
 
 
+def test_rebuild_cut_off_leaves_an_empty_store_and_the_next_merge_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild writes only at its end, in one transaction: cut off before, it leaves
+    nothing half-merged behind, and ``merge_new`` merges everything from nothing."""
+    county = county_db(tmp_path, scenario(2).entries)
+    clean = fresh()
+    merge_new(county.db, clean, chunk=10)
+    db = fresh()
+    merge_new(county.db, db)
+    real = engine_module.Engine._apply_entry
+    calls = {"n": 0}
+
+    def failing(self: engine_module.Engine, row: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 25:
+            raise RuntimeError("power cut")
+        real(self, row)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module.Engine, "_apply_entry", failing)
+    with pytest.raises(RuntimeError):
+        rebuild(county.db, db, chunk=10)
+    monkeypatch.setattr(engine_module.Engine, "_apply_entry", real)
+    assert store.is_empty(db)
+    assert merge_new(county.db, db).entries == len(scenario(2).entries) + 1
+    assert content_hash(clean) == content_hash(db)
+
+
+def test_rebuild_written_in_slices_equals_chunked_merge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deferred rebuild writes its rows in key-ordered slices; any slice size gives
+    the bytes of a merge committed chunk by chunk."""
+    county = county_db(tmp_path, scenario(3).entries)
+    chunked = fresh()
+    merge_new(county.db, chunked, chunk=7)
+    monkeypatch.setattr(engine_module, "WRITE_BATCH", 5)
+    sliced = fresh()
+    rebuild(county.db, sliced, chunk=7)
+    assert content_hash(chunked) == content_hash(sliced)
+
+
 def test_merge_new_takes_only_what_arrived_since(villages: Villages, tmp_path: Path) -> None:
     villages.write(H, "person", "P1", card(id_number("1990-01-01", 1), "王", "1990-01-01", H, H))
     county = county_db(tmp_path, villages.entries())
@@ -121,6 +164,31 @@ def test_merge_new_takes_only_what_arrived_since(villages: Villages, tmp_path: P
     whole = fresh()
     rebuild(county.db, whole)
     assert content_hash(whole) == content_hash(db)
+
+
+@pytest.mark.parametrize("keep", [0, 1])
+def test_merge_new_after_the_county_node_lost_entries_equals_a_rebuild(
+    villages: Villages, tmp_path: Path, keep: int
+) -> None:
+    """Bug D: the county node restored from an older backup holds less of a log (or
+    none of it) than was merged; the next merge starts over rather than keep entries
+    no rebuild would see."""
+    villages.write(H, "person", "P1", card(id_number("1990-01-01", 1), "王", "1990-01-01", H, H))
+    villages.write(H, "person", "P1", {"phone": "13900000000"})
+    county = county_db(tmp_path, villages.entries())
+    db = fresh()
+    assert not merge_new(county.db, db).rebuilt
+    log = str(LogId(NodeId.for_code(H), 1))
+    county.db.execute("DELETE FROM received_entries WHERE log = ? AND seq > ?", [log, keep])
+    stats = merge_new(county.db, db)
+    assert stats.rebuilt
+    whole = fresh()
+    rebuild(county.db, whole)
+    assert content_hash(whole) == content_hash(db)
+    assert db.execute("SELECT seq FROM merged_upto WHERE log = ?", [log]).fetchall() == (
+        [(keep,)] if keep else []
+    )
+    assert not merge_new(county.db, db).rebuilt  # once caught up, merging goes on as usual
 
 
 def test_revoked_node_entries_beyond_valid_through_are_rejected(
@@ -138,7 +206,9 @@ def test_revoked_node_entries_beyond_valid_through_are_rejected(
     assert 5 == db.execute("SELECT count(*) FROM merged_records").fetchone()[0]
 
     now = time.time_ns() // 1_000_000
-    admin = CountyAdmin.create(tmp_path / "admin", COUNTY, now)
+    # The villages here have classical keys, and an administrator certifies only nodes
+    # of its root's suite (node/admin.py certify).
+    admin = county_admin(tmp_path / "admin", COUNTY, now, Suite.CLASSIC)
     admin.certify(villages.stores[H].data_dir, now)
     log = villages.stores[H].changelog.log
     raw = admin.revoke_node(H, "stolen", {log: 3}, now)

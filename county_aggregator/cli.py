@@ -117,6 +117,7 @@ def merge(data_dir: Path, merged: Path | None) -> None:
     \b
         renkou county merge --data-dir ./county
     """
+    from county_aggregator.advisories import issue_pending
     from county_aggregator.merge import load_revocations, merge_new
     from county_aggregator.notices import send_notices
     from node.store.changelog import now_ms
@@ -127,6 +128,7 @@ def merge(data_dir: Path, merged: Path | None) -> None:
     click.echo(f"{how}: {stats.applied} entries merged, {stats.rejected} rejected")
     told = send_notices(db, node, now_ms())
     click.echo(f"outcome notices queued for {told} log(s); townships pass them down")
+    _echo_issued(issue_pending(db, node, now_ms()))
 
 
 @county.group()
@@ -217,30 +219,72 @@ def resolve(conflict_id: str, choose: str, data_dir: Path, merged: Path | None) 
     \b
         renkou county conflicts resolve 3f2a9c --choose a
     """
+    from county_aggregator.advisories import issued_to
     from county_aggregator.conflicts import resolve as run
 
     node, db = _open(data_dir, merged)
     entry = run(db, node, conflict_id, choose)
     click.echo(f"advisory written as entry {entry.log}/{entry.seq}")
+    towns = issued_to(node.db, str(entry.log), entry.seq)
+    if towns:
+        click.echo(
+            f"已放入 {', '.join(towns)} 的发件箱，下次同步时送达 / queued in the outbox of "
+            f"{', '.join(towns)}; it reaches the node with the next syncs"
+        )
+    else:
+        click.echo(
+            "暂未发出（该节点的证书尚未到达本县），下次合并时重试 / not sent yet (the node's "
+            "certificate has not reached the county); the next merge tries again"
+        )
+
+
+def _echo_issued(issued: Any, *, err: bool = False) -> None:
+    """One line about the advisories an issue run queued, and one per waiting one."""
+    click.echo(
+        f"advisories queued for {issued.sent} node(s) ({issued.already} sent before)"
+        f" / 已发出冲突处理意见 {issued.sent} 条",
+        err=err,
+    )
+    for line in issued.waiting:
+        click.echo(f"advisory waiting (待发): {line}", err=True)
 
 
 @county.command()
 @click.option("--node", "node_id", default=None, help="Only advisories for this node id.")
+@click.option("--send", is_flag=True, help="Queue pending advisories never sent.")
+@click.option("--again", is_flag=True, help="With --send: send every pending advisory anew.")
 @data_dir_option
 @merged_option
 @json_option
 @reports_errors
-def advisories(node_id: str | None, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+def advisories(
+    node_id: str | None,
+    send: bool,
+    again: bool,
+    data_dir: Path,
+    merged: Path | None,
+    as_json: bool,
+) -> None:
     """List advisories still pending (the node has not written the field since).
+
+    ``--send`` queues those never sent (every merge does too); ``--send --again`` sends
+    every pending one anew, e.g. after a township was restored from an old backup (a
+    node applies each advisory once, however often it arrives).
 
     Example:
 
     \b
         renkou county advisories --node village:440104001002
+        renkou county advisories --send
     """
     from county_aggregator.conflicts import pending_advisories
 
-    _node, db = _open(data_dir, merged)
+    node, db = _open(data_dir, merged)
+    if send or again:
+        from county_aggregator.advisories import issue_pending
+        from node.store.changelog import now_ms
+
+        _echo_issued(issue_pending(db, node, now_ms(), again=again), err=as_json)
     rows = pending_advisories(db, node_id)
     if as_json:
         _echo_json(rows)

@@ -5,9 +5,11 @@ design.md: "Resolution in the queue produces an advisory to the owning node, nev
 write; the owner records the fix as its own change, which then supersedes both." So
 :func:`resolve` appends a ``Note`` (topic ``advisory``) to the county node's *own* log,
 one op per field of the item, naming the node that should change its record and that
-record's local id there. Carrying advisories down the network is the sync layer's job;
-here they are produced, merged back (the county's own log is one of the logs the merged
-store is a function of) and listed as pending until that node writes the field again.
+record's local id there. It is merged back at once (the county's own log is one of the
+logs the merged store is a function of), listed as pending until that node writes the
+field again, and queued for that node, sealed for it alone (advisories.py; the node
+applies it as its own change, node/advisories.py). Resolving an item again the same way
+while its advisory is pending returns that advisory instead of writing a second one.
 
 Status of an item (derived when read, never stored, so the merged tables stay a pure
 function of the logs): ``open``; ``advised`` once an advisory for it is in the county's
@@ -25,7 +27,7 @@ from county_aggregator import store
 from county_aggregator.merge import apply_entries
 from node.errors import NotFoundError
 from node.store.store import NodeStore
-from protocol import Entry, NodeId, Note, Op, ProtocolError
+from protocol import Entry, LogId, NodeId, Note, Op, ProtocolError
 
 ADVISORY_TOPIC = "advisory"
 CHOICES = ("a", "b")
@@ -113,7 +115,10 @@ def resolve(merged_db: Database, county_store: NodeStore, conflict: str, choose:
     """Choose side ``a`` or ``b`` of a conflict: append the advisory to the county's log.
 
     The advisory goes to the node on the other side (whose record holds the value not
-    chosen); it is merged back at once, so the item shows as ``advised``.
+    chosen); it is merged back at once, so the item shows as ``advised``, and queued for
+    that node (advisories.issue_pending; one that cannot be sealed yet is sent by a later
+    ``renkou county merge``). Resolving the same way again while it is pending returns
+    the advisory already written.
 
     Raises:
         ValueError: ``choose`` is not ``"a"`` or ``"b"``.
@@ -124,6 +129,7 @@ def resolve(merged_db: Database, county_store: NodeStore, conflict: str, choose:
     cid = find(merged_db, conflict)
     other = "b" if choose == "a" else "a"
     ops: list[Op] = []
+    bodies: list[dict[str, Any]] = []
     for row in store.conflict_rows(merged_db, cid):
         body = {
             "conflict": cid,
@@ -135,10 +141,33 @@ def resolve(merged_db: Database, county_store: NodeStore, conflict: str, choose:
             "record": row[f"{other}_record"],
         }
         ops.append(Note(ADVISORY_TOPIC, body))
-    entry = county_store.write(ops)
-    county = store.get_meta(merged_db, "county") or county_store.node.county_code
-    apply_entries(merged_db, [entry], county=county)
+        bodies.append(body)
+    entry = _same_pending(merged_db, county_store, cid, bodies)
+    if entry is None:
+        entry = county_store.write(ops)
+        county = store.get_meta(merged_db, "county") or county_store.node.county_code
+        apply_entries(merged_db, [entry], county=county)
+    from county_aggregator.advisories import issue_pending  # it imports this module
+
+    issue_pending(merged_db, county_store, county_store.clock())
     return entry
+
+
+def _same_pending(
+    db: Database, county_store: NodeStore, cid: str, bodies: list[dict[str, Any]]
+) -> Entry | None:
+    """The county's pending advisory entry for ``cid`` that says exactly ``bodies``."""
+    wanted = sorted((b["field"], b["for_node"], json.dumps(b["value"])) for b in bodies)
+    by_entry: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for adv in _advisories_by_conflict(db).get(cid, []):
+        if not _followed(db, adv):
+            said = (adv["field"], adv["for_node"], json.dumps(json.loads(adv["value"])))
+            by_entry.setdefault((adv["log"], adv["seq"]), []).append(said)
+    for (log_text, seq), said in sorted(by_entry.items()):
+        log = LogId.parse(log_text)
+        if log.node == county_store.node and sorted(said) == wanted:
+            return next(county_store.changelog.entries(seq, seq, epoch=log.epoch), None)
+    return None
 
 
 def pending_advisories(db: Database, node: str | None = None) -> list[dict[str, Any]]:

@@ -84,16 +84,31 @@ def enrol(admin_dir: Path, data_dir: Path) -> None:
     help="LOG=SEQ: entries up to SEQ of LOG were received before the loss and stay "
     "valid (e.g. village:441322119001#1=120).",
 )
+@click.option(
+    "--county-data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The county node's data dir: install the new list there, so it travels down "
+    "with every sync.",
+)
 @admin_dir_option
 @reports_errors
-def revoke(code: str, reason: str, through: tuple[str, ...], admin_dir: Path) -> None:
-    """Revoke a node's certificate; writes revocations.signed for distribution.
+def revoke(
+    code: str,
+    reason: str,
+    through: tuple[str, ...],
+    county_data_dir: Path | None,
+    admin_dir: Path,
+) -> None:
+    """Revoke a node's certificate; writes revocations.signed (and installs it at the
+    county node with --county-data-dir, from where every sync passes it down).
 
     Example:
 
     \b
         renkou keys revoke --code 441322119001 --reason stolen \\
-            --valid-through village:441322119001#1=120 --admin-dir ./admin
+            --valid-through village:441322119001#1=120 --admin-dir ./admin \\
+            --county-data-dir ./county
     """
     from node.admin import CountyAdmin
     from protocol import LogId
@@ -106,7 +121,46 @@ def revoke(code: str, reason: str, through: tuple[str, ...], admin_dir: Path) ->
         valid[LogId.parse(log)] = int(seq)
     admin = CountyAdmin.open(admin_dir)
     try:
-        admin.revoke_node(code, reason, valid, _now())
+        raw = admin.revoke_node(code, reason, valid, _now())
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"revoked {code}; copy {admin_dir / 'revocations.signed'} to every node's keys/")
+    if county_data_dir is None:
+        click.echo(
+            f"revoked {code}; install {admin_dir / 'revocations.signed'} at the county node "
+            "(renkou keys install-revocations): every sync then passes it down"
+        )
+        return
+    from node.sync.trust import install_revocations
+
+    install_revocations(county_data_dir, raw)
+    click.echo(
+        f"已吊销 {code}，吊销名单已安装到县节点，随同步下发 / revoked {code}; the list is "
+        "installed at the county node and reaches every node with its next sync"
+    )
+
+
+@keys.command("install-revocations")
+@admin_dir_option
+@data_dir_option
+@reports_errors
+def install_revocations_command(admin_dir: Path, data_dir: Path) -> None:
+    """Install the administrator's current revocation list at a node (the county node:
+    from there it travels down with sync). An older list is refused.
+
+    Example:
+
+    \b
+        renkou keys install-revocations --admin-dir ./admin --data-dir ./county
+    """
+    from node.sync.trust import install_revocations
+
+    path = admin_dir / "revocations.signed"
+    if not path.exists():
+        raise click.UsageError(f"{path} does not exist: nothing was revoked yet")
+    crl = install_revocations(data_dir, path.read_bytes())
+    if crl is None:
+        click.echo("this list is already installed (已安装)")
+    else:
+        click.echo(
+            f"已安装吊销名单第 {crl.version} 版 / installed revocation list version {crl.version}"
+        )

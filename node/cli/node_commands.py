@@ -131,7 +131,7 @@ def status(data_dir: Path) -> None:
     click.echo("records:   " + (", ".join(f"{k} {n}" for k, n in counts) or "none"))
     from node.sync.status import status_lines
 
-    for line in status_lines(store.db):
+    for line in status_lines(store.db, store.data_dir):
         click.echo(line)
 
 

@@ -164,3 +164,38 @@ def m003_rejections_and_outcomes(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+@migrations()
+def m004_advisories(db: Database) -> None:
+    """Conflict advisories (node/advisories.py, county_aggregator/advisories.py).
+
+    ``advisories_taken``: at the node the county advised, one row per advisory op it
+    received, keyed by the county entry (log, seq) and op index, so an advisory is
+    applied exactly once however often it is delivered; ``outcome`` is ``applied`` (our
+    entry ``local_seq`` recorded it) or ``refused`` (``code``/``reason`` say why). No
+    values are kept: the change itself is in our log. ``advisories_issued``: at the
+    county node, which advisory entries were put in whose outbox, so re-running the
+    issue step does not send one twice.
+    """
+    db.execute(
+        """
+        CREATE TABLE advisories_taken (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, i INTEGER NOT NULL,
+            conflict TEXT NOT NULL, kind TEXT NOT NULL, record TEXT NOT NULL,
+            field TEXT NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL,
+            reason TEXT NOT NULL, local_log TEXT NOT NULL, local_seq INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (log, seq, i)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE advisories_issued (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, for_node TEXT NOT NULL,
+            child TEXT NOT NULL, at INTEGER NOT NULL,
+            PRIMARY KEY (log, seq, for_node)
+        ) WITHOUT ROWID
+        """
+    )

@@ -13,6 +13,23 @@ A ``gap`` (or an overlap, ``bad_chain``) means our view of the parent is stale, 
 restarted from an older copy mid-round: we re-read its state and push from there, at
 most ``MAX_RESYNC`` times a round.
 
+After restores and lost answers (what tests/sim found):
+
+* a relay holding entries of a child the parent has not acknowledged to it asks for the
+  full state even when the digests would agree, and if the parent already holds them
+  (it committed, the answer was lost) sends the last covered envelope again: the
+  parent answers the duplicate with a fresh acknowledgement, which goes down to the
+  child (an acknowledgement we keep is always also in the child's outbox);
+* a relay restored from a backup may forward a batch that overlaps the county's head:
+  the county takes the part beyond its head when the rest matches (SPEC.md §9.2);
+* a ``401 replay`` answers a request the link delivered twice: it is sent again with a
+  fresh counter (or hello);
+* certificates are introduced again every round (the parent may have been restored);
+* the parent's state names its outbox item at our cursor: a parent restored from a
+  backup numbers new items over ones we read, and we read its outbox from the start;
+* a revoked child's log, which can move no further, counts in a relay's state digest
+  at the parent's head (holdings.revoked_wanted), so the pair goes idle again.
+
 Refusals travel back. A batch the parent refuses (fork, quarantine, bad signature...) is
 recorded per (peer, log) in ``sync_rejections`` (holdings.py) until that peer
 acknowledges the range; a relay whose parent refuses a child's batch records it too and
@@ -35,13 +52,15 @@ from typing import Any
 
 import requests
 
+from node import advisories
 from node.store.store import NodeStore
-from node.sync import epochs, holdings, outcomes
+from node.sync import epochs, holdings, outcomes, revocations
 from node.sync.holdings import Rejection
 from node.sync.server import frame, unframe
 from node.sync.trust import Trust
 from protocol import (
     Entry,
+    Envelope,
     Frontier,
     Head,
     LogId,
@@ -151,6 +170,7 @@ class SyncClient:
         self.introduced: set[tuple[str, int]] = set()
         self.report = RoundReport()
         self.own_refusal: SyncFailed | None = None
+        self.crl_offered = 0  # the revocation list version the parent's state offers
         holdings.ensure_tables(store.db)
 
     # -- transport ---------------------------------------------------------------------
@@ -201,16 +221,24 @@ class SyncClient:
 
         Every request we send is idempotent at the parent, so resending after a lost
         answer is safe. A 401 ``no_session`` means the parent forgot our session (it
-        restarted): we open a new one and resend at once.
+        restarted): we open a new one and resend at once. A 401 ``replay`` is the answer
+        to a second delivery of a request (or hello) the link duplicated: the first one
+        was handled, its answer is lost, so we resend with a fresh counter (or hello).
+        That answer carries no MAC, so a forger could send it too; all it gains is a
+        resend of an idempotent request, at most ``retries`` times.
         """
         for attempt in range(self.retries + 1):
             try:
                 if self.session is None:
                     self._open_session()
             except SyncFailed as exc:
-                if exc.status is not None and exc.status < 500 or attempt == self.retries:
+                replayed = exc.code == "replay"
+                if (exc.status is not None and exc.status < 500 and not replayed) or (
+                    attempt == self.retries
+                ):
                     raise
-                self._backoff(attempt)
+                if not replayed:
+                    self._backoff(attempt)
                 continue
             assert self.session is not None
             sid, key = self.session
@@ -222,13 +250,14 @@ class SyncClient:
                 "X-Rk-Mac": mac(key, "req", method, path, counter, body),
             }
             resp = self._send(method, path, body, headers)
-            lost = resp is not None and _code(resp) == "no_session"
-            if resp is None or resp.status_code >= 500 or lost:
+            code = _code(resp) if resp is not None else ""
+            lost, replayed = code == "no_session", code == "replay"
+            if resp is None or resp.status_code >= 500 or lost or replayed:
                 if lost:
                     self.session = None
                 if attempt == self.retries:
                     raise _failure(resp) if resp is not None else SyncFailed("parent unreachable")
-                if not lost:
+                if not (lost or replayed):
                     self._backoff(attempt)
                 continue
             authentic = _authentic(resp, key, method, path, counter)
@@ -244,10 +273,18 @@ class SyncClient:
     # -- one round ---------------------------------------------------------------------
 
     def wanted(self) -> Frontier:
-        """What the parent should hold after this round: our log, and a relay's children's."""
+        """What the parent should hold after this round: our log, and a relay's children's.
+
+        A revoked child's log counts at the parent's last reported head once the parent
+        holds all of it that it will ever take from us (holdings.revoked_wanted): nothing
+        more can flow either way, and the round is idle again.
+        """
         log = self.store.changelog
-        heads = holdings.frontier(self.store.db)
-        for closed, head in epochs.wanted_heads(self.store, str(self.parent.node)).items():
+        peer = str(self.parent.node)
+        heads = holdings.revoked_wanted(
+            self.store.db, peer, self.trust.crl, holdings.frontier(self.store.db)
+        )
+        for closed, head in epochs.wanted_heads(self.store, peer).items():
             heads.set(closed, head)
         heads.set(log.log, Head(log.head_seq, log.head_hash))
         return heads
@@ -258,6 +295,34 @@ class SyncClient:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def _reset_inbox_if_renumbered(self, outbox: int, mark: str | None) -> None:
+        """Start reading the parent's outbox again from 1 if it is not the one we read.
+
+        A parent restored from an old backup numbers its outbox from where the backup
+        left it, below our cursor: reading on from the cursor would skip (or never
+        see) what it puts there now. We notice it from the outbox's size below our
+        cursor, or from the item at our cursor (``mark``, its hash as the parent
+        reports it) not being the last one we took. Taking an item twice is harmless
+        (an acknowledgement is kept only if it is newer), so we read everything again.
+        """
+        peer = str(self.parent.node)
+        cursor, mine = self.cursor(), holdings.inbox_mark(self.store.db, peer)
+        if cursor == 0:
+            return
+        if mark is not None and not mine:  # taken before marks were kept: adopt it
+            if mark:
+                holdings.set_inbox(self.store.db, peer, cursor, mark)
+            mine = mark
+        if outbox >= cursor and (mark is None or mark == mine):
+            return
+        with self.store.db.atomic():
+            holdings.set_inbox(self.store.db, peer, 0, "")
+        self.report.notes.append(
+            f"上级的发件箱已重新编号（有 {outbox} 条，本机已读到 {cursor}），从头重新读取 / "
+            f"the parent's outbox was renumbered ({outbox} items, we had read {cursor}): "
+            "reading it again from the start"
+        )
+
     def sync_round(self) -> RoundReport:
         """Compare, push (re-reading the parent's state after a gap), pull.
 
@@ -267,13 +332,20 @@ class SyncClient:
         """
         self.report = RoundReport()
         self.own_refusal = None
+        # What the parent knows of certificates is re-learned every round: it may have
+        # been restored from a backup that never saw them (a kept client would
+        # otherwise never introduce them again).
+        self.introduced.clear()
         outbox = 0
         for attempt in range(MAX_RESYNC + 1):
             state = self._read_state()
             if state is None:
                 self.report.idle = attempt == 0
                 return self._finish()
-            theirs, outbox = state
+            theirs, outbox, mark = state
+            self._take_revocations()
+            holdings.remember_revoked(self.store.db, str(self.parent.node), self.trust.crl, theirs)
+            self._reset_inbox_if_renumbered(outbox, mark)
             try:
                 self._push_own(theirs)
                 self._forward(theirs)
@@ -294,19 +366,34 @@ class SyncClient:
             raise self.own_refusal
         return self.report
 
-    def _read_state(self) -> tuple[Frontier, int] | None:
-        """The parent's view of what we should both hold; None when nothing differs."""
-        digest = holdings.state_digest(self.wanted(), self.cursor())
-        resp = self.call("GET", f"/sync/v1/state?d={digest}")
+    def _read_state(self) -> tuple[Frontier, int, str | None] | None:
+        """The parent's view of what we should both hold, its outbox's size and the mark
+        of its outbox item at our cursor (None if it sent none); None when nothing
+        differs."""
+        peer, cursor = str(self.parent.node), self.cursor()
+        digest = holdings.state_digest(
+            self.wanted(), cursor, holdings.inbox_mark(self.store.db, peer)
+        )
+        if holdings.unacknowledged(self.store.db, peer, self.trust.crl):
+            # A relay holds a child's entries the parent has not acknowledged to us:
+            # even if the parent holds them (it committed, its answer was lost), the
+            # child needs that acknowledgement, and _forward asks for it. Equal
+            # digests would hide this, so ask for the full state.
+            digest = "unacknowledged"
+        crl = revocations.state_param(self.store.data_dir)
+        resp = self.call("GET", f"/sync/v1/state?d={digest}&c={cursor}{crl}")
         if resp.status_code == 204:
             return None
         try:
             state = json.loads(resp.content)
-            outbox = state["outbox"]
+            outbox, mark = state["outbox"], state.get("mark")
             if type(outbox) is not int or outbox < 0:
                 raise ValueError("outbox must be a non-negative integer")
-            return Frontier.from_json(state["heads"]), outbox
-        except (ValueError, KeyError, TypeError, ProtocolError) as exc:
+            if mark is not None and not (isinstance(mark, str) and len(mark) <= 64):
+                raise ValueError("mark must be a short string")
+            self.crl_offered = revocations.offered(state)
+            return Frontier.from_json(state["heads"]), outbox, mark
+        except (ValueError, KeyError, TypeError, AttributeError, ProtocolError) as exc:
             raise SyncFailed(f"the parent's state is not readable: {exc}") from None
 
     # -- our own log ---------------------------------------------------------------------
@@ -440,7 +527,22 @@ class SyncClient:
         self._record_ack(ack_raw, self.parent.node, header.log, header.last_seq, header.head_hash)
         self.report.pushed_entries += len(chunk)
 
-    def _record_ack(self, ack_raw: bytes, by: NodeId, log: LogId, seq: int, head: bytes) -> None:
+    def _record_ack(
+        self,
+        ack_raw: bytes,
+        by: NodeId,
+        log: LogId,
+        seq: int,
+        head: bytes,
+        *,
+        pass_down: bool = False,
+    ) -> None:
+        """Verify and keep ``by``'s acknowledgement of ``log`` through ``seq`` or more.
+
+        ``pass_down`` (a relay's forward): the acknowledgement also goes into the child's
+        outbox, in the same transaction, so an acknowledgement we keep is always one the
+        child will get; _forward asks again for any the parent holds beyond what we keep.
+        """
         signer = self.parent if by == self.parent.node else self.county
         try:
             ack = decode_ack(ack_raw, signer.verify_key)
@@ -450,6 +552,16 @@ class SyncClient:
             raise SyncFailed(f"{by} acknowledged {ack.log} through {ack.seq}, not {log} {seq}")
         with self.store.db.atomic():
             self._keep_ack(ack_raw, str(by), str(log), ack.seq, ack.head)
+            if pass_down:
+                holdings.add_to_outbox(self.store.db, str(log.node), ack_raw)
+
+    def _acked(self, log: LogId) -> int:
+        """How far the parent's acknowledgement of ``log`` that we keep reaches."""
+        row = self.store.db.execute(
+            "SELECT seq FROM peer_acks WHERE peer = ? AND log = ?",
+            [str(self.parent.node), str(log)],
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def _keep_ack(self, raw: bytes, by: str, log: str, seq: int, head: bytes) -> None:
         self.store.db.execute(
@@ -478,6 +590,7 @@ class SyncClient:
     def _forward(self, theirs: Frontier) -> None:
         """Hand each child's envelopes up in order, from the parent's head of that log."""
         db = self.store.db
+        revoked = holdings.revoked_through(self.trust.crl)
         for log, ours in sorted(holdings.frontier(db).items(), key=lambda item: str(item[0])):
             have = theirs.get(log)
             have_seq = have.seq if have else 0
@@ -486,9 +599,8 @@ class SyncClient:
                 " AND forwarded_at IS NULL",
                 [self.now_ms(), str(log), have_seq],
             )
-            if ours.seq <= have_seq:
-                continue
-            for message_id, first, last, raw in holdings.envelopes_after(db, log, have_seq):
+            pending = holdings.envelopes_after(db, log, have_seq) if ours.seq > have_seq else []
+            for message_id, first, last, raw in pending:
                 try:
                     self._forward_one(log, message_id, last, raw)
                 except SyncFailed as exc:
@@ -498,10 +610,51 @@ class SyncClient:
                         raise
                     self._relay_refusal(log, first, last, raw, exc)
                     break
+            if self._acked(log) < have_seq and log.node not in revoked:
+                self._ask_ack(log, have_seq)  # no forward's ack covered what it holds
+
+    def _ask_ack(self, log: LogId, have_seq: int) -> None:
+        """The parent holds ``log`` through ``have_seq``, beyond the acknowledgement we
+        keep: it committed a forward whose answer we never kept (we crashed, the answer
+        was lost on every retry). Send again the last envelope it holds; it answers the
+        duplicate with a fresh acknowledgement of its head, which goes down to the child.
+        Without this the child would never hear that the county has its entries."""
+        held = holdings.envelopes_through(self.store.db, log, have_seq)
+        if not held:
+            return  # we hold none of it (restored from a backup): nothing to show
+        message_id, _first, last, raw = held[-1]
+        try:
+            self._forward_one(log, message_id, last, raw)
+        except SyncFailed as exc:
+            if not _refusal(exc):
+                raise
+            self.report.notes.append(
+                f"{self.parent.node} 未再次确认 {log} / {self.parent.node} did not "
+                f"acknowledge {log} again: {exc}"
+            )
 
     def _forward_one(self, log: LogId, message_id: bytes, last: int, raw: bytes) -> None:
         env = decode_envelope(raw)
         self._introduce(log.node, env.header.cert_serial)
+        try:
+            ack_raw = self._post_up(env)
+        except SyncFailed as exc:
+            # The parent lost the origin's certificate (restored from a backup) though
+            # we introduced it earlier: introduce it again and resend, once.
+            if exc.code != "bad_certificate" or not _refusal(exc):
+                raise
+            self._introduce(log.node, env.header.cert_serial, again=True)
+            ack_raw = self._post_up(env)
+        self._record_ack(ack_raw, self.parent.node, log, last, env.header.head_hash, pass_down=True)
+        with self.store.db.atomic():
+            self.store.db.execute(
+                "UPDATE inbound SET forwarded_at = ? WHERE message_id = ?",
+                [self.now_ms(), message_id],
+            )
+        self.report.forwarded_envelopes += 1
+
+    def _post_up(self, env: Envelope) -> bytes:
+        """Readdress a child's envelope to the parent and post it; the parent's ack."""
         now = self.now_ms()
         up = readdress(
             env,
@@ -511,15 +664,7 @@ class SyncClient:
             now,
             now + ENVELOPE_TTL_MS,
         )
-        ack_raw = self.call("POST", "/sync/v1/envelopes", up).content
-        self._record_ack(ack_raw, self.parent.node, log, last, env.header.head_hash)
-        with self.store.db.atomic():
-            holdings.add_to_outbox(self.store.db, str(log.node), ack_raw)
-            self.store.db.execute(
-                "UPDATE inbound SET forwarded_at = ? WHERE message_id = ?",
-                [self.now_ms(), message_id],
-            )
-        self.report.forwarded_envelopes += 1
+        return bytes(self.call("POST", "/sync/v1/envelopes", up).content)
 
     def _relay_refusal(
         self, log: LogId, first: int, last: int, raw: bytes, exc: SyncFailed
@@ -550,11 +695,26 @@ class SyncClient:
                 "the child will send them again"
             )
 
-    def _introduce(self, node: NodeId, serial: int) -> None:
-        if (str(node), serial) in self.introduced:
+    def _introduce(self, node: NodeId, serial: int, *, again: bool = False) -> None:
+        """Hand the parent a child's certificate, once a round (or ``again``).
+
+        The parent refuses to be introduced to a revoked certificate, but it may still
+        take that node's batches up to ``valid_through`` (after a restore of the parent
+        from a backup, say): the batch itself is sent, and the parent judges it.
+        """
+        if (str(node), serial) in self.introduced and not again:
             return
         cert = self.trust.certificate(node, serial)
-        self.call("POST", "/sync/v1/certs", cert.raw)
+        try:
+            self.call("POST", "/sync/v1/certs", cert.raw)
+        except SyncFailed as exc:
+            if exc.code != "revoked" or not _refusal(exc):
+                raise
+            self.report.notes.append(
+                f"{self.parent.node} 不接受 {node} 已吊销的证书，仍发送其批次由上级判定 / "
+                f"{self.parent.node} did not take {node}'s revoked certificate; its batches "
+                f"are still sent for the parent to judge: {exc}"
+            )
         self.introduced.add((str(node), serial))
 
     # -- what comes back ---------------------------------------------------------------
@@ -570,17 +730,37 @@ class SyncClient:
             with self.store.db.atomic():
                 for n, raw in items:
                     self._take(raw)
-                    self.store.db.execute(
-                        "INSERT INTO inbox_cursor (peer, n) VALUES (?, ?) ON CONFLICT (peer)"
-                        " DO UPDATE SET n = excluded.n",
-                        [str(self.parent.node), n],
+                    holdings.set_inbox(
+                        self.store.db, str(self.parent.node), n, holdings.item_mark(raw)
                     )
                     self.report.pulled += 1
 
-    def _take(self, raw: bytes) -> None:
-        """An outbox item: the county's acknowledgement of our log, or a relay's notice
-        that the county refused one of our batches."""
+    def _take_revocations(self) -> None:
+        """Fetch and install the parent's revocation list if it offers a newer one
+        (node/sync/revocations.py), before anything is pushed or forwarded: a relay then
+        stops passing on a revoked child's batches in this very round."""
+        if self.crl_offered <= revocations.held_version(self.store.data_dir):
+            return
         try:
+            raw = self.call("GET", "/sync/v1/revocations").content
+            self.report.notes.append(revocations.take(self.store.data_dir, raw))
+        except ProtocolError as exc:
+            self.report.notes.append(
+                f"上级的吊销名单无效，未安装 / the parent's revocation list was not installed: "
+                f"{exc.code}: {exc}"
+            )
+            return
+        self.trust = Trust.load(self.store.db, self.store.data_dir)
+        self.crl_offered = 0
+
+    def _take(self, raw: bytes) -> None:
+        """An outbox item: the county's acknowledgement of our log, a relay's notice
+        that the county refused one of our batches, the county's outcome notice, or an
+        advisory envelope (node/advisories.py: passed down, or applied if ours)."""
+        try:
+            if advisories.is_advisory(raw):
+                self.report.notes.append(advisories.take(self.store, raw, self.county))
+                return
             kind = decode_signed(raw).type
             if kind == "ack":
                 ack = decode_ack(raw, self.county.verify_key)

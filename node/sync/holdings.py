@@ -13,6 +13,7 @@ NOT EXISTS) rather than by a store migration because only the sync client writes
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,18 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from protocol import BatchHeader, Entry, Frontier, Head, LogId, Suite, canonical, decode_header
+from protocol import (
+    BatchHeader,
+    Entry,
+    Frontier,
+    Head,
+    LogId,
+    NodeId,
+    RevocationList,
+    Suite,
+    canonical,
+    decode_header,
+)
 from protocol.crypto import sha256
 
 # An envelope's batch header sits at a fixed offset (SPEC.md §6.1): magic, hop suite,
@@ -123,9 +135,14 @@ def held_header(db: Database, log: LogId, seq: int) -> tuple[BatchHeader, bytes]
     return header, part[HEADER_SIZE + 2 : HEADER_SIZE + 2 + sig_len]
 
 
-def state_digest(heads: Frontier, outbox_seen: int) -> str:
-    """What one side believes the pair should hold; equal digests mean nothing to do."""
-    body = {"v": 1, "heads": heads.to_json(), "outbox": outbox_seen}
+def state_digest(heads: Frontier, outbox_seen: int, mark: str = "") -> str:
+    """What one side believes the pair should hold; equal digests mean nothing to do.
+
+    ``mark`` names the outbox item at ``outbox_seen`` (item_mark; the parent's own last
+    item, the child's last one taken): equal sizes of two different outboxes (a parent
+    restored from a backup that numbered new items over old ones) then differ too.
+    """
+    body = {"v": 1, "heads": heads.to_json(), "outbox": outbox_seen, "mark": mark}
     return sha256(canonical.encode(body)).hex()[:32]
 
 
@@ -144,6 +161,18 @@ def envelopes_after(db: Database, log: LogId, seq: int) -> list[tuple[bytes, int
         for mid, first, last, raw in db.execute(
             "SELECT message_id, first_seq, last_seq, raw FROM inbound"
             " WHERE log = ? AND last_seq > ? ORDER BY first_seq",
+            [str(log), seq],
+        )
+    ]
+
+
+def envelopes_through(db: Database, log: LogId, seq: int) -> list[tuple[bytes, int, int, bytes]]:
+    """Relayed envelopes of ``log`` that end at or below ``seq``, in order."""
+    return [
+        (bytes(mid), first, last, bytes(raw))
+        for mid, first, last, raw in db.execute(
+            "SELECT message_id, first_seq, last_seq, raw FROM inbound"
+            " WHERE log = ? AND last_seq <= ? ORDER BY first_seq",
             [str(log), seq],
         )
     ]
@@ -175,6 +204,139 @@ def outbox_max(db: Database, child: str) -> int:
 def add_to_outbox(db: Database, child: str, raw: bytes) -> None:
     n = outbox_max(db, child) + 1
     db.execute("INSERT INTO outbox (child, n, raw) VALUES (?, ?, ?)", [child, n, raw])
+
+
+def item_mark(raw: bytes) -> str:
+    """A short name of an outbox item's bytes, to tell two outboxes' item n apart."""
+    return sha256(raw).hex()[:32]
+
+
+def outbox_mark(db: Database, child: str, n: int) -> str:
+    """The mark of ``child``'s outbox item ``n``; "" when there is none."""
+    row = db.execute("SELECT raw FROM outbox WHERE child = ? AND n = ?", [child, n]).fetchone()
+    return item_mark(bytes(row[0])) if row is not None else ""
+
+
+_INBOX_MARK = "inbox_mark:{peer}"
+
+
+def inbox_mark(db: Database, peer: str) -> str:
+    """The mark of the last item we took from ``peer``'s outbox ("" if unknown)."""
+    row = db.execute(
+        "SELECT value FROM node_meta WHERE key = ?", [_INBOX_MARK.format(peer=peer)]
+    ).fetchone()
+    return str(row[0]) if row else ""
+
+
+def set_inbox(db: Database, peer: str, n: int, mark: str) -> None:
+    """We have taken ``peer``'s outbox through item ``n``, whose mark is ``mark``."""
+    db.execute(
+        "INSERT INTO inbox_cursor (peer, n) VALUES (?, ?) ON CONFLICT (peer)"
+        " DO UPDATE SET n = excluded.n",
+        [peer, n],
+    )
+    db.execute(
+        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+        " DO UPDATE SET value = excluded.value",
+        [_INBOX_MARK.format(peer=peer), mark],
+    )
+
+
+def unacknowledged(db: Database, peer: str, crl: RevocationList | None) -> list[str]:
+    """Relayed logs we hold beyond the acknowledgement of ``peer`` we keep.
+
+    Logs of revoked nodes do not count: their acknowledgement has nobody to go to (the
+    node is refused at the handshake), and the parent refuses them beyond
+    ``valid_through``.
+    """
+    revoked = revoked_through(crl)
+    return [
+        text
+        for (text,) in db.execute(
+            "SELECT f.log FROM frontier AS f LEFT JOIN peer_acks AS a"
+            " ON a.peer = ? AND a.log = f.log WHERE COALESCE(a.seq, 0) < f.seq",
+            [peer],
+        )
+        if LogId.parse(text).node not in revoked
+    ]
+
+
+# -- revoked children's logs in the state digest ---------------------------------------
+
+_REVOKED_HEADS = "revoked_heads:{peer}"
+
+
+def revoked_through(crl: RevocationList | None) -> dict[NodeId, dict[LogId, int]]:
+    """Per revoked node, how far each of its logs stays valid (0 for a log not named)."""
+    out: dict[NodeId, dict[LogId, int]] = {}
+    for item in crl.revoked.values() if crl is not None else ():
+        logs = out.setdefault(item.node, {})
+        for log, seq in item.valid_through.items():
+            logs[log] = max(logs.get(log, 0), seq)
+    return out
+
+
+def remember_revoked(db: Database, peer: str, crl: RevocationList | None, theirs: Frontier) -> None:
+    """Keep ``peer``'s heads of revoked nodes' logs, from a full state exchange.
+
+    ``theirs`` is the peer's view of our subtree; a revoked log it does not list is
+    kept as held through 0. Only logs of nodes our revocation list names are kept.
+    """
+    revoked = revoked_through(crl)
+    if not revoked:
+        return
+    logs = {log for log, _ in theirs.items() if log.node in revoked}
+    logs |= {log for log, _ in frontier(db).items() if log.node in revoked}
+    logs |= {log for log in map(LogId.parse, _reported(db, peer)) if log.node in revoked}
+    if not logs:
+        return  # a village, or a relay without a revoked child
+    body = {}
+    for log in logs:
+        head = theirs.get(log)
+        body[str(log)] = [head.seq, head.hash.hex()] if head is not None else [0, ""]
+    db.execute(
+        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+        " DO UPDATE SET value = excluded.value",
+        [_REVOKED_HEADS.format(peer=peer), json.dumps(body, sort_keys=True)],
+    )
+
+
+def _reported(db: Database, peer: str) -> dict[str, tuple[int, str]]:
+    """The heads of revoked logs ``peer`` last reported (remember_revoked)."""
+    row = db.execute(
+        "SELECT value FROM node_meta WHERE key = ?", [_REVOKED_HEADS.format(peer=peer)]
+    ).fetchone()
+    return json.loads(row[0]) if row else {}  # type: ignore[no-any-return]
+
+
+def revoked_wanted(db: Database, peer: str, crl: RevocationList | None, ours: Frontier) -> Frontier:
+    """``ours`` with each revoked node's log as ``peer`` last reported it, where the peer
+    then held all of it that it will ever take from us.
+
+    A revoked log moves only up to its ``valid_through``, and the revoked node cannot
+    sync any more. Once the peer holds ``min(our head, valid_through)`` or more, nothing
+    can flow either way, but our head may differ from the peer's for ever: we hold more
+    (refused beyond valid_through) or less (we were restored from a backup that never
+    had all of it). Counting such a log at the peer's head in the state digest lets the
+    pair be idle again (one request a round) instead of comparing the full state at
+    every round. While the peer lacks valid entries we hold, our own head counts, so the
+    digests differ and the forward is retried.
+    """
+    revoked = revoked_through(crl)
+    reported = _reported(db, peer) if revoked else {}
+    heads = dict(ours.items())
+    for text, (seq, digest) in reported.items():
+        log = LogId.parse(text)
+        if log.node not in revoked:
+            continue
+        mine = heads.get(log)
+        if seq < min(mine.seq if mine else 0, revoked[log.node].get(log, 0)):
+            continue  # the peer lacks valid entries we hold: forward them first
+        if seq == 0:
+            heads.pop(log, None)
+        else:
+            heads[log] = Head(seq, bytes.fromhex(digest))
+    return Frontier(heads)
 
 
 # -- refusals the sender keeps ---------------------------------------------------------

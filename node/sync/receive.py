@@ -18,15 +18,22 @@ from __future__ import annotations
 
 import json
 
+from sqlite_utils import Database
+
 from node.store.store import NodeStore
 from node.sync import holdings
 from node.sync.trust import Trust
 from protocol import (
+    BatchHeader,
     CertificateError,
+    ChainError,
+    Entry,
     Envelope,
     ErrorCode,
     ForkError,
     ForkProof,
+    Head,
+    LogId,
     MalformedError,
     NodeId,
     ProtocolError,
@@ -98,14 +105,22 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
     header = env.header
     with holdings.immediate(db):
         held = holdings.frontier(db, [header.log])
-        verdict = check_continues(
-            held, header, lambda seq: holdings.known_hash(db, header.log, seq)
-        )
-        if verdict != "next":
+        opens = store.node.role is Role.COUNTY
+        try:
+            verdict = check_continues(
+                held, header, lambda seq: holdings.known_hash(db, header.log, seq)
+            )
+        except ChainError as exc:
+            if not (opens and _is_overlap(held.get(header.log), header, exc)):
+                raise
+            verdict = "overlap"
+        if verdict not in ("next", "overlap"):
             return
-        if store.node.role is Role.COUNTY:
+        if opens:
             keys = {store.identity.kem.public_key.key_id: store.identity.kem}
             entries = open_envelope(env, keys)
+            if verdict == "overlap":
+                entries = _beyond_held(db, header.log, entries, held.get(header.log))
             check_rulesets(entries, KNOWN_RULESETS)
             for entry in entries:
                 if entry.payload is not None:
@@ -123,6 +138,39 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
                 [env.message_id, str(header.log), header.first_seq, header.last_seq, raw, now_ms],
             )
         holdings.set_head(db, header.log, header.last_seq, header.head_hash, now_ms)
+
+
+def _is_overlap(have: Head | None, header: BatchHeader, exc: ChainError) -> bool:
+    """Is ``exc`` check_continues' partial overlap (not a gap, a fork or a bad chain)?"""
+    seq = have.seq if have is not None else 0
+    return type(exc) is ChainError and header.first_seq <= seq < header.last_seq
+
+
+def _beyond_held(db: Database, log: LogId, entries: list[Entry], have: Head | None) -> list[Entry]:
+    """The entries of an overlapping batch above what we hold (SPEC.md §9.2, taking an
+    overlap), after checking that every entry we hold is the one the batch carries.
+
+    A relay restored from a backup receives a village's log again in other batch
+    boundaries and cannot re-split the signed batch; refusing the overlap would leave
+    it offering the same envelope for ever. The entries are hash-chained, so a matching
+    held part proves the batch extends exactly the log we hold.
+
+    Raises:
+        ForkError: an entry we hold differs from the batch's entry at the same seq.
+    """
+    have_seq = have.seq if have is not None else 0
+    rows = db.execute(
+        "SELECT seq, entry_hash FROM received_entries WHERE log = ? AND seq BETWEEN ? AND ?",
+        [str(log), entries[0].seq, have_seq],
+    )
+    held = {int(seq): bytes(h) for seq, h in rows}
+    if have is not None:
+        held[have_seq] = have.hash  # the frontier's head decides
+    for entry in entries:
+        mine = held.get(entry.seq)
+        if mine is not None and mine != entry.hash:
+            raise ForkError(f"{log}: the batch carries another entry {entry.seq} than we hold")
+    return [entry for entry in entries if entry.seq > have_seq]
 
 
 def _quarantine(store: NodeStore, env: Envelope, now_ms: int, exc: QuarantineError) -> None:

@@ -7,7 +7,8 @@ Views stay thin: decode, one pipeline call, answer.
 
 Refusals of the session layer have their own codes so a client can tell them apart:
 ``no_session`` (401: unknown or expired session, e.g. after a restart; open a new one
-and resend), ``replay`` (401: a hello or request counter seen before) and
+and resend), ``replay`` (401: a hello or request counter seen before; a link that
+delivers a request twice causes it, and the client resends with a fresh counter) and
 ``not_child`` (403: the node does not sync with us). Everything else is the protocol
 error of the step that refused (node/server/errors.py).
 """
@@ -15,6 +16,7 @@ error of the step that refused (node/server/errors.py).
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 import threading
@@ -26,10 +28,12 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from node.errors import NodeError
+from node.identity import key_dir
+from node.store.database import DB_NAME
 from node.store.store import NodeStore
-from node.sync import holdings
+from node.sync import holdings, revocations
 from node.sync.receive import receive_envelope
-from node.sync.trust import Trust
+from node.sync.trust import CRL_FILE, Trust
 from protocol import (
     MalformedError,
     NodeId,
@@ -42,6 +46,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
 MAX_HANDSHAKE = 64 * 1024
 OUTBOX_PAGE = 64
 MAX_SESSIONS = 10_000
+MAX_IDLE_STORES = 8
 _DECIMAL = re.compile(r"[0-9]{1,15}")  # ASCII only: str.isdigit() also takes "²"
 
 
@@ -76,6 +81,10 @@ class SyncState:
     sessions: dict[str, Session] = field(default_factory=dict)
     nonces: dict[bytes, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Stores kept open between requests (see _store), and the identity (device, inode)
+    # of the database file they were opened on.
+    stores: list[NodeStore] = field(default_factory=list)
+    store_file: tuple[int, int] | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -91,15 +100,47 @@ def _now() -> int:
 
 
 def _store() -> NodeStore:
+    """The node's store for this request, reused from an earlier request when we can.
+
+    Opening a store (connect, pragmas, the migration check, the keys) cost as much as
+    the rest of an idle sync request, so stores are kept open between requests, one per
+    request running at once (at most MAX_IDLE_STORES idle). A kept store is used only
+    while the database file is the same file (device and inode): a node.db put back
+    from a backup while the server runs is opened afresh. Certificates and revocations
+    are read anew at every request (Trust.load); only the node's own keys are kept,
+    and changing those means restarting the server anyway.
+    """
     if "store" not in g:
-        g.store = NodeStore.open(Path(current_app.config["RENKOU_DATA_DIR"]))
+        data_dir = Path(current_app.config["RENKOU_DATA_DIR"])
+        try:
+            info = os.stat(data_dir / DB_NAME)
+            file_id: tuple[int, int] | None = (info.st_dev, info.st_ino)
+        except OSError:
+            file_id = None
+        state = _state()
+        stale: list[NodeStore] = []
+        with state.lock:
+            if file_id is None or file_id != state.store_file:
+                stale, state.stores, state.store_file = state.stores, [], file_id
+            kept = state.stores.pop() if state.stores else None
+        for old in stale:
+            old.close()
+        g.store = kept if kept is not None else NodeStore.open(data_dir)
     return g.store  # type: ignore[no-any-return]
 
 
-def _close_store(_exc: BaseException | None = None) -> None:
+def _close_store(exc: BaseException | None = None) -> None:
+    """Keep the request's store for the next request, unless something went wrong."""
     store = g.pop("store", None)
-    if store is not None:
-        store.close()
+    if store is None:
+        return
+    if exc is None and not store.db.conn.in_transaction:
+        state = _state()
+        with state.lock:
+            if len(state.stores) < MAX_IDLE_STORES:
+                state.stores.append(store)
+                return
+    store.close()
 
 
 def _state() -> SyncState:
@@ -224,11 +265,12 @@ def _answer(session: Session, counter: int, body: bytes, status: int = 200) -> R
 
 @bp.post("/certs")
 def add_certificate() -> Response:
-    """A relay hands up the certificates of the nodes below it."""
+    """A relay hands up the certificates of the nodes below it (a revoked one too: its
+    batches up to ``valid_through`` still count, see Trust.check)."""
     session, counter = _authenticated()
     store = _store()
     trust = Trust.load(store.db, store.data_dir)
-    cert = trust.check(request.get_data(), _now())
+    cert = trust.check(request.get_data(), _now(), revoked_ok=True)
     if not cert.node.code.startswith(session.peer.code):
         raise SessionRefused(
             "not_child",
@@ -243,15 +285,45 @@ def add_certificate() -> Response:
 
 @bp.get("/state")
 def state() -> Response:
-    """204 when the caller's digest equals ours (nothing to do), else our view as JSON."""
+    """204 when the caller's digest equals ours (nothing to do), else our view as JSON.
+
+    ``c`` is the caller's outbox cursor: the answer's ``mark`` names our outbox item
+    there, so a caller that read another outbox (we were restored from a backup and
+    numbered new items over the ones it read) sees it and reads ours from the start.
+    """
     session, counter = _authenticated()
     store = _store()
+    child = str(session.peer)
     heads = holdings.subtree_frontier(store.db, session.peer.code)
-    outbox = holdings.outbox_max(store.db, str(session.peer))
-    if request.args.get("d", "") == holdings.state_digest(heads, outbox):
+    outbox = holdings.outbox_max(store.db, child)
+    mark = holdings.outbox_mark(store.db, child, outbox)
+    crl = revocations.held_version(store.data_dir)  # a newer list than the caller's: not idle
+    try:
+        theirs_crl = revocations.caller_version(request.args.get("r"))
+    except ValueError as exc:
+        raise MalformedError(str(exc)) from None
+    if request.args.get("d", "") == holdings.state_digest(heads, outbox, mark) and (
+        crl <= theirs_crl
+    ):
         return _answer(session, counter, b"", 204)
-    body = json.dumps({"heads": heads.to_json(), "outbox": outbox}).encode()
-    return _answer(session, counter, body)
+    answer: dict[str, object] = {"heads": heads.to_json(), "outbox": outbox}
+    if crl > theirs_crl:
+        answer["crl"] = crl
+    cursor = request.args.get("c")
+    if cursor is not None:
+        if not _DECIMAL.fullmatch(cursor):
+            raise MalformedError("c must be a non-negative integer (1 to 15 digits)")
+        answer["mark"] = holdings.outbox_mark(store.db, child, int(cursor))
+    return _answer(session, counter, json.dumps(answer).encode())
+
+
+@bp.get("/revocations")
+def revocation_list() -> Response:
+    """The revocation list we hold, as signed by the county root (revocations.py); empty
+    when we hold none. A child fetches it when our state offers a newer version."""
+    session, counter = _authenticated()
+    path = key_dir(_store().data_dir) / CRL_FILE
+    return _answer(session, counter, path.read_bytes() if path.exists() else b"")
 
 
 @bp.post("/envelopes")

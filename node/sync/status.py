@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 from sqlite_utils import Database
 
+from node.advisories import status_lines as advisory_lines
 from node.sync import holdings
 from node.sync.outcomes import status_lines as outcome_lines
+from node.sync.revocations import status_lines as revocation_lines
 from node.timeutil import SHANGHAI
 
 QUARANTINE_SHOWN = 10
@@ -23,7 +26,8 @@ def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def status_lines(db: Database) -> list[str]:
+def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
+    """``data_dir`` (the keys/ there) adds the revocation list this node holds."""
     lines = []
     for peer, log, seq, at in db.execute(
         "SELECT peer, log, seq, at FROM peer_acks ORDER BY log, peer"
@@ -46,6 +50,8 @@ def status_lines(db: Database) -> list[str]:
     if kept > QUARANTINE_SHOWN:
         lines.append(f"quarantined: … {kept - QUARANTINE_SHOWN} older batch(es) not shown")
     lines += outcome_lines(db)
+    lines += advisory_lines(db)
+    lines += revocation_lines(data_dir)
     alerts = db.execute("SELECT at, kind, log, detail FROM alerts ORDER BY at").fetchall()
     for at, kind, log, detail in alerts:
         try:

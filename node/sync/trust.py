@@ -8,13 +8,16 @@ sync and are kept only after their chain verifies against the root.
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from node.errors import StorageError
-from node.identity import key_dir, load_certificate
+from node.identity import key_dir
 from protocol import (
     Certificate,
     CertificateError,
@@ -27,6 +30,28 @@ from protocol import (
 )
 
 CRL_FILE = "revocations.signed"
+
+
+# Every sync request loads the trust store (root, revocation list, the peer's
+# certificate): decoding a certificate (a schema-checked signed object) cost more than
+# the rest of an idle request. Decoding is a pure function of the bytes and the results
+# are frozen, so they are cached by exact bytes; nothing is trusted for being cached:
+# chains, validity and revocation are checked at every use as before.
+@lru_cache(maxsize=4096)
+def decoded_certificate(raw: bytes) -> Certificate:
+    return decode_certificate(raw)
+
+
+@lru_cache(maxsize=64)
+def _decoded_revocations(raw: bytes, root_raw: bytes) -> RevocationList:
+    """A revocation list verified against the root whose exact bytes are ``root_raw``."""
+    return decode_revocations(raw, decoded_certificate(root_raw))
+
+
+def load_certificate(data_dir: Path, name: str) -> Certificate | None:
+    """A certificate file under keys/ (as node.identity.load_certificate), cached."""
+    path = key_dir(data_dir) / name
+    return decoded_certificate(path.read_bytes()) if path.exists() else None
 
 
 def not_enrolled(what: str) -> StorageError:
@@ -50,7 +75,7 @@ class Trust:
         if root is None:
             raise not_enrolled("root.cert")
         crl_path = key_dir(data_dir) / CRL_FILE
-        crl = decode_revocations(crl_path.read_bytes(), root) if crl_path.exists() else None
+        crl = _decoded_revocations(crl_path.read_bytes(), root.raw) if crl_path.exists() else None
         return cls(db, data_dir, root, crl)
 
     def own(self, name: str) -> Certificate:
@@ -65,11 +90,19 @@ class Trust:
         self.keep(cert)
         return cert
 
-    def check(self, raw: bytes, now_ms: int) -> Certificate:
-        """Verify a certificate against the root and the revocations; store nothing."""
-        cert = decode_certificate(raw)
+    def check(self, raw: bytes, now_ms: int, *, revoked_ok: bool = False) -> Certificate:
+        """Verify a certificate against the root and the revocations; store nothing.
+
+        ``revoked_ok``: a revoked certificate passes too. A relay introduces the
+        certificates of its children's batches; a revoked node's batches up to its
+        ``valid_through`` are still valid (check_signer judges each batch), and a parent
+        restored from a backup that never saw the certificate could otherwise never take
+        them. Sessions never pass it: a revoked node cannot sync.
+        """
+        cert = decoded_certificate(bytes(raw))
         verify_chain([cert], [self.root], now_ms)
-        self.check_not_revoked(cert)
+        if not revoked_ok:
+            self.check_not_revoked(cert)
         return cert
 
     def keep(self, cert: Certificate) -> None:
@@ -98,4 +131,59 @@ class Trust:
                 if cert is not None and cert.node == node and serial in (None, cert.serial):
                     return cert
             raise CertificateError(f"no certificate of {node} (serial {serial}) is known here")
-        return decode_certificate(row[0])
+        return decoded_certificate(bytes(row[0]))
+
+
+# -- installing a newer revocation list (it travels with sync: node/sync/revocations.py) --
+
+_INSTALL_LOCK = threading.Lock()
+
+
+def held_revocations(data_dir: Path) -> RevocationList | None:
+    """The list installed in keys/, verified against our root; None if there is none."""
+    root = load_certificate(data_dir, "root.cert")
+    path = key_dir(data_dir) / CRL_FILE
+    if root is None or not path.exists():
+        return None
+    return _decoded_revocations(path.read_bytes(), root.raw)
+
+
+def install_revocations(data_dir: Path, raw: bytes) -> RevocationList | None:
+    """Verify ``raw`` against our county root and install it if it succeeds ours.
+
+    Returns the installed list, or None when it is the very list we hold. The list must
+    be issued by our root and, if we hold one, be its successor by SPEC.md §8.3 (same
+    issuer, strictly greater version, every held item unchanged): a lower or equal
+    version, or one that drops or widens a revocation, is refused, so a relay (or a
+    parent restored from an old backup) can never un-revoke a key here. The file is
+    replaced atomically (temporary file, fsync, rename): a reader sees the old list or
+    the new one, never half of one. The lock and the re-check under it keep two
+    installs in this process from putting an older list over a newer one.
+
+    Raises:
+        ProtocolError: not a valid list of our root, or not newer than the held one.
+    """
+    root = load_certificate(data_dir, "root.cert")
+    if root is None:
+        raise not_enrolled("root.cert")
+    newer = _decoded_revocations(bytes(raw), root.raw)
+    keys = key_dir(data_dir)
+    path = keys / CRL_FILE
+    with _INSTALL_LOCK:
+        if path.exists():
+            held_raw = path.read_bytes()
+            if held_raw == bytes(raw):
+                return None
+            _decoded_revocations(held_raw, root.raw).check_successor(newer)
+        tmp = keys / f".{CRL_FILE}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # public, as certs
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    return newer

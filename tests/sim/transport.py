@@ -21,8 +21,10 @@ Nothing here sleeps or reads the wall clock: time is the world's ``SimTime``.
 
 from __future__ import annotations
 
+import io
 import json
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,15 +155,8 @@ class SimNetwork:
         self.counts[what] = self.counts.get(what, 0) + 1
 
     def _deliver(self, wire: Wire) -> SimResponse:
-        app = self.apps[wire.target]
-        with app.test_client() as client:
-            resp = client.open(wire.path, method=wire.method, data=wire.body, headers=wire.headers)
-            out = SimResponse(
-                resp.status_code,
-                resp.get_data(),
-                {k: v for k, v in resp.headers.items()},
-                self.url(wire.target) + wire.path,
-            )
+        out = _call_wsgi(self.apps[wire.target], wire)
+        out.url = self.url(wire.target) + wire.path
         if out.status_code >= 500 and out.status_code != 503:
             self.server_errors.append(
                 f"t={self.time.now} {wire.caller}->{wire.target} {wire.method} "
@@ -248,6 +243,53 @@ class SimNetwork:
             if wire.target in self.apps:
                 self._count("stale_delivered")
                 self._deliver(wire)
+
+
+def _call_wsgi(app: Flask, wire: Wire) -> SimResponse:
+    """Call the app as a WSGI server would, with a minimal environ.
+
+    Werkzeug's test client does the same with much more machinery (environ builder,
+    cookie jar, response wrapper): a third of the time of an idle request here. Only
+    what the sync API reads is set: method, path, query, body and the X-Rk-* headers.
+    """
+    path, _, query = wire.path.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": wire.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": f"{wire.target}.sim",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": f"{wire.target}.sim",
+        "CONTENT_TYPE": "application/octet-stream",
+        "CONTENT_LENGTH": str(len(wire.body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(wire.body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in wire.headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return lambda _data: None
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    status, headers = started
+    return SimResponse(int(status.split(" ", 1)[0]), body, dict(headers), "")
 
 
 class SimHTTP:

@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The county's conflict advisories at a township and at the node they advise.
+
+design.md: "Resolution in the queue produces an advisory to the owning node, never a
+write; the owner records the fix as its own change". The county puts, in the outbox of
+the township on the path, an envelope (SPEC.md §6) holding one entry of the
+county's own log, the advisory ``Note``: batch-signed and hop-signed by the county, its
+payload sealed for the advised node's key alone, because it carries a person's field
+value and a relay has no business reading it (county_aggregator/advisories.py).
+
+A township checks both county signatures without opening anything and, if the envelope
+is addressed to one of its villages, puts it unchanged into that village's outbox. The
+advised node opens it and records the chosen value as *its own* change: the normal
+write path (domain validation, reference checks, base = the version it holds now, one
+log entry, an audit row), exactly once per county entry (``advisories_taken``, keyed by
+the entry's log and seq, written in the same transaction as the change and as the inbox
+cursor). A retired or missing record, a field the county cannot advise, or a value that
+fails validation writes nothing: the refusal is kept and ``renkou node status`` shows
+it. No value is kept or logged outside the record itself.
+
+Expiry: the envelope's ``expires_ms`` is not enforced here. What makes an advisory
+authentic is the county's signature over its own log entry, and what makes a replay
+harmless is exactly-once by (log, seq); enforcing a 30-day expiry would only lose the
+advisories of a village whose link was down for a month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from node.checks import check_record
+from node.domain.records import RECORD_KINDS, SEALED_FIELDS, validate_record
+from node.errors import NodeError, ValidationError
+from node.store.store import NodeStore
+from node.sync import holdings
+from node.timeutil import shanghai_today
+from protocol import (
+    Certificate,
+    Envelope,
+    MalformedError,
+    Note,
+    ProtocolError,
+    SignatureError,
+    decode_envelope,
+    decode_payload,
+    open_envelope,
+)
+from protocol.envelope import MAGIC
+
+ADVISORY_TOPIC = "advisory"
+ACTOR = "county-advisory"
+
+
+class Refused(Exception):
+    """The advice cannot be followed here; ``code`` is stable, ``reason`` bilingual."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def is_advisory(raw: bytes) -> bool:
+    """An outbox item that is an envelope (every other item is a signed object)."""
+    return raw[: len(MAGIC)] == MAGIC
+
+
+def take(store: NodeStore, raw: bytes, county: Certificate) -> str:
+    """Relay or apply one advisory envelope; return a line for the round's report.
+
+    Raises:
+        ProtocolError: not an envelope of the county's log signed by the county, or it
+            does not open with our key.
+        ValueError: addressed to a node that is neither us nor one of our children, or
+            holding no advisory for us.
+    """
+    env = decode_envelope(raw)
+    verify(env, county)
+    where = f"{env.header.log}/{env.header.first_seq}"
+    me = store.node
+    if env.recipient != me:
+        if env.recipient.parent == me:
+            holdings.add_to_outbox(store.db, str(env.recipient), raw)
+            return f"passed the county's advisory {where} down to {env.recipient}"
+        raise ValueError("an advisory addressed to a node that is neither us nor a child")
+    return _apply(store, env)
+
+
+def verify(env: Envelope, county: Certificate) -> None:
+    """Check what a relay can check without opening: the county wrote and sent it.
+
+    Raises:
+        SignatureError: another sender or log than the county's, or a signature that
+            does not verify.
+        MalformedError: more than one entry.
+    """
+    if env.sender != county.node or env.header.log.node != county.node:
+        raise SignatureError("an advisory not sent by the county, or not of its log")
+    if env.header.first_seq != env.header.last_seq:
+        raise MalformedError("an advisory envelope holds exactly one entry")
+    env.verify_batch(county.verify_key)
+    env.verify_hop(county.verify_key, env.sent_ms)  # the signature, not expiry (see above)
+
+
+def _apply(store: NodeStore, env: Envelope) -> str:
+    kem = store.identity.kem
+    (entry,) = open_envelope(env, {kem.public_key.key_id: kem})
+    ops = decode_payload(entry.payload or b"")
+    mine = {
+        i: op.body
+        for i, op in enumerate(ops)
+        if isinstance(op, Note)
+        and op.topic == ADVISORY_TOPIC
+        and op.body.get("for_node") == str(store.node)
+    }
+    if not mine:
+        raise ValueError("an advisory entry that advises nothing to us")
+    log, seq = str(entry.log), entry.seq
+    where = f"{log}/{seq}"
+    if store.db.execute(
+        "SELECT 1 FROM advisories_taken WHERE log = ? AND seq = ?", [log, seq]
+    ).fetchone():
+        return f"the county's advisory {where} was taken before"
+    items = {i: _item(body) for i, body in mine.items()}
+    now = store.clock()
+    with store.db.atomic():  # a savepoint: a failure below leaves nothing behind
+        try:
+            ops_out = _ops(store, items, now)
+            store.changelog.clock.observe(entry.hlc)
+        except Refused as no:
+            _keep(store, log, seq, items, "refused", no.code, no.reason, "", 0, now)
+            return f"refused the county's advisory {where}: {no.code}"
+        except ProtocolError as exc:  # the county's clock is beyond our drift bound
+            reason = f"县的时间超前本机过多 / the county's clock is too far ahead: {exc}"
+            _keep(store, log, seq, items, "refused", "clock_drift", reason[:500], "", 0, now)
+            return f"refused the county's advisory {where}: clock_drift"
+        mine_entry = store.write(ops_out)
+        for kind, record in sorted({(it["kind"], it["record"]) for it in items.values()}):
+            store.audit(ACTOR, "apply_advisory", kind, record, f"advisory {where}")
+        _keep(store, log, seq, items, "applied", "", "", str(mine_entry.log), mine_entry.seq, now)
+    return f"applied the county's advisory {where} as our entry {mine_entry.seq}"
+
+
+def _item(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of one advisory op we use, type-checked (the county signed them, but
+    a bug there must not become a crash or a bad write here)."""
+    out = {k: body.get(k) for k in ("conflict", "kind", "record", "field")}
+    if not all(type(v) is str and 0 < len(v) <= 128 for v in out.values()):
+        raise ValueError("an advisory op with a missing or bad conflict/kind/record/field")
+    out["value"] = body.get("value")
+    return out
+
+
+def _ops(store: NodeStore, items: dict[int, dict[str, Any]], now_ms: int) -> list[Any]:
+    """One upsert per advised record, validated as any officer's edit would be.
+
+    Raises:
+        Refused: the advice cannot be followed; nothing is written then.
+    """
+    fields: dict[tuple[str, str], dict[str, Any]] = {}
+    for it in items.values():
+        fields.setdefault((it["kind"], it["record"]), {})[it["field"]] = it["value"]
+    today = shanghai_today(datetime.fromtimestamp(now_ms / 1000, UTC))
+    out = []
+    for (kind, record_id), changed in sorted(fields.items()):
+        if kind not in RECORD_KINDS:
+            raise Refused("unknown_kind", f"未知的记录类型 / unknown record kind {kind}")
+        held = store.record(kind, record_id)
+        if held is None:
+            raise Refused("not_found", f"记录 {record_id} 不存在 / record {record_id} not found")
+        if held.get("_retired"):
+            raise Refused("retired", f"记录 {record_id} 已注销 / record {record_id} is retired")
+        known = RECORD_KINDS[kind]().fields  # advisories are rare: a fresh schema is fine
+        for name in changed:
+            if name not in known or name in SEALED_FIELDS.get(kind, ()):
+                raise Refused(
+                    "field_not_advisable",
+                    f"字段 {name} 不能按县的意见修改 / field {name} cannot be set by advisory",
+                )
+        data = {k: v for k, v in held.items() if not k.startswith("_")}
+        data.update(changed)
+        try:
+            clean = validate_record(kind, data, today=today)
+            if kind != "supply_handout":  # its stock check would count itself twice
+                check_record(store, kind, clean)
+        except ValidationError as exc:
+            problems = ", ".join(f"{p.field}: {p.code}" for p in exc.problems)[:400]
+            raise Refused(
+                "invalid", f"县建议的值未通过校验 / the advised value does not validate: {problems}"
+            ) from None
+        except NodeError as exc:
+            raise Refused(exc.code or "invalid", f"{exc.zh} / {exc.en}"[:500]) from None
+        out.append(store.upsert_op(kind, record_id, {k: clean[k] for k in changed}))
+    return out
+
+
+def _keep(
+    store: NodeStore,
+    log: str,
+    seq: int,
+    items: dict[int, dict[str, Any]],
+    outcome: str,
+    code: str,
+    reason: str,
+    local_log: str,
+    local_seq: int,
+    now_ms: int,
+) -> None:
+    store.db.conn.executemany(
+        "INSERT OR IGNORE INTO advisories_taken (log, seq, i, conflict, kind, record, field,"
+        " outcome, code, reason, local_log, local_seq, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                log,
+                seq,
+                i,
+                it["conflict"],
+                it["kind"],
+                it["record"],
+                it["field"],
+                outcome,
+                code,
+                reason,
+                local_log,
+                local_seq,
+                now_ms,
+            )
+            for i, it in sorted(items.items())
+        ],
+    )
+
+
+def counts(db: Any) -> dict[str, int]:
+    """Advisories (county entries) received, applied and refused here."""
+    out = {"received": 0, "applied": 0, "refused": 0}
+    for outcome, n in db.execute(
+        "SELECT outcome, COUNT(*) FROM (SELECT DISTINCT log, seq, outcome FROM advisories_taken)"
+        " GROUP BY outcome"
+    ):
+        out[str(outcome)] = int(n)
+        out["received"] += int(n)
+    return out
+
+
+def status_lines(db: Any) -> list[str]:
+    """``renkou node status`` lines: the counts, then each refusal (no values)."""
+    c = counts(db)
+    lines = [
+        f"advisories: {c['received']} received, {c['applied']} applied, {c['refused']} refused"
+        f" (县的冲突处理意见: 收到 {c['received']}, 已采用 {c['applied']}, 未采用 {c['refused']})"
+    ]
+    for log, seq, kind, record, field, code, reason in db.execute(
+        "SELECT log, seq, kind, record, field, code, reason FROM advisories_taken"
+        " WHERE outcome = 'refused' ORDER BY at DESC, log, seq, i LIMIT 20"
+    ):
+        lines.append(
+            f"advisory refused: {log}/{seq} {kind} {record}.{field} ({code}, 未采用): {reason}"
+        )
+    return lines

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Revocation lists travel with sync (design.md: "with every sync"; SPEC.md §8.3, §8.6).
+
+The county administrator installs a new list at the county node (``renkou keys revoke
+--county-data-dir`` or ``renkou keys install-revocations``). From there it goes down one
+hop per sync, each node passing on the list it holds:
+
+* The child names the version it holds in its state request (``r=``, left out when it
+  holds none). The parent answers 204 only if the digests are equal *and* it holds no
+  newer list; otherwise its full state carries ``"crl": <version>``. An idle round thus
+  stays one request, a few bytes longer only once a list exists.
+* A child offered a newer version fetches ``GET /sync/v1/revocations`` (authenticated
+  like every request), verifies the list against its own county root and installs it
+  if it succeeds the held one (trust.install_revocations: never a lower version, never
+  a dropped or widened item), atomically. A list that does not verify is reported and
+  the round goes on; the offer stays, so the next round tries again.
+* Installed, it takes effect at once: every request loads the trust store, so the
+  handshake of a revoked child is refused (403 ``revoked``, with the reason) and its
+  batches beyond ``valid_through`` are refused (SPEC.md §7b).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from node.sync.trust import held_revocations, install_revocations
+from protocol import CertificateError, ProtocolError
+
+
+def held_version(data_dir: Path) -> int:
+    """The version of the list installed here (0: none)."""
+    crl = held_revocations(data_dir)
+    return crl.version if crl is not None else 0
+
+
+def state_param(data_dir: Path) -> str:
+    """The state request's ``r=`` part: the version we hold ("" when none)."""
+    version = held_version(data_dir)
+    return f"&r={version}" if version else ""
+
+
+def caller_version(text: str | None) -> int:
+    """The ``r`` a caller sent, validated (absent: 0).
+
+    Raises:
+        ValueError: not a decimal of 1 to 15 digits.
+    """
+    if text is None:
+        return 0
+    if not (text.isascii() and text.isdigit() and len(text) <= 15):
+        raise ValueError("r must be a non-negative integer (1 to 15 digits)")
+    return int(text)
+
+
+def offered(state: dict[str, Any]) -> int:
+    """The list version the parent's full state offers (0: none).
+
+    Raises:
+        ValueError: present but not a non-negative integer.
+    """
+    version = state.get("crl", 0)
+    if type(version) is not int or version < 0:
+        raise ValueError("crl must be a non-negative integer")
+    return version
+
+
+def take(data_dir: Path, raw: bytes) -> str:
+    """Install the list the parent served; a line for the round's report.
+
+    Raises:
+        ProtocolError: the list does not verify against our root or does not succeed
+            ours.
+    """
+    if not raw:
+        raise CertificateError("the parent offered a revocation list but served none")
+    crl = install_revocations(data_dir, raw)
+    if crl is None:
+        return "the parent's revocation list is the one installed here"
+    return (
+        f"已安装吊销名单第 {crl.version} 版（{len(crl.revoked)} 项）/ installed revocation "
+        f"list version {crl.version} ({len(crl.revoked)} revoked)"
+    )
+
+
+def status_lines(data_dir: Path | None) -> list[str]:
+    """``renkou node status``: which list this node holds."""
+    if data_dir is None:
+        return []
+    try:
+        crl = held_revocations(data_dir)
+    except ProtocolError as exc:
+        return [f"revocations: the installed list does not verify ({exc.code}) (吊销名单无效)"]
+    if crl is None:
+        return ["revocations: none installed (未安装吊销名单)"]
+    return [
+        f"revocations: version {crl.version}, {len(crl.revoked)} revoked"
+        f" (吊销名单第 {crl.version} 版, {len(crl.revoked)} 项)"
+    ]

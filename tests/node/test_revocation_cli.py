@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`renkou keys revoke --county-data-dir` and `install-revocations` put the list where
+sync passes it down from; `renkou node status` names the list a node holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from node.cli import cli
+from node.sync.revocations import held_version
+
+
+def run(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_revoke_installs_the_list_at_the_county_node(tmp_path: Path) -> None:
+    runner = CliRunner()
+    admin = str(tmp_path / "admin")
+    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
+    dirs = {code: str(tmp_path / code) for code in ("440104", "440104001", "440104001002")}
+    for code, d in dirs.items():
+        run(runner, "node", "init", "--code", code, "--name", code, "--data-dir", d)
+        run(runner, "keys", "enrol", "--admin-dir", admin, "--data-dir", d)
+    county = dirs["440104"]
+    assert "revocations: none installed" in run(runner, "node", "status", "--data-dir", county)
+    out = run(
+        runner,
+        *("keys", "revoke", "--code", "440104001002", "--reason", "lost"),
+        *("--admin-dir", admin, "--county-data-dir", county),
+    )
+    assert "installed at the county node" in out
+    assert held_version(Path(county)) == 1
+    again = run(runner, "keys", "install-revocations", "--admin-dir", admin, "--data-dir", county)
+    assert "already installed" in again
+    town = dirs["440104001"]
+    fresh = run(runner, "keys", "install-revocations", "--admin-dir", admin, "--data-dir", town)
+    assert "version 1" in fresh and held_version(Path(town)) == 1
+    assert "revocations: version 1, 1 revoked" in run(
+        runner, "node", "status", "--data-dir", county
+    )

@@ -49,25 +49,44 @@ from node.identity import load_certificate
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
 from node.sync.holdings import rejections
-from protocol import NodeId, Suite
+from protocol import Entry, LogId, NodeId, Suite
 
 if TYPE_CHECKING:
-    from tests.sim.world import Forged, World
+    from tests.sim.world import Forged, SimNode, World
 
 TABLES = ("inbound", "received_entries", "frontier", "certs", "quarantine", "alerts", "outbox")
 COUNTY_ID = "county:440104"
 
 
-def _origin_log(world: World, code: str) -> list[tuple[int, bytes]]:
-    node = world.nodes[code]
+def own_entries(node: SimNode) -> dict[str, dict[int, Entry]]:
+    """Every entry of each of the node's own logs, across epochs and restores."""
     assert node.store is not None
-    epoch = node.store.changelog.log.epoch
-    return [
-        (int(s), bytes(h))
-        for s, h in node.store.db.execute(
-            "SELECT seq, entry_hash FROM log WHERE epoch = ? ORDER BY seq", [epoch]
-        )
-    ]
+    out = {log: dict(seqs) for log, seqs in node.lost.items()}
+    for epoch in node.store.changelog.epochs():
+        for entry in node.store.entries(epoch=epoch):
+            out.setdefault(str(entry.log), {})[entry.seq] = entry
+    return out
+
+
+def _origin_log(world: World, code: str, log: str) -> list[tuple[int, bytes]]:
+    entries = own_entries(world.nodes[code]).get(log, {})
+    return [(seq, entries[seq].hash) for seq in sorted(entries)]
+
+
+def must_reach(node: SimNode, log: str, held: list[tuple[int, bytes]]) -> int:
+    """How much of ``log`` the county must hold: all of it, except entries that only a
+    store thrown away by a restore held and nobody acknowledged (they died with the
+    PC). Entries the county took anyway count too."""
+    assert node.store is not None
+    origin = own_entries(node).get(log, {})
+    kept = sum(1 for _ in node.store.entries(epoch=LogId.parse(log).epoch))
+    if kept == len(origin):
+        return len(origin)
+    bound = max(node.lost_acked.get(log, 0), kept)
+    ordered = [(seq, origin[seq].hash) for seq in sorted(origin)]
+    if held == ordered[: len(held)]:
+        bound = max(bound, len(held))
+    return min(bound, len(origin))
 
 
 def _held(db: Database, log: str) -> list[tuple[int, bytes]]:
@@ -88,7 +107,9 @@ def _frontier(db: Database) -> dict[str, tuple[int, bytes]]:
 
 def _logs(world: World) -> dict[str, str]:
     """log id -> node code, for every node that syncs upwards."""
-    return {n.log: n.code for n in world.nodes.values() if n.parent is not None}
+    return {
+        log: n.code for n in world.nodes.values() if n.parent is not None for log in own_entries(n)
+    }
 
 
 # -- after every step ------------------------------------------------------------------
@@ -108,7 +129,7 @@ def step_violations(world: World) -> list[str]:
         if code is None:
             out.append(f"S1/F6 county holds log {log} of a node that is not enrolled")
             continue
-        origin = _origin_log(world, code)
+        origin = _origin_log(world, code, log)
         if held and (len(origin) < seq or origin[seq - 1] != held[-1] or held[-1][1] != head):
             out.append(f"S1 county's {log} through {seq} is not the log its origin wrote")
     if "440104" not in world.restores:
@@ -150,9 +171,10 @@ def final_violations(world: World) -> list[str]:
     for log, code in sorted(logs.items()):
         node = world.nodes[code]
         assert node.store is not None
-        origin = _origin_log(world, code)
         held = _held(county, log)
-        head = node.store.changelog.head_seq
+        origin = _origin_log(world, code, log)[: must_reach(node, log, held)]
+        head = len(origin)
+        current = log == node.log  # a closed epoch's acks went to the copy that wrote it
         # F2: acknowledgements kept by the origin
         for peer, seq, ack_head in node.store.db.execute(
             "SELECT peer, seq, head FROM peer_acks WHERE log = ?", [log]
@@ -192,7 +214,7 @@ def final_violations(world: World) -> list[str]:
                     f"revocation (it held {revoked[log].town_head_at_revocation})"
                 )
         # F5: the county's acknowledgement came back
-        if node.kind == "village" and log not in revoked:
+        if node.kind == "village" and log not in revoked and current:
             row = node.store.db.execute(
                 "SELECT seq FROM peer_acks WHERE peer = ? AND log = ?", [COUNTY_ID, log]
             ).fetchone()
@@ -282,12 +304,13 @@ def merged_hashes(world: World) -> dict[str, str]:
     # what the county may hold), shuffled, some twice, in a few chunks.
     revoked = {r.log: r.valid_through for r in world.revoked.values()}
     rows = []
+    county_db = county.store.db
     for node in world.nodes.values():
-        assert node.store is not None
-        log = node.log
-        for entry in node.store.entries():
-            if entry.seq <= revoked.get(log, entry.seq):
-                rows.append(entry_row(entry))
+        for log, entries in sorted(own_entries(node).items()):
+            bound = must_reach(node, log, _held(county_db, log))
+            for seq in sorted(entries)[:bound]:
+                if seq <= revoked.get(log, seq):
+                    rows.append(entry_row(entries[seq]))
     rng = random.Random(world.seed)
     rows += rng.sample(rows, len(rows) // 10)
     rng.shuffle(rows)

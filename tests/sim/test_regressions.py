@@ -242,15 +242,6 @@ def test_a_county_restored_before_it_knew_a_revoked_village_takes_its_valid_entr
         w.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG F (tests/sim): the simulation's invariants still assume one log per node; "
-        "a restored township now opens a new epoch (node/sync/client.py _open_new_epoch), "
-        "and the checks must learn to follow a node across epochs and remember what a "
-        "lost copy wrote"
-    ),
-)
 def test_bug_f_a_restored_township_that_writes_again_forks_its_own_log(
     sim_root: Path,
 ) -> None:

@@ -20,6 +20,7 @@ nonces and session ids differ between runs, and nothing branches on them.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 import sqlite3
@@ -44,6 +45,7 @@ from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from protocol import (
+    Entry,
     KemPrivateKey,
     LogId,
     NodeId,
@@ -125,6 +127,12 @@ class SimNode:
     busy: bool = False
     suite: Suite = Suite.CLASSIC
     last: str = ""  # the outcome of its last sync round, as in the trace
+    # Every entry of its own logs a store of this node ever held, kept when a restore
+    # throws a store away: the lost copy's entries stay valid upstream (SPEC §3.5).
+    lost: dict[str, dict[int, Entry]] = field(default_factory=dict)
+    # The furthest any peer acknowledged each own log to a store that a restore threw
+    # away: entries past it died with the PC, nobody having taken them.
+    lost_acked: dict[str, int] = field(default_factory=dict)
 
     def clock(self) -> int:
         return self.time.now + self.skew
@@ -163,6 +171,11 @@ class World:
         self.root = root
         self.rng = random.Random(seed)
         self.params = params or Params.draw(self.rng)
+        if params is None and seed % 4 == 1:
+            # A quarter of the seeds have townships writing records of their own, so a
+            # restored township exercises the new-epoch path (SPEC §3.5). Chosen by seed,
+            # not drawn, so the other seeds replay exactly as before.
+            self.params = dataclasses.replace(self.params, town_writes=True)
         self.time = SimTime(START_MS)
         self.network = SimNetwork(self.time, random.Random(seed * 7919 + 1))
         self.network.interleave = self._interleave
@@ -515,6 +528,11 @@ class World:
         at, src = self.rng.choice(self.backups[node.code])
         before = _frontier(self.db(node.code))
         assert node.store is not None
+        for epoch in node.store.changelog.epochs():
+            for entry in node.store.entries(epoch=epoch):
+                node.lost.setdefault(str(entry.log), {})[entry.seq] = entry
+        for log, seq in node.store.db.execute("SELECT log, MAX(seq) FROM peer_acks GROUP BY log"):
+            node.lost_acked[log] = max(node.lost_acked.get(log, 0), int(seq))
         node.store.close()
         node.store = None
         self.network.apps.pop(node.code, None)

@@ -74,6 +74,7 @@ class Session:
     key: bytes
     expires: int
     counter: int = 0
+    serial: int = 0  # the peer's certificate: a revocation ends the session at once
 
 
 @dataclass
@@ -207,7 +208,9 @@ def open_session() -> Response:
             )
         state.nonces[hello.nonce] = now
         welcome_raw, welcome = make_welcome(store.identity.signing, hello, cert.kem_key, now)
-        state.sessions[welcome.session_id] = Session(cert.node, welcome.key, welcome.expires)
+        state.sessions[welcome.session_id] = Session(
+            cert.node, welcome.key, welcome.expires, serial=cert.serial
+        )
     with store.db.atomic():
         trust.keep(cert)
     own = trust.own("node.cert")
@@ -240,7 +243,27 @@ def _authenticated() -> tuple[Session, int]:
             )
         session.counter = counter
     g.rk_auth = (session, counter)
+    _refuse_if_revoked(sid, session)  # after the MAC: the refusal is authenticated too
     return session, counter
+
+
+def _refuse_if_revoked(sid: str, session: Session) -> None:
+    """A list installed while the session is open (it came with a sync round, or from
+    the administrator) ends the session of a node it revokes at its next request,
+    instead of letting it run to its expiry."""
+    store = _store()
+    crl = Trust.load(store.db, store.data_dir).crl
+    if crl is None or session.serial not in crl.revoked:
+        return
+    state = _state()
+    with state.lock:
+        state.sessions.pop(sid, None)
+    raise SessionRefused(
+        "revoked",
+        "该节点的证书已被吊销，会话已终止",
+        f"the certificate of {session.peer} was revoked; the session is closed",
+        403,
+    )
 
 
 @bp.after_request

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from node.admin import CountyAdmin
-from node.sync.client import SessionFailed
+from node.sync.client import SessionFailed, SyncFailed
 from node.sync.revocations import held_version
 from node.sync.status import status_lines
 from node.sync.trust import held_revocations, install_revocations
@@ -100,3 +100,16 @@ def test_a_list_of_another_root_is_refused(county: County, tmp_path: Path) -> No
     with pytest.raises(ProtocolError):  # signed by another root key
         install_revocations(county.county.store.data_dir, raw)
     assert held_version(county.county.store.data_dir) == 0
+
+
+def test_a_session_open_when_the_list_arrives_ends_at_its_next_request(county: County) -> None:
+    """The stolen PC had a session at its township before the list got there: its next
+    request is refused at once, not when the session would have expired (12 h)."""
+    client = county.client(V1)
+    client.sync_round()  # a session is open and kept by this client
+    revoke(county, V1)
+    county.client(T1).sync_round()  # the township installs the list
+    with pytest.raises(SyncFailed) as refused:
+        client.call("GET", "/sync/v1/outbox?after=0")
+    assert refused.value.code == "revoked" and refused.value.detail["status"] == 403
+    assert refused.value.authenticated  # the township's word, not a forgery on the link

@@ -400,8 +400,7 @@ class SyncClient:
 
     def _push_own(self, theirs: Frontier) -> None:
         closed = epochs.closed_heads(self.store)
-        if closed:
-            epochs.remember(self.store.db, str(self.parent.node), theirs, closed)
+        epochs.remember(self.store.db, str(self.parent.node), theirs, self.store.changelog.log)
         for old, ours in closed.items():
             have = theirs.get(old) or Head(0, bytes(32))
             if have.seq < ours.seq and self._parent_agrees(have, old.epoch):

@@ -33,10 +33,15 @@ def closed_heads(store: NodeStore) -> dict[LogId, Head]:
     return {LogId(current.node, epoch): Head(seq, bytes(h)) for epoch, seq, h in rows}
 
 
-def remember(db: Database, peer: str, theirs: Frontier, closed: dict[LogId, Head]) -> None:
-    """Keep the parent's heads of our closed logs, from a full state exchange."""
-    heads = {str(log): theirs.get(log) for log in closed}
-    body = {log: [h.seq, h.hash.hex()] for log, h in heads.items() if h is not None}
+def remember(db: Database, peer: str, theirs: Frontier, current: LogId) -> None:
+    """Keep the parent's heads of our logs other than the current one, from a full state
+    exchange: closed epochs this store holds, and ones it never held (a store restored
+    from a backup older than an epoch the lost copy opened)."""
+    body = {
+        str(log): [h.seq, h.hash.hex()]
+        for log, h in theirs.items()
+        if log.node == current.node and log != current
+    }
     db.execute(
         "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
         " DO UPDATE SET value = excluded.value",
@@ -45,13 +50,19 @@ def remember(db: Database, peer: str, theirs: Frontier, closed: dict[LogId, Head
 
 
 def wanted_heads(store: NodeStore, peer: str) -> dict[LogId, Head]:
-    """Each closed log at the further of our head and the parent's last reported one."""
+    """Each of our logs but the current one, at the further of our head and the
+    parent's last reported one."""
     row = store.db.execute(
         "SELECT value FROM node_meta WHERE key = ?", [META_KEY.format(peer=peer)]
     ).fetchone()
-    reported = json.loads(row[0]) if row else {}
-    out = {}
+    reported = {
+        LogId.parse(log): Head(seq, bytes.fromhex(digest))
+        for log, (seq, digest) in (json.loads(row[0]) if row else {}).items()
+    }
+    out = dict(reported)
     for log, ours in closed_heads(store).items():
-        seq, digest = reported.get(str(log), (0, ""))
-        out[log] = Head(seq, bytes.fromhex(digest)) if seq > ours.seq else ours
+        theirs = reported.get(log)
+        out[log] = theirs if theirs is not None and theirs.seq > ours.seq else ours
+    current = store.changelog.log
+    out.pop(current, None)
     return out

@@ -528,6 +528,7 @@ class World:
         at, src = self.rng.choice(self.backups[node.code])
         before = _frontier(self.db(node.code))
         assert node.store is not None
+        lost_epoch = node.store.changelog.log.epoch
         for epoch in node.store.changelog.epochs():
             for entry in node.store.entries(epoch=epoch):
                 node.lost.setdefault(str(entry.log), {})[entry.seq] = entry
@@ -540,6 +541,13 @@ class World:
             (node.data_dir / name).unlink(missing_ok=True)
         shutil.copyfile(src / DB_NAME, node.data_dir / DB_NAME)
         self._start(node)
+        if node.kind == "town" and self.params.town_writes:
+            # As `renkou node restore` does: a new epoch before anything is written, so
+            # what the township writes next cannot fork the log the county holds.
+            # (Without town writes the hand-copied path is taken and checked instead:
+            # the client opens the epoch itself once the county confirms the copy.)
+            assert node.store is not None
+            node.store.start_epoch("restore", lost_epoch)
         after = _frontier(self.db(node.code))
         lost = {
             log: (after.get(log, 0), seq) for log, seq in before.items() if after.get(log, 0) < seq

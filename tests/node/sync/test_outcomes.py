@@ -64,7 +64,7 @@ def test_each_village_hears_which_of_its_values_gave_way(county: County) -> None
         "hukou_address",
         "P7",
     )
-    assert item["conflict"]  # the queue item the township can look up
+    assert item["code"] == "authority"  # (a queue item too when R's value was the newer)
     assert any("county superseded" in line for line in status_lines(r.db))
     mine = summary(h)  # the hukou village's values all stand
     assert mine[0]["not_applied"] == [] and mine[0]["merged_through"] == h.changelog.head_seq

@@ -518,3 +518,39 @@ def restore(source: Path, yes: bool, data_dir: Path) -> None:
     click.echo(f"new epoch {done.epoch} opened; sync as usual")
     if done.replaced is not None:
         click.echo(f"the replaced database is kept as {done.replaced}")
+
+
+@node.command("new-epoch")
+@click.option(
+    "--reason",
+    type=click.Choice(["restore", "fork"]),
+    required=True,
+    help="restore: this store is an old copy; fork: the parent reported a fork of our log.",
+)
+@click.option("--yes", is_flag=True, help="Confirm: close the current log for good.")
+@data_dir_option
+@reports_errors
+def new_epoch(reason: str, yes: bool, data_dir: Path) -> None:
+    """Close this node's log and write on in a new one (SPEC §3.5).
+
+    For a store that sync reports as behind its parent (put back by hand from an old
+    copy) or whose log forked. Entries of the closed log the parent lacks are still
+    sent; nothing written from now on can collide with what the parent holds.
+
+    Example:
+
+    \b
+        renkou node new-epoch --reason restore --yes
+    """
+    from node.store.store import NodeStore
+    from node.sync.epochs import known_epoch
+
+    if not yes:
+        raise click.UsageError("会关闭本节点当前日志，请加 --yes 确认 / add --yes to confirm")
+    store = NodeStore.open(data_dir)
+    try:
+        old = store.changelog.log
+        entry = store.start_epoch(reason, known_epoch(store))
+    finally:
+        store.close()
+    click.echo(f"closed {old}; writing on in {entry.log}")

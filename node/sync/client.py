@@ -475,8 +475,8 @@ class SyncClient:
         if have.seq > log.head_seq:
             problem = SyncFailed(
                 f"the parent holds our log {log.log} through seq {have.seq} but this store "
-                f"only has {log.head_seq}: it was restored from an old copy; ask the "
-                "administrator to start a new epoch",
+                f"only has {log.head_seq}: it was restored from an old copy; the "
+                "administrator runs `renkou node new-epoch --reason restore --yes`",
                 code="behind_parent",
             )
             self._refused(self.parent.node, log.log, log.head_seq + 1, have.seq, problem)
@@ -486,8 +486,8 @@ class SyncClient:
         if ours == have.hash:
             return True
         problem = SyncFailed(
-            f"the parent holds another entry {have.seq} of our log {log.log} (fork); ask "
-            "the administrator to start a new epoch",
+            f"the parent holds another entry {have.seq} of our log {log.log} (fork); the "
+            "administrator runs `renkou node new-epoch --reason fork --yes`",
             code="fork",
         )
         self._refused(self.parent.node, log.log, have.seq, have.seq, problem)

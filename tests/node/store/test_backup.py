@@ -167,3 +167,17 @@ def test_a_restored_village_syncs_on_in_a_new_epoch(county: County, tmp_path: Pa
     assert held(county, f"village:{V1}#2") == [1, 2, 3]
     county.client(V1).sync_round()
     assert county.client(V1).sync_round().idle
+
+
+def test_new_epoch_command_closes_the_log(store: NodeStore) -> None:
+    add_people(store, 1)
+    data_dir = str(store.data_dir)
+    store.close()
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["node", "new-epoch", "--reason", "fork", "--data-dir", data_dir])
+    assert refused.exit_code != 0 and "--yes" in refused.output
+    done = runner.invoke(
+        cli, ["node", "new-epoch", "--reason", "fork", "--yes", "--data-dir", data_dir]
+    )
+    assert done.exit_code == 0, done.output
+    assert f"writing on in village:{VILLAGE.code}#2" in done.output

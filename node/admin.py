@@ -42,16 +42,20 @@ class CountyAdmin:
 
     @classmethod
     def create(
-        cls, directory: Path, code: str, now_ms: int, *, random: Random | None = None
+        cls,
+        directory: Path,
+        code: str,
+        now_ms: int,
+        *,
+        random: Random | None = None,
+        suite: Suite = Suite.HYBRID,
     ) -> CountyAdmin:
+        """A new county root of ``suite`` (hybrid; classical only for old hardware or
+        tests, and then every node of the county is classical too: SPEC §4)."""
         private_directory(directory)  # the county root key lives here
         node = NodeId.for_code(code)
-        signing = (
-            SigningKey.generate(Suite.HYBRID)
-            if random is None
-            else SigningKey.generate(Suite.HYBRID, random)
-        )
-        kem = KemPrivateKey.generate(Suite.HYBRID)
+        signing = SigningKey.generate(suite, random) if random else SigningKey.generate(suite)
+        kem = KemPrivateKey.generate(suite)
         raw = issue_certificate(
             signing,
             node,
@@ -64,7 +68,8 @@ class CountyAdmin:
         )
         fd = os.open(directory / "root.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"v": 1, "node": str(node), "sign_seed": signing.seed.hex()}, fh)
+            body = {"v": 1, "node": str(node), "suite": int(suite), "sign_seed": signing.seed.hex()}
+            json.dump(body, fh)
         (directory / "root.cert").write_bytes(raw)
         (directory / "next_serial").write_text("2")
         return cls(directory, node, signing, decode_certificate(raw))
@@ -72,7 +77,8 @@ class CountyAdmin:
     @classmethod
     def open(cls, directory: Path) -> CountyAdmin:
         body = json.loads((directory / "root.key").read_text())
-        signing = SigningKey(Suite.HYBRID, bytes.fromhex(body["sign_seed"]))
+        suite = Suite(body.get("suite", int(Suite.HYBRID)))
+        signing = SigningKey(suite, bytes.fromhex(body["sign_seed"]))
         root = decode_certificate((directory / "root.cert").read_bytes())
         return cls(directory, NodeId.parse(body["node"]), signing, root)
 

@@ -20,6 +20,7 @@ from county_aggregator.merge import (
     revocation_limits,
 )
 from county_aggregator.store import init_merged
+from node.admin import CountyAdmin
 from protocol import LogId, NodeId, Suite, decode_revocations, make_entry
 from protocol.entries import ZERO_HASH
 from tests.county_aggregator.conftest import merge
@@ -33,7 +34,6 @@ from tests.county_aggregator.scenario import (
     id_number,
     scenario,
 )
-from tests.sim.world import county_admin
 
 H = "440104001002"
 
@@ -208,7 +208,7 @@ def test_revoked_node_entries_beyond_valid_through_are_rejected(
     now = time.time_ns() // 1_000_000
     # The villages here have classical keys, and an administrator certifies only nodes
     # of its root's suite (node/admin.py certify).
-    admin = county_admin(tmp_path / "admin", COUNTY, now, Suite.CLASSIC)
+    admin = CountyAdmin.create(tmp_path / "admin", COUNTY, now, suite=Suite.CLASSIC)
     admin.certify(villages.stores[H].data_dir, now)
     log = villages.stores[H].changelog.log
     raw = admin.revoke_node(H, "stolen", {log: 3}, now)

@@ -37,22 +37,18 @@ from sqlite_utils import Database
 import node.sync.client as client_module
 from county_aggregator.merge import load_revocations, merge_new
 from county_aggregator.store import init_merged
-from node.admin import YEAR_MS, CountyAdmin
+from node.admin import CountyAdmin
 from node.domain.resident_id import check_digit
-from node.identity import key_dir, private_directory
+from node.identity import key_dir
 from node.server import create_app
 from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from protocol import (
     Entry,
-    KemPrivateKey,
     LogId,
     NodeId,
-    SigningKey,
     Suite,
-    decode_certificate,
-    issue_certificate,
 )
 from tests.sim.transport import Faults, SimCrash, SimNetwork, SimTime
 
@@ -686,31 +682,10 @@ class World:
 
 
 def county_admin(directory: Path, code: str, now_ms: int, suite: Suite) -> CountyAdmin:
-    """A county administrator whose root key is of ``suite``.
-
-    The administrator refuses to certify a node of another suite than its root's
-    (node/admin.py certify), and ``CountyAdmin.create`` makes a hybrid root only. Most
-    runs use classical keys throughout (a hybrid signature costs ~40x an Ed25519 one),
-    so a classical root is made here the way ``create`` makes a hybrid one.
-    """
-    if suite is Suite.HYBRID:
-        return CountyAdmin.create(directory, code, now_ms)
-    private_directory(directory)
-    node = NodeId.for_code(code)
-    signing = SigningKey.generate(suite)
-    raw = issue_certificate(
-        signing,
-        node,
-        serial=1,
-        node=node,
-        verify_key=signing.verify_key,
-        kem_key=KemPrivateKey.generate(suite).public_key,
-        not_before=now_ms - DAY,
-        not_after=now_ms + 20 * YEAR_MS,
-    )
-    (directory / "root.cert").write_bytes(raw)
-    (directory / "next_serial").write_text("2")
-    return CountyAdmin(directory, node, signing, decode_certificate(raw))
+    """A county administrator whose root key is of ``suite``: most runs use classical
+    keys throughout (a hybrid signature costs ~40x an Ed25519 one), and the
+    administrator refuses nodes of another suite than its root's."""
+    return CountyAdmin.create(directory, code, now_ms, suite=suite)
 
 
 def _describe(report: RoundReport | None) -> str:

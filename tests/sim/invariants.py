@@ -173,6 +173,8 @@ def final_violations(world: World) -> list[str]:
         assert node.store is not None
         held = _held(county, log)
         origin = _origin_log(world, code, log)[: must_reach(node, log, held)]
+        if not origin and not held:
+            continue  # an epoch a lost store opened, and nobody took anything of it
         head = len(origin)
         current = log == node.log  # a closed epoch's acks went to the copy that wrote it
         # F2: acknowledgements kept by the origin

@@ -11,13 +11,10 @@ hash from the opened frames and finding ``head_hash`` at the end authenticates t
 range with one signature check (SSB's Butt2 lesson: verification cost per batch, not per
 entry).
 
-Frames are what the entries look like inside the sealed part, laid out in two columns
-so the compressor sees like next to like: first ``count`` fixed frame heads
-``hlc_delta u64 | ruleset u16 | flags u8 | form u8 | payload_len u32`` (``hlc_delta`` is
-the entry's clock minus the previous entry's, the first one's minus zero; clocks strictly
-increase along a log), then the bodies in the same order: the payload for form 0, the
-32-byte payload hash for form 1 (erased). Seq, prev hash and the entry hashes are never
-sent: the reader derives them.
+Inside the sealed part the entries travel as frames (format 2, :mod:`protocol.frames`):
+columns of clock deltas, rulesets, flags and payloads. Seq, prev hash, payload hashes
+and lengths (of present payloads) and the entry hashes are never sent: the reader
+derives them, here.
 """
 
 from __future__ import annotations
@@ -26,6 +23,8 @@ import hashlib
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from typing import cast
 
 from protocol.binary import Reader, check_magic
 from protocol.crypto import SigningKey, Suite, VerifyKey
@@ -33,14 +32,15 @@ from protocol.entries import (
     FLAG_EPOCH_START,
     HEADER,
     KNOWN_FLAGS,
-    MAX_PAYLOAD,
     ZERO_HASH,
     Entry,
+    rebuilt_entry,
 )
 from protocol.entries import (
     MAGIC as ENTRY_MAGIC,
 )
-from protocol.errors import ChainError, MalformedError, TooLargeError
+from protocol.errors import ChainError, MalformedError
+from protocol.frames import decode_frames
 from protocol.ids import LogId
 
 MAGIC = b"RKB1"
@@ -52,9 +52,6 @@ MAX_SEQ = 2**53 - 1
 """Seqs are u64 on the wire but also appear in JSON (acks, frontiers, bases), so they
 are bounded by the canonical-JSON integer range everywhere."""
 _HLC_LIMIT = 1 << 64
-_FRAME = struct.Struct(">QHBBI")
-FORM_PAYLOAD = 0
-FORM_ERASED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,80 +158,63 @@ def sign_batch(
     return header, key.sign(CONTEXT + header.to_bytes())
 
 
-def encode_frames(entries: Sequence[Entry]) -> bytes:
-    heads = bytearray()
-    bodies = bytearray()
-    prev_hlc = 0
-    for e in entries:
-        if e.hlc <= prev_hlc:
-            raise ValueError("entry clocks must strictly increase along a log")
-        form = FORM_ERASED if e.payload is None else FORM_PAYLOAD
-        heads += _FRAME.pack(e.hlc - prev_hlc, e.ruleset, e.flags, form, e.payload_len)
-        bodies += e.payload_hash if e.payload is None else e.payload
-        prev_hlc = e.hlc
-    return bytes(heads + bodies)
-
-
 def rebuild_entries(header: BatchHeader, frames: bytes) -> list[Entry]:
-    """Recompute every entry from the frames and check the chain ends at ``head_hash``.
+    """Rebuild every entry from the frames and check the chain ends at ``head_hash``.
 
-    Checks (SPEC.md §5.3): 1. exactly ``count`` frame heads and bodies, nothing after;
-    2. flags known, the epoch-start flag only on seq 1, payload lengths within bounds
-    (erased frames too: their length is part of the entry header);
-    3. clocks strictly increase, stay below 2**64, and the first and last equal the
-    signed bounds;
-    4. the recomputed chain from ``prev_hash`` ends at ``head_hash``.
+    Checks (SPEC.md §5.3), the first failure deciding the error: 1. the frames'
+    structure (:func:`protocol.frames.decode_frames`); 2. flags known, the epoch-start
+    flag only on seq 1; 3. clocks below 2**64; 4. clocks strictly increasing, the first
+    and last equal to the signed bounds; 5. the recomputed chain from ``prev_hash`` ends
+    at ``head_hash``; 6. a seq 1 without the epoch-start flag has a zero ``prev_hash``.
 
     Raises:
         MalformedError, TooLargeError, ChainError.
     """
-    sha = hashlib.sha256
-    pack = HEADER.pack
-    unpack = _FRAME.unpack_from
     count = header.count
-    heads_end = count * _FRAME.size
-    if heads_end > len(frames):
-        raise MalformedError(f"frames hold fewer than the {count} entries the header names")
-    suite, log, log_raw = header.suite, header.log, header.log.to_bytes()
-    prev, hlc, pos = header.prev_hash, 0, heads_end
-    out: list[Entry] = []
-    append = out.append
-    for i in range(count):
-        delta, ruleset, flags, form, length = unpack(frames, i * 16)
-        seq = header.first_seq + i
-        if delta == 0:
-            raise ChainError(f"seq {seq}: clock does not increase")
-        hlc += delta
-        if hlc >= _HLC_LIMIT:
-            raise MalformedError(f"seq {seq}: clock overflows 64 bits")
-        if flags and (flags & ~KNOWN_FLAGS or seq != 1):
-            raise MalformedError(f"seq {seq}: flags {flags:#x} are not allowed here")
-        if form != FORM_PAYLOAD and form != FORM_ERASED:
-            raise MalformedError(f"seq {seq}: unknown frame form {form}")
-        if length > MAX_PAYLOAD:
-            raise TooLargeError(f"seq {seq}: payload of {length} bytes exceeds {MAX_PAYLOAD}")
-        if form == FORM_PAYLOAD:
-            payload: bytes | None = frames[pos : pos + length]
-            pos += length
-            digest = sha(payload).digest()  # type: ignore[arg-type]
-        else:
-            payload, digest = None, frames[pos : pos + 32]
-            pos += 32
-        if pos > len(frames):
-            raise MalformedError(f"seq {seq}: frame body is cut short")
-        head = pack(ENTRY_MAGIC, suite, flags, ruleset, log_raw, seq, prev, hlc, length, digest)
-        append(Entry(suite, log, seq, prev, hlc, ruleset, digest, length, payload, flags))
-        prev = sha(head).digest()
-    if pos != len(frames):
-        raise MalformedError(f"{len(frames) - pos} bytes after the last frame")
-    if out[0].hlc != header.hlc_min or hlc != header.hlc_max:
+    cols = decode_frames(frames, count)
+    flags, deltas, first = cols.flags, cols.deltas, header.first_seq
+    if flags.count(0) != count:
+        for i, flag in enumerate(flags):
+            if flag and (flag & ~KNOWN_FLAGS or first + i != 1):
+                raise MalformedError(f"seq {first + i}: flags {flag:#x} are not allowed here")
+    hlcs = list(accumulate(deltas))
+    if hlcs[-1] >= _HLC_LIMIT:
+        raise MalformedError("entry clocks overflow 64 bits")
+    if 0 in deltas:
+        raise ChainError(f"seq {first + deltas.index(0)}: clock does not increase")
+    if hlcs[0] != header.hlc_min or hlcs[-1] != header.hlc_max:
         raise ChainError("entry clocks do not match the signed clock bounds")
+    # Lengths and hashes first, by comprehension, then the chain in the tightest loop
+    # Python allows, then the Entry objects: opening a batch is mostly this function.
+    sha = hashlib.sha256
+    payloads = cols.payloads
+    if cols.erased:
+        erased = iter(cols.erased)
+        known = [(len(p), sha(p).digest()) if p is not None else next(erased) for p in payloads]
+        lengths, digests = [n for n, _ in known], [d for _, d in known]
+    else:
+        present = cast(list[bytes], payloads)
+        lengths, digests = list(map(len, present)), [sha(p).digest() for p in present]
+    pack = HEADER.pack
+    suite, log, log_raw = header.suite, header.log, header.log.to_bytes()
+    prev = header.prev_hash
+    prevs = [prev]
+    append = prevs.append
+    seqs = range(first, first + count)
+    rulesets = cols.rulesets
+    for seq, hlc, ruleset, flag, length, digest in zip(
+        seqs, hlcs, rulesets, flags, lengths, digests, strict=True
+    ):
+        prev = sha(
+            pack(ENTRY_MAGIC, suite, flag, ruleset, log_raw, seq, prev, hlc, length, digest)
+        ).digest()
+        append(prev)
     if prev != header.head_hash:
         raise ChainError(f"recomputed chain of {log} does not end at the signed head hash")
-    if (
-        header.first_seq == 1
-        and not out[0].flags & FLAG_EPOCH_START
-        and header.prev_hash != ZERO_HASH
-    ):
+    if first == 1 and not flags[0] & FLAG_EPOCH_START and header.prev_hash != ZERO_HASH:
         raise ChainError("seq 1 without the epoch-start flag must have a zero prev hash")
-    return out
+    # prevs holds count + 1 hashes (the last is head_hash); map stops with seqs.
+    return list(
+        map(rebuilt_entry, repeat(suite), repeat(log), seqs, prevs, hlcs, rulesets, digests,
+            lengths, payloads, flags)
+    )  # fmt: skip

@@ -80,6 +80,42 @@ class Entry:
         )
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def rebuilt_entry(
+    suite: Suite,
+    log: LogId,
+    seq: int,
+    prev_hash: bytes,
+    hlc: int,
+    ruleset: int,
+    payload_hash: bytes,
+    payload_len: int,
+    payload: bytes | None,
+    flags: int,
+) -> Entry:
+    """The same Entry as ``Entry(...)``, with its slots set directly.
+
+    For the batch reader, which builds an entry per rebuilt frame from values it has
+    already checked: the frozen dataclass ``__init__`` costs about a quarter more, which
+    is 5 % of opening a batch.
+    """
+    entry = _new(Entry)
+    _set(entry, "suite", suite)
+    _set(entry, "log", log)
+    _set(entry, "seq", seq)
+    _set(entry, "prev_hash", prev_hash)
+    _set(entry, "hlc", hlc)
+    _set(entry, "ruleset", ruleset)
+    _set(entry, "payload_hash", payload_hash)
+    _set(entry, "payload_len", payload_len)
+    _set(entry, "payload", payload)
+    _set(entry, "flags", flags)
+    return entry
+
+
 def make_entry(
     suite: Suite,
     log: LogId,

@@ -21,8 +21,9 @@ from protocol.certs import Revocation, issue_revocations
 from protocol.crypto import Suite
 from protocol.entries import ZERO_HASH
 from protocol.envelope import MAX_LIFETIME_MS, _seal_with, address
+from protocol.frames import encode_frames
 from protocol.frontier import Ack, ForkProof, Frontier, Head, sign_ack
-from protocol.ids import LogId
+from protocol.ids import LogId, NodeId
 from protocol.ops import EpochStart, Note, Retire, Upsert, encode_payload
 from protocol.signed import CONTEXT as SIGNED_CONTEXT
 from protocol.signed import MAGIC as SIGNED_MAGIC
@@ -243,14 +244,15 @@ def envelope_vectors(payloads: list[bytes]) -> None:
         cases.append(
             {**base, "name": "truncated", "envelope": good[:-10].hex(), "expect": "malformed"}
         )
-        cases.append(
-            {
-                **base,
-                "name": "magic of version 2",
-                "envelope": (b"RKV2" + good[4:]).hex(),
-                "expect": "unsupported",
-            }
-        )
+        for version in b"13":
+            cases.append(
+                {
+                    **base,
+                    "name": f"magic of version {chr(version)}",
+                    "envelope": (b"RKV" + bytes([version]) + good[4:]).hex(),
+                    "expect": "unsupported",
+                }
+            )
         cases.append(
             {
                 **base,
@@ -322,6 +324,82 @@ def envelope_vectors(payloads: list[bytes]) -> None:
             }
         )
     _write("envelopes.json", {"cases": cases})
+
+
+def frame_vectors(payloads: list[bytes]) -> None:
+    """§5.3: frames of format 2 beside the entries they rebuild, and broken frames.
+
+    The mix covers every code: shaped upserts (two sharing a shape, one of two ops, an
+    escaped quote, nested values holding ``],"``, a negative number), verbatim payloads
+    (epoch, retire, note, and upsert bytes that are not canonical) and an erased entry.
+    """
+    log = LogId(NodeId.for_code("440104001002"), 1)
+    extra = [
+        encode_payload([Upsert("person", "p2", {"name": ["李桂兰", 0], "sex": ["F", 0]})]),
+        encode_payload(
+            [
+                Upsert("person", "p1", {"phone": ["13800000000", 3]}),
+                Upsert(
+                    "follow_up", "s7", {"person_ref": ["p1", 0], "visit_date": ["2026-05-01", 0]}
+                ),
+            ]
+        ),
+        encode_payload([Upsert("person", "p3", {"note": ['a],"b', "village:440104001003#1/2"]})]),
+        encode_payload(
+            [Upsert("person", "p4", {"ok": [True, 0], "tags": [[["x"], "y", {"k": None}], 0]})]
+        ),
+        encode_payload([Upsert("person", "p5", {"quantity": [-3, 0]})]),
+        encode_payload([Upsert("person", "p6", {"sex": ["F", 0]})]) + b" ",
+    ]
+    entries = chain_entries(log, payloads + extra, suite=Suite.CLASSIC)
+    entries[2] = entries[2].erased()
+    frames = encode_frames(entries)
+    count = len(entries)
+    valid = {
+        "count": count,
+        "entries": [
+            {
+                "hlc": e.hlc,
+                "ruleset": e.ruleset,
+                "flags": e.flags,
+                "payload": None if e.payload is None else e.payload.hex(),
+                "payload_len": e.payload_len,
+                "payload_hash": e.payload_hash.hex(),
+            }
+            for e in entries
+        ],
+        "frames": frames.hex(),
+    }
+    fixed = 13 * count
+    codes = bytearray(frames[11 * count : fixed])
+    codes[2 * count - 1] = 0xFF
+    person = b"\x00\x01\x06person\x01\x04name"
+    # One entry: hlc_delta 1, ruleset 1, flags 0, code 2, one shape, then its tokens.
+    one = bytes(7) + b"\x01" + b"\x00\x01" + b"\x00" + b"\x00\x02" + b"\x00\x01" + person
+    invalid = [
+        ("empty", 1, b"", "malformed"),
+        ("fixed columns cut short", count, frames[: fixed + 1], "malformed"),
+        ("one token too many", count, frames + b"\n", "malformed"),
+        ("a code naming no shape", count, frames[: 11 * count] + codes + frames[fixed:],
+         "malformed"),
+        ("one shaped payload", 1, one + b'"a"\n0\np1', "ok"),
+        ("a token missing", 1, one + b'"a"\n0', "malformed"),
+        ("shape kind not a name", 1, one.replace(b"person", b"Person") + b'"a"\n0\np1',
+         "malformed"),
+        ("shape unused", 1, one[:12] + b"\x00" + one[13:] + b'"a"\n0\np1', "malformed"),
+        ("verbatim payload over 64 KiB", 1,
+         bytes(7) + b"\x01\x00\x01\x00\x00\x00\x00\x00" + (65537).to_bytes(4, "big"),
+         "too_large"),
+    ]  # fmt: skip
+    _write(
+        "frames.json",
+        {
+            "valid": valid,
+            "invalid": [
+                {"name": n, "count": c, "frames": f.hex(), "expect": e} for n, c, f, e in invalid
+            ],
+        },
+    )
 
 
 def object_vectors() -> None:
@@ -398,6 +476,7 @@ def main() -> None:
     payloads = payload_vectors()
     chain_vectors(payloads)
     envelope_vectors(payloads)
+    frame_vectors(payloads)
     object_vectors()
     print(f"wrote vectors to {HERE}")
 

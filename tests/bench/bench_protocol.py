@@ -6,6 +6,9 @@ realistic changes in batches of 5,000 (hybrid suite, three recipients), one core
 "protocol.wire": all envelope bytes per entry next to two baselines measured on the
 same changes in the same run: the zlib-compressed CSV of the bare changes (the floor)
 and the SQLite session extension's changeset (old and new values, zlib-compressed).
+"deflate_levels" gives the deflated frames alone (no crypto) per entry at zlib levels 1,
+4, 6 and 9 with the microseconds per entry each took: the level is the sender's choice
+(SPEC.md §6.3), and this is the trade-off it chooses on.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from protocol.batches import sign_batch
 from protocol.crypto import Suite
 from protocol.entries import ZERO_HASH, Entry, make_entry
 from protocol.envelope import address, decode_envelope, open_envelope, seal_batch
+from protocol.frames import deflate, frame_pieces
 from protocol.ids import LogId
 from protocol.ops import Upsert, decode_payload, encode_payload
 from protocol.testing import NOW, make_node
@@ -158,6 +162,13 @@ def wire_figures(changes, entries, envelopes, seal_all) -> Iterator[dict[str, An
             changeset += changeset_bytes(c, [ch for ch in changes[: i * size] if ch.is_new])
         env = decode_envelope(batches[0])
         overhead = len(env.raw) - len(env.ciphertext)
+        levels = []
+        pieces = [frame_pieces(c) for c in chunks(entries[:sample], size)]
+        for level in (1, 4, 6, 9):
+            t0 = time.perf_counter()
+            deflated = sum(len(deflate(p, level)) for p in pieces)
+            took = (time.perf_counter() - t0) / sample * 1e6
+            levels.append(f"{level}: {deflated / sample:.2f} B {took:.2f} us")
         name = "protocol.wire" if size == 5000 else "protocol.wire_500"
         yield {
             "name": name,
@@ -168,6 +179,7 @@ def wire_figures(changes, entries, envelopes, seal_all) -> Iterator[dict[str, An
             "changeset_bytes_per_op": round(changeset / sample, 2),
             "ratio_to_floor": round(wire / floor, 3),
             "batch_overhead_bytes": overhead,
+            "deflate_levels": "; ".join(levels),
             "suite": "hybrid",
             "recipients": 3,
         }

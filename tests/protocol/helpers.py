@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from protocol.batches import BatchHeader
@@ -30,3 +30,52 @@ class SealedBatch:
 def keyring(*nodes: TestNode) -> dict[bytes, KemPrivateKey]:
     """The ``key id -> private key`` map open_envelope wants."""
     return {n.kem.public_key.key_id: n.kem for n in nodes}
+
+
+def planes(values: Sequence[int], width: int) -> bytes:
+    """Big-endian ``width``-byte integers as byte planes (frames format 2, SPEC.md §5.3)."""
+    packed = b"".join(v.to_bytes(width, "big") for v in values)
+    return b"".join(packed[k::width] for k in range(width))
+
+
+def raw_frames(
+    deltas: Sequence[int],
+    *,
+    codes: Sequence[int] | None = None,
+    flags: Sequence[int] | None = None,
+    rulesets: Sequence[int] | None = None,
+    shapes: Sequence[bytes] = (),
+    raw: Sequence[bytes] = (),
+    raw_lens: Sequence[int] | None = None,
+    erased: Sequence[tuple[int, bytes]] = (),
+    tokens: bytes = b"",
+) -> bytes:
+    """Format-2 frames spelled out field by field, so tests can get any of them wrong.
+
+    Codes default to 0 (verbatim) for every entry; ``shapes`` are encoded shape entries
+    (see :func:`shape`).
+    """
+    n = len(deltas)
+    return b"".join(
+        [
+            planes(deltas, 8),
+            planes(rulesets or [1] * n, 2),
+            bytes(flags or [0] * n),
+            planes(codes or [0] * n, 2),
+            len(shapes).to_bytes(2, "big"),
+            *shapes,
+            planes(raw_lens if raw_lens is not None else [len(p) for p in raw], 4),
+            b"".join(length.to_bytes(4, "big") + digest for length, digest in erased),
+            *raw,
+            tokens,
+        ]
+    )
+
+
+def shape(*ops: tuple[bytes, Sequence[bytes]]) -> bytes:
+    """One shape-table entry: ``n_ops u16`` then each op's kind and field names."""
+    out = len(ops).to_bytes(2, "big")
+    for kind, names in ops:
+        out += bytes([len(kind)]) + kind + bytes([len(names)])
+        out += b"".join(bytes([len(name)]) + name for name in names)
+    return out

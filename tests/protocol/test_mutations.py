@@ -13,7 +13,6 @@ cases are re-addressed below so that the hop signature is valid again.
 from __future__ import annotations
 
 import dataclasses
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,13 +36,14 @@ from protocol.errors import (
     UnknownRecipientError,
     UnsupportedError,
 )
+from protocol.frames import encode_frames
 from protocol.frontier import Ack, ForkProof, decode_ack, decode_fork_proof, sign_ack
 from protocol.ids import LogId
 from protocol.ops import decode_payload
 from protocol.signed import decode_signed
 from protocol.testing import NOW, chain_entries, person_payload
 from protocol.testing import TestNode as Node
-from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, keyring
+from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, keyring, raw_frames, shape
 from tests.protocol.strategies import mutations
 
 FUZZ = settings(
@@ -362,28 +362,56 @@ def test_frames_structurally_wrong(
     receive: Receive,
     frames: Callable[[list[Entry], list[Entry]], list[Entry]],
 ) -> None:
-    """1. exactly count frame heads and bodies; 2. flags known, epoch-start only on seq 1."""
+    """Frames of another count than the header's; flags known, epoch-start only on seq 1."""
     raw = _reseal(sealed_batch, village, township, frames(sealed_batch.entries, next_entries))
     with pytest.raises(MalformedError):
         receive(raw)
 
 
-def _head(delta: int, length: int, *, form: int = 0, flags: int = 0) -> bytes:
-    return struct.pack(">QHBBI", delta, 1, flags, form, length)
+_PERSON = shape((b"person", [b"name"]))
 
 
 @pytest.mark.parametrize(
     ("frames", "error"),
     [
         pytest.param(b"", MalformedError, id="empty"),
-        pytest.param(_head(1, 1) + b"x", MalformedError, id="one-of-two"),
-        pytest.param(_head(1, 1) + _head(0, 1) + b"xy", ChainError, id="zero-delta"),
-        pytest.param(_head(1, 1) + _head(1, 1) + b"x", MalformedError, id="body-cut-short"),
-        pytest.param(_head(1, 1) + _head(1, 1) + b"xyz", MalformedError, id="trailing-byte"),
-        pytest.param(_head(1, 1) + _head(1, 1, form=2) + b"xy", MalformedError, id="form-2"),
-        pytest.param(_head(1, 1) + _head(1, 32, form=1) + b"x" + bytes(31), MalformedError,
-                     id="erased-hash-cut-short"),
-        pytest.param(_head(1, 1) + _head(1, 65 * 1024) + b"x", TooLargeError, id="payload-bound"),
+        pytest.param(raw_frames([1], raw=[b"x"]), MalformedError, id="one-of-two"),
+        pytest.param(raw_frames([1, 0], raw=[b"x", b"y"]), ChainError, id="zero-delta"),
+        pytest.param(raw_frames([1, 1], raw=[b"x", b"y"])[:-1], MalformedError,
+                     id="body-cut-short"),
+        pytest.param(raw_frames([1, 1], raw=[b"x", b"y"]) + b"z", MalformedError,
+                     id="trailing-byte"),
+        pytest.param(raw_frames([1, 1], codes=[0, 2], raw=[b"x"]), MalformedError,
+                     id="code-names-no-shape"),
+        pytest.param(raw_frames([1, 1], codes=[0, 1], raw=[b"x"], erased=[(32, bytes(31))]),
+                     MalformedError, id="erased-hash-cut-short"),
+        pytest.param(raw_frames([1, 1], raw=[b"x"], raw_lens=[1, 65 * 1024]), TooLargeError,
+                     id="payload-bound"),
+        pytest.param(raw_frames([1, 1], codes=[0, 1], raw=[b"x"],
+                                erased=[(65 * 1024, bytes(32))]), TooLargeError,
+                     id="erased-payload-bound"),
+        pytest.param(raw_frames([1, 1], shapes=[_PERSON], raw=[b"x", b"y"]), MalformedError,
+                     id="unused-shape"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[shape((b"Person", [b"name"]))],
+                                tokens=b'"a"\n"b"\n0\n0\np1\np2'), MalformedError,
+                     id="shape-kind-not-a-name"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[shape((b"person", [b"na%e"]))],
+                                tokens=b'"a"\n"b"\n0\n0\np1\np2'), MalformedError,
+                     id="shape-field-not-a-name"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[shape((b"person", []))],
+                                tokens=b"p1\np2"), MalformedError, id="shape-without-fields"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[_PERSON],
+                                tokens=b'"a"\n"b"\n0\n0\np1'), MalformedError,
+                     id="token-missing"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[_PERSON],
+                                tokens=b'"a"\n"b"\n0\n0\np1\np2\n'), MalformedError,
+                     id="token-extra"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[_PERSON],
+                                tokens=b'"a"\n"' + b"b" * 65536 + b'"\n0\n0\np1\np2'),
+                     TooLargeError, id="shaped-payload-bound"),
+        pytest.param(raw_frames([1, 1], codes=[2, 2], shapes=[_PERSON],
+                                tokens=b'"a"\n"b"\n0\n0\np1\np2'), ChainError,
+                     id="well-formed-but-not-signed"),
     ],
 )  # fmt: skip
 def test_raw_frames(sealed_batch: SealedBatch, frames: bytes, error: type[ProtocolError]) -> None:
@@ -432,13 +460,17 @@ def seeds(
             "canonical": (canonical.decode, canonical.encode({"a": [1, "二", None], "b": {}})),
             "revocations": (lambda b: decode_revocations(b, root.cert), crl),
             "ack": (lambda b: decode_ack(b, township.cert.verify_key), ack),
+            "frames": (
+                lambda b: rebuild_entries(sealed_batch.header, b),
+                encode_frames(sealed_batch.entries),
+            ),
         }
     )
 
 
 DECODERS = [
     "envelope", "signed", "certificate", "header", "fork_proof", "payload", "canonical",
-    "revocations", "ack",
+    "revocations", "ack", "frames",
 ]  # fmt: skip
 
 

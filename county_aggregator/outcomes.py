@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from county_aggregator.store import latest_version_hlc
 from protocol import LogId
 
 MAX_LISTED = 200  # per notice; the count says how many more there were
@@ -70,7 +71,7 @@ def outcomes(db: Database, log: str, first: int, last: int) -> list[Outcome]:
             outcome = "superseded" if rule == "authority" else "conflict"
             found.append(Outcome(seq, outcome, rule, record, field, cid))
             continue
-        if hlc < _latest(db, kind, key, field, origin):
+        if hlc < latest_version_hlc(db, kind, key, field, origin):
             continue  # this origin wrote the field again later: that version answers
         standing = _merged_value(db, kind, key, field)
         if standing is not None and standing != (value,):
@@ -121,14 +122,6 @@ def _lost_conflicts(
 def _like(prefix: str) -> str:
     escaped = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return escaped + "%"
-
-
-def _latest(db: Database, kind: str, key: str, field: str, origin: str) -> int:
-    row = db.execute(
-        "SELECT max(hlc) FROM versions WHERE kind = ? AND key = ? AND field = ? AND origin = ?",
-        [kind, key, field, origin],
-    ).fetchone()
-    return int(row[0] or 0)
 
 
 def _merged_value(db: Database, kind: str, key: str, field: str) -> tuple[Any] | None:

@@ -8,14 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from node.cli import cli
 from node.sync.revocations import held_version
-
-
-def run(runner: CliRunner, *args: str) -> str:
-    result = runner.invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.node.test_keys_cli import run
 
 
 def test_revoke_installs_the_list_at_the_county_node(tmp_path: Path) -> None:

@@ -242,3 +242,34 @@ def test_a_revoked_log_counts_at_the_parents_head_once_nothing_more_can_flow(
     assert wanted(4).get(log) == Head(4, b"\x04" * 32)
     assert wanted(0).get(log) is None
     assert holdings.revoked_wanted(town.db, peer, None, ours).get(log) is None  # no list
+
+
+@pytest.mark.parametrize(
+    ("payload", "where"),
+    [
+        (b'{"ops":[{"op":"teleport","to":"moon"}],"v":1}', "quarantine"),
+        (b"this is not json at all", "refused"),
+    ],
+)
+def test_the_county_quarantines_unknown_op_types_and_refuses_non_json(
+    tmp_path: Path, payload: bytes, where: str
+) -> None:
+    """SPEC §6.7 step 7 and §7: the county decodes every payload it opens; an unknown op
+    type is quarantined (kept, not applied), a malformed payload refuses the batch, and
+    the township, which cannot open it, passes the refusal down."""
+    with loopback_county(tmp_path, {T: [V1]}) as county:
+        village = county.villages[V1]
+        with village.db.atomic():
+            village.changelog.append(payload)
+        county.client(V1).sync_round()  # the township keeps it sealed: it cannot tell
+        county.client(T).sync_round()
+        db = county.county.store.db
+        quarantined = db.execute("SELECT code FROM quarantine").fetchall()
+        held = db.execute("SELECT COUNT(*) FROM received_entries").fetchone()[0]
+        town = county.towns[T].store.db
+        refused = town.execute("SELECT code FROM sync_rejections").fetchall()
+        if where == "quarantine":
+            assert quarantined == [("unsupported",)]
+        else:
+            assert quarantined == [] and refused == [("malformed",)]
+        assert held == 1  # the township's own first entry; none of the village's

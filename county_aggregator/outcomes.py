@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from county_aggregator.ruleset import REF_FIELDS
 from county_aggregator.store import latest_version_hlc
 from protocol import LogId
 
@@ -73,6 +74,8 @@ def outcomes(db: Database, log: str, first: int, last: int) -> list[Outcome]:
             continue
         if hlc < latest_version_hlc(db, kind, key, field, origin):
             continue  # this origin wrote the field again later: that version answers
+        if field in _ref_fields(kind):
+            continue  # merged as the referenced record's key, not the local id: not comparable
         standing = _merged_value(db, kind, key, field)
         if standing is not None and standing != (value,):
             found.append(Outcome(seq, "superseded", "authority", record, field))
@@ -122,6 +125,10 @@ def _lost_conflicts(
 def _like(prefix: str) -> str:
     escaped = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return escaped + "%"
+
+
+def _ref_fields(kind: str) -> frozenset[str]:
+    return frozenset(field for field, _target in REF_FIELDS.get(kind, ()))
 
 
 def _merged_value(db: Database, kind: str, key: str, field: str) -> tuple[Any] | None:

@@ -58,3 +58,13 @@ def test_rejected_entries_are_named_with_their_code() -> None:
     body = notice_body(db, COUNTY, log, 1, 4, 0)
     assert body["applied"] == 0 and len(body["listed"]) == 4
     assert "value" not in str(body)  # names fields and reasons, never values
+
+
+def test_a_reference_is_not_superseded_by_its_merged_key(villages: Villages) -> None:
+    """A spouse_ref names a local record; the merge stores the referenced record's key
+    instead. That is a translation, not another place's value winning."""
+    villages.write(H, "person", "P1", {"name": "王芳"})
+    villages.write(H, "person", "P2", {"name": "李强"})
+    entry = villages.write(H, "person", "P1", {"spouse_ref": "P2"})
+    db = merge(villages)
+    assert outcomes(db, str(entry.log), 1, entry.seq) == []

@@ -156,23 +156,22 @@ def pending_envelopes(db: Database) -> Iterator[tuple[bytes, str, int, int, byte
 
 def envelopes_after(db: Database, log: LogId, seq: int) -> list[tuple[bytes, int, int, bytes]]:
     """Relayed envelopes of ``log`` that reach beyond ``seq``, in order: what to forward."""
-    return [
-        (bytes(mid), first, last, bytes(raw))
-        for mid, first, last, raw in db.execute(
-            "SELECT message_id, first_seq, last_seq, raw FROM inbound"
-            " WHERE log = ? AND last_seq > ? ORDER BY first_seq",
-            [str(log), seq],
-        )
-    ]
+    return _envelopes(db, log, "last_seq > ?", seq)
 
 
 def envelopes_through(db: Database, log: LogId, seq: int) -> list[tuple[bytes, int, int, bytes]]:
     """Relayed envelopes of ``log`` that end at or below ``seq``, in order."""
+    return _envelopes(db, log, "last_seq <= ?", seq)
+
+
+def _envelopes(
+    db: Database, log: LogId, bound: str, seq: int
+) -> list[tuple[bytes, int, int, bytes]]:
     return [
         (bytes(mid), first, last, bytes(raw))
         for mid, first, last, raw in db.execute(
             "SELECT message_id, first_seq, last_seq, raw FROM inbound"
-            " WHERE log = ? AND last_seq <= ? ORDER BY first_seq",
+            f" WHERE log = ? AND {bound} ORDER BY first_seq",
             [str(log), seq],
         )
     ]

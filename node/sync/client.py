@@ -171,7 +171,6 @@ class SyncClient:
         self.report = RoundReport()
         self.own_refusal: SyncFailed | None = None
         self.crl_offered = 0  # the revocation list version the parent's state offers
-        holdings.ensure_tables(store.db)
 
     # -- transport ---------------------------------------------------------------------
 
@@ -380,7 +379,7 @@ class SyncClient:
             # child needs that acknowledgement, and _forward asks for it. Equal
             # digests would hide this, so ask for the full state.
             digest = "unacknowledged"
-        crl = revocations.state_param(self.store.data_dir)
+        crl = revocations.state_param(self.trust.crl)
         resp = self.call("GET", f"/sync/v1/state?d={digest}&c={cursor}{crl}")
         if resp.status_code == 204:
             return None
@@ -419,14 +418,8 @@ class SyncClient:
         hash we hold there? Then everything we hold is a prefix of what it holds."""
         if seq == 0:
             return True
-        log = self.store.changelog
-        row = self.store.db.execute(
-            "SELECT seq, head FROM peer_acks WHERE peer = ? AND log = ?",
-            [str(self.parent.node), str(log.log)],
-        ).fetchone()
-        if row is None or row[0] != seq:
-            return False
-        return bytes(row[1]) == next(self.store.entries(seq, seq)).hash
+        acked = self._parent_ack(self.store.changelog.log)
+        return acked == (seq, next(self.store.entries(seq, seq)).hash)
 
     def _open_new_epoch(self, theirs: Frontier, have: Head) -> None:
         """The parent holds more of our log than this store, and all we hold it has
@@ -554,13 +547,18 @@ class SyncClient:
             if pass_down:
                 holdings.add_to_outbox(self.store.db, str(log.node), ack_raw)
 
-    def _acked(self, log: LogId) -> int:
-        """How far the parent's acknowledgement of ``log`` that we keep reaches."""
+    def _parent_ack(self, log: LogId) -> tuple[int, bytes] | None:
+        """The parent's acknowledgement of ``log`` that we keep: (seq, head hash)."""
         row = self.store.db.execute(
-            "SELECT seq FROM peer_acks WHERE peer = ? AND log = ?",
+            "SELECT seq, head FROM peer_acks WHERE peer = ? AND log = ?",
             [str(self.parent.node), str(log)],
         ).fetchone()
-        return int(row[0]) if row else 0
+        return (int(row[0]), bytes(row[1])) if row else None
+
+    def _acked(self, log: LogId) -> int:
+        """How far the parent's acknowledgement of ``log`` that we keep reaches."""
+        acked = self._parent_ack(log)
+        return acked[0] if acked else 0
 
     def _keep_ack(self, raw: bytes, by: str, log: str, seq: int, head: bytes) -> None:
         self.store.db.execute(
@@ -738,7 +736,7 @@ class SyncClient:
         """Fetch and install the parent's revocation list if it offers a newer one
         (node/sync/revocations.py), before anything is pushed or forwarded: a relay then
         stops passing on a revoked child's batches in this very round."""
-        if self.crl_offered <= revocations.held_version(self.store.data_dir):
+        if self.crl_offered <= revocations.version(self.trust.crl):
             return
         try:
             raw = self.call("GET", "/sync/v1/revocations").content

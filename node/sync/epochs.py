@@ -17,6 +17,7 @@ import json
 from sqlite_utils import Database
 
 from node.store.store import NodeStore
+from node.sync import holdings
 from protocol import Frontier, Head, LogId
 
 META_KEY = "parent_heads:{peer}"
@@ -42,22 +43,16 @@ def remember(db: Database, peer: str, theirs: Frontier, current: LogId) -> None:
         for log, h in theirs.items()
         if log.node == current.node and log != current
     }
-    db.execute(
-        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-        " DO UPDATE SET value = excluded.value",
-        [META_KEY.format(peer=peer), json.dumps(body, sort_keys=True)],
-    )
+    holdings.set_meta(db, META_KEY.format(peer=peer), json.dumps(body, sort_keys=True))
 
 
 def wanted_heads(store: NodeStore, peer: str) -> dict[LogId, Head]:
     """Each of our logs but the current one, at the further of our head and the
     parent's last reported one."""
-    row = store.db.execute(
-        "SELECT value FROM node_meta WHERE key = ?", [META_KEY.format(peer=peer)]
-    ).fetchone()
+    value = holdings.get_meta(store.db, META_KEY.format(peer=peer))
     reported = {
         LogId.parse(log): Head(seq, bytes.fromhex(digest))
-        for log, (seq, digest) in (json.loads(row[0]) if row else {}).items()
+        for log, (seq, digest) in (json.loads(value) if value else {}).items()
     }
     out = dict(reported)
     for log, ours in closed_heads(store).items():

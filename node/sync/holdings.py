@@ -7,8 +7,8 @@ crash the head never claims more than the disk holds (CouchDB's checkpoint lesso
 ``sync_rejections`` is the sender's side of a refusal: per (peer, log) the last batch a
 peer refused and why, kept until that peer acknowledges the range. A relay writes one
 when its parent refuses a child's batch and passes it down, so the village sees
-"rejected by county: <code>" in ``renkou node status``. The table is created here (IF
-NOT EXISTS) rather than by a store migration because only the sync client writes it.
+"rejected by county: <code>" in ``renkou node status``. The store's migration m003
+creates the table.
 """
 
 from __future__ import annotations
@@ -216,15 +216,26 @@ def outbox_mark(db: Database, child: str, n: int) -> str:
     return item_mark(bytes(row[0])) if row is not None else ""
 
 
+def get_meta(db: Database, key: str) -> str | None:
+    """A value the sync layer keeps in ``node_meta`` (None if unset)."""
+    row = db.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
+    return str(row[0]) if row else None
+
+
+def set_meta(db: Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+        " DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
 _INBOX_MARK = "inbox_mark:{peer}"
 
 
 def inbox_mark(db: Database, peer: str) -> str:
     """The mark of the last item we took from ``peer``'s outbox ("" if unknown)."""
-    row = db.execute(
-        "SELECT value FROM node_meta WHERE key = ?", [_INBOX_MARK.format(peer=peer)]
-    ).fetchone()
-    return str(row[0]) if row else ""
+    return get_meta(db, _INBOX_MARK.format(peer=peer)) or ""
 
 
 def set_inbox(db: Database, peer: str, n: int, mark: str) -> None:
@@ -234,11 +245,7 @@ def set_inbox(db: Database, peer: str, n: int, mark: str) -> None:
         " DO UPDATE SET n = excluded.n",
         [peer, n],
     )
-    db.execute(
-        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-        " DO UPDATE SET value = excluded.value",
-        [_INBOX_MARK.format(peer=peer), mark],
-    )
+    set_meta(db, _INBOX_MARK.format(peer=peer), mark)
 
 
 def unacknowledged(db: Database, peer: str, crl: RevocationList | None) -> list[str]:
@@ -293,19 +300,13 @@ def remember_revoked(db: Database, peer: str, crl: RevocationList | None, theirs
     for log in logs:
         head = theirs.get(log)
         body[str(log)] = [head.seq, head.hash.hex()] if head is not None else [0, ""]
-    db.execute(
-        "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-        " DO UPDATE SET value = excluded.value",
-        [_REVOKED_HEADS.format(peer=peer), json.dumps(body, sort_keys=True)],
-    )
+    set_meta(db, _REVOKED_HEADS.format(peer=peer), json.dumps(body, sort_keys=True))
 
 
 def _reported(db: Database, peer: str) -> dict[str, tuple[int, str]]:
     """The heads of revoked logs ``peer`` last reported (remember_revoked)."""
-    row = db.execute(
-        "SELECT value FROM node_meta WHERE key = ?", [_REVOKED_HEADS.format(peer=peer)]
-    ).fetchone()
-    return json.loads(row[0]) if row else {}  # type: ignore[no-any-return]
+    value = get_meta(db, _REVOKED_HEADS.format(peer=peer))
+    return json.loads(value) if value else {}  # type: ignore[no-any-return]
 
 
 def revoked_wanted(db: Database, peer: str, crl: RevocationList | None, ours: Frontier) -> Frontier:
@@ -352,17 +353,8 @@ class Rejection:
     at: int
 
 
-def ensure_tables(db: Database) -> None:
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS sync_rejections (peer TEXT NOT NULL, log TEXT NOT NULL,"
-        " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, code TEXT NOT NULL,"
-        " reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, log)) WITHOUT ROWID"
-    )
-
-
 def record_rejection(db: Database, r: Rejection) -> bool:
     """Keep the newest refusal per (peer, log); True if it is news (not already held)."""
-    ensure_tables(db)
     row = db.execute(
         "SELECT first_seq, last_seq, code FROM sync_rejections WHERE peer = ? AND log = ?",
         [r.peer, r.log],
@@ -381,7 +373,6 @@ def record_rejection(db: Database, r: Rejection) -> bool:
 
 def clear_rejections(db: Database, peer: str, log: str, acked_seq: int) -> None:
     """A peer acknowledged ``log`` through ``acked_seq``: refusals up to there are over."""
-    ensure_tables(db)
     db.execute(
         "DELETE FROM sync_rejections WHERE peer = ? AND log = ? AND last_seq <= ?",
         [peer, log, acked_seq],
@@ -389,11 +380,6 @@ def clear_rejections(db: Database, peer: str, log: str, acked_seq: int) -> None:
 
 
 def rejections(db: Database) -> list[Rejection]:
-    exists = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_rejections'"
-    ).fetchone()
-    if exists is None:
-        return []
     return [
         Rejection(*row)
         for row in db.execute(

@@ -25,19 +25,23 @@ from pathlib import Path
 from typing import Any
 
 from node.sync.trust import held_revocations, install_revocations
-from protocol import CertificateError, ProtocolError
+from protocol import CertificateError, ProtocolError, RevocationList
+
+
+def version(crl: RevocationList | None) -> int:
+    """The version of a held list (0: none)."""
+    return crl.version if crl is not None else 0
 
 
 def held_version(data_dir: Path) -> int:
     """The version of the list installed here (0: none)."""
-    crl = held_revocations(data_dir)
-    return crl.version if crl is not None else 0
+    return version(held_revocations(data_dir))
 
 
-def state_param(data_dir: Path) -> str:
+def state_param(crl: RevocationList | None) -> str:
     """The state request's ``r=`` part: the version we hold ("" when none)."""
-    version = held_version(data_dir)
-    return f"&r={version}" if version else ""
+    held = version(crl)
+    return f"&r={held}" if held else ""
 
 
 def caller_version(text: str | None) -> int:

@@ -130,6 +130,15 @@ def _store() -> NodeStore:
     return g.store  # type: ignore[no-any-return]
 
 
+def _trust() -> Trust:
+    """The trust store for this request, loaded once: the revocation check of every
+    authenticated request and the handler then read the same list."""
+    if "trust" not in g:
+        store = _store()
+        g.trust = Trust.load(store.db, store.data_dir)
+    return g.trust  # type: ignore[no-any-return]
+
+
 def _close_store(exc: BaseException | None = None) -> None:
     """Keep the request's store for the next request, unless something went wrong."""
     store = g.pop("store", None)
@@ -179,7 +188,7 @@ def open_session() -> Response:
         raise TooLargeError(f"handshake of {len(body)} bytes exceeds {MAX_HANDSHAKE}")
     hello_raw, cert_raw = unframe(body, 2)
     store, now = _store(), _now()
-    trust = Trust.load(store.db, store.data_dir)
+    trust = _trust()
     cert = trust.check(cert_raw, now)
     hello = decode_hello(hello_raw, store.node, now)
     if hello.sender != cert.node:
@@ -251,8 +260,7 @@ def _refuse_if_revoked(sid: str, session: Session) -> None:
     """A list installed while the session is open (it came with a sync round, or from
     the administrator) ends the session of a node it revokes at its next request,
     instead of letting it run to its expiry."""
-    store = _store()
-    crl = Trust.load(store.db, store.data_dir).crl
+    crl = _trust().crl
     if crl is None or session.serial not in crl.revoked:
         return
     state = _state()
@@ -292,7 +300,7 @@ def add_certificate() -> Response:
     batches up to ``valid_through`` still count, see Trust.check)."""
     session, counter = _authenticated()
     store = _store()
-    trust = Trust.load(store.db, store.data_dir)
+    trust = _trust()
     cert = trust.check(request.get_data(), _now(), revoked_ok=True)
     if not cert.node.code.startswith(session.peer.code):
         raise SessionRefused(
@@ -320,7 +328,7 @@ def state() -> Response:
     heads = holdings.subtree_frontier(store.db, session.peer.code)
     outbox = holdings.outbox_max(store.db, child)
     mark = holdings.outbox_mark(store.db, child, outbox)
-    crl = revocations.held_version(store.data_dir)  # a newer list than the caller's: not idle
+    crl = revocations.version(_trust().crl)  # a newer list than the caller's: not idle
     try:
         theirs_crl = revocations.caller_version(request.args.get("r"))
     except ValueError as exc:
@@ -353,7 +361,7 @@ def revocation_list() -> Response:
 def push_envelope() -> Response:
     session, counter = _authenticated()
     store = _store()
-    trust = Trust.load(store.db, store.data_dir)
+    trust = _trust()
     ack = receive_envelope(store, trust, request.get_data(), session.peer, _now())
     return _answer(session, counter, ack)
 

@@ -74,9 +74,7 @@ class Trust:
         root = load_certificate(data_dir, "root.cert")
         if root is None:
             raise not_enrolled("root.cert")
-        crl_path = key_dir(data_dir) / CRL_FILE
-        crl = _decoded_revocations(crl_path.read_bytes(), root.raw) if crl_path.exists() else None
-        return cls(db, data_dir, root, crl)
+        return cls(db, data_dir, root, held_revocations(data_dir))
 
     def own(self, name: str) -> Certificate:
         cert = load_certificate(self.data_dir, name)

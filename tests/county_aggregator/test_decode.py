@@ -10,22 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from county_aggregator.decode import _as_tuple, decode_ops
-from protocol import ProtocolError, Retire, Upsert, decode_payload, encode_payload
-from tests.protocol.strategies import mutations, nfc_text, safe_ints
-
-names = st.sampled_from(["name", "phone", "birth_date", "x_1", "mother_ref"])
-values = st.none() | st.booleans() | safe_ints | nfc_text | st.sampled_from(["王芳", "é", "\u0301"])
-bases = st.sampled_from([0, 1, 17, "village:440104001002#1/3", "village:440104001002#2/12"])
-upserts = st.builds(
-    Upsert,
-    st.sampled_from(["person", "birth", "follow_up"]),
-    st.sampled_from(["P1", "B-2", "x.y"]),
-    st.dictionaries(names, st.tuples(values, bases), min_size=1, max_size=5),
-)
-retires = st.builds(
-    Retire, st.just("person"), st.just("P1"), st.sampled_from(["moved", "retention"]), bases
-)
-payloads = st.lists(upserts | retires, min_size=1, max_size=4).map(encode_payload)
+from protocol import ProtocolError, decode_payload
+from tests.protocol.strategies import mutations, payloads
 
 
 def _plain(op: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -7,6 +7,7 @@ import unicodedata
 
 from hypothesis import strategies as st
 
+from protocol import Retire, Upsert, encode_payload
 from protocol.canonical import MAX_DEPTH, MAX_SAFE_INT
 
 safe_ints = st.integers(min_value=-MAX_SAFE_INT, max_value=MAX_SAFE_INT)
@@ -46,3 +47,20 @@ def mutations(seed: bytes) -> st.SearchStrategy[bytes]:
         return bytes(data)
 
     return _mutate()
+
+
+# Payloads of the common shape (upserts and retires of scalar fields), the ones the fast
+# decoders vouch for: the fast path's tests compare them with the strict decoder.
+field_names = st.sampled_from(["name", "phone", "birth_date", "x_1", "mother_ref"])
+field_values = scalars | st.sampled_from(["王芳", "é", "\x1f", "\u0301"])
+bases = st.sampled_from([0, 1, 17, "village:440104001002#1/3", "village:440104001002#2/12"])
+upserts = st.builds(
+    Upsert,
+    st.sampled_from(["person", "birth", "follow_up"]),
+    st.sampled_from(["P1", "B-2", "x.y"]),
+    st.dictionaries(field_names, st.tuples(field_values, bases), min_size=1, max_size=5),
+)
+retires = st.builds(
+    Retire, st.just("person"), st.just("P1"), st.sampled_from(["moved", "retention"]), bases
+)
+payloads = st.lists(upserts | retires, min_size=1, max_size=4).map(encode_payload)

@@ -43,10 +43,10 @@ from protocol import (
     UnsupportedError,
     check_continues,
     decode_envelope,
-    decode_payload,
     open_envelope,
     verify_chain,
 )
+from protocol.fast_payload import check_payload
 from protocol.frontier import Ack, sign_ack
 from protocol.rules import check_clock, check_rulesets, check_signer
 
@@ -125,7 +125,7 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
             for entry in entries:
                 if entry.payload is not None:
                     try:
-                        decode_payload(entry.payload)
+                        check_payload(entry.payload)
                     except UnsupportedError as exc:
                         raise QuarantineError(
                             f"{header.log} seq {entry.seq}: {exc}", code=ErrorCode.UNSUPPORTED

@@ -99,8 +99,8 @@ def rebuilt_entry(
     """The same Entry as ``Entry(...)``, with its slots set directly.
 
     For the batch reader, which builds an entry per rebuilt frame from values it has
-    already checked: the frozen dataclass ``__init__`` costs about a quarter more, which
-    is 5 % of opening a batch.
+    already checked, and for a log read back from its own store: the frozen dataclass
+    ``__init__`` costs about a quarter more, which is 5 % of opening a batch.
     """
     entry = _new(Entry)
     _set(entry, "suite", suite)

@@ -18,6 +18,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 
 from sqlite_utils import Database
 
@@ -95,12 +96,29 @@ def set_head(db: Database, log: LogId, seq: int, head: bytes, now_ms: int) -> No
 
 
 def store_entries(db: Database, entries: list[Entry]) -> None:
+    """Keep one verified run of a log: consecutive entries, each one's ``prev_hash`` the
+    hash of the one before (``open_envelope`` checked the chain to the signed head).
+
+    So every entry's hash but the last is already in hand as its successor's
+    ``prev_hash``; hashing each header again was a tenth of the county's receipt.
+
+    Raises:
+        ValueError: ``entries`` is not a run of consecutive seqs of one log.
+    """
+    if not entries:
+        return
+    first, last = entries[0], entries[-1]
+    if last.log != first.log or last.seq - first.seq != len(entries) - 1:
+        raise ValueError("store_entries takes one run of consecutive entries of one log")
+    log = str(first.log)
+    hashes = [e.prev_hash for e in islice(entries, 1, None)]
+    hashes.append(last.hash)
     db.conn.executemany(
         "INSERT INTO received_entries (log, seq, hlc, ruleset, flags, payload, payload_hash,"
         " entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (str(e.log), e.seq, e.hlc, e.ruleset, e.flags, e.payload, e.payload_hash, e.hash)
-            for e in entries
+            (log, e.seq, e.hlc, e.ruleset, e.flags, e.payload, e.payload_hash, h)
+            for e, h in zip(entries, hashes, strict=True)
         ],
     )
 

@@ -21,6 +21,9 @@ from waitress import create_server
 from node.server import MAX_REQUEST_BYTES
 
 THREADS = 8
+WAITRESS_MAX_BODY = MAX_REQUEST_BYTES + (1 << 20)
+"""waitress refuses bodies over this itself, in plain text; between MAX_REQUEST_BYTES and
+this the app answers, with its JSON reason (``http_413``) a sync client can show."""
 CHANNEL_TIMEOUT_S = 120  # a slow village link may take this long to send 9 MiB
 
 
@@ -34,7 +37,7 @@ class NodeServer:
             port=port,
             threads=THREADS,
             ident="renkou",
-            max_request_body_size=MAX_REQUEST_BYTES,
+            max_request_body_size=WAITRESS_MAX_BODY,
             channel_timeout=CHANNEL_TIMEOUT_S,
             clear_untrusted_proxy_headers=True,
         )
@@ -56,10 +59,23 @@ class NodeServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Close the listener and every open connection; the serving loop then ends."""
-        self._server.close()
-        for channel in list(self._server._map.values()):  # waitress keeps no public list
-            channel.close()
+        """Close the listener and every open connection; the serving loop then ends.
+
+        waitress's loop owns its sockets: closing them from another thread while it
+        waits in ``select`` makes the loop fail on a closed descriptor. So a server
+        serving in its thread is closed from inside its loop (waitress's trigger runs
+        a function there), and this waits for the loop to end.
+        """
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._server.trigger.pull_trigger(self._close_sockets)
+            thread.join(timeout=5)
+        else:
+            self._close_sockets()
         self._server.task_dispatcher.shutdown()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+
+    def _close_sockets(self) -> None:
+        for channel in list(self._server._map.values()):  # waitress keeps no public list
+            if channel is not self._server and channel is not self._server.trigger:
+                channel.close()
+        self._server.close()  # the listener and the trigger: the loop's map is now empty

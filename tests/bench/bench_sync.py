@@ -8,9 +8,10 @@ village's whole log pushed to the township and forwarded to the county, with the
 seconds of each leg. "sync.wire" and "sync.idle": bytes on the socket (HTTP request
 and status lines, headers and bodies; TCP payload, not IP/TCP headers) counted by a
 byte-counting TCP proxy on loopback between the village client and the township;
-"sync.wire" sets them against the same changes as zlib'd CSV (the floor). werkzeug's
-server closes the connection after every response, so "tcp_connections" (one per
-request) is reported next to the HTTP round trips.
+"sync.wire" sets them against the same changes as zlib'd CSV (the floor). The nodes
+serve with waitress, as ``renkou node serve`` does, and the client keeps its connection
+open: "tcp_connections" (new connections during the measured round) is reported next to
+the HTTP round trips.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from node.errors import NodeError
-from node.server import MAX_REQUEST_BYTES, create_app
-from node.server.serving import NodeServer
+from node.server import create_app
+from node.server.serving import WAITRESS_MAX_BODY, NodeServer
 
 
 def test_the_data_dir_comes_from_the_environment_when_not_given(
@@ -69,10 +69,12 @@ def test_a_stopped_server_refuses_connections(tmp_path: Path) -> None:
 
 
 def test_an_oversized_body_is_refused_before_the_app_reads_it(tmp_path: Path) -> None:
+    """Just over MAX_REQUEST_BYTES the app answers with its JSON reason
+    (tests/node/sync/test_faults.py); far over it, waitress refuses it unread."""
     server = NodeServer("127.0.0.1", 0, create_app({"RENKOU_DATA_DIR": str(tmp_path)}))
     server.start()
     try:
-        body = b"x" * (MAX_REQUEST_BYTES + 1)
+        body = b"x" * (WAITRESS_MAX_BODY + 1)
         answer = requests.post(f"{server.url}/sync/v1/envelopes", data=body, timeout=30)
         assert answer.status_code == 413
     finally:

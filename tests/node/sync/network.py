@@ -10,8 +10,6 @@ crash or a reboot.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import ThreadedWSGIServer
 
 from node.admin import CountyAdmin
 from node.server import create_app
+from node.server.serving import NodeServer
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from protocol import NodeId
@@ -42,48 +40,14 @@ class SimClock:
         self.now += ms
 
 
-class _Server(ThreadedWSGIServer):
-    """werkzeug's threaded server that can also cut its open keep-alive connections,
-    so a stop is a real stop (a crash), not a listener closed behind live handlers."""
-
-    def __init__(self, host: str, port: int, app: Flask) -> None:
-        self.open_sockets: set[socket.socket] = set()
-        listener = _listen(host, port)
-        try:
-            super().__init__(host, port, app, fd=listener.fileno())
-        finally:
-            listener.close()  # the server holds its own duplicate of the descriptor
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, addr = super().get_request()
-        self.open_sockets.add(sock)
-        return sock, addr
-
-    def shutdown_request(self, request: Any) -> None:
-        self.open_sockets.discard(request)
-        super().shutdown_request(request)
-
-    def cut_connections(self) -> None:
-        for sock in list(self.open_sockets):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind ``port`` again after a restart, waiting a little if an outgoing connection
-    happens to hold it as its local port (werkzeug would exit the process instead)."""
+def _server(host: str, port: int, app: Flask) -> NodeServer:
+    """The production server on ``port``, again after a restart: wait a little if an
+    outgoing connection happens to hold the port as its local port."""
     deadline = time.monotonic() + 5.0
     while True:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
-            sock.listen(128)
-            return sock
+            return NodeServer(host, port, app)
         except OSError:
-            sock.close()
             if port == 0 or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
@@ -93,15 +57,14 @@ def _listen(host: str, port: int) -> socket.socket:
 class Served:
     store: NodeStore
     url: str = ""
-    server: _Server | None = None
-    thread: threading.Thread | None = None
+    server: NodeServer | None = None
     app: Flask | None = None
 
     def stop(self) -> None:
+        """Close the listener and every open connection: a real stop (a crash), not a
+        listener closed behind live handlers."""
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server.cut_connections()
+            self.server.stop()
             self.server = None
 
 
@@ -146,12 +109,9 @@ def serve(store: NodeStore, *, clock: Callable[[], int] | None = None, port: int
     if clock is not None:
         config["RENKOU_NOW_MS"] = clock
     app = create_app(config)
-    server = _Server("127.0.0.1", port, app)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    return Served(store, f"http://127.0.0.1:{server.port}", server, thread, app)
+    server = _server("127.0.0.1", port, app)
+    server.start()
+    return Served(store, server.url, server, app)
 
 
 @contextmanager

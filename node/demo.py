@@ -11,7 +11,6 @@ county's acknowledgements travelling back down.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -68,7 +67,6 @@ def run_demo(directory: Path | None, *, once: bool, seed: int, echo: Echo) -> No
 
 
 def _run(directory: Path, once: bool, seed: int, echo: Echo) -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
     with _county(directory, seed, echo) as county:
         _sync_everything(county, echo)
         _summary(county, echo)

@@ -17,7 +17,6 @@ the HTTP round trips.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import selectors
 import socket
 import statistics
@@ -157,7 +156,6 @@ def county_entries(county: County, code: str) -> int:
 
 
 def run(quick: bool = False) -> Iterator[dict[str, Any]]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="renkou-bench-sync-") as tmp:
         root = Path(tmp)
         with loopback_county(root / "monthly", {T: [V1]}) as county:

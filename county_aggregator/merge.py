@@ -113,8 +113,8 @@ def rebuild(
 ) -> MergeStats:
     """Recreate the merged store from every entry the county node holds.
 
-    Entries are read and applied ``chunk`` at a time, but written once, at the end
-    (``merge_logs(defer=True)``).
+    Entries are read and applied ``chunk`` at a time, but derived and written once, at
+    the end (``merge_logs(defer=True)``).
 
     With ``workers`` > 1 (and both databases in files, on a system that can fork) the
     logs are merged by that many processes at once (county_aggregator/parallel.py); the
@@ -141,6 +141,8 @@ def rebuild(
     engine = Engine(merged_db, p.county, limits=p.limits, complete=True)
     with gc_paused():
         total = merge_logs(county_node_db, merged_db, engine, p.logs, p.own, chunk, defer=True)
+        with merged_db.atomic():
+            engine.flush()
     return MergeStats(total, engine.applied, engine.rejected, True)
 
 
@@ -234,10 +236,11 @@ def merge_logs(
     """Merge what ``logs`` hold beyond the cursor, ``chunk`` entries per transaction.
 
     With ``defer`` (a rebuild's complete engine only) entries are still read and applied
-    ``chunk`` at a time, but everything is derived and written once, at the end, in one
-    transaction: each record is derived once, and the rows go in in key order (see
-    ``Engine._write``). A crash loses the whole run instead of a chunk, which a rebuild
-    can afford: the merged database stays empty, and the next merge starts over.
+    ``chunk`` at a time, but nothing is derived or written: the caller flushes once, at
+    the end, in one transaction: each record is derived once, and the rows go in in key
+    order (see ``Engine._derived``). A crash loses the whole run instead of a chunk,
+    which a rebuild can afford: the merged database stays empty, and the next merge
+    starts over.
     """
     if defer and not engine.complete:
         raise ValueError("only a complete engine (an empty merged database) can defer")
@@ -257,9 +260,6 @@ def merge_logs(
                 pending = []
     if pending:
         total += _merge_chunk(merged_db, engine, pending, defer)
-    if defer:
-        with merged_db.atomic():
-            engine.flush()
     return total
 
 
@@ -276,6 +276,12 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # What the run left alive sits in the youngest generation, and the first
+        # collection after the pause would walk all of it (seconds, at a county's
+        # scale). Moved to the oldest generation instead (in constant time), it is
+        # walked only by the rare full collections, as if it had aged there.
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -117,51 +117,53 @@ def locals_by_sig(db: Database, sig: str) -> list[LocalRow]:
     return db.execute(f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE sig = ?", [sig]).fetchall()
 
 
-def write_chunk(
-    db: Database,
-    *,
-    local_rows: list[tuple[Any, ...]],
-    merged_rows: list[tuple[Any, ...]],
-    merged_deletes: list[tuple[str, str]],
-    conflict_clears: list[tuple[str, str]],
-    conflict_rows: list[tuple[Any, ...]],
-    rejected_rows: list[tuple[str, int, str, str]],
-    advisory_rows: list[tuple[Any, ...]],
-    upto: dict[str, int],
-) -> None:
+class Chunk(NamedTuple):
+    """The rows of one ``write_chunk`` call, as the engine derives them."""
+
+    local_rows: list[tuple[Any, ...]]
+    merged_rows: list[tuple[Any, ...]]
+    merged_deletes: list[tuple[str, str]]
+    conflict_clears: list[tuple[str, str]]
+    conflict_rows: list[tuple[Any, ...]]
+    rejected_rows: list[tuple[str, int, str, str]]
+    advisory_rows: list[tuple[Any, ...]]
+    upto: dict[str, int]
+
+
+def write_chunk(db: Database, chunk: Chunk) -> None:
     """Write one chunk's results; the caller holds the transaction."""
     c = db.conn
     c.executemany(
         "INSERT OR REPLACE INTO local_records (origin, kind, rid, key, sig, hukou, residence,"
         " versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        local_rows,
+        chunk.local_rows,
     )
-    c.executemany("DELETE FROM merged_records WHERE kind = ? AND key = ?", merged_deletes)
+    c.executemany("DELETE FROM merged_records WHERE kind = ? AND key = ?", chunk.merged_deletes)
     c.executemany(
         "INSERT OR REPLACE INTO merged_records (kind, key, data, origins, village, retired,"
         " first_hlc, last_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        merged_rows,
+        chunk.merged_rows,
     )
-    c.executemany("DELETE FROM conflicts WHERE kind = ? AND key = ?", conflict_clears)
+    c.executemany("DELETE FROM conflicts WHERE kind = ? AND key = ?", chunk.conflict_clears)
     c.executemany(
         "INSERT OR REPLACE INTO conflicts (id, kind, key, field, rule, a_entry, b_entry,"
         " a_value, b_value, a_origin, b_origin, a_hlc, b_hlc, a_record, b_record, winner)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        conflict_rows,
+        chunk.conflict_rows,
     )
     c.executemany(
         "INSERT OR REPLACE INTO rejected (log, seq, code, reason) VALUES (?, ?, ?, ?)",
-        rejected_rows,
+        chunk.rejected_rows,
     )
     c.executemany(
         "INSERT OR REPLACE INTO advisories (log, seq, i, conflict, kind, key, field, value,"
         " for_node, record, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        advisory_rows,
+        chunk.advisory_rows,
     )
     c.executemany(
         "INSERT INTO merged_upto (log, seq) VALUES (?, ?) ON CONFLICT (log) DO UPDATE"
         " SET seq = max(seq, excluded.seq)",
-        list(upto.items()),
+        list(chunk.upto.items()),
     )
 
 
@@ -171,37 +173,6 @@ def database_file(db: Database) -> str | None:
         if name == "main":
             return str(path) or None
     return None
-
-
-def keys_to_reconcile(db: Database) -> list[tuple[str, str]]:
-    """Merged keys of several records, or of records whose merged row is missing."""
-    shared = db.execute(
-        "SELECT kind, key FROM local_records GROUP BY kind, key HAVING count(*) > 1"
-    ).fetchall()
-    missing = db.execute(
-        "SELECT DISTINCT l.kind, l.key FROM local_records AS l WHERE NOT EXISTS"
-        " (SELECT 1 FROM merged_records AS m WHERE m.kind = l.kind AND m.key = l.key)"
-    ).fetchall()
-    return sorted(set(shared) | set(missing))
-
-
-def sigs_to_reconcile(db: Database) -> list[str]:
-    """Same-event signatures that several records share."""
-    return [
-        r[0]
-        for r in db.execute(
-            "SELECT sig FROM local_records WHERE sig IS NOT NULL GROUP BY sig HAVING count(*) > 1"
-        )
-    ]
-
-
-def drop_orphans(db: Database) -> None:
-    """Delete merged rows and conflicts of keys that no record belongs to any more."""
-    for table in ("merged_records", "conflicts"):
-        db.execute(
-            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM local_records AS l"
-            f" WHERE l.kind = {table}.kind AND l.key = {table}.key)"
-        )
 
 
 def content_hash(db: Database) -> str:

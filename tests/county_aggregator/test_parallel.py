@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from county_aggregator.merge import content_hash, merge_new, rebuild
-from county_aggregator.parallel import partition
+from county_aggregator.parallel import WRITE_RATIO, partition
 from county_aggregator.store import open_merged, set_meta
 from tests.county_aggregator.scenario import county_db, scenario
 
@@ -57,3 +57,12 @@ def test_partition_keeps_each_origin_whole_and_balances() -> None:
     owners = [{log.split("#")[0] for log in share} for share in shares]
     assert all(not (a & b) for i, a in enumerate(owners) for b in owners[i + 1 :])
     assert sorted(logs) == sorted(log for share in shares for log in share)
+
+
+def test_partition_staggers_shares_so_that_writes_do_not_queue() -> None:
+    """SQLite writes one share at a time: each share is larger than the one before by
+    about the time its predecessor spends writing."""
+    logs = {f"village:440104001{i:03d}#1": 100 for i in range(1, 91)}
+    sizes = [sum(share.values()) for share in partition(logs, 2)]
+    assert sum(sizes) == 9000
+    assert sizes[1] / sizes[0] == pytest.approx(1 + WRITE_RATIO, rel=0.05)

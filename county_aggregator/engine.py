@@ -21,7 +21,7 @@ group; anything else is ``<origin>/<local id>``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlite_utils import Database
@@ -79,6 +79,10 @@ class Engine:
 
     def _reset_chunk(self) -> None:
         self._dirty: set[LocalRecord] = set()
+        """Records with new versions: re-keyed, re-derived and stored again."""
+        self._stale: set[LocalRecord] = set()
+        """Records only to re-key and re-derive (:meth:`refresh`): stored again only if
+        their merged key or same-event signature changes."""
         self._rejected: list[tuple[str, int, str, str]] = []
         self._advisories: list[tuple[Any, ...]] = []
         self._upto: dict[str, int] = {}
@@ -231,24 +235,50 @@ class Engine:
         """
         for kk in keys:
             self._load_key(kk)
-            self._dirty.update(m for m in self.members.get(kk, ()) if m.key == kk[1])
+            self._stale.update(m for m in self.members.get(kk, ()) if m.key == kk[1])
         for sig in sigs:
             self._load_sig(sig)
-            self._dirty.update(self.groups.get(sig, ()))
+            self._stale.update(self.groups.get(sig, ()))
+
+    def held_keys(self) -> list[KindKey]:
+        """Every merged key that a record this engine holds belongs to."""
+        return [kk for kk, members in self.members.items() if members]
+
+    def held_sigs(self) -> list[str]:
+        """Every same-event signature of a record this engine holds."""
+        return [sig for sig, group in self.groups.items() if group]
 
     # -- flushing: re-key, re-derive, write ------------------------------------------------
 
     def flush(self) -> None:
         """Derive and write everything this chunk changed (inside the caller's transaction)."""
+        self.write(self.chunks())
+
+    def write(self, chunks: Iterable[store.Chunk]) -> None:
+        """Write derived chunks (inside the caller's transaction)."""
+        for chunk in chunks:
+            store.write_chunk(self.db, chunk)
+
+    def chunks(self) -> Iterator[store.Chunk]:
+        """Re-key what this chunk changed, then derive its rows, one write at a time.
+
+        Lazy, so that :meth:`flush` writes each slice as it is derived; a parallel
+        rebuild's worker takes them all first (``list``) and holds SQLite's write lock
+        only to write them (parallel.py).
+        """
         self._affected: set[KindKey] = set()
         self._changed: set[LocalRecord] = set(self._dirty)
-        work = sorted(self._dirty, key=lambda r: (r.kind != "person", r.origin, r.kind, r.rid))
         self._queue: list[LocalRecord] = []
-        for rec in work:
+        work = self._dirty | self._stale
+        # Persons first, so that births group under their mothers' merged keys at once
+        # (any order gives the same keys: a person re-keyed later re-queues her births).
+        for rec in [r for r in work if r.kind == "person"]:
+            self._rekey(rec)
+        for rec in [r for r in work if r.kind != "person"]:
             self._rekey(rec)
         while self._queue:
             self._rekey(self._queue.pop())
-        self._write()
+        yield from self._derived()
         self._reset_chunk()
 
     def _rekey(self, rec: LocalRecord) -> None:
@@ -292,8 +322,13 @@ class Engine:
             self.members[(rec.kind, old)].discard(rec)
             self._affected.add((rec.kind, old))
         rec.key = key
-        self.members.setdefault((rec.kind, key), set()).add(rec)
-        self._affected.add((rec.kind, key))
+        kk = (rec.kind, key)
+        members = self.members.get(kk)
+        if members is None:
+            self.members[kk] = {rec}
+        else:
+            members.add(rec)
+        self._affected.add(kk)
         self._changed.add(rec)
         # Records pointing at this one show its merged key (or its local key while it was
         # unknown): re-derive them, and re-group births whose mother it is.
@@ -304,8 +339,8 @@ class Engine:
             if dep.kind in SAME_EVENT:
                 self._queue.append(dep)
 
-    def _write(self) -> None:
-        """Write what :meth:`flush` derived, through ``store.write_chunk``.
+    def _derived(self) -> Iterator[store.Chunk]:
+        """The rows of what :meth:`chunks` re-keyed, for ``store.write_chunk``.
 
         A complete engine may flush a whole rebuild at once (``merge_logs(defer=True)``):
         then rows go in slices of :data:`WRITE_BATCH`, each slice in primary-key order,
@@ -314,29 +349,28 @@ class Engine:
         larger than SQLite's page cache, and random inserts made each chunk's commit
         rewrite most of ``merged_records``). Same rows, same transaction, same bytes.
         """
-        affected = sorted(self._affected)
+        affected = sorted(self._affected, key=_key_order)
         changed = [r for r in self._changed if r.key is not None]
         n = max(len(affected), len(changed))
         step = n or 1
         if self.complete:
-            changed.sort(key=_primary_key)
+            changed.sort(key=_primary_key_order)
             step = WRITE_BATCH
         for lo in range(0, n or 1, step):
             last = lo + step >= n
             merged, deletes, clears, conflicts = self._derive(affected[lo : lo + step])
-            store.write_chunk(
-                self.db,
-                local_rows=[
+            yield store.Chunk(
+                [
                     (r.origin, r.kind, r.rid, r.key, r.sig, *r.claims(), r.to_json())
                     for r in changed[lo : lo + step]
                 ],
-                merged_rows=merged,
-                merged_deletes=deletes,
-                conflict_clears=clears,
-                conflict_rows=conflicts,
-                rejected_rows=self._rejected if last else [],
-                advisory_rows=self._advisories if last else [],
-                upto=self._upto if last else {},
+                merged,
+                deletes,
+                clears,
+                conflicts,
+                self._rejected if last else [],
+                self._advisories if last else [],
+                self._upto if last else {},
             )
 
     def _derive(
@@ -372,8 +406,19 @@ class Engine:
         return merged, deletes, clears, conflicts
 
 
-def _primary_key(rec: LocalRecord) -> LocalId:
-    return (rec.origin, rec.kind, rec.rid)
+# Sort keys in the order of the tuples they spell, cheaper to sort than tuples (one
+# contiguous string each rather than two or three scattered ones). Exact: kinds are
+# lower-case names and origins digits, so no part holds the NUL that ends it.
+
+
+def _key_order(kk: KindKey) -> str:
+    """``(kind, key)`` order."""
+    return f"{kk[0]}\x00{kk[1]}"
+
+
+def _primary_key_order(rec: LocalRecord) -> str:
+    """``local_records`` primary-key order: ``(origin, kind, rid)``."""
+    return f"{rec.origin}\x00{rec.kind}\x00{rec.rid}"
 
 
 def _advisory_row(log: str, seq: int, i: int, hlc: int, body: dict[str, Any]) -> tuple[Any, ...]:

@@ -18,10 +18,16 @@ copied, never re-encoded): that is most of what a rebuild writes.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from county_aggregator.decode import canonical_text
 from county_aggregator.ruleset import ERASING_REASONS, REF_KINDS
+
+try:  # pragma: no branch - a dependency; the canonical encoder stands in without it
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None  # type: ignore[assignment]
 
 Vid = tuple[str, int]
 """A version id: the entry ``(log, seq)`` that wrote it."""
@@ -34,7 +40,19 @@ RetireVersion = tuple[int, str, Vid | None, int]
 
 
 def dumps(obj: Any) -> str:
-    """Compact JSON with sorted keys: the one text form of everything the county stores."""
+    """Compact JSON with sorted keys: the one text form of everything the county stores.
+
+    orjson spells what the county stores (strings, integers, booleans, null, lists and
+    objects of them: the protocol has no floats) exactly as the canonical encoder does,
+    about five times faster (the protocol's fast path relies on the same identity, and
+    its tests hold the two equal); whatever orjson refuses (an integer past 64 bits, a
+    lone surrogate, a key that is not a string) goes to the canonical encoder.
+    """
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:
+            pass
     return canonical_text(obj)
 
 
@@ -61,7 +79,9 @@ class LocalRecord:
 
     def __init__(self, origin: str, kind: str, rid: str) -> None:
         self.origin = origin
-        self.kind = kind
+        # One string object per kind (each payload's parse makes its own): comparing
+        # (kind, key) pairs, in sets, dicts and sorts, then stops at identity.
+        self.kind = sys.intern(kind)
         self.rid = rid
         self.lkey = f"{origin}/{rid}"
         self.fields: dict[str, list[Version]] = {}
@@ -87,9 +107,11 @@ class LocalRecord:
         The ops of an entry are applied in order and an op already held is skipped, so a
         later op of the same entry overrides an earlier one, however often it arrives.
         """
-        if (vid, i) in self.ops or (self.cut is not None and (hlc, vid) <= self.cut):
+        op = (vid, i)
+        ops = self.ops
+        if op in ops or (self.cut is not None and (hlc, vid) <= self.cut):
             return
-        self.ops[(vid, i)] = (hlc, ruleset, text)
+        ops[op] = (hlc, ruleset, text)
         log, seq = vid
         self.logs.add(log)
         mine = self.fields
@@ -176,6 +198,10 @@ class LocalRecord:
         own log, or ``"<log>/<seq>"``. The ``versions`` view expands it to one row per
         field version.
         """
+        if len(self.ops) == 1 and not self.retires and len(self.logs) == 1:
+            # Two records in three: written by one op (so its log is the one log).
+            for (vid, i), (hlc, ruleset, text) in self.ops.items():
+                return f'{{"l":["{vid[0]}"],"o":[[0,{vid[1]},{i},{hlc},{ruleset},{text}]],"r":[]}}'
         logs = sorted(self.logs) if len(self.logs) > 1 else list(self.logs)
         items = sorted(self.ops.items()) if len(self.ops) > 1 else self.ops.items()
         if len(logs) == 1:

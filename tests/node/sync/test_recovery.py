@@ -120,6 +120,20 @@ def test_an_overlap_that_differs_from_what_the_county_holds_is_a_fork(county: Co
             _beyond_held(db, log, other[3:], head)
 
 
+def test_received_entries_keep_the_hashes_of_their_chain(county: County) -> None:
+    """store_entries takes each hash from the next entry's prev_hash: it must hold the
+    same hashes as hashing every header, and refuse anything but one consecutive run."""
+    village = county.villages[V1]
+    write(village, 5)
+    entries = list(village.entries(1, 6))
+    db = county.county.store.db
+    with pytest.raises(ValueError):
+        holdings.store_entries(db, [entries[0], entries[2]])
+    holdings.store_entries(db, entries)
+    held = [bytes(h) for (h,) in db.execute("SELECT entry_hash FROM received_entries ORDER BY seq")]
+    assert held == [e.hash for e in entries]
+
+
 class _Duplicating(requests.Session):
     """Delivers the first request to ``path`` twice; the caller sees the second answer
     (a 401 replay), as when a link repeats a request."""

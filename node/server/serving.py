@@ -19,6 +19,7 @@ from flask import Flask
 from waitress import create_server
 
 from node.server import MAX_REQUEST_BYTES
+from node.sync.server import close_kept_stores
 
 THREADS = 8
 WAITRESS_MAX_BODY = MAX_REQUEST_BYTES + (1 << 20)
@@ -41,6 +42,7 @@ class NodeServer:
             channel_timeout=CHANNEL_TIMEOUT_S,
             clear_untrusted_proxy_headers=True,
         )
+        self.app = app
         self.host = host
         self.port: int = self._server.effective_port
         self._thread: threading.Thread | None = None
@@ -73,6 +75,7 @@ class NodeServer:
         else:
             self._close_sockets()
         self._server.task_dispatcher.shutdown()
+        close_kept_stores(self.app)
 
     def _close_sockets(self) -> None:
         for channel in list(self._server._map.values()):  # waitress keeps no public list

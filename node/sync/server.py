@@ -86,6 +86,8 @@ class SyncState:
     # of the database file they were opened on.
     stores: list[NodeStore] = field(default_factory=list)
     store_file: tuple[int, int] | None = None
+    closed: bool = False
+    """Set by :func:`close_kept_stores`: a request ending afterwards closes its store."""
 
 
 def init_app(app: Flask) -> None:
@@ -147,10 +149,25 @@ def _close_store(exc: BaseException | None = None) -> None:
     if exc is None and not store.db.conn.in_transaction:
         state = _state()
         with state.lock:
-            if len(state.stores) < MAX_IDLE_STORES:
+            if not state.closed and len(state.stores) < MAX_IDLE_STORES:
                 state.stores.append(store)
                 return
     store.close()
+
+
+def close_kept_stores(app: Flask) -> None:
+    """Close the stores ``app`` keeps between requests, and keep none from now on.
+
+    For a server that stops: its database handles are released now, not whenever the
+    collector reaches the app (a process that starts and stops servers, as the demo and
+    the tests do, ran out of file descriptors that way).
+    """
+    state: SyncState = app.extensions["renkou_sync"]
+    with state.lock:
+        state.closed = True
+        kept, state.stores = state.stores, []
+    for store in kept:
+        store.close()
 
 
 def _state() -> SyncState:

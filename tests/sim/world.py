@@ -44,6 +44,7 @@ from node.server import create_app
 from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
+from node.sync.server import close_kept_stores
 from protocol import (
     Entry,
     LogId,
@@ -267,6 +268,8 @@ class World:
 
     def close(self) -> None:
         client_module.MAX_BATCH_ENTRIES = self._saved_batch
+        for code in list(self.network.apps):
+            self._drop_app(code)
         for node in self.nodes.values():
             if node.store is not None:
                 node.store.close()
@@ -495,14 +498,23 @@ class World:
         if node.store is not None:
             node.store.close()
             node.store = None
-        self.network.apps.pop(node.code, None)
+        self._drop_app(node.code)
         self._start(node)
 
     def _server_crashed(self, code: str) -> None:
         """A server process died after handling a request: its sessions are gone. Its
         own sync client may be mid-round further up the stack, so only the app is new."""
         node = self.nodes[code]
+        self._drop_app(code)
         self.network.apps[code] = self._app(node)
+
+    def _drop_app(self, code: str) -> None:
+        """A server process is gone: so are the database handles its app kept (a real
+        process frees them as it dies; left to the collector, thousands of seeds in one
+        pytest run ran out of file descriptors)."""
+        app = self.network.apps.pop(code, None)
+        if app is not None:
+            close_kept_stores(app)
 
     def backup(self, node: SimNode) -> None:
         n = len(self.backups.get(node.code, []))
@@ -532,7 +544,7 @@ class World:
             node.lost_acked[log] = max(node.lost_acked.get(log, 0), int(seq))
         node.store.close()
         node.store = None
-        self.network.apps.pop(node.code, None)
+        self._drop_app(node.code)
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
             (node.data_dir / name).unlink(missing_ok=True)
         shutil.copyfile(src / DB_NAME, node.data_dir / DB_NAME)

@@ -287,3 +287,20 @@ def test_the_county_quarantines_unknown_op_types_and_refuses_non_json(
         else:
             assert quarantined == [] and refused == [("malformed",)]
         assert held == 1  # the township's own first entry; none of the village's
+
+
+def test_a_stopped_server_closes_the_stores_it_kept(county: County) -> None:
+    """A server that stops releases its database handles at once; a request that ends
+    after the stop closes its store rather than keeping it."""
+    write(county.villages[V1], 3)
+    county.client(V1).sync_round()
+    town = county.towns[T]
+    assert town.app is not None
+    state = town.app.extensions["renkou_sync"]
+    kept = list(state.stores)
+    assert kept
+    town.stop()
+    assert state.closed and not state.stores
+    for store in kept:
+        with pytest.raises(sqlite3.ProgrammingError):
+            store.db.execute("SELECT 1")

@@ -46,7 +46,10 @@ def dumps(obj: Any) -> str:
     objects of them: the protocol has no floats) exactly as the canonical encoder does,
     about five times faster (the protocol's fast path relies on the same identity, and
     its tests hold the two equal); whatever orjson refuses (an integer past 64 bits, a
-    lone surrogate, a key that is not a string) goes to the canonical encoder.
+    lone surrogate, a key that is not a string) goes to the canonical encoder. Only
+    values of the protocol's types may come here: a float (or a date, which orjson
+    would spell and the canonical encoder refuse) would be stored differently on a
+    county without orjson.
     """
     if orjson is not None:
         try:

@@ -12,6 +12,7 @@ request sizes itself. Townships that run gunicorn (deploy/) get the same behavio
 
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any
 
@@ -31,11 +32,18 @@ CHANNEL_TIMEOUT_S = 120  # a slow village link may take this long to send 9 MiB
 class NodeServer:
     """One node's sync server on ``host:port`` (0 picks a free port)."""
 
-    def __init__(self, host: str, port: int, app: Flask) -> None:
+    def __init__(
+        self, host: str, port: int, app: Flask, *, listener: socket.socket | None = None
+    ) -> None:
+        """``listener``: a socket already bound to ``host:port`` and listening, to serve
+        on instead of binding here (a caller that must retry a bind does it on a bare
+        socket, not on a whole server with its threads)."""
+        where: dict[str, Any] = (
+            {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
+        )
         self._server: Any = create_server(
             app,
-            host=host,
-            port=port,
+            **where,
             threads=THREADS,
             ident="renkou",
             max_request_body_size=WAITRESS_MAX_BODY,
@@ -80,5 +88,7 @@ class NodeServer:
     def _close_sockets(self) -> None:
         for channel in list(self._server._map.values()):  # waitress keeps no public list
             if channel is not self._server and channel is not self._server.trigger:
-                channel.close()
+                # handle_close, not close: it also marks the channel disconnected and
+                # wakes a task thread waiting to write to it.
+                channel.handle_close()
         self._server.close()  # the listener and the trigger: the loop's map is now empty

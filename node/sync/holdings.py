@@ -102,14 +102,20 @@ def store_entries(db: Database, entries: list[Entry]) -> None:
     So every entry's hash but the last is already in hand as its successor's
     ``prev_hash``; hashing each header again was a tenth of the county's receipt.
 
+    The chain itself is the caller's to have checked (hashing it again is what this
+    avoids); the run's shape is checked here.
+
     Raises:
         ValueError: ``entries`` is not a run of consecutive seqs of one log.
     """
     if not entries:
         return
-    first, last = entries[0], entries[-1]
-    if last.log != first.log or last.seq - first.seq != len(entries) - 1:
+    first = entries[0]
+    if [e.seq for e in entries] != list(range(first.seq, first.seq + len(entries))) or any(
+        e.log != first.log for e in entries
+    ):
         raise ValueError("store_entries takes one run of consecutive entries of one log")
+    last = entries[-1]
     log = str(first.log)
     hashes = [e.prev_hash for e in islice(entries, 1, None)]
     hashes.append(last.hash)

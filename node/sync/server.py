@@ -162,7 +162,9 @@ def close_kept_stores(app: Flask) -> None:
     collector reaches the app (a process that starts and stops servers, as the demo and
     the tests do, ran out of file descriptors that way).
     """
-    state: SyncState = app.extensions["renkou_sync"]
+    state: SyncState | None = app.extensions.get("renkou_sync")
+    if state is None:  # an app without the sync API keeps no stores
+        return
     with state.lock:
         state.closed = True
         kept, state.stores = state.stores, []

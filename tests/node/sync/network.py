@@ -10,6 +10,7 @@ crash or a reboot.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,13 +42,24 @@ class SimClock:
 
 
 def _server(host: str, port: int, app: Flask) -> NodeServer:
-    """The production server on ``port``, again after a restart: wait a little if an
-    outgoing connection happens to hold the port as its local port."""
+    """The production server on ``port``, again after a restart."""
+    return NodeServer(host, port, app, listener=_listen(host, port))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind ``port`` again after a restart, waiting a little if an outgoing connection
+    happens to hold it as its local port. The bind is retried on a bare socket: a
+    server that fails to bind has already started its threads."""
     deadline = time.monotonic() + 5.0
     while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            return NodeServer(host, port, app)
+            sock.bind((host, port))
+            sock.listen(128)
+            return sock
         except OSError:
+            sock.close()
             if port == 0 or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)

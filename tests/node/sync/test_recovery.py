@@ -127,8 +127,9 @@ def test_received_entries_keep_the_hashes_of_their_chain(county: County) -> None
     write(village, 5)
     entries = list(village.entries(1, 6))
     db = county.county.store.db
-    with pytest.raises(ValueError):
-        holdings.store_entries(db, [entries[0], entries[2]])
+    for wrong in ([entries[0], entries[2]], [entries[0], entries[0], entries[2]]):
+        with pytest.raises(ValueError):
+            holdings.store_entries(db, wrong)
     holdings.store_entries(db, entries)
     held = [bytes(h) for (h,) in db.execute("SELECT entry_hash FROM received_entries ORDER BY seq")]
     assert held == [e.hash for e in entries]

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from protocol import EpochStart, Note, Retire, Upsert, decode_payload
-from protocol.fast_payload import DECLINED, OpTuple, canonical_text, fast_ops
+from protocol.canonical import canonical_text
+from protocol.fast_payload import DECLINED, OpTuple, fast_ops
 
 __all__ = ["OpTuple", "canonical_text", "decode_ops"]
 

@@ -407,8 +407,9 @@ class Engine:
 
 
 # Sort keys in the order of the tuples they spell, cheaper to sort than tuples (one
-# contiguous string each rather than two or three scattered ones). Exact: kinds are
-# lower-case names and origins digits, so no part holds the NUL that ends it.
+# contiguous string each rather than two or three scattered ones). Exact: every part but
+# the last (kinds are lower-case names, origins digits) is free of the NUL that ends it,
+# and the last part's own characters compare as they would in the tuple.
 
 
 def _key_order(kk: KindKey) -> str:

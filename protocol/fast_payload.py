@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from protocol.canonical import MAX_SAFE_INT
+from protocol.canonical import MAX_SAFE_INT, canonical_text
 from protocol.entries import MAX_PAYLOAD
 from protocol.errors import ProtocolError
 from protocol.ops import (
@@ -63,10 +63,6 @@ def _no_float(text: str) -> Any:
     raise Decline
 
 
-def _no_default(obj: Any) -> Any:
-    raise Decline
-
-
 # The C scanner behind a JSONDecoder, called directly: ``JSONDecoder.decode`` adds two
 # regex whitespace skips and a Python frame per payload, a fifth of the parse. A
 # canonical payload has no whitespace to skip, and one that has some fails the
@@ -74,25 +70,6 @@ def _no_default(obj: Any) -> Any:
 _scan = json.scanner.c_make_scanner(  # type: ignore[attr-defined]
     json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
 )
-_encoder = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-)
-# The C encoder behind ``_encoder``, built once: ``JSONEncoder.encode`` builds it on every
-# call, a third of the cost of re-encoding a small payload. Same settings, same bytes.
-_c_encode = (
-    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-        None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, False
-    )
-    if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
-    else None
-)
-
-
-def canonical_text(obj: Any) -> str:
-    """The canonical JSON text of ``obj`` (sorted keys, no spaces, UTF-8 as is)."""
-    if _c_encode is not None:
-        return "".join(_c_encode(obj, 0))
-    return _encoder.encode(obj)
 
 
 def parse_stdlib(payload: bytes) -> tuple[Any, str]:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol.binary import Reader
+from protocol.canonical import canonical_text
 from protocol.entries import MAX_PAYLOAD, Entry
 from protocol.errors import MalformedError, TooLargeError
 
@@ -80,9 +81,6 @@ match in more than one way, so a hostile payload costs linear time, not quadrati
 _ERASED = struct.Struct(">I32s")
 _U16 = struct.Struct(">H")
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
-_encode_json = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-).encode
 
 Shape = tuple[tuple[bytes, tuple[bytes, ...]], ...]
 """(kind, field names) of each upsert of a payload, in order."""
@@ -177,7 +175,7 @@ def _token(value: Any) -> bytes:
         return _encode_str(value).encode()
     if kind is int:
         return str(value).encode()
-    return _encode_json(value).encode()
+    return canonical_text(value).encode()
 
 
 class _Shapes:

@@ -50,6 +50,7 @@ def canonical_text(obj: Any) -> str:
         return "".join(_c_encode(obj, 0))
     return _encoder.encode(obj)
 
+
 JSON: TypeAlias = None | bool | int | str | list["JSON"] | dict[str, "JSON"]
 
 

@@ -225,9 +225,7 @@ class NodeStore:
             "SELECT versions FROM records WHERE kind = ? AND id = ?", [kind, record_id]
         ).fetchone()
         versions = json.loads(row[0]) if row else {}
-        return Upsert(
-            kind, record_id, {k: (nfc(v), versions.get(k, 0)) for k, v in fields.items()}
-        )
+        return Upsert(kind, record_id, {k: (nfc(v), versions.get(k, 0)) for k, v in fields.items()})
 
     def retire_op(self, kind: str, record_id: str, reason: str) -> Retire:
         row = self.db.execute(

@@ -67,9 +67,7 @@ def known_epoch(store: NodeStore) -> int:
     """The highest epoch of ours any parent last reported holding (0 if none): a new
     epoch must be above it, or it would reuse a log the parent holds."""
     best = 0
-    for (value,) in store.db.execute(
-        "SELECT value FROM node_meta WHERE key LIKE 'parent_heads:%'"
-    ):
+    for (value,) in store.db.execute("SELECT value FROM node_meta WHERE key LIKE 'parent_heads:%'"):
         for log in json.loads(value):
             best = max(best, LogId.parse(log).epoch)
     return best

@@ -14,12 +14,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/renkou demo
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check .
+test: lint
 	$(PY) -m pytest
 
+# What CI checks before the tests: lint, formatting and types (pinned versions, see
+# pyproject.toml); mypy reads its packages and strictness from [tool.mypy].
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m tests.bench --all

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -62,7 +62,7 @@ def _timed(func: F) -> F:
         click.echo(f"({time.perf_counter() - t0:.1f} s)", err=True)
         return result
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 @click.group()

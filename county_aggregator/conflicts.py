@@ -163,9 +163,9 @@ def _same_pending(
         if not _followed(db, adv):
             said = (adv["field"], adv["for_node"], json.dumps(json.loads(adv["value"])))
             by_entry.setdefault((adv["log"], adv["seq"]), []).append(said)
-    for (log_text, seq), said in sorted(by_entry.items()):
+    for (log_text, seq), saids in sorted(by_entry.items()):
         log = LogId.parse(log_text)
-        if log.node == county_store.node and sorted(said) == wanted:
+        if log.node == county_store.node and sorted(saids) == wanted:
             return next(county_store.changelog.entries(seq, seq, epoch=log.epoch), None)
     return None
 

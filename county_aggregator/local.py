@@ -27,7 +27,7 @@ from county_aggregator.ruleset import ERASING_REASONS, REF_KINDS
 try:  # pragma: no branch - a dependency; the canonical encoder stands in without it
     import orjson
 except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
+    orjson = None  # type: ignore[assignment]  # None means: use the canonical encoder
 
 Vid = tuple[str, int]
 """A version id: the entry ``(log, seq)`` that wrote it."""

@@ -313,8 +313,8 @@ def revocation_limits(
     revoked_nodes: dict[str, set[int]] = {}
     for item in crl.revoked.values():
         revoked_nodes.setdefault(str(item.node), set()).add(item.serial)
-        for log, seq in item.valid_through.items():
-            named[str(log)] = min(seq, named.get(str(log), seq))
+        for through_log, seq in item.valid_through.items():
+            named[str(through_log)] = min(seq, named.get(str(through_log), seq))
     limits: dict[str, int] = {}
     for log in logs:
         node = str(LogId.parse(log).node)

@@ -98,7 +98,7 @@ def load_local(db: Database, origin: str, kind: str, rid: str) -> LocalRow | Non
         f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE origin = ? AND kind = ? AND rid = ?",
         [origin, kind, rid],
     ).fetchone()
-    return None if row is None else tuple(row)  # type: ignore[return-value]
+    return None if row is None else tuple(row)
 
 
 def locals_of_origin(db: Database, origin: str) -> list[LocalRow]:

@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from node.errors import NodeError
 from node.identity import key_dir, load_identity, private_directory
@@ -163,7 +164,9 @@ class CountyAdmin:
         if cert is None:
             raise ValueError(f"no certificate was issued here for {code}")
         path = self.directory / "revocations.json"
-        held = json.loads(path.read_text()) if path.exists() else {"version": 0, "items": []}
+        held: dict[str, Any] = (
+            json.loads(path.read_text()) if path.exists() else {"version": 0, "items": []}
+        )
         held["items"].append(
             {
                 "serial": cert.serial,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -52,4 +52,4 @@ def reports_errors(func: F) -> F:
             click.echo(f"错误 / error [{exc.code}]: 数据无效 / invalid data: {exc}", err=True)
             raise SystemExit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)

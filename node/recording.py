@@ -16,6 +16,7 @@ from node.domain.records import SEALED_FIELDS, validate_record
 from node.errors import FieldProblem, ValidationError
 from node.identity import load_certificate
 from node.store.store import NodeStore, nfc
+from protocol import Op
 from protocol.fields import seal_field
 
 COUNTY_CERT = "county.cert"
@@ -34,7 +35,7 @@ def add_record(store: NodeStore, kind: str, data: dict[str, Any], *, today: date
         check_record(store, kind, clean)
         record_id = store.new_id(kind)
         _seal_fields(store, kind, record_id, clean)
-        ops = [store.upsert_op(kind, record_id, clean)]
+        ops: list[Op] = [store.upsert_op(kind, record_id, clean)]
         ops += [store.upsert_op(k, rid, fields) for k, rid, fields in effects(store, kind, clean)]
         store.write(ops)
     return record_id

@@ -34,10 +34,10 @@ def _refuse(obj: Any) -> Any:
 # The C encoder behind ``_encoder``, built once: ``JSONEncoder.encode`` builds it on every
 # call, a third of the cost of re-encoding a small payload. Same settings, same bytes.
 _c_encode = (
-    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]  # C part, not in stubs
         None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False
     )
-    if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+    if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]  # not in stubs
     else None
 )
 

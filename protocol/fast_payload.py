@@ -49,7 +49,7 @@ from protocol.ops import (
 try:  # pragma: no branch - which one depends on the platform
     import orjson
 except ImportError:  # pragma: no cover - exercised by forcing the stdlib parser in tests
-    orjson = None  # type: ignore[assignment]
+    orjson = None  # type: ignore[assignment]  # None means: use the stdlib parser
 
 OpTuple = tuple[Any, ...]
 Parser = Callable[[bytes], tuple[Any, str]]
@@ -67,7 +67,7 @@ def _no_float(text: str) -> Any:
 # regex whitespace skips and a Python frame per payload, a fifth of the parse. A
 # canonical payload has no whitespace to skip, and one that has some fails the
 # canonical comparison either way.
-_scan = json.scanner.c_make_scanner(  # type: ignore[attr-defined]
+_scan = json.scanner.c_make_scanner(  # type: ignore[attr-defined]  # C part, not in stubs
     json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
 )
 
@@ -162,7 +162,7 @@ def _fast_op(op: Any) -> OpTuple:
 
 def _kind(value: Any) -> str:
     if value in _good_kinds:
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]  # a member of _good_kinds is a str
     if type(value) is not str or not _KIND.match(value):
         raise Decline
     if len(_good_kinds) < 4096:

@@ -80,7 +80,7 @@ _FIELD = re.compile(
 match in more than one way, so a hostile payload costs linear time, not quadratic."""
 _ERASED = struct.Struct(">I32s")
 _U16 = struct.Struct(">H")
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 Shape = tuple[tuple[bytes, tuple[bytes, ...]], ...]
 """(kind, field names) of each upsert of a payload, in order."""

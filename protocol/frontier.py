@@ -52,7 +52,7 @@ class Frontier:
     def set(self, log: LogId, head: Head) -> None:
         self._heads[log] = head
 
-    def to_json(self) -> list[list[Any]]:
+    def to_json(self) -> list[Any]:
         """Canonical form: ``[[log, seq, head_hex], …]`` sorted by log id text."""
         return sorted([str(log), h.seq, h.hash.hex()] for log, h in self._heads.items())
 
@@ -131,8 +131,8 @@ def check_continues(
             have=have.seq,
             first=header.first_seq,
         )
-    claimed = header.claims().get(have.seq)
-    if claimed is not None and claimed != have.hash:
+    claim = header.claims().get(have.seq)
+    if claim is not None and claim != have.hash:
         raise ForkError(f"{header.log}: batch claims another hash for seq {have.seq}")
     if header.last_seq <= have.seq:
         return "duplicate"

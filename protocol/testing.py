@@ -77,7 +77,7 @@ def chain_entries(
 
 
 def person_payload(i: int) -> bytes:
-    return encode_payload([Upsert("person", f"p{i}", {"name": ["张三", 0], "sex": ["F", 0]})])
+    return encode_payload([Upsert("person", f"p{i}", {"name": ("张三", 0), "sex": ("F", 0)})])
 
 
 def envelope_for(

@@ -149,7 +149,7 @@ def compile_formula(expr: str, known: set[str]) -> Evaluator:
             return -ev(node.operand, values)
         if isinstance(node, ast.Name):
             return int(values[node.id])
-        return int(node.value)  # type: ignore[attr-defined]
+        return int(node.value)  # type: ignore[attr-defined]  # check(): an int Constant
 
     operands = list(dict.fromkeys(names))
     return lambda values: (ev(tree, values), operands)

@@ -259,7 +259,7 @@ def _compile_counts(
                 continue
             plan = _CountPlan(col, layout.kind, test, via, subject, keep)
             if via is None and not keep and _single_eq(tests):
-                _dispatch(case, layout, tests[0], plan)  # type: ignore[arg-type]
+                _dispatch(case, layout, tests[0], plan)  # type: ignore[arg-type]  # _single_eq: Where
             else:
                 case.tested.append(plan)
 

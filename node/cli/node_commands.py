@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, TypeVar
 
 import click
 
 from node.cli_options import data_dir_option, reports_errors
 from node.errors import FieldProblem, ValidationError
+
+if TYPE_CHECKING:
+    from node.registers import Register
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @click.group()
@@ -57,7 +65,7 @@ def init(code: str, name: str, data_dir: Path) -> None:
 )
 @data_dir_option
 @reports_errors
-def add(kind: str, file: click.utils.LazyFile, today: object, data_dir: Path) -> None:
+def add(kind: str, file: IO[bytes], today: datetime | None, data_dir: Path) -> None:
     """Validate and record one record of KIND; prints the new record's id.
 
     Example:
@@ -71,7 +79,7 @@ def add(kind: str, file: click.utils.LazyFile, today: object, data_dir: Path) ->
 
     data = _read_json(file.read())
     store = NodeStore.open(data_dir)
-    when = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    when = today.date() if today is not None else shanghai_today()
     click.echo(add_record(store, kind, data, today=when))
 
 
@@ -144,7 +152,7 @@ def status(data_dir: Path) -> None:
 )
 @data_dir_option
 @reports_errors
-def due(today: object, data_dir: Path) -> None:
+def due(today: datetime | None, data_dir: Path) -> None:
     """List what the office owes and by when (working days, official holidays).
 
     Example:
@@ -160,7 +168,7 @@ def due(today: object, data_dir: Path) -> None:
     from node.timeutil import SHANGHAI, shanghai_today
 
     store = NodeStore.open(data_dir)
-    day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    day = today.date() if today is not None else shanghai_today()
     now = datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
     items = open_items(store, day, node_calendar(data_dir))
     for d in items:
@@ -179,7 +187,7 @@ def retention() -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @data_dir_option
 @reports_errors
-def retention_list(today: object, data_dir: Path) -> None:
+def retention_list(today: datetime | None, data_dir: Path) -> None:
     """List cards whose retention has ended.
 
     Example:
@@ -192,7 +200,7 @@ def retention_list(today: object, data_dir: Path) -> None:
     from node.timeutil import shanghai_today
 
     store = NodeStore.open(data_dir)
-    day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    day = today.date() if today is not None else shanghai_today()
     expired = due_for_deletion(store, day)
     for e in expired:
         click.echo(f"{e.kind} {e.record_id}  {e.reason_zh} / {e.reason_en} (since {e.since})")
@@ -205,7 +213,9 @@ def retention_list(today: object, data_dir: Path) -> None:
 @click.option("--yes", is_flag=True, help="Confirm the controlled deletion.")
 @data_dir_option
 @reports_errors
-def retention_delete(record_ids: tuple[str, ...], today: object, yes: bool, data_dir: Path) -> None:
+def retention_delete(
+    record_ids: tuple[str, ...], today: datetime | None, yes: bool, data_dir: Path
+) -> None:
     """Delete (retire with reason 'retention') cards whose retention has ended.
 
     Example:
@@ -220,7 +230,7 @@ def retention_delete(record_ids: tuple[str, ...], today: object, yes: bool, data
     if not yes:
         raise click.UsageError("controlled deletion needs --yes")
     store = NodeStore.open(data_dir)
-    day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]
+    day = today.date() if today is not None else shanghai_today()
     count = delete_expired(store, list(record_ids), day)
     click.echo(f"deleted {count} of {len(record_ids)} (others are not due for deletion)")
 
@@ -229,7 +239,7 @@ def retention_delete(record_ids: tuple[str, ...], today: object, yes: bool, data
 @click.argument("file", type=click.File("rb"))
 @data_dir_option
 @reports_errors
-def import_schedule_command(file: click.utils.LazyFile, data_dir: Path) -> None:
+def import_schedule_command(file: IO[bytes], data_dir: Path) -> None:
     """Import a holiday schedule signed by the county root.
 
     Example:
@@ -243,14 +253,14 @@ def import_schedule_command(file: click.utils.LazyFile, data_dir: Path) -> None:
     click.echo(f"imported the official schedule for {schedule.year}")
 
 
-def _export(register: object, fmt: str, out: Path) -> None:
+def _export(register: Register, fmt: str, out: Path) -> None:
     from node.registers import render_csv, render_xlsx
 
     if fmt == "csv":
         with out.open("w", encoding="utf-8", newline="") as fh:
-            render_csv(register, fh)  # type: ignore[arg-type]
+            render_csv(register, fh)
     else:
-        render_xlsx(register, out)  # type: ignore[arg-type]
+        render_xlsx(register, out)
 
 
 @node.command()
@@ -342,7 +352,7 @@ def report(
 )
 @data_dir_option
 @reports_errors
-def generate(residents: int, months: int, seed: int, start: object, data_dir: Path) -> None:
+def generate(residents: int, months: int, seed: int, start: datetime, data_dir: Path) -> None:
     """Fill this (test) village with realistic synthetic residents and events.
 
     Example:
@@ -356,11 +366,11 @@ def generate(residents: int, months: int, seed: int, start: object, data_dir: Pa
     store = NodeStore.open(data_dir)
     summary = generate_village(
         store, residents=residents, months=months, seed=seed, start=start.date(), progress=True
-    )  # type: ignore[attr-defined]
+    )
     click.echo(f"generated {summary}")
 
 
-def parent_url_option(func):  # type: ignore[no-untyped-def]
+def parent_url_option(func: F) -> F:
     return click.option(
         "--parent-url",
         envvar="RENKOU_PARENT_URL",

@@ -128,7 +128,7 @@ def _parse_date(value: object) -> date | None:
         return None
 
 
-def _codes(**extra: str) -> dict[str, str]:
+def _codes(**extra: str) -> dict[str, Any]:
     """Error messages for one field: the common codes plus the field's own."""
     return {
         "required": "schedule.required",

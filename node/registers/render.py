@@ -105,7 +105,9 @@ def render_xlsx(register: Register, target: str | os.PathLike[str] | IO[bytes]) 
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit = ws.sheet_properties.pageSetUpPr
+    assert fit is not None  # a new sheet always has one; typed Optional for loaded files
+    fit.fitToPage = True
     _save(wb, register, target)
 
 

@@ -41,6 +41,8 @@ class ChangeLog:
             "SELECT seq, entry_hash, hlc FROM log WHERE epoch = ? ORDER BY seq DESC LIMIT 1",
             [epoch],
         ).fetchone()
+        self.head_seq: int
+        self.head_hash: bytes
         self.head_seq, self.head_hash, last_hlc = row if row else (0, ZERO_HASH, 0)
         self.clock = HybridClock(clock, last_hlc)
 

@@ -63,6 +63,7 @@ from protocol import (
     Envelope,
     Frontier,
     Head,
+    KemPublicKey,
     LogId,
     NodeId,
     ProtocolError,
@@ -475,8 +476,7 @@ class SyncClient:
             self._refused(self.parent.node, log.log, log.head_seq + 1, have.seq, problem)
             self.own_refusal = problem
             return False
-        ours = next(self.store.entries(have.seq, have.seq)).hash
-        if ours == have.hash:
+        if next(self.store.entries(have.seq, have.seq)).hash == have.hash:
             return True
         problem = SyncFailed(
             f"the parent holds another entry {have.seq} of our log {log.log} (fork); the "
@@ -488,7 +488,8 @@ class SyncClient:
         return have.seq < log.head_seq  # a push lets the parent see and record the fork
 
     def _chunk(self, start: int, epoch: int | None = None) -> list[Entry]:
-        out, size = [], 0
+        out: list[Entry] = []
+        size = 0
         last = start + MAX_BATCH_ENTRIES - 1
         for entry in self.store.changelog.entries(start, last, epoch=epoch):
             size += entry.payload_len
@@ -497,7 +498,7 @@ class SyncClient:
             out.append(entry)
         return out
 
-    def _recipients(self) -> list:  # type: ignore[type-arg]
+    def _recipients(self) -> list[KemPublicKey]:
         keys = {c.kem_key.key_id: c.kem_key for c in (self.parent, self.county)}
         own = self.store.identity.kem.public_key
         keys[own.key_id] = own  # escrow: the node can restore its own log from upstream

@@ -166,7 +166,7 @@ def state_digest(heads: Frontier, outbox_seen: int, mark: str = "") -> str:
     item, the child's last one taken): equal sizes of two different outboxes (a parent
     restored from a backup that numbered new items over old ones) then differ too.
     """
-    body = {"v": 1, "heads": heads.to_json(), "outbox": outbox_seen, "mark": mark}
+    body: canonical.JSON = {"v": 1, "heads": heads.to_json(), "outbox": outbox_seen, "mark": mark}
     return sha256(canonical.encode(body)).hex()[:32]
 
 
@@ -330,7 +330,7 @@ def remember_revoked(db: Database, peer: str, crl: RevocationList | None, theirs
 def _reported(db: Database, peer: str) -> dict[str, tuple[int, str]]:
     """The heads of revoked logs ``peer`` last reported (remember_revoked)."""
     value = get_meta(db, _REVOKED_HEADS.format(peer=peer))
-    return json.loads(value) if value else {}  # type: ignore[no-any-return]
+    return json.loads(value) if value else {}
 
 
 def revoked_wanted(db: Database, peer: str, crl: RevocationList | None, ours: Frontier) -> Frontier:

@@ -76,7 +76,7 @@ def receive_envelope(
             raise
     except ProtocolError as exc:
         if getattr(exc, "log", None) is None:
-            exc.log = str(env.header.log)  # type: ignore[attr-defined]
+            exc.log = str(env.header.log)  # type: ignore[attr-defined]  # for the report
         raise
     head = holdings.frontier(store.db, [env.header.log]).get(env.header.log)
     assert head is not None

@@ -129,7 +129,7 @@ def _store() -> NodeStore:
         for old in stale:
             old.close()
         g.store = kept if kept is not None else NodeStore.open(data_dir)
-    return g.store  # type: ignore[no-any-return]
+    return g.store
 
 
 def _trust() -> Trust:
@@ -138,7 +138,7 @@ def _trust() -> Trust:
     if "trust" not in g:
         store = _store()
         g.trust = Trust.load(store.db, store.data_dir)
-    return g.trust  # type: ignore[no-any-return]
+    return g.trust
 
 
 def _close_store(exc: BaseException | None = None) -> None:
@@ -173,7 +173,7 @@ def close_kept_stores(app: Flask) -> None:
 
 
 def _state() -> SyncState:
-    return current_app.extensions["renkou_sync"]  # type: ignore[no-any-return]
+    return current_app.extensions["renkou_sync"]
 
 
 def frame(*parts: bytes) -> bytes:

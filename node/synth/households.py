@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Any
 
 from node.synth import rates
 from node.synth.cards import choose_method, float_in, plan_card
@@ -18,7 +19,13 @@ from node.synth.plan import Household, Person, Village
 from node.synth.population import new_person
 from node.synth.services import check
 
-REASONS_OUT = (("work", 70), ("study", 8), ("marriage", 10), ("family", 9), ("other", 3))
+REASONS_OUT: tuple[tuple[str, int], ...] = (
+    ("work", 70),
+    ("study", 8),
+    ("marriage", 10),
+    ("family", 9),
+    ("other", 3),
+)
 
 
 def marriages(v: Village, lo: date, hi: date) -> None:
@@ -45,7 +52,7 @@ def wed(v: Village, woman: Person, day: date) -> None:
     region = v.places.county if v.chance(0.6) else v.places.origin().code[:6]
     woman.husband_name = v.names.full("M")
     woman.husband_id = v.id_number(region, birth_for_age(v.rng, day, age), "M")
-    data = {"woman_ref": woman.key, "husband_name": woman.husband_name}
+    data: dict[str, Any] = {"woman_ref": woman.key, "husband_name": woman.husband_name}
     data.update(husband_id_number=woman.husband_id, marriage_date=day, first_marriage=first)
     data["registered_at"] = f"{v.places.county_name}民政局婚姻登记处"
     v.add("marriage", day, data, [woman])

@@ -93,7 +93,7 @@ ETHNICITIES = (
 )
 VILLAGE_FIRST = "上下新大小东西南北前后石高龙沙塘白黄马中永长和平安福兴凤金湖"
 VILLAGE_SECOND = "南围塘坑岭田湖山洋边头坪屋埔洲江桥园寨坝庄溪湾岗"
-VILLAGE_SUFFIXES = (("村", 85), ("社区", 15))
+VILLAGE_SUFFIXES: tuple[tuple[str, int], ...] = (("村", 85), ("社区", 15))
 
 
 class NameMaker:

@@ -9,6 +9,7 @@ and no hand-out is ever refused for want of stock.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from node.synth import rates
 from node.synth.dates import add_months, between, days
@@ -117,6 +118,6 @@ def certificates(v: Village, lo: date, hi: date) -> None:
         if v.chance(rates.ONLY_CHILD_CERTIFICATE_MONTHLY):
             day = between(v.rng, lo, hi - days(1))
             number = f"{v.places.county}{day.year}{v.next_number('only_child'):04d}"
-            data = {"parent_ref": p.key, "child_name": child.name}
+            data: dict[str, Any] = {"parent_ref": p.key, "child_name": child.name}
             data.update(child_birth_date=child.birth, certificate_no=number, issued_date=day)
             p.certified = v.add("only_child_certificate", day, data, [p]) is not None

@@ -52,7 +52,8 @@ class Places:
         self.rng = rng
         self.code = village_code
         self.county = village_code[:6]
-        self.county_name = division(self.county).name if division(self.county) else self.county
+        listed = division(self.county)
+        self.county_name = listed.name if listed else self.county
         prefix = path_name(village_code[:9])
         town = division(village_code[:9])
         name = village_name or "本村"

@@ -114,7 +114,8 @@ def women_15_49(v: Village, count: int) -> list[Person]:
     """Married women first; their grown daughters then take unmarried women's places."""
     weights = rates.AGE_BANDS[3:10]
     ages = [age_in_band(v, v.rng.choices(range(3, 10), weights)[0]) for _ in range(count)]
-    married, single = [], []
+    married: list[int] = []
+    single: list[int] = []
     for age in ages:
         ever = rates.EVER_MARRIED_BY_BAND[band_of(age) - 3]
         (married if age >= 20 and v.chance(ever) else single).append(age)

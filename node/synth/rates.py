@@ -60,7 +60,7 @@ OLDEST = 95
 # Share ever married among women 15-49, by 5-year band 15-19 ... 45-49; with about 5 %
 # of them divorced or widowed this gives the ~70 % currently married of section 6.
 EVER_MARRIED_BY_BAND = (0.02, 0.28, 0.65, 0.90, 0.96, 0.97, 0.98)
-EVER_MARRIED_STATUS = (
+EVER_MARRIED_STATUS: tuple[tuple[str, float], ...] = (
     ("married", 0.92),
     ("remarried", 0.03),
     ("divorced", 0.04),

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from node.synth import rates
 from node.synth.dates import between, days
 from node.synth.plan import Person, Village
 
 PROVIDERS = ("镇卫生院", "县妇幼保健院", "县人民医院")
-RESULTS = (
+RESULTS: tuple[tuple[str, int], ...] = (
     ("未见异常", 80), ("轻度宫颈炎，已建议治疗", 8), ("阴道炎，已开药", 6),
     ("乳腺增生，建议复查", 4), ("子宫肌瘤，建议定期随访", 2),
 )  # fmt: skip
@@ -31,7 +32,12 @@ COMPLAINTS = (
     ("独生子女父母奖励咨询", "询问独生子女父母奖励的申领条件。"),
     ("流动人口证明办理", "在外务工，询问婚育情况证明如何办理。"),
 )
-CHANNELS = (("visit", 40), ("phone", 35), ("letter", 5), ("online", 20))
+CHANNELS: tuple[tuple[str, int], ...] = (
+    ("visit", 40),
+    ("phone", 35),
+    ("letter", 5),
+    ("online", 20),
+)
 REMOVALS = {"iud": "iud_removal", "implant": "implant_removal"}
 
 
@@ -45,7 +51,7 @@ def plan_procedure(
     if after != "none":
         # No pregnancy while the visits after this procedure are still to come.
         woman.next_conception = max(woman.next_conception, when + days(400))
-    data = {"person_ref": subject.key, "method": procedure, "procedure_date": when}
+    data: dict[str, Any] = {"person_ref": subject.key, "method": procedure, "procedure_date": when}
     data.update(chosen_date=when - days(v.rng.randint(0, 14)), informed_consent=True)
     key = v.add("contraceptive_procedure", when, {**data, "provider": v.rng.choice(PROVIDERS)},
                 [subject, woman])  # fmt: skip
@@ -87,7 +93,7 @@ def check(v: Village, p: Person, kind: str, scheduled: date) -> None:
     done = scheduled + days(v.rng.randint(0, 10)) if v.chance(rates.CHECK_TAKEN_UP) else None
     if done is not None and (done >= v.end or not p.present(done)):
         done = None
-    data = {"person_ref": p.key, "check_type": kind, "scheduled_date": scheduled}
+    data: dict[str, Any] = {"person_ref": p.key, "check_type": kind, "scheduled_date": scheduled}
     data.update(place=clinic(v, p), requires_return_to_hukou=False)
     if done is not None:
         data.update(done_date=done, result_summary=v.rng.choices(*zip(*RESULTS, strict=True))[0])

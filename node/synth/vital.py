@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Any
 
 from node.synth import rates
 from node.synth.cards import plan_card
@@ -22,7 +23,12 @@ from node.synth.population import new_person
 from node.synth.services import plan_procedure
 
 CARE_PLACES = ("镇卫生院", "县妇幼保健院", "县人民医院")
-DEATH_PLACES = (("家中", 55), ("县人民医院", 30), ("镇卫生院", 12), ("其他", 3))
+DEATH_PLACES: tuple[tuple[str, int], ...] = (
+    ("家中", 55),
+    ("县人民医院", 30),
+    ("镇卫生院", 12),
+    ("其他", 3),
+)
 STERILISED = ("female_sterilisation", "male_sterilisation")
 
 
@@ -81,7 +87,10 @@ def pregnancy(v: Village, mother: Person, lmp: date) -> None:
     for week in (16, 28, 36):
         check = lmp + days(7 * week + v.rng.randint(-5, 5))
         if check < birth and v.chance(0.8):
-            check_data = {"person_ref": mother.key, "check_type": "pregnancy_check"}
+            check_data: dict[str, Any] = {
+                "person_ref": mother.key,
+                "check_type": "pregnancy_check",
+            }
             check_data.update(scheduled_date=check, done_date=check, place=place)
             check_data["requires_return_to_hukou"] = False
             v.add("health_check", check, {**check_data, "result_summary": "母胎情况正常"}, [mother])
@@ -99,7 +108,7 @@ def deliver(v: Village, mother: Person, born: date, place: str) -> None:
     mother.children.append(child)
     child.id_number = v.id_number(mother.home.hukou_code[:6], born, sex)
     weight = max(1500, min(5000, round(v.rng.gauss(3300, 450))))
-    data = {"mother_ref": mother.key, "child_name": child.name, "child_sex": sex}
+    data: dict[str, Any] = {"mother_ref": mother.key, "child_name": child.name, "child_sex": sex}
     data.update(birth_date=born, birth_order=order, birth_place=place, weight_g=weight)
     v.add("birth", born, {**data, "child_id_number": child.id_number}, [mother])
     plan_card(v, child, born)
@@ -116,7 +125,7 @@ def register_birth(v: Village, mother: Person, born: date, order: int) -> None:
     number = f"{v.places.county}{forwarded.year}{v.next_number('birth_reg'):05d}"
     father = mother.spouse
     father_id = father.id_number if father is not None else mother.husband_id
-    data = {"mother_ref": mother.key, "father_name": mother.husband_name or "不详"}
+    data: dict[str, Any] = {"mother_ref": mother.key, "father_name": mother.husband_name or "不详"}
     data.update(father_id_number=father_id, child_order=order)
     data.update(registered_date=registered, village_opinion_date=opinion)
     data.update(forwarded_date=forwarded, certificate_no=number)
@@ -125,6 +134,7 @@ def register_birth(v: Village, mother: Person, born: date, order: int) -> None:
 
 def after_birth(v: Village, mother: Person, born: date, order: int) -> None:
     """The method the mother (or her husband) chooses after the birth."""
+    options: tuple[tuple[str, int], ...]
     if order == 1:
         options = (("iud", 45), ("condom", 40), ("implant", 5), ("pill_injection", 5), ("none", 5))
     else:

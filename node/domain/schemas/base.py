@@ -31,7 +31,8 @@ class RecordSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages: ClassVar[dict[str, Any]] = {  # type: ignore[misc]
+    # marshmallow declares an instance dict[str, str]; ours hold catalogue Messages.
+    error_messages: ClassVar[dict[str, Any]] = {  # type: ignore[misc]  # Messages, not str
         "unknown": message("unknown_field"),
         "type": message("not_object"),
     }

@@ -145,6 +145,10 @@ class NodeId:
         return cls(role, code)
 
 
+MAX_EPOCH = 2**32 - 1
+"""The highest epoch (SPEC.md §3.4): it travels as a u32, and 0 means "no epoch"."""
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class LogId:
     """One change log: a node and an epoch (a new epoch at install, restore or after a fork)."""
@@ -155,8 +159,8 @@ class LogId:
     WIRE_SIZE = NodeId.WIRE_SIZE + 4
 
     def __post_init__(self) -> None:
-        if not 1 <= self.epoch < 2**32:
-            raise MalformedError(f"epoch {self.epoch} must be in 1..2**32-1")
+        if not 1 <= self.epoch <= MAX_EPOCH:
+            raise MalformedError(f"epoch {self.epoch} must be in 1..{MAX_EPOCH}")
 
     def __str__(self) -> str:
         return f"{self.node}#{self.epoch}"

@@ -25,7 +25,7 @@ from typing import Any
 from protocol import canonical
 from protocol.entries import MAX_PAYLOAD
 from protocol.errors import MalformedError, ProtocolError, TooLargeError, UnsupportedError
-from protocol.ids import LogId, is_decimal
+from protocol.ids import MAX_EPOCH, LogId, is_decimal
 from protocol.signed import check_version
 
 MAX_OPS = 512
@@ -155,6 +155,9 @@ def _decode_op(op: Any, i: int) -> Op:
         pe, ps, why = op["prev_epoch"], op["prev_seq"], op["reason"]
         if type(pe) is not int or type(ps) is not int or pe < 0 or ps < 0:
             raise MalformedError(f"op {i}: epoch numbers must be non-negative integers")
+        if pe > MAX_EPOCH:
+            # The previous epoch names a log (SPEC.md §3.4): no log has a higher epoch.
+            raise MalformedError(f"op {i}: prev_epoch {pe} is above the epoch bound {MAX_EPOCH}")
         if why not in EPOCH_REASONS:
             raise MalformedError(f"op {i}: epoch reason must be one of {sorted(EPOCH_REASONS)}")
         return EpochStart(pe, ps, why)
@@ -200,13 +203,15 @@ def check_base(value: Any) -> Base:
     """A base version: 0, a seq of the same log, or ``"<log id>/<seq>"``.
 
     The string form has one spelling: a canonical LogId text (``str(LogId.parse(log))
-    == log``) and 1..16 ASCII digits without a leading zero.
+    == log``) and 1..16 ASCII digits without a leading zero, naming a seq of at most
+    2**53-1 like every seq (SPEC.md §10.3): 16 digits alone would let through seqs no
+    batch header can carry.
     """
     if type(value) is int and 0 <= value <= canonical.MAX_SAFE_INT:
         return value
     if type(value) is str and "/" in value:
         log, _, seq = value.rpartition("/")
-        if is_decimal(seq, 16):
+        if is_decimal(seq, 16) and int(seq) <= canonical.MAX_SAFE_INT:
             LogId.parse(log)
             return value
     raise MalformedError(f"base version {str(value)[:80]!r} is not 0, a seq or 'log/seq'")

@@ -5,13 +5,16 @@ Keys come from labelled seeds (protocol.testing.seed), so every deterministic by
 the vectors can be recomputed by a second implementation. Ed25519 signatures are
 deterministic and pinned; ML-DSA signatures and HPKE wraps are randomized by design, so
 those vectors are checked by verifying and opening them, not by re-generating them.
-Running this again rewrites the files; tests/protocol/test_vectors.py fails if any
-deterministic encoding changes.
+Running this again rewrites the files (``python -m protocol.vectors.generate
+sessions.json`` only the ones named); the tests in tests/protocol/test_vectors*.py fail
+if any deterministic encoding changes.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,14 @@ def _write(name: str, data: dict[str, Any]) -> None:
     (HERE / name).write_text(text, encoding="utf-8")
 
 
+def _nested(depth: int) -> Any:
+    """``depth`` arrays, one inside the other: the deepest nesting §2.1 allows."""
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 def canonical_vectors() -> None:
     valid: list[canonical.JSON] = [
         {"v": 1, "name": "张三", "n": -5, "ok": True, "none": None, "list": [3, 2, 1]},
@@ -46,6 +57,10 @@ def canonical_vectors() -> None:
         [],
         "Ａ全角",
         2**53 - 1,
+        # Written raw: "/", U+007F, U+2028, U+2029; escaped: the short forms and \u00xx.
+        "/\u007f\u2028\u2029\b\f\n\r\u001f",
+        -(2**53 - 1),
+        _nested(canonical.MAX_DEPTH),
     ]
     invalid = [
         (b'{"a": 1}', "non_canonical"),
@@ -61,6 +76,20 @@ def canonical_vectors() -> None:
         (b"[" * 40 + b"]" * 40, "too_large"),
         (b"\xff", "malformed"),
         (b"", "malformed"),
+        # Surrogate escapes (SPEC.md §2.3): a lone one is no Unicode scalar value and has
+        # no spelling at all; a pair's only spelling is the raw character. In a string
+        # both are non_canonical (step 5); in a key the key pattern fails first (step 4).
+        (b'"\\ud800"', "non_canonical"),
+        (b'"a\\udc00b"', "non_canonical"),
+        (b'"\\ud83d\\ude00"', "non_canonical"),
+        (b'{"\\ud800":1}', "malformed"),
+        (b'["\\ud800",9007199254740992]', "malformed"),
+        (b'"\xed\xa0\x80"', "malformed"),
+        # Inputs RFC 8785 (JCS) accepts and this profile refuses (SPEC.md §2.6).
+        (b"1.0", "malformed"),
+        (b"-0", "non_canonical"),
+        ('{"\u00e9":1}'.encode(), "malformed"),
+        (b"[" * 17 + b"]" * 17, "too_large"),
     ]
     _write(
         "canonical.json",
@@ -95,14 +124,18 @@ def key_vectors() -> None:
     _write("keys.json", {"seed_rule": "SHAKE-256('renkou-net test seed ' + label)", "keys": items})
 
 
-def payload_vectors() -> list[bytes]:
-    payloads = [
+def valid_payloads() -> list[bytes]:
+    """The valid payloads; the chains, envelopes and frames are built from them."""
+    return [
         encode_payload([EpochStart(0, 0, "install")]),
         encode_payload([Upsert("person", "p1", {"name": ("王秀英", 0), "sex": ("F", 0)})]),
         encode_payload([Upsert("person", "p1", {"marital_status": ("married", 2)})]),
         encode_payload([Retire("person", "p9", "retention", "township:440104001#1/7")]),
         encode_payload([Note("advisory", {"conflict": "c1", "choose": "a"})]),
     ]
+
+
+def payload_vectors(payloads: list[bytes]) -> None:
     invalid: list[tuple[canonical.JSON, str]] = [
         ({"v": 1, "ops": []}, "malformed"),
         ({"v": 1, "ops": [{"op": "delete", "kind": "person", "id": "p1"}]}, "unsupported"),
@@ -157,6 +190,30 @@ def payload_vectors() -> list[bytes]:
             },
             "malformed",
         ),
+        # SPEC.md §10.3: a base seq is at most 2**53-1, like every seq.
+        (
+            {
+                "v": 1,
+                "ops": [
+                    {
+                        "op": "retire",
+                        "kind": "person",
+                        "id": "p1",
+                        "reason": "x",
+                        "base": f"village:440104001002#1/{2**53}",
+                    }
+                ],
+            },
+            "malformed",
+        ),
+        # SPEC.md §10.2: prev_epoch is at most the epoch bound 2**32-1 (§3.4).
+        (
+            {
+                "v": 1,
+                "ops": [{"op": "epoch", "prev_epoch": 2**32, "prev_seq": 1, "reason": "fork"}],
+            },
+            "malformed",
+        ),
     ]
     _write(
         "payloads.json",
@@ -165,7 +222,6 @@ def payload_vectors() -> list[bytes]:
             "invalid": [{"bytes": canonical.encode(o).hex(), "error": e} for o, e in invalid],
         },
     )
-    return payloads
 
 
 def chain_vectors(payloads: list[bytes]) -> None:
@@ -470,16 +526,31 @@ def _invalid_objects(root: Any, village: Any) -> list[dict[str, str]]:
     return [{"decoder": d, "name": n, "bytes": b.hex(), "expect": e} for d, n, b, e in cases]
 
 
-def main() -> None:
-    canonical_vectors()
-    key_vectors()
-    payloads = payload_vectors()
-    chain_vectors(payloads)
-    envelope_vectors(payloads)
-    frame_vectors(payloads)
-    object_vectors()
-    print(f"wrote vectors to {HERE}")
+FILES: dict[str, Callable[[list[bytes]], None]] = {
+    "canonical.json": lambda _: canonical_vectors(),
+    "keys.json": lambda _: key_vectors(),
+    "payloads.json": payload_vectors,
+    "chains.json": chain_vectors,
+    "envelopes.json": envelope_vectors,
+    "frames.json": frame_vectors,
+    "objects.json": lambda _: object_vectors(),
+}
+
+
+def main(names: Sequence[str] = ()) -> None:
+    """Write the named vector files (all without names).
+
+    Files holding ML-DSA signatures or HPKE wraps come out with other random bytes on
+    every run; naming only the files a change touches keeps the others as they are.
+    """
+    unknown = sorted(set(names) - set(FILES))
+    if unknown:
+        raise SystemExit(f"unknown vector files {unknown}; known: {sorted(FILES)}")
+    payloads = valid_payloads()
+    for name in names or FILES:
+        FILES[name](payloads)
+        print(f"wrote {HERE / name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -179,3 +179,34 @@ def test_mutated_canonical_bytes_raise_only_protocol_errors(data: bytes) -> None
     except ProtocolError:
         return
     assert data == canonical.encode(value)
+
+
+def _jcs(value: object) -> str:
+    """RFC 8785 serialisation, written from the RFC and independent of protocol/canonical:
+    members sorted by the UTF-16 code units of their keys, ECMAScript numbers, and
+    ECMAScript's JSON.stringify string escapes."""
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if type(value) is int:
+        return str(value)  # ECMAScript prints these (|n| < 2**53) without an exponent
+    if type(value) is str:
+        short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n",
+                 "\r": "\\r", "\t": "\\t"}  # fmt: skip
+        return (
+            '"'
+            + "".join(short.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 else c) for c in value)
+            + '"'
+        )
+    if type(value) is list:
+        return "[" + ",".join(_jcs(v) for v in value) + "]"
+    assert type(value) is dict
+    order = sorted(value, key=lambda k: k.encode("utf-16-be"))
+    return "{" + ",".join(_jcs(k) + ":" + _jcs(value[k]) for k in order) + "}"
+
+
+@given(json_values() | st.text(alphabet='/\x7f\u2028\u2029\x00\x08\x1f"\\\u00e9张'))
+@settings(max_examples=300, deadline=None)
+def test_profile_bytes_are_jcs_bytes(value: object) -> None:
+    """SPEC.md §2.6: a strict subset of JCS; every value of the profile has the bytes JCS
+    gives it, so the two encodings agree wherever the profile accepts a value."""
+    assert _jcs(value).encode() == canonical.encode(value)  # type: ignore[arg-type]

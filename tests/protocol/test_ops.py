@@ -41,7 +41,7 @@ log_ids = st.builds(
     st.sampled_from(["village:440104001002", "township:440104001", "county:440104"]),
     st.integers(1, 2**32 - 1),
 )
-bases = st.integers(0, 2**53 - 1) | st.builds("{}/{}".format, log_ids, st.integers(1, 10**15))
+bases = st.integers(0, 2**53 - 1) | st.builds("{}/{}".format, log_ids, st.integers(1, 2**53 - 1))
 values = json_values(4)
 
 upserts = st.builds(
@@ -53,7 +53,7 @@ upserts = st.builds(
 retires = st.builds(Retire, kinds, record_ids, nfc_text.filter(lambda s: 1 <= len(s) <= 64), bases)
 epochs = st.builds(
     EpochStart,
-    st.integers(0, 2**53 - 1),
+    st.integers(0, 2**32 - 1),
     st.integers(0, 2**53 - 1),
     st.sampled_from(sorted(EPOCH_REASONS)),
 )
@@ -83,8 +83,11 @@ def test_payload_exact_bytes() -> None:
 
 @pytest.mark.parametrize(
     "base",
-    [0, 7, 2**53 - 1, "village:440104001002#1/5", "county:440104#3/12", "township:440104001#2/1"],
-)
+    [
+        0, 7, 2**53 - 1, "village:440104001002#1/5", "county:440104#3/12", "township:440104001#2/1",
+        f"village:440104001002#1/{2**53 - 1}", f"village:440104001002#{2**32 - 1}/1",
+    ],
+)  # fmt: skip
 def test_good_bases(base: int | str) -> None:
     """A version is 0, a positive seq of the same log, or "<log id>/<seq>"."""
     assert base == check_base(base)
@@ -175,6 +178,10 @@ LOG = "village:440104001002#1"
                      id="base-seq-empty"),
         pytest.param(_payload(_upsert(fields={"name": ["x", f"{LOG}/1" + "0" * 16]})),
                      MalformedError, id="base-seq-17-digits"),
+        pytest.param(_payload(_upsert(fields={"name": ["x", f"{LOG}/{2**53}"]})),
+                     MalformedError, id="base-seq-2**53"),
+        pytest.param(_payload(_upsert(fields={"name": ["x", f"{LOG}/9999999999999999"]})),
+                     MalformedError, id="base-seq-16-nines"),
         pytest.param(_payload(_upsert(fields={"name": ["x", "/5"]})), MalformedError,
                      id="base-no-log"),
         pytest.param(_payload(_upsert(fields={"name": ["x", "village:440104001002/5"]})),
@@ -190,6 +197,9 @@ LOG = "village:440104001002#1"
                      id="retire-long-reason"),
         pytest.param(_payload({**EPOCH, "reason": "reboot"}), MalformedError, id="epoch-reason"),
         pytest.param(_payload({**EPOCH, "prev_epoch": -1}), MalformedError, id="epoch-negative"),
+        pytest.param(_payload({**EPOCH, "prev_epoch": 2**32}), MalformedError,
+                     id="epoch-above-bound"),
+        pytest.param(_payload({**EPOCH, "prev_seq": -1}), MalformedError, id="epoch-seq-negative"),
         pytest.param(_payload({**EPOCH, "prev_seq": "3"}), MalformedError, id="epoch-seq-string"),
         pytest.param(_payload({**EPOCH, "prev_seq": False}), MalformedError, id="epoch-seq-bool"),
         pytest.param(_payload({**NOTE, "body": []}), MalformedError, id="note-body-list"),
@@ -244,3 +254,21 @@ def test_non_ascii_seq_in_base_is_malformed(seq: str) -> None:
     """A base version is 0, a seq of the same log, or "<log id>/<seq>" (ASCII digits)."""
     with pytest.raises(MalformedError):
         check_base(f"{LOG}/{seq}")
+
+
+def test_epoch_op_bounds() -> None:
+    """SPEC.md §10.2: prev_epoch is 0..2**32-1 (the epoch bound of §3.4) and prev_seq
+    0..2**53-1 (every seq); the largest of each decodes."""
+    top = _payload({**EPOCH, "prev_epoch": 2**32 - 1, "prev_seq": 2**53 - 1})
+    assert [EpochStart(2**32 - 1, 2**53 - 1, "restore")] == decode_payload(top)
+    with pytest.raises(ValueError):
+        encode_payload([EpochStart(2**32, 1, "restore")])
+
+
+def test_base_seq_bound() -> None:
+    """SPEC.md §10.3: the seq of a "<log id>/<seq>" base is at most 2**53-1, as every seq."""
+    assert f"{LOG}/{2**53 - 1}" == check_base(f"{LOG}/{2**53 - 1}")
+    with pytest.raises(MalformedError):
+        check_base(f"{LOG}/{2**53}")
+    with pytest.raises(ValueError):
+        encode_payload([Retire("person", "p1", "retention", f"{LOG}/{2**53}")])

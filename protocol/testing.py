@@ -11,11 +11,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from protocol.batches import BatchHeader, sign_batch
 from protocol.certs import Certificate, decode_certificate, issue_certificate
 from protocol.crypto import KemPrivateKey, SigningKey, Suite
 from protocol.entries import ZERO_HASH, Entry, make_entry
-from protocol.envelope import address, seal_batch
 from protocol.ids import LogId, NodeId
 from protocol.ops import Upsert, encode_payload
 
@@ -78,18 +76,3 @@ def chain_entries(
 
 def person_payload(i: int) -> bytes:
     return encode_payload([Upsert("person", f"p{i}", {"name": ("张三", 0), "sex": ("F", 0)})])
-
-
-def envelope_for(
-    origin: TestNode,
-    entries: Sequence[Entry],
-    recipients: Sequence[TestNode],
-    to: NodeId,
-    *,
-    sent_ms: int = NOW,
-    expires_ms: int = NOW + 86_400_000,
-) -> tuple[bytes, BatchHeader]:
-    """Sign, seal and address a batch from ``origin`` (as its own first hop)."""
-    header, sig = sign_batch(entries, origin.signing, origin.cert.serial)
-    sealed = seal_batch(entries, header, sig, [r.kem.public_key for r in recipients])
-    return address(sealed, origin.signing, origin.node, to, sent_ms, expires_ms), header

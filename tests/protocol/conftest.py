@@ -12,12 +12,13 @@ from collections.abc import Mapping
 import pytest
 
 from protocol.batches import sign_batch
+from protocol.certs import Certificate
 from protocol.crypto import KemPrivateKey
 from protocol.entries import Entry
 from protocol.envelope import Envelope, address, decode_envelope, open_envelope, seal_batch
 from protocol.ids import LogId
 from protocol.testing import NOW, TestNode, chain_entries, make_node, person_payload
-from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, keyring
+from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, certify, keyring
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +44,17 @@ def village2(root: TestNode) -> TestNode:
 @pytest.fixture(scope="session")
 def other_root() -> TestNode:
     return make_node("440105")
+
+
+@pytest.fixture(scope="session")
+def other_village(other_root: TestNode) -> TestNode:
+    return make_node("440105001001", other_root)
+
+
+@pytest.fixture(scope="session")
+def cross(root: TestNode, other_root: TestNode) -> Certificate:
+    """Our county root cross-certifies the other county's root."""
+    return certify(root, other_root, serial=9001)
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from protocol.batches import BatchHeader
+from protocol.certs import (
+    Certificate,
+    Revocation,
+    RevocationList,
+    decode_certificate,
+    decode_revocations,
+    issue_certificate,
+    issue_revocations,
+)
 from protocol.crypto import KemPrivateKey
 from protocol.entries import Entry
-from protocol.testing import TestNode
+from protocol.ids import NodeId
+from protocol.signed import CONTEXT as SIGNED_CONTEXT
+from protocol.testing import NOT_AFTER, NOT_BEFORE, NOW, TestNode
 
 DAY_MS = 86_400_000
 
@@ -25,6 +37,58 @@ class SealedBatch:
     batch_sig: bytes
     sealed: bytes
     raw: bytes
+
+
+def header_of(entries: Sequence[Entry], serial: int = 1, **changes: object) -> BatchHeader:
+    """The header sign_batch would make for ``entries`` (with ``changes``), unsigned."""
+    first, last = entries[0], entries[-1]
+    header = BatchHeader(
+        first.suite, first.log, first.seq, last.seq, first.prev_hash, last.hash,
+        first.hlc, last.hlc, serial,
+    )  # fmt: skip
+    return dataclasses.replace(header, **changes)  # type: ignore[arg-type]
+
+
+def raw_signed(body: bytes, signer: TestNode, magic: bytes = b"RKS1") -> bytes:
+    """A signed object around exactly ``body`` (no canonical checks on the way)."""
+    head = magic + bytes([signer.signing.suite]) + len(body).to_bytes(4, "big") + body
+    head += signer.signing.verify_key.key_id
+    sig = signer.signing.sign(SIGNED_CONTEXT + head)
+    return head + len(sig).to_bytes(2, "big") + sig
+
+
+def certify(
+    issuer: TestNode,
+    subject: TestNode,
+    *,
+    issuer_node: NodeId | None = None,
+    serial: int = 77,
+    not_before: int = NOT_BEFORE,
+    not_after: int = NOT_AFTER,
+) -> Certificate:
+    """``issuer`` signs a certificate for ``subject``'s node and keys (naming itself
+    ``issuer_node``, if given: what an impostor would claim)."""
+    return decode_certificate(
+        issue_certificate(
+            issuer.signing,
+            issuer.node if issuer_node is None else issuer_node,
+            serial=serial,
+            node=subject.node,
+            verify_key=subject.signing.verify_key,
+            kem_key=subject.kem.public_key,
+            not_before=not_before,
+            not_after=not_after,
+        )
+    )
+
+
+def revocation_list(
+    issuer: TestNode, version: int, items: list[Revocation], at: int = NOW
+) -> RevocationList:
+    """A revocation list signed by ``issuer``'s root key, decoded against its certificate."""
+    return decode_revocations(
+        issue_revocations(issuer.signing, issuer.node, version, at, items), issuer.cert
+    )
 
 
 def keyring(*nodes: TestNode) -> dict[bytes, KemPrivateKey]:

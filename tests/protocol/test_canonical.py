@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -210,3 +212,28 @@ def test_profile_bytes_are_jcs_bytes(value: object) -> None:
     """SPEC.md §2.6: a strict subset of JCS; every value of the profile has the bytes JCS
     gives it, so the two encodings agree wherever the profile accepts a value."""
     assert _jcs(value).encode() == canonical.encode(value)  # type: ignore[arg-type]
+
+
+@given(json_values(MAX_DEPTH + 2))
+@settings(max_examples=300, deadline=None)
+def test_encode_and_decode_agree_on_depth(value: object) -> None:
+    """encode and decode count container depth identically: whatever encode
+    accepts decode accepts, and what encode refuses decode refuses too."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        data = canonical.encode(value)  # type: ignore[arg-type]
+    except ValueError:
+        with pytest.raises(TooLargeError):
+            canonical.decode(text.encode())
+        return
+    assert text.encode() == data
+    assert value == canonical.decode(data)
+
+
+def test_empty_innermost_container_counts() -> None:
+    """MAX_DEPTH nested empty lists are fine, one more is refused both ways."""
+    assert _nested(MAX_DEPTH) == canonical.decode(canonical.encode(_nested(MAX_DEPTH)))
+    with pytest.raises(ValueError):
+        canonical.encode(_nested(MAX_DEPTH + 1))
+    with pytest.raises(TooLargeError):
+        canonical.decode(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))

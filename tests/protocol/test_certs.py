@@ -1,67 +1,23 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Certificates, chains and revocation lists (protocol/certs.py)."""
+"""Certificates and chains (protocol/certs.py, SPEC.md §8.2)."""
 
 from __future__ import annotations
 
 import pytest
 
-from protocol.certs import (
-    Certificate,
-    Revocation,
-    RevocationList,
-    decode_certificate,
-    decode_revocations,
-    issue_certificate,
-    issue_revocations,
-    verify_chain,
-)
+from protocol.certs import Certificate, decode_certificate, verify_chain
 from protocol.errors import (
     CertificateError,
     ExpiredError,
     MalformedError,
-    RevokedError,
     SignatureError,
     UnsupportedError,
 )
-from protocol.ids import LogId, NodeId
+from protocol.ids import NodeId
 from protocol.signed import decode_signed, sign_object
 from protocol.testing import NOT_AFTER, NOT_BEFORE, NOW, make_node
 from protocol.testing import TestNode as Node
-
-
-def _issue(
-    issuer: Node,
-    subject: Node,
-    *,
-    issuer_node: NodeId | None = None,
-    serial: int = 77,
-    not_before: int = NOT_BEFORE,
-    not_after: int = NOT_AFTER,
-) -> Certificate:
-    """``issuer`` signs a certificate for ``subject``'s node and keys."""
-    return decode_certificate(
-        issue_certificate(
-            issuer.signing,
-            issuer.node if issuer_node is None else issuer_node,
-            serial=serial,
-            node=subject.node,
-            verify_key=subject.signing.verify_key,
-            kem_key=subject.kem.public_key,
-            not_before=not_before,
-            not_after=not_after,
-        )
-    )
-
-
-@pytest.fixture(scope="module")
-def other_village(other_root: Node) -> Node:
-    return make_node("440105001001", other_root)
-
-
-@pytest.fixture(scope="module")
-def cross(root: Node, other_root: Node) -> Certificate:
-    """Our county root cross-certifies the other county's root."""
-    return _issue(root, other_root, serial=9001)
+from tests.protocol.helpers import certify
 
 
 def test_good_chain(root: Node, village: Node) -> None:
@@ -96,8 +52,8 @@ def test_validity_window_is_inclusive(root: Node, village: Node, now: int) -> No
 )
 def test_leaf_outside_window(root: Node, village: Node, not_before: int, not_after: int) -> None:
     """4. every certificate is inside its validity window at now_ms."""
-    good = _issue(root, village, not_before=NOT_BEFORE, not_after=NOT_AFTER)
-    bad = _issue(root, village, not_before=not_before, not_after=not_after)
+    good = certify(root, village, not_before=NOT_BEFORE, not_after=NOT_AFTER)
+    bad = certify(root, village, not_before=not_before, not_after=not_after)
     assert good == verify_chain([good], [root.cert], NOW)
     with pytest.raises(ExpiredError):
         verify_chain([bad], [root.cert], NOW)
@@ -113,7 +69,7 @@ def test_signed_by_another_countys_root_claiming_ours(
     root: Node, other_root: Node, village: Node
 ) -> None:
     """2. each certificate is signed by the next one's key (the last by an anchor)."""
-    forged = _issue(other_root, village, issuer_node=root.node)
+    forged = certify(other_root, village, issuer_node=root.node)
     with pytest.raises(SignatureError):
         verify_chain([forged], [root.cert], NOW)
 
@@ -128,14 +84,14 @@ def test_issued_by_untrusted_county(root: Node, other_root: Node, other_village:
 
 def test_township_posing_as_issuer(root: Node, township: Node, village: Node) -> None:
     """3. issuers are counties: only a county root may issue certificates."""
-    leaf = _issue(township, village)
+    leaf = certify(township, village)
     with pytest.raises(CertificateError):
         verify_chain([leaf, township.cert], [root.cert], NOW)
 
 
 def test_village_of_another_county(root: Node, other_village: Node) -> None:
     """3. a county only certifies its own nodes or another county's root."""
-    bad = _issue(root, other_village)
+    bad = certify(root, other_village)
     with pytest.raises(CertificateError):
         verify_chain([bad], [root.cert], NOW)
 
@@ -188,7 +144,7 @@ def test_cross_certificate_signed_by_wrong_key(
     root: Node, other_root: Node, other_village: Node
 ) -> None:
     """2. each certificate is signed by the next one's key."""
-    self_made = _issue(other_root, other_root, issuer_node=root.node)
+    self_made = certify(other_root, other_root, issuer_node=root.node)
     with pytest.raises(SignatureError):
         verify_chain([other_village.cert, self_made], [root.cert], NOW)
 
@@ -199,10 +155,10 @@ def test_cross_certified_county_cannot_impersonate_ours(
 ) -> None:
     """3. a county only certifies its own nodes or another county's root."""
     attacker = make_node("440106")
-    fake_root = _issue(other_root, _as(attacker, root.node))
+    fake_root = certify(other_root, _as(attacker, root.node))
     chain = [fake_root, cross]
     if target == "village":
-        fake_village = _issue(
+        fake_village = certify(
             _as(attacker, root.node), _as(attacker, NodeId.for_code("440104001009"))
         )
         chain = [fake_village, fake_root, cross]
@@ -214,7 +170,7 @@ def test_only_one_cross_certificate(root: Node, other_root: Node, cross: Certifi
     """A chain is at most: leaf, one cross-certificate, a trusted root."""
     third_root = make_node("440106")
     third_village = make_node("440106001001", third_root)
-    transitive = _issue(other_root, third_root)
+    transitive = certify(other_root, third_root)
     with pytest.raises(CertificateError):
         verify_chain([third_village.cert, transitive, cross], [root.cert], NOW)
 
@@ -250,166 +206,29 @@ def test_bad_certificate_bodies(
         decode_certificate(sign_object(body, root.signing))
 
 
-# Revocation lists.
-
-
-@pytest.fixture(scope="module")
-def crl_items(village: Node, village_log: LogId) -> list[Revocation]:
-    return [Revocation(village.cert.serial, village.node, NOW, "stolen", {village_log: 3})]
-
-
-@pytest.fixture(scope="module")
-def crl(root: Node, crl_items: list[Revocation]) -> RevocationList:
-    return decode_revocations(
-        issue_revocations(root.signing, root.node, 1, NOW, crl_items), root.cert
+def test_county_certificate_only_last_under_an_anchor(root: Node, other_root: Node) -> None:
+    """A county-subject (cross) certificate is allowed only as the last
+    certificate, directly under an anchor (a trailing copy of the anchor is ignored)."""
+    other_village = make_node("440105001001", other_root)
+    cross = certify(root, other_root, serial=9001)
+    assert other_village.cert == verify_chain([other_village.cert, cross], [root.cert], NOW)
+    assert other_village.cert == verify_chain(
+        [other_village.cert, cross, root.cert], [root.cert], NOW
     )
-
-
-def test_revocation_round_trip(crl: RevocationList, crl_items: list[Revocation]) -> None:
-    """Revocation is by serial; each item carries valid_through per log."""
-    assert {crl_items[0].serial: crl_items[0]} == crl.revoked
-    assert 1 == crl.version
-
-
-@pytest.mark.parametrize("last_seq", [1, 2, 3])
-def test_revoked_batch_up_to_valid_through(
-    crl: RevocationList, village: Node, village_log: LogId, last_seq: int
-) -> None:
-    """Entries up to valid_through stay valid (they were signed before the loss)."""
-    crl.check_batch(village.cert.serial, village_log, last_seq)
-
-
-@pytest.mark.parametrize("last_seq", [4, 100])
-def test_revoked_batch_beyond_valid_through(
-    crl: RevocationList, village: Node, village_log: LogId, last_seq: int
-) -> None:
-    """Anything later than valid_through is refused."""
-    with pytest.raises(RevokedError):
-        crl.check_batch(village.cert.serial, village_log, last_seq)
-
-
-def test_revoked_serial_other_log(crl: RevocationList, village: Node) -> None:
-    """A log not named in valid_through is valid through seq 0: nothing of it is accepted."""
-    with pytest.raises(RevokedError):
-        crl.check_batch(village.cert.serial, LogId(village.node, 2), 1)
-
-
-def test_unrevoked_serial(crl: RevocationList, village2: Node) -> None:
-    """Only revoked serials are refused."""
-    crl.check_batch(village2.cert.serial, LogId(village2.node, 1), 10**6)
-
-
-def _crl(issuer: Node, version: int, items: list[Revocation]) -> RevocationList:
-    return decode_revocations(
-        issue_revocations(issuer.signing, issuer.node, version, NOW, items), issuer.cert
-    )
-
-
-def test_successor_append_only(
-    root: Node, crl: RevocationList, crl_items: list[Revocation], village2: Node
-) -> None:
-    """A newer list must keep every revocation of this one (append-only)."""
-    extra = Revocation(village2.cert.serial, village2.node, NOW, "lost", {})
-    crl.check_successor(_crl(root, 2, [*crl_items, extra]))
+    assert cross == verify_chain([cross], [root.cert], NOW)
+    third_root = make_node("440106")
+    transitive = certify(other_root, third_root)
     with pytest.raises(CertificateError):
-        crl.check_successor(_crl(root, 2, [extra]))
-
-
-def test_successor_must_be_newer(
-    root: Node, crl: RevocationList, crl_items: list[Revocation]
-) -> None:
-    """A newer list must have a higher version than the one held (versions start at 1)."""
+        verify_chain([make_node("440106001001", third_root).cert, transitive, cross],
+                     [root.cert], NOW)  # fmt: skip
+    county_node = certify(root, make_node("440104"), serial=5)
     with pytest.raises(CertificateError):
-        crl.check_successor(_crl(root, 1, crl_items))
-    with pytest.raises(MalformedError):
-        _crl(root, 0, crl_items)
+        verify_chain([county_node, cross], [root.cert], NOW)
 
 
-def test_successor_wrong_issuer(
-    other_root: Node, crl: RevocationList, crl_items: list[Revocation]
-) -> None:
-    """A newer list must come from the same issuer."""
-    with pytest.raises(CertificateError):
-        crl.check_successor(_crl(other_root, 2, crl_items))
-
-
-def test_successor_cannot_widen_valid_through(
-    root: Node, crl: RevocationList, crl_items: list[Revocation], village_log: LogId
-) -> None:
-    """A newer list must keep every revocation of this one (append-only)."""
-    item = crl_items[0]
-    widened = Revocation(
-        item.serial, item.node, item.revoked_at, item.reason, {village_log: 2**53 - 1}
-    )
-    with pytest.raises(CertificateError):
-        crl.check_successor(_crl(root, 2, [widened]))
-
-
-def test_revocations_wrong_issuer(
-    root: Node, other_root: Node, crl_items: list[Revocation]
-) -> None:
-    """Parse and verify a revocation list against the county root that issued it."""
-    raw = issue_revocations(other_root.signing, other_root.node, 1, NOW, crl_items)
-    with pytest.raises(CertificateError):
-        decode_revocations(raw, root.cert)
-
-
-def test_revocations_forged_signature(
-    root: Node, other_root: Node, crl_items: list[Revocation]
-) -> None:
-    """A list naming our root as issuer but signed by another key fails the signature."""
-    raw = issue_revocations(other_root.signing, root.node, 1, NOW, crl_items)
-    with pytest.raises(SignatureError):
-        decode_revocations(raw, root.cert)
-
-
-def test_revocations_duplicate_serial(root: Node, crl_items: list[Revocation]) -> None:
-    """A revocation list names each serial once."""
-    raw = issue_revocations(root.signing, root.node, 1, NOW, [*crl_items, *crl_items])
-    with pytest.raises(MalformedError):
-        decode_revocations(raw, root.cert)
-
-
-def test_revocations_duplicate_log_in_valid_through(root: Node, village: Node) -> None:
-    """A revocation list names each serial once (and each log of an item once)."""
-    log = "village:440104001002#1"
-    item = {
-        "serial": village.cert.serial, "node": str(village.node), "revoked_at": NOW,
-        "reason": "lost", "valid_through": [[log, 3], [log, 100]],
-    }  # fmt: skip
-    body = {
-        "v": 1, "type": "revocations", "issuer": str(root.node), "version": 1,
-        "issued_at": NOW, "revoked": [item],
-    }  # fmt: skip
-    with pytest.raises(MalformedError):
-        decode_revocations(sign_object(body, root.signing), root.cert)
-
-
-# The signed-object container certificates travel in.
-
-
-def test_signed_object_round_trip(root: Node) -> None:
-    """The signature covers CONTEXT || every byte before sig_len; verify() returns None."""
-    raw = sign_object({"v": 1, "type": "advisory", "text": "台风"}, root.signing)
-    signed = decode_signed(raw, expect_type="advisory")
-    assert {"v": 1, "type": "advisory", "text": "台风"} == signed.body
-    assert signed.verify(root.cert.verify_key) is None
-    with pytest.raises(MalformedError):
-        decode_signed(raw, expect_type="certificate")
-
-
-def test_signed_object_wrong_key(root: Node, other_root: Node) -> None:
-    """verify() raises SignatureError for any key but the signer's."""
-    signed = decode_signed(sign_object({"v": 1, "type": "advisory"}, root.signing))
-    with pytest.raises(SignatureError):
-        signed.verify(other_root.cert.verify_key)
-
-
-def test_signed_object_version_true(root: Node) -> None:
-    """Every signed output starts with a version marker ("v": 1)."""
-    head = b"RKS1" + bytes([root.signing.suite])
-    body = b'{"type":"advisory","v":true}'
-    raw = head + len(body).to_bytes(4, "big") + body + root.cert.verify_key.key_id
-    sig = root.signing.sign(b"renkou-net/1 signed object\x00" + raw)
-    with pytest.raises(MalformedError):
-        decode_signed(raw + len(sig).to_bytes(2, "big") + sig)
+def test_certificate_window_must_not_be_empty(root: Node, village: Node) -> None:
+    """decode_certificate refuses not_after <= not_before."""
+    body = dict(decode_signed(village.cert.raw).body)
+    for not_after in (body["not_before"], body["not_before"] - 1):
+        with pytest.raises(MalformedError):
+            decode_certificate(sign_object({**body, "not_after": not_after}, root.signing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from protocol import crypto
 from protocol.crypto import (
     CONTENT_KEY_SIZE,
     KEY_ID_SIZE,
@@ -249,3 +250,8 @@ def test_seal_open() -> None:
     ]:
         with pytest.raises(DecryptionError):
             open_sealed(key, data, aad)
+
+
+def test_crypto_has_no_unused_mac() -> None:
+    """The unused crypto.mac() is gone; session.py keeps the HMAC."""
+    assert not hasattr(crypto, "mac")

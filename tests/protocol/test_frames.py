@@ -25,7 +25,7 @@ from protocol.ids import LogId, NodeId
 from protocol.ops import EpochStart, Note, Op, Retire, Upsert, encode_payload
 from protocol.testing import NOW, make_node
 from protocol.testing import TestNode as Node
-from tests.protocol.helpers import DAY_MS, keyring, planes, raw_frames, shape
+from tests.protocol.helpers import DAY_MS, header_of, keyring, planes, raw_frames, shape
 from tests.protocol.strategies import json_values, mutations
 
 LOG = LogId(NodeId.for_code("440104001002"), 1)
@@ -77,14 +77,6 @@ def entries_of(items: Sequence[bytes | None], deltas: Sequence[int] | None = Non
         out.append(entry.erased() if item is None else entry)
         prev = entry.hash
     return out
-
-
-def header_of(entries: Sequence[Entry]) -> BatchHeader:
-    first, last = entries[0], entries[-1]
-    return BatchHeader(
-        first.suite, first.log, first.seq, last.seq, first.prev_hash, last.hash,
-        first.hlc, last.hlc, 1,
-    )  # fmt: skip
 
 
 def codes_of(data: bytes, count: int) -> tuple[int, ...]:
@@ -327,3 +319,18 @@ def test_byte_planes() -> None:
     data = encode_frames(entries)
     assert data[:16] == planes([0x0102, 0x0304], 8)
     assert data[:16] == bytes(12) + b"\x01\x03\x02\x04"
+
+
+def test_clock_overflow_is_malformed(village_log: LogId) -> None:
+    """rebuild_entries raises MalformedError (not struct.error) when hlc >= 2**64."""
+    frames = raw_frames([2**63, 2**63], codes=[1, 1], erased=[(0, bytes(32))] * 2)
+    header = BatchHeader(Suite.HYBRID, village_log, 1, 2, bytes(32), bytes(32), 1, 2, 1)
+    with pytest.raises(MalformedError):
+        rebuild_entries(header, frames)
+
+
+def test_erased_frame_length_is_bounded(village_log: LogId) -> None:
+    """Erased frames' payload_len is bounded by MAX_PAYLOAD too (SPEC.md §5.3 step 5)."""
+    header = BatchHeader(Suite.HYBRID, village_log, 1, 1, bytes(32), bytes(32), 1, 1, 1)
+    with pytest.raises(TooLargeError):
+        rebuild_entries(header, raw_frames([1], codes=[1], erased=[(MAX_PAYLOAD + 1, bytes(32))]))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from protocol.binary import Reader
-from protocol.errors import MalformedError
+from protocol.errors import MalformedError, ProtocolError
 from protocol.ids import LogId, NodeId, Role, check_division_code, parent_code
+from protocol.ops import check_base
 
 
 @pytest.mark.parametrize(
@@ -224,3 +225,41 @@ def test_log_id_parse_accepts_only_the_canonical_spelling(text: str) -> None:
     except MalformedError:
         return
     assert text == str(log)
+
+
+LOG_TEXT = "village:440104001002#1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "VILLAGE:440104001002#1", "Village:440104001002#1", "village:440104001002#01",
+        "village:440104001002#\u00b2", "village:440104001002#\uff11", "village:440104001002#0",
+        "village:440104001002# 1", "village:440104001002#+1", "village:44010400100\u0662#1",
+    ],
+)  # fmt: skip
+def test_ids_accept_only_the_canonical_spelling(text: str) -> None:
+    """Role labels are exact lower case; NodeId/LogId.parse round-trip; epoch
+    and base seq digits are ASCII without a leading zero; '#²' is MalformedError."""
+    assert str(LogId.parse(LOG_TEXT)) == LOG_TEXT
+    with pytest.raises(MalformedError):
+        LogId.parse(text)
+    with pytest.raises(MalformedError):
+        check_base(f"{text}/5")
+    with pytest.raises(MalformedError):
+        Role.from_label("VILLAGE")
+    with pytest.raises(MalformedError):
+        NodeId.parse("VILLAGE:440104001002")
+    for seq in ("05", "\u0665", "\uff15", "\u00b2"):
+        with pytest.raises(MalformedError):
+            check_base(f"{LOG_TEXT}/{seq}")
+    assert f"{LOG_TEXT}/5" == check_base(f"{LOG_TEXT}/5")
+
+
+def test_id_parsers_raise_only_protocol_errors() -> None:
+    """The id parsers raise only ProtocolError on junk."""
+    for junk in ["", "#", ":", "village:#1", "village:440104001002#", "\u00b2", "a" * 100]:
+        with pytest.raises(ProtocolError):
+            LogId.parse(junk)
+        with pytest.raises(ProtocolError):
+            NodeId.parse(junk)

@@ -272,3 +272,25 @@ def test_base_seq_bound() -> None:
         check_base(f"{LOG}/{2**53}")
     with pytest.raises(ValueError):
         encode_payload([Retire("person", "p1", "retention", f"{LOG}/{2**53}")])
+
+
+def test_op_type_and_encoder_validation() -> None:
+    """a missing or non-string "op" is MalformedError (only a well-formed
+    unknown op type is UnsupportedError); encode_payload never emits what decode refuses."""
+    for op in ({"kind": "person"}, {"op": 5}, {"op": None}, {"op": ""}, {"op": "Delete!"}):
+        with pytest.raises(MalformedError):
+            decode_payload(canonical.encode({"v": 1, "ops": [op]}))
+    with pytest.raises(UnsupportedError):
+        decode_payload(canonical.encode({"v": 1, "ops": [{"op": "delete"}]}))
+    for bad in [
+        Upsert("Person", "p1", {"name": ("x", 0)}),
+        Upsert("person", "p 1", {"name": ("x", 0)}),
+        Upsert("person", "p1", {}),
+        Upsert("person", "p1", {"name": ("x", -1)}),
+        Retire("person", "p1", "retention", "village:440104001002#01/5"),
+        EpochStart(1, 2, "reboot"),
+    ]:
+        with pytest.raises(ValueError):
+            encode_payload([bad])
+    with pytest.raises(TypeError):
+        encode_payload(["not an op"])  # type: ignore[list-item]

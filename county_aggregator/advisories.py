@@ -36,11 +36,8 @@ from protocol import (
     NodeId,
     ProtocolError,
     Role,
-    address,
-    seal_batch,
-    sign_batch,
+    seal_advisory,
 )
-from protocol.envelope import MAX_LIFETIME_MS
 
 
 @dataclass
@@ -118,11 +115,9 @@ def _send(
         return f"no usable certificate of the node yet ({exc.code})"
     signing = county.identity.signing
     try:
-        header, sig = sign_batch([entry], signing, serial)
-        sealed = seal_batch([entry], header, sig, [cert.kem_key])
+        raw = seal_advisory(entry, signing, serial, county.node, target, cert.kem_key, now_ms)
     except ValueError as exc:
         return f"cannot seal for the node: {exc}"
-    raw = address(sealed, signing, county.node, target, now_ms, now_ms + MAX_LIFETIME_MS)
     with county.db.atomic():
         holdings.add_to_outbox(county.db, str(child), raw)
         county.db.execute(

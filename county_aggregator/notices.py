@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from county_aggregator.outcomes import notice_body
+from county_aggregator.outcomes import outcome_notice
 from node.store.store import NodeStore
 from node.sync import holdings
-from protocol import LogId, Role, sign_object
+from protocol import LogId, Role, sign_outcome
 
 META = "outcomes_told:"
 
@@ -33,8 +33,8 @@ def send_notices(merged: Database, county: NodeStore, now_ms: int) -> int:
         told = _told(merged, log_text)
         if merged_upto <= told:
             continue
-        body = notice_body(merged, county.node.code, log_text, told + 1, merged_upto, now_ms)
-        raw = sign_object(body, county.identity.signing)
+        notice = outcome_notice(merged, county.node.code, log_text, told + 1, merged_upto, now_ms)
+        raw = sign_outcome(notice, county.identity.signing)
         child = log.node if log.node.role is Role.TOWNSHIP else log.node.parent
         if child is None:
             continue

@@ -18,42 +18,22 @@ never values: a relay carries it, and the node already holds its own values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from county_aggregator.ruleset import REF_FIELDS
 from county_aggregator.store import latest_version_hlc
-from protocol import LogId
+from protocol import LogId, OutcomeItem, OutcomeNotice
 
 MAX_LISTED = 200  # per notice; the count says how many more there were
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One entry that did not simply apply."""
-
-    seq: int
-    outcome: str
-    code: str
-    record: str = ""
-    field: str = ""
-    conflict: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"seq": self.seq, "outcome": self.outcome, "code": self.code}
-        for name in ("record", "field", "conflict"):
-            if getattr(self, name):
-                out[name] = getattr(self, name)
-        return out
-
-
-def outcomes(db: Database, log: str, first: int, last: int) -> list[Outcome]:
+def outcomes(db: Database, log: str, first: int, last: int) -> list[OutcomeItem]:
     """The entries ``first..last`` of ``log`` that were rejected, lost a conflict or were
     superseded, in seq order (one line per entry and field)."""
-    found: list[Outcome] = [
-        Outcome(seq, "rejected", code)
+    found: list[OutcomeItem] = [
+        OutcomeItem(seq, "rejected", code)
         for seq, code in db.execute(
             "SELECT seq, code FROM rejected WHERE log = ? AND seq BETWEEN ? AND ?",
             [log, first, last],
@@ -70,7 +50,7 @@ def outcomes(db: Database, log: str, first: int, last: int) -> list[Outcome]:
         if (seq, field) in lost:
             cid, rule = lost[seq, field]
             outcome = "superseded" if rule == "authority" else "conflict"
-            found.append(Outcome(seq, outcome, rule, record, field, cid))
+            found.append(OutcomeItem(seq, outcome, rule, record, field, cid))
             continue
         if hlc < latest_version_hlc(db, kind, key, field, origin):
             continue  # this origin wrote the field again later: that version answers
@@ -78,29 +58,27 @@ def outcomes(db: Database, log: str, first: int, last: int) -> list[Outcome]:
             continue  # merged as the referenced record's key, not the local id: not comparable
         standing = _merged_value(db, kind, key, field)
         if standing is not None and standing != (value,):
-            found.append(Outcome(seq, "superseded", "authority", record, field))
+            found.append(OutcomeItem(seq, "superseded", "authority", record, field))
     found.sort(key=lambda o: (o.seq, o.field, o.outcome))
     return found
 
 
-def notice_body(
+def outcome_notice(
     db: Database, county: str, log: str, first: int, last: int, at_ms: int
-) -> dict[str, Any]:
-    """The signed notice's body for entries ``first..last`` of ``log``."""
+) -> OutcomeNotice:
+    """The notice for entries ``first..last`` of ``log`` (protocol.notices signs it)."""
     found = outcomes(db, log, first, last)
     entries = {o.seq for o in found}
-    return {
-        "v": 1,
-        "type": "outcome",
-        "by": county,
-        "log": log,
-        "first_seq": first,
-        "last_seq": last,
-        "applied": last - first + 1 - len(entries),
-        "listed": [o.as_json() for o in found[:MAX_LISTED]],
-        "more": max(0, len(found) - MAX_LISTED),
-        "at": at_ms,
-    }
+    return OutcomeNotice(
+        county,
+        LogId.parse(log),
+        first,
+        last,
+        last - first + 1 - len(entries),
+        tuple(found[:MAX_LISTED]),
+        max(0, len(found) - MAX_LISTED),
+        at_ms,
+    )
 
 
 def _lost_conflicts(

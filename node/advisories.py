@@ -26,7 +26,6 @@ advisories of a village whose link was down for a month.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,19 +36,18 @@ from node.store.store import NodeStore
 from node.sync import holdings
 from node.timeutil import shanghai_today
 from protocol import (
+    AdvisoryItem,
     Certificate,
     Envelope,
     MalformedError,
-    Note,
     ProtocolError,
-    SignatureError,
+    advisory_items,
+    check_advisory,
     decode_envelope,
     decode_payload,
     open_envelope,
 )
-from protocol.envelope import MAGIC
 
-ADVISORY_TOPIC = "advisory"
 ACTOR = "county-advisory"
 
 
@@ -62,68 +60,39 @@ class Refused(Exception):
         self.reason = reason
 
 
-def is_advisory(raw: bytes) -> bool:
-    """An outbox item that is an envelope (every other item is a signed object)."""
-    return raw[: len(MAGIC)] == MAGIC
-
-
 def take(store: NodeStore, raw: bytes, county: Certificate) -> str:
     """Relay or apply one advisory envelope; return a line for the round's report.
 
     Raises:
-        ProtocolError: not an envelope of the county's log signed by the county, or it
-            does not open with our key.
-        ValueError: addressed to a node that is neither us nor one of our children, or
-            holding no advisory for us.
+        ProtocolError: not an envelope of the county's log signed by the county
+            (protocol.advisories), one that does not open with our key, or one addressed
+            to a node that is neither us nor one of our children, or advising us nothing.
     """
     env = decode_envelope(raw)
-    verify(env, county)
+    check_advisory(env, county.node, county.verify_key)
     where = f"{env.header.log}/{env.header.first_seq}"
     me = store.node
     if env.recipient != me:
         if env.recipient.parent == me:
             holdings.add_to_outbox(store.db, str(env.recipient), raw)
             return f"passed the county's advisory {where} down to {env.recipient}"
-        raise ValueError("an advisory addressed to a node that is neither us nor a child")
+        raise MalformedError("an advisory addressed to a node that is neither us nor a child")
     return _apply(store, env)
-
-
-def verify(env: Envelope, county: Certificate) -> None:
-    """Check what a relay can check without opening: the county wrote and sent it.
-
-    Raises:
-        SignatureError: another sender or log than the county's, or a signature that
-            does not verify.
-        MalformedError: more than one entry.
-    """
-    if env.sender != county.node or env.header.log.node != county.node:
-        raise SignatureError("an advisory not sent by the county, or not of its log")
-    if env.header.first_seq != env.header.last_seq:
-        raise MalformedError("an advisory envelope holds exactly one entry")
-    env.verify_batch(county.verify_key)
-    env.verify_hop(county.verify_key, env.sent_ms)  # the signature, not expiry (see above)
 
 
 def _apply(store: NodeStore, env: Envelope) -> str:
     kem = store.identity.kem
     (entry,) = open_envelope(env, {kem.public_key.key_id: kem})
-    ops = decode_payload(entry.payload or b"")
-    mine = {
-        i: op.body
-        for i, op in enumerate(ops)
-        if isinstance(op, Note)
-        and op.topic == ADVISORY_TOPIC
-        and op.body.get("for_node") == str(store.node)
-    }
-    if not mine:
-        raise ValueError("an advisory entry that advises nothing to us")
+    found = advisory_items(decode_payload(entry.payload or b""), store.node)
+    if not found:
+        raise MalformedError("an advisory entry that advises nothing to us")
     log, seq = str(entry.log), entry.seq
     where = f"{log}/{seq}"
     if store.db.execute(
         "SELECT 1 FROM advisories_taken WHERE log = ? AND seq = ?", [log, seq]
     ).fetchone():
         return f"the county's advisory {where} was taken before"
-    items = {i: _item(body) for i, body in mine.items()}
+    items = {item.index: item for item in found}
     now = store.clock()
     with store.db.atomic():  # a savepoint: a failure below leaves nothing behind
         try:
@@ -137,23 +106,13 @@ def _apply(store: NodeStore, env: Envelope) -> str:
             _keep(store, log, seq, items, "refused", "clock_drift", reason[:500], "", 0, now)
             return f"refused the county's advisory {where}: clock_drift"
         mine_entry = store.write(ops_out)
-        for kind, record in sorted({(it["kind"], it["record"]) for it in items.values()}):
+        for kind, record in sorted({(it.kind, it.record) for it in items.values()}):
             store.audit(ACTOR, "apply_advisory", kind, record, f"advisory {where}")
         _keep(store, log, seq, items, "applied", "", "", str(mine_entry.log), mine_entry.seq, now)
     return f"applied the county's advisory {where} as our entry {mine_entry.seq}"
 
 
-def _item(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of one advisory op we use, type-checked (the county signed them, but
-    a bug there must not become a crash or a bad write here)."""
-    out = {k: body.get(k) for k in ("conflict", "kind", "record", "field")}
-    if not all(type(v) is str and 0 < len(v) <= 128 for v in out.values()):
-        raise ValueError("an advisory op with a missing or bad conflict/kind/record/field")
-    out["value"] = body.get("value")
-    return out
-
-
-def _ops(store: NodeStore, items: dict[int, dict[str, Any]], now_ms: int) -> list[Any]:
+def _ops(store: NodeStore, items: dict[int, AdvisoryItem], now_ms: int) -> list[Any]:
     """One upsert per advised record, validated as any officer's edit would be.
 
     Raises:
@@ -161,7 +120,7 @@ def _ops(store: NodeStore, items: dict[int, dict[str, Any]], now_ms: int) -> lis
     """
     fields: dict[tuple[str, str], dict[str, Any]] = {}
     for it in items.values():
-        fields.setdefault((it["kind"], it["record"]), {})[it["field"]] = it["value"]
+        fields.setdefault((it.kind, it.record), {})[it.field] = it.value
     today = shanghai_today(datetime.fromtimestamp(now_ms / 1000, UTC))
     out = []
     for (kind, record_id), changed in sorted(fields.items()):
@@ -200,7 +159,7 @@ def _keep(
     store: NodeStore,
     log: str,
     seq: int,
-    items: dict[int, dict[str, Any]],
+    items: dict[int, AdvisoryItem],
     outcome: str,
     code: str,
     reason: str,
@@ -217,10 +176,10 @@ def _keep(
                 log,
                 seq,
                 i,
-                it["conflict"],
-                it["kind"],
-                it["record"],
-                it["field"],
+                it.conflict,
+                it.kind,
+                it.record,
+                it.field,
                 outcome,
                 code,
                 reason,

@@ -64,6 +64,8 @@ HOP_CONTEXT = b"renkou-net/1 envelope hop\x00"
 SEAL_CONTEXT = b"renkou-net/1 sealed frames\x00"
 WRAP_CONTEXT = b"renkou-net/1 key wrap\x00"
 MAX_ENVELOPE = 8 * 1024 * 1024
+HOP_FIELDS_SIZE = 4 + 1 + 16 + 14 + 14 + 8 + 8
+"""Bytes before the batch header: magic, hop suite, message id, from, to, sent, expires."""
 MAX_RECIPIENTS = 8
 MAX_LIFETIME_MS = 30 * 86_400_000
 COMPRESS_LEVEL = 6
@@ -197,8 +199,7 @@ def address(
 
 def sealed_part(env: Envelope) -> bytes:
     """The hop-independent middle of an envelope, for a relay to re-address."""
-    start = 4 + 1 + 16 + 14 + 14 + 8 + 8
-    return env.raw[start : len(env.raw) - _tail(env)]
+    return env.raw[HOP_FIELDS_SIZE : len(env.raw) - _tail(env)]
 
 
 def decode_envelope(raw: bytes) -> Envelope:

@@ -14,12 +14,14 @@ Tree::
     ├── SignatureError          a signature does not verify (opaque on purpose)
     ├── DecryptionError         nothing could be opened (opaque on purpose)
     ├── UnknownRecipientError   the object is not wrapped for any key we hold
+    ├── RecipientsError         not sealed for a recipient the receiver requires
     ├── ChainError              hash links, ranges or seqs do not add up
     │   ├── GapError            entries are missing before this batch
     │   └── ForkError           two validly signed histories of one log disagree
     ├── CertificateError        a certificate or chain is not valid for this use
     │   ├── ExpiredError        outside its validity window (also expired envelopes)
-    │   └── RevokedError        the signing key was revoked
+    │   ├── RevokedError        the signing key was revoked
+    │   └── UnknownCertificateError  the receiver holds no such certificate: send it
     └── QuarantineError         valid and signed but not applicable now (drift, ruleset)
 
 A known magic with another version digit (``RKS2``), an integer ``"v"`` other than 1 and
@@ -44,12 +46,14 @@ class ErrorCode(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     DECRYPT_FAILED = "decrypt_failed"
     NO_RECIPIENT = "no_recipient"
+    BAD_RECIPIENTS = "bad_recipients"
     BAD_CHAIN = "bad_chain"
     GAP = "gap"
     FORK = "fork"
     BAD_CERTIFICATE = "bad_certificate"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    UNKNOWN_CERTIFICATE = "unknown_certificate"
     CLOCK_DRIFT = "clock_drift"
     UNKNOWN_RULESET = "unknown_ruleset"
     QUARANTINED = "quarantined"
@@ -96,6 +100,13 @@ class UnknownRecipientError(ProtocolError):
     code = ErrorCode.NO_RECIPIENT
 
 
+class RecipientsError(ProtocolError):
+    """The envelope is not sealed for a recipient the receiver requires (SPEC.md §6.7):
+    a relay refuses, before acknowledging, a batch the county could not open."""
+
+    code = ErrorCode.BAD_RECIPIENTS
+
+
 class ChainError(ProtocolError):
     code = ErrorCode.BAD_CHAIN
 
@@ -135,6 +146,16 @@ class ExpiredError(CertificateError):
 
 class RevokedError(CertificateError):
     code = ErrorCode.REVOKED
+
+
+class UnknownCertificateError(CertificateError):
+    """The receiver holds no certificate of the signer that it could check this with.
+
+    Not a judgement of the certificate: the sender introduces it (the session request
+    or ``POST /certs``, SPEC.md §15) and sends again.
+    """
+
+    code = ErrorCode.UNKNOWN_CERTIFICATE
 
 
 class QuarantineError(ProtocolError):

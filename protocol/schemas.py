@@ -87,6 +87,53 @@ class AckBody(_Strict):
     at = fields.Integer(required=True, strict=True, validate=_MS)
 
 
+_SEQ = validate.Range(min=1, max=2**53 - 1)
+_COUNT = validate.Range(min=0, max=2**53 - 1)
+_TEXT = validate.Length(max=128)
+_NAMED = validate.Length(min=1, max=128)  # present only when not empty
+
+
+class OutcomeItemBody(_Strict):
+    seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+    outcome = fields.String(
+        required=True, validate=validate.OneOf(["rejected", "conflict", "superseded"])
+    )
+    code = fields.String(required=True, validate=_TEXT)
+    record = fields.String(validate=_NAMED)
+    field = fields.String(validate=_NAMED)
+    conflict = fields.String(validate=_NAMED)
+
+
+class OutcomeBody(_Strict):
+    """SPEC.md §8.6: ``by`` is the county's 6-digit code (an ack's ``by`` is a NodeId)."""
+
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("outcome"))
+    by = fields.String(required=True, validate=validate.Regexp(r"[0-9]{6}\Z"))
+    log = fields.String(required=True, validate=_LOG)
+    first_seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+    last_seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+    applied = fields.Integer(required=True, strict=True, validate=_COUNT)
+    listed = fields.List(
+        fields.Nested(OutcomeItemBody), required=True, validate=validate.Length(max=1000)
+    )
+    more = fields.Integer(required=True, strict=True, validate=_COUNT)
+    at = fields.Integer(required=True, strict=True, validate=_MS)
+
+
+class RejectionBody(_Strict):
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("rejection"))
+    by = fields.String(required=True, validate=_NODE)
+    relay = fields.String(required=True, validate=_NODE)
+    log = fields.String(required=True, validate=_LOG)
+    first_seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+    last_seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+    code = fields.String(required=True, validate=validate.Regexp(r"[a-z0-9_]{1,64}\Z"))
+    reason = fields.String(required=True, validate=validate.Length(max=500))
+    at = fields.Integer(required=True, strict=True, validate=_MS)
+
+
 def load_body(schema: Schema, body: Any, what: str) -> dict[str, Any]:
     """Validate a decoded body; marshmallow's complaints become one MalformedError."""
     try:

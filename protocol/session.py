@@ -9,6 +9,11 @@ certified KEM key. Afterwards each request and each response carries
 ``HMAC-SHA256(key, direction | method | path | counter | SHA-256(body))`` and a strictly
 increasing counter, so a recorded request cannot be replayed and a response cannot be
 forged or swapped.
+
+The handshake's bodies are framed parts, each ``u32(len) | bytes`` (SPEC.md §15.4):
+the request is the hello and, when the server may not hold it, the client's
+certificate; the answer is the welcome and, when the client did not name it as held,
+the server's certificate. A certificate travels only to a peer that lacks it.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from secrets import token_bytes
 from typing import Any
 
+from protocol.binary import Reader
 from protocol.crypto import KemPrivateKey, KemPublicKey, Random, SigningKey, VerifyKey, sha256
-from protocol.errors import ExpiredError, MalformedError, SignatureError
+from protocol.errors import ExpiredError, MalformedError, SignatureError, TooLargeError
 from protocol.ids import NodeId
 from protocol.signed import SignedObject, b64, decode_signed, sign_object, unb64
 
@@ -30,6 +37,8 @@ MAX_SKEW_MS = 5 * 60 * 1000
 SESSION_TTL_MS = 12 * 3600 * 1000
 WRAP_CONTEXT = b"renkou-net/1 session key\x00"
 MAC_CONTEXT = b"renkou-net/1 mac\x00"
+MAX_HANDSHAKE = 64 * 1024
+"""Bytes of a session request or answer: a hello or welcome and one certificate."""
 _HEX24 = re.compile(r"[0-9a-f]{24}")
 
 
@@ -164,3 +173,81 @@ def check_mac(
         mac(key, direction, method, path, counter, body), given
     ):
         raise SignatureError("request authentication failed")
+
+
+# -- the handshake's framing (SPEC.md §15.4) --------------------------------------------
+
+_LENGTH = struct.Struct(">I")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    """``POST /session``: a signed hello and, unless the server holds it, our certificate."""
+
+    hello: bytes = field(repr=False)
+    certificate: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAnswer:
+    """The answer: a signed welcome and, unless the client holds it, the server's
+    certificate."""
+
+    welcome: bytes = field(repr=False)
+    certificate: bytes | None = field(default=None, repr=False)
+
+
+def encode_session_request(request: SessionRequest) -> bytes:
+    return _frame(request.hello, request.certificate)
+
+
+def decode_session_request(body: bytes) -> SessionRequest:
+    """Split a session request into its hello and optional certificate (not checked).
+
+    Raises:
+        TooLargeError: over MAX_HANDSHAKE bytes.
+        MalformedError: not one or two non-empty framed parts.
+    """
+    hello, cert = _unframe(body, "session request")
+    return SessionRequest(hello, cert)
+
+
+def encode_session_answer(answer: SessionAnswer) -> bytes:
+    return _frame(answer.welcome, answer.certificate)
+
+
+def decode_session_answer(body: bytes) -> SessionAnswer:
+    """Split a session answer into its welcome and optional certificate (not checked).
+
+    Raises:
+        TooLargeError: over MAX_HANDSHAKE bytes.
+        MalformedError: not one or two non-empty framed parts.
+    """
+    welcome, cert = _unframe(body, "session answer")
+    return SessionAnswer(welcome, cert)
+
+
+def _frame(first: bytes, second: bytes | None) -> bytes:
+    parts = [first] if second is None else [first, second]
+    if not all(parts):
+        raise ValueError("a handshake part is never empty")
+    out = b"".join(_LENGTH.pack(len(p)) + p for p in parts)
+    if len(out) > MAX_HANDSHAKE:
+        raise ValueError(f"a handshake body is at most {MAX_HANDSHAKE} bytes")
+    return out
+
+
+def _unframe(body: bytes, what: str) -> tuple[bytes, bytes | None]:
+    if len(body) > MAX_HANDSHAKE:
+        raise TooLargeError(f"{what} of {len(body)} bytes exceeds {MAX_HANDSHAKE}")
+    r = Reader(body, what)
+    parts = []
+    while r.remaining and len(parts) < 2:
+        part = r.blob32(MAX_HANDSHAKE, "part")
+        if not part:
+            raise MalformedError(f"{what}: part {len(parts) + 1} is empty")
+        parts.append(part)
+    r.end()
+    if not parts:
+        raise MalformedError(f"{what} is empty")
+    return parts[0], parts[1] if len(parts) == 2 else None

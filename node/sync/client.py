@@ -41,11 +41,8 @@ stop the relay from forwarding the others.
 
 from __future__ import annotations
 
-import json
 import random
-import struct
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +53,6 @@ from node import advisories
 from node.store.store import NodeStore
 from node.sync import epochs, holdings, outcomes, revocations
 from node.sync.holdings import Rejection
-from node.sync.server import frame, unframe
 from node.sync.trust import Trust
 from protocol import (
     Entry,
@@ -65,25 +61,40 @@ from protocol import (
     Head,
     KemPublicKey,
     LogId,
+    MalformedError,
     NodeId,
+    OutboxItem,
     ProtocolError,
+    RejectionNotice,
+    SessionRequest,
     SignatureError,
     address,
+    check_mac,
+    decode_ack,
     decode_envelope,
+    decode_outbox_page,
+    decode_rejection,
+    decode_session_answer,
     decode_signed,
+    decode_state,
+    encode_session_request,
+    item_mark,
+    mac,
+    make_hello,
+    open_welcome,
     readdress,
+    rejection_code,
+    rejection_reason,
     seal_batch,
     sign_batch,
-    sign_object,
+    sign_rejection,
+    state_digest,
 )
-from protocol.frontier import decode_ack
-from protocol.session import check_mac, mac, make_hello, open_welcome
 
 MAX_BATCH_ENTRIES = 2000
 MAX_BATCH_BYTES = 1 << 20
 ENVELOPE_TTL_MS = 7 * 86_400_000
 MAX_RESYNC = 3
-OUTBOX_ITEM = struct.Struct(">QI")
 
 # Refusals of a relayed batch that resending the same bytes cannot cure: the relay
 # forgets its copy so the child sends the range again, freshly sealed.
@@ -198,17 +209,18 @@ class SyncClient:
         hello = make_hello(
             self.store.identity.signing, self.store.node, self.parent.node, self.now_ms()
         )
-        resp = self._send("POST", "/sync/v1/session", frame(hello, self.own_cert.raw), {})
+        request = encode_session_request(SessionRequest(hello, self.own_cert.raw))
+        resp = self._send("POST", "/sync/v1/session", request, {})
         if resp is None:
             raise SessionFailed("parent unreachable")
         if resp.status_code != 200:
             raise _failure(resp, SessionFailed)
         try:
-            welcome_raw, cert_raw = unframe(resp.content, 2)
-            if cert_raw != self.parent.raw:
+            answer = decode_session_answer(resp.content)
+            if answer.certificate is not None and answer.certificate != self.parent.raw:
                 raise SessionFailed("the parent answered with another certificate than enrolled")
             welcome = open_welcome(
-                welcome_raw, hello, self.store.identity.kem, self.parent.verify_key
+                answer.welcome, hello, self.store.identity.kem, self.parent.verify_key
             )
         except ProtocolError as exc:
             raise SessionFailed(
@@ -371,30 +383,24 @@ class SyncClient:
         of its outbox item at our cursor (None if it sent none); None when nothing
         differs."""
         peer, cursor = str(self.parent.node), self.cursor()
-        digest = holdings.state_digest(
-            self.wanted(), cursor, holdings.inbox_mark(self.store.db, peer)
-        )
+        digest = state_digest(self.wanted(), cursor, holdings.inbox_mark(self.store.db, peer))
         if holdings.unacknowledged(self.store.db, peer, self.trust.crl):
             # A relay holds a child's entries the parent has not acknowledged to us:
             # even if the parent holds them (it committed, its answer was lost), the
             # child needs that acknowledgement, and _forward asks for it. Equal
             # digests would hide this, so ask for the full state.
-            digest = "unacknowledged"
+            digest = ""
         crl = revocations.state_param(self.trust.crl)
-        resp = self.call("GET", f"/sync/v1/state?d={digest}&c={cursor}{crl}")
+        asked = f"d={digest}&" if digest else ""
+        resp = self.call("GET", f"/sync/v1/state?{asked}c={cursor}{crl}")
         if resp.status_code == 204:
             return None
         try:
-            state = json.loads(resp.content)
-            outbox, mark = state["outbox"], state.get("mark")
-            if type(outbox) is not int or outbox < 0:
-                raise ValueError("outbox must be a non-negative integer")
-            if mark is not None and not (isinstance(mark, str) and len(mark) <= 64):
-                raise ValueError("mark must be a short string")
-            self.crl_offered = revocations.offered(state)
-            return Frontier.from_json(state["heads"]), outbox, mark
-        except (ValueError, KeyError, TypeError, AttributeError, ProtocolError) as exc:
+            state = decode_state(resp.content)
+        except ProtocolError as exc:
             raise SyncFailed(f"the parent's state is not readable: {exc}") from None
+        self.crl_offered = state.crl
+        return state.heads, state.outbox, state.mark
 
     # -- our own log ---------------------------------------------------------------------
 
@@ -669,22 +675,19 @@ class SyncClient:
     ) -> None:
         """The parent refused a child's batch: record it, tell the child, maybe resend."""
         if self._refused(self.parent.node, log, first, last, exc):
-            notice = {
-                "v": 1,
-                "type": "rejection",
-                "by": str(self.parent.node),
-                "relay": str(self.store.node),
-                "log": str(log),
-                "first_seq": first,
-                "last_seq": last,
-                "code": exc.code or f"http_{exc.status}",
-                "reason": _reason(exc),
-                "at": self.now_ms(),
-            }
+            notice = RejectionNotice(
+                self.parent.node,
+                self.store.node,
+                log,
+                first,
+                last,
+                rejection_code(exc.code or f"http_{exc.status}"),
+                _reason(exc),
+                self.now_ms(),
+            )
             with self.store.db.atomic():
-                holdings.add_to_outbox(
-                    self.store.db, str(log.node), sign_object(notice, self.store.identity.signing)
-                )
+                signed = sign_rejection(notice, self.store.identity.signing)
+                holdings.add_to_outbox(self.store.db, str(log.node), signed)
         if exc.code in UNREADABLE:
             prev_hash = decode_envelope(raw).header.prev_hash
             dropped = holdings.drop_from(self.store.db, log, first, prev_hash, self.now_ms())
@@ -721,15 +724,19 @@ class SyncClient:
         """Read the outbox page by page, up to ``until`` (its size in the parent's state;
         knowing it saves the request that would find an empty page)."""
         while until is None or self.cursor() < until:
-            body = self.call("GET", f"/sync/v1/outbox?after={self.cursor()}").content
-            if not body:
+            after = self.cursor()
+            body = self.call("GET", f"/sync/v1/outbox?after={after}").content
+            try:
+                items = decode_outbox_page(body, after)
+            except ProtocolError as exc:
+                raise SyncFailed(f"the parent's outbox page is not readable: {exc}") from None
+            if not items:
                 return
-            items = _outbox_items(body)
             with self.store.db.atomic():
-                for n, raw in items:
-                    self._take(raw)
+                for item in items:
+                    self._take(item)
                     holdings.set_inbox(
-                        self.store.db, str(self.parent.node), n, holdings.item_mark(raw)
+                        self.store.db, str(self.parent.node), item.n, item_mark(item.raw)
                     )
                     self.report.pulled += 1
 
@@ -751,12 +758,13 @@ class SyncClient:
         self.trust = Trust.load(self.store.db, self.store.data_dir)
         self.crl_offered = 0
 
-    def _take(self, raw: bytes) -> None:
+    def _take(self, item: OutboxItem) -> None:
         """An outbox item: the county's acknowledgement of our log, a relay's notice
         that the county refused one of our batches, the county's outcome notice, or an
         advisory envelope (node/advisories.py: passed down, or applied if ours)."""
+        raw = item.raw
         try:
-            if advisories.is_advisory(raw):
+            if item.is_envelope:
                 self.report.notes.append(advisories.take(self.store, raw, self.county))
                 return
             kind = decode_signed(raw).type
@@ -770,49 +778,33 @@ class SyncClient:
                 self.report.notes.append(note)
             else:
                 self.report.notes.append(f"ignored an outbox item of type {kind!r}")
-        except (ProtocolError, ValueError, KeyError, TypeError) as exc:
-            code = getattr(exc, "code", "malformed")
-            self.report.notes.append(f"ignored an outbox item that does not verify: {code}")
+        except ProtocolError as exc:
+            self.report.notes.append(f"ignored an outbox item that does not verify: {exc.code}")
 
     def _take_rejection(self, raw: bytes) -> None:
-        signed = decode_signed(raw, expect_type="rejection")
-        signed.verify(self.parent.verify_key)
-        body = signed.body
-        expected = {"v", "type", "by", "relay", "log", "first_seq", "last_seq", "code"}
-        if not expected | {"reason", "at"} == set(body):
-            raise ValueError("a rejection notice has other fields")
-        first, last, at = body["first_seq"], body["last_seq"], body["at"]
-        if not all(type(x) is int for x in (first, last, at)) or not 1 <= first <= last:
-            raise ValueError("a rejection notice has a bad range")
-        if body["relay"] != str(self.parent.node):
-            raise SignatureError("a rejection notice relayed by another node")
-        by, log = NodeId.parse(str(body["by"])), LogId.parse(str(body["log"]))
-        if log.node != self.store.node:
-            raise ValueError("a rejection notice about another node's log")
-        reason = f"{body['reason']} (relayed by {body['relay']})"
-        row = Rejection(str(by), str(log), first, last, str(body["code"])[:64], reason[:600], at)
+        notice = decode_rejection(raw, self.parent.verify_key, self.parent.node)
+        if notice.log.node != self.store.node:
+            raise MalformedError("a rejection notice about another node's log")
+        reason = f"{notice.reason} (relayed by {notice.relay})"
+        row = Rejection(
+            str(notice.by),
+            str(notice.log),
+            notice.first_seq,
+            notice.last_seq,
+            notice.code,
+            reason[:600],
+            notice.at,
+        )
         holdings.record_rejection(self.store.db, row)
-        self.report.rejected.append(f"{by} refused {log} {first}..{last}: {row.code}")
+        self.report.rejected.append(
+            f"{notice.by} refused {notice.log} {notice.first_seq}..{notice.last_seq}: {row.code}"
+        )
 
 
 def _reason(exc: SyncFailed) -> str:
     """The refusing node's own words (its ``en``), else our message; NFC, bounded."""
     text = exc.detail.get("en") if isinstance(exc.detail.get("en"), str) else str(exc)
-    return unicodedata.normalize("NFC", str(text))[:500]
-
-
-def _outbox_items(body: bytes) -> list[tuple[int, bytes]]:
-    items, pos = [], 0
-    while pos < len(body):
-        if pos + OUTBOX_ITEM.size > len(body):
-            raise SyncFailed("the parent's outbox page is cut short")
-        n, length = OUTBOX_ITEM.unpack_from(body, pos)
-        pos += OUTBOX_ITEM.size
-        if pos + length > len(body):
-            raise SyncFailed("the parent's outbox page is cut short")
-        items.append((n, body[pos : pos + length]))
-        pos += length
-    return items
+    return rejection_reason(str(text))
 
 
 def _code(resp: requests.Response) -> str:

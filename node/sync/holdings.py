@@ -14,7 +14,6 @@ creates the table.
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from itertools import islice
 from sqlite_utils import Database
 
 from protocol import (
+    HEADER_VIEW_OFFSET,
+    HEADER_VIEW_SIZE,
     BatchHeader,
     Entry,
     Frontier,
@@ -30,17 +31,9 @@ from protocol import (
     LogId,
     NodeId,
     RevocationList,
-    Suite,
-    canonical,
-    decode_header,
+    decode_header_view,
+    item_mark,
 )
-from protocol.crypto import sha256
-
-# An envelope's batch header sits at a fixed offset (SPEC.md §6.1): magic, hop suite,
-# message id, from, to, sent, expires.
-HEADER_OFFSET = 4 + 1 + 16 + 14 + 14 + 8 + 8
-HEADER_SIZE = 128
-MAX_SIGNATURE = max(suite.signature_size for suite in Suite)
 
 
 @contextmanager
@@ -149,33 +142,9 @@ def held_header(db: Database, log: LogId, seq: int) -> tuple[BatchHeader, bytes]
     row = db.execute(
         "SELECT substr(raw, ?, ?) FROM inbound WHERE log = ?"
         " AND (last_seq = ? OR first_seq = ? + 1) ORDER BY first_seq LIMIT 1",
-        [HEADER_OFFSET + 1, HEADER_SIZE + 2 + MAX_SIGNATURE, str(log), seq, seq],
+        [HEADER_VIEW_OFFSET + 1, HEADER_VIEW_SIZE, str(log), seq, seq],
     ).fetchone()
-    if row is None:
-        return None
-    part = bytes(row[0])
-    header = decode_header(part[:HEADER_SIZE])
-    (sig_len,) = struct.unpack_from(">H", part, HEADER_SIZE)
-    return header, part[HEADER_SIZE + 2 : HEADER_SIZE + 2 + sig_len]
-
-
-def state_digest(heads: Frontier, outbox_seen: int, mark: str = "") -> str:
-    """What one side believes the pair should hold; equal digests mean nothing to do.
-
-    ``mark`` names the outbox item at ``outbox_seen`` (item_mark; the parent's own last
-    item, the child's last one taken): equal sizes of two different outboxes (a parent
-    restored from a backup that numbered new items over old ones) then differ too.
-    """
-    body: canonical.JSON = {"v": 1, "heads": heads.to_json(), "outbox": outbox_seen, "mark": mark}
-    return sha256(canonical.encode(body)).hex()[:32]
-
-
-def pending_envelopes(db: Database) -> Iterator[tuple[bytes, str, int, int, bytes]]:
-    """Relayed envelopes the parent has not acknowledged yet, in log order."""
-    yield from db.execute(
-        "SELECT message_id, log, first_seq, last_seq, raw FROM inbound"
-        " WHERE forwarded_at IS NULL ORDER BY log, first_seq"
-    )
+    return None if row is None else decode_header_view(bytes(row[0]))
 
 
 def envelopes_after(db: Database, log: LogId, seq: int) -> list[tuple[bytes, int, int, bytes]]:
@@ -227,11 +196,6 @@ def outbox_max(db: Database, child: str) -> int:
 def add_to_outbox(db: Database, child: str, raw: bytes) -> None:
     n = outbox_max(db, child) + 1
     db.execute("INSERT INTO outbox (child, n, raw) VALUES (?, ?, ?)", [child, n, raw])
-
-
-def item_mark(raw: bytes) -> str:
-    """A short name of an outbox item's bytes, to tell two outboxes' item n apart."""
-    return sha256(raw).hex()[:32]
 
 
 def outbox_mark(db: Database, child: str, n: int) -> str:

@@ -15,10 +15,7 @@ from typing import Any
 
 from node.store.store import NodeStore
 from node.sync import holdings
-from protocol import LogId, NodeId, Role, VerifyKey, decode_signed
-
-OUTCOMES = frozenset({"rejected", "conflict", "superseded"})
-MAX_LISTED = 1000
+from protocol import MalformedError, NodeId, Role, VerifyKey, decode_outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,30 +33,22 @@ def take(store: NodeStore, raw: bytes, county: NodeId, county_key: VerifyKey) ->
     """Relay or keep one notice; return a line for the round's report.
 
     Raises:
-        ProtocolError: not a notice signed by the county.
-        ValueError: a notice that is malformed or about a log that is not ours nor a
-            child's.
+        ProtocolError: not an outcome notice signed by the county (protocol.notices), or
+            one about a log that is neither ours nor a child's.
     """
-    signed = decode_signed(raw, expect_type="outcome")
-    signed.verify(county_key)
-    body = signed.body
-    if body.get("by") != county.code:
-        raise ValueError("an outcome notice names another county")
-    log = LogId.parse(str(body.get("log")))
-    first, last = body.get("first_seq"), body.get("last_seq")
-    if not (type(first) is int and type(last) is int and 1 <= first <= last):
-        raise ValueError("an outcome notice has a bad range")
+    notice = decode_outcome(raw, county_key, county)
+    log, first, last = notice.log, notice.first_seq, notice.last_seq
     me = store.node
     if log.node != me:
         if me.role is Role.TOWNSHIP and log.node.parent == me:
             holdings.add_to_outbox(store.db, str(log.node), raw)
             return f"passed the county's outcome of {log} {first}..{last} down"
-        raise ValueError("an outcome notice about a log that is neither ours nor a child's")
-    rows = _rows(str(log), body)
-    applied = body.get("applied")
-    if type(applied) is not int or not 0 <= applied <= last - first + 1:
-        raise ValueError("an outcome notice has a bad applied count")
-    at = body.get("at") if type(body.get("at")) is int else 0
+        raise MalformedError("an outcome notice about a log that is neither ours nor a child's")
+    rows = [
+        OutcomeRow(str(log), i.seq, i.field, i.outcome, i.code, i.record, i.conflict)
+        for i in notice.listed
+    ]
+    at = notice.at
     with store.db.atomic():
         store.db.execute(
             "DELETE FROM county_outcomes WHERE log = ? AND seq BETWEEN ? AND ?",
@@ -75,32 +64,9 @@ def take(store: NodeStore, raw: bytes, county: NodeId, county_key: VerifyKey) ->
             "INSERT INTO county_outcome_ranges (log, last_seq, applied, at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (log) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq),"
             " applied = excluded.applied, at = excluded.at",
-            [str(log), last, applied, at],
+            [str(log), last, notice.applied, at],
         )
-    return f"county merged {log} {first}..{last}: {applied} applied, {len(rows)} not"
-
-
-def _rows(log: str, body: dict[str, Any]) -> list[OutcomeRow]:
-    listed = body.get("listed")
-    if type(listed) is not list or len(listed) > MAX_LISTED:
-        raise ValueError("an outcome notice's list is not a bounded list")
-    out = []
-    first, last = body["first_seq"], body["last_seq"]
-    for item in listed:
-        if type(item) is not dict:
-            raise ValueError("an outcome notice lists something that is not an object")
-        seq, outcome = item.get("seq"), item.get("outcome")
-        if type(seq) is not int or not first <= seq <= last or outcome not in OUTCOMES:
-            raise ValueError("an outcome notice lists a bad entry")
-        text = {k: item.get(k, "") for k in ("code", "record", "field", "conflict")}
-        if not all(type(v) is str and len(v) <= 128 for v in text.values()):
-            raise ValueError("an outcome notice lists a bad field")
-        out.append(
-            OutcomeRow(
-                log, seq, text["field"], outcome, text["code"], text["record"], text["conflict"]
-            )
-        )
-    return out
+    return f"county merged {log} {first}..{last}: {notice.applied} applied, {len(rows)} not"
 
 
 def summary(store: NodeStore) -> list[dict[str, Any]]:

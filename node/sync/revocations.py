@@ -22,7 +22,6 @@ hop per sync, each node passing on the list it holds:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from node.sync.trust import held_revocations, install_revocations
 from protocol import CertificateError, ProtocolError, RevocationList
@@ -42,31 +41,6 @@ def state_param(crl: RevocationList | None) -> str:
     """The state request's ``r=`` part: the version we hold ("" when none)."""
     held = version(crl)
     return f"&r={held}" if held else ""
-
-
-def caller_version(text: str | None) -> int:
-    """The ``r`` a caller sent, validated (absent: 0).
-
-    Raises:
-        ValueError: not a decimal of 1 to 15 digits.
-    """
-    if text is None:
-        return 0
-    if not (text.isascii() and text.isdigit() and len(text) <= 15):
-        raise ValueError("r must be a non-negative integer (1 to 15 digits)")
-    return int(text)
-
-
-def offered(state: dict[str, Any]) -> int:
-    """The list version the parent's full state offers (0: none).
-
-    Raises:
-        ValueError: present but not a non-negative integer.
-    """
-    version = state.get("crl", 0)
-    if type(version) is not int or version < 0:
-        raise ValueError("crl must be a non-negative integer")
-    return version
 
 
 def take(data_dir: Path, raw: bytes) -> str:

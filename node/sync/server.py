@@ -15,10 +15,8 @@ error of the step that refused (node/server/errors.py).
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -37,13 +35,24 @@ from node.sync.trust import CRL_FILE, Trust
 from protocol import (
     MalformedError,
     NodeId,
+    OutboxItem,
+    SessionAnswer,
     SignatureError,
-    TooLargeError,
+    StateAnswer,
+    check_digest,
+    check_mac,
+    decode_hello,
+    decode_session_request,
+    encode_outbox_page,
+    encode_session_answer,
+    encode_state,
+    mac,
+    make_welcome,
+    parse_decimal,
+    state_digest,
 )
-from protocol.session import check_mac, decode_hello, mac, make_welcome
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
-MAX_HANDSHAKE = 64 * 1024
 OUTBOX_PAGE = 64
 MAX_SESSIONS = 10_000
 MAX_IDLE_STORES = 8
@@ -176,25 +185,6 @@ def _state() -> SyncState:
     return current_app.extensions["renkou_sync"]
 
 
-def frame(*parts: bytes) -> bytes:
-    return b"".join(struct.pack(">I", len(p)) + p for p in parts)
-
-
-def unframe(data: bytes, count: int) -> list[bytes]:
-    out, pos = [], 0
-    for _ in range(count):
-        if pos + 4 > len(data):
-            raise MalformedError("request body is cut short")
-        (n,) = struct.unpack_from(">I", data, pos)
-        if pos + 4 + n > len(data):
-            raise MalformedError("request body is cut short")
-        out.append(data[pos + 4 : pos + 4 + n])
-        pos += 4 + n
-    if pos != len(data):
-        raise MalformedError("request body has trailing bytes")
-    return out
-
-
 @bp.post("/session")
 def open_session() -> Response:
     """Handshake: framed (hello, certificate) -> framed (welcome, our certificate).
@@ -202,14 +192,13 @@ def open_session() -> Response:
     Nothing is stored until the hello has verified: a refused handshake leaves no trace
     but the log line.
     """
-    body = request.get_data(cache=False)
-    if len(body) > MAX_HANDSHAKE:
-        raise TooLargeError(f"handshake of {len(body)} bytes exceeds {MAX_HANDSHAKE}")
-    hello_raw, cert_raw = unframe(body, 2)
+    asked = decode_session_request(request.get_data(cache=False))
     store, now = _store(), _now()
     trust = _trust()
-    cert = trust.check(cert_raw, now)
-    hello = decode_hello(hello_raw, store.node, now)
+    if asked.certificate is None:
+        raise MalformedError("a session request carries the client's certificate")
+    cert = trust.check(asked.certificate, now)
+    hello = decode_hello(asked.hello, store.node, now)
     if hello.sender != cert.node:
         raise SignatureError("hello is not from the certificate's node")
     hello.signed.verify(cert.verify_key)
@@ -242,7 +231,8 @@ def open_session() -> Response:
     with store.db.atomic():
         trust.keep(cert)
     own = trust.own("node.cert")
-    return Response(frame(welcome_raw, own.raw), mimetype="application/octet-stream")
+    answer = encode_session_answer(SessionAnswer(welcome_raw, own.raw))
+    return Response(answer, mimetype="application/octet-stream")
 
 
 def _authenticated() -> tuple[Session, int]:
@@ -255,9 +245,7 @@ def _authenticated() -> tuple[Session, int]:
         session = state.sessions.get(sid)
     if session is None or session.expires < _now():
         raise _no_session()
-    if not _DECIMAL.fullmatch(counter_text):
-        raise MalformedError("X-Rk-Counter must be a decimal counter (1 to 15 digits)")
-    counter = int(counter_text)
+    counter = parse_decimal(counter_text, "X-Rk-Counter")
     path = request.full_path.rstrip("?")
     # Read the body outside the lock: a slow or dropped upload must not stall the others.
     body = request.get_data(cache=True)
@@ -348,23 +336,17 @@ def state() -> Response:
     outbox = holdings.outbox_max(store.db, child)
     mark = holdings.outbox_mark(store.db, child, outbox)
     crl = revocations.version(_trust().crl)  # a newer list than the caller's: not idle
-    try:
-        theirs_crl = revocations.caller_version(request.args.get("r"))
-    except ValueError as exc:
-        raise MalformedError(str(exc)) from None
-    if request.args.get("d", "") == holdings.state_digest(heads, outbox, mark) and (
-        crl <= theirs_crl
-    ):
+    theirs_crl = parse_decimal(request.args["r"], "r") if "r" in request.args else 0
+    digest = request.args.get("d")
+    if digest is not None:
+        check_digest(digest)
+    if digest == state_digest(heads, outbox, mark) and crl <= theirs_crl:
         return _answer(session, counter, b"", 204)
-    answer: dict[str, object] = {"heads": heads.to_json(), "outbox": outbox}
-    if crl > theirs_crl:
-        answer["crl"] = crl
     cursor = request.args.get("c")
-    if cursor is not None:
-        if not _DECIMAL.fullmatch(cursor):
-            raise MalformedError("c must be a non-negative integer (1 to 15 digits)")
-        answer["mark"] = holdings.outbox_mark(store.db, child, int(cursor))
-    return _answer(session, counter, json.dumps(answer).encode())
+    at_cursor = None if cursor is None else parse_decimal(cursor, "c")
+    cursor_mark = None if at_cursor is None else holdings.outbox_mark(store.db, child, at_cursor)
+    answer = StateAnswer(heads, outbox, cursor_mark, crl if crl > theirs_crl else 0)
+    return _answer(session, counter, encode_state(answer))
 
 
 @bp.get("/revocations")
@@ -389,16 +371,14 @@ def push_envelope() -> Response:
 def outbox() -> Response:
     """Messages for the caller after index ``after``: framed (n, raw) pairs, oldest first."""
     session, counter = _authenticated()
-    after = request.args.get("after", "0")
-    if not _DECIMAL.fullmatch(after):
-        raise MalformedError("after must be a non-negative integer (1 to 15 digits)")
+    after = parse_decimal(request.args.get("after", "0"), "after")
     rows = (
         _store()
         .db.execute(
             "SELECT n, raw FROM outbox WHERE child = ? AND n > ? ORDER BY n LIMIT ?",
-            [str(session.peer), int(after), OUTBOX_PAGE],
+            [str(session.peer), after, OUTBOX_PAGE],
         )
         .fetchall()
     )
-    body = b"".join(struct.pack(">QI", n, len(raw)) + raw for n, raw in rows)
+    body = encode_outbox_page([OutboxItem(n, bytes(raw)) for n, raw in rows])
     return _answer(session, counter, body)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from county_aggregator.merge import apply_entries
-from county_aggregator.outcomes import notice_body, outcomes
+from county_aggregator.outcomes import outcome_notice, outcomes
 from county_aggregator.store import init_merged
 from tests.county_aggregator.conftest import merge
 from tests.county_aggregator.scenario import COUNTY, Villages, bad_entries
@@ -15,7 +15,7 @@ def test_a_clean_write_is_simply_applied(villages: Villages) -> None:
     entry = villages.write(H, "person", "P1", {"name": "王芳", "phone": "13900000000"})
     db = merge(villages)
     assert outcomes(db, str(entry.log), 1, entry.seq) == []
-    body = notice_body(db, COUNTY, str(entry.log), 1, entry.seq, 0)
+    body = outcome_notice(db, COUNTY, str(entry.log), 1, entry.seq, 0).to_json()
     assert body["applied"] == entry.seq and body["listed"] == [] and body["more"] == 0
 
 
@@ -55,7 +55,7 @@ def test_rejected_entries_are_named_with_their_code() -> None:
     found = outcomes(db, log, 1, len(entries))
     assert [o.seq for o in found] == [1, 2, 3, 4]
     assert all(o.outcome == "rejected" and o.code for o in found)
-    body = notice_body(db, COUNTY, log, 1, 4, 0)
+    body = outcome_notice(db, COUNTY, log, 1, 4, 0).to_json()
     assert body["applied"] == 0 and len(body["listed"]) == 4
     assert "value" not in str(body)  # names fields and reasons, never values
 

@@ -20,8 +20,7 @@ import requests
 
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
-from node.sync.server import frame
-from protocol.session import mac, make_hello
+from protocol import SessionRequest, encode_session_request, mac, make_hello
 
 TABLES = ("inbound", "received_entries", "frontier", "certs", "quarantine", "alerts", "outbox")
 
@@ -50,7 +49,7 @@ def hello_request(store: NodeStore, parent: Any, at: int, cert_raw: bytes | None
 
     hello = make_hello(store.identity.signing, store.node, parent, at)
     cert = cert_raw if cert_raw is not None else load_certificate(store.data_dir, "node.cert").raw
-    return frame(hello, cert)
+    return encode_session_request(SessionRequest(hello, cert))
 
 
 def authed_headers(

@@ -22,10 +22,11 @@ from county_aggregator.advisories import issue_pending, issued_to
 from county_aggregator.conflicts import list_conflicts, pending_advisories, resolve, show
 from county_aggregator.merge import merge_new
 from county_aggregator.store import init_merged
-from node.advisories import counts, is_advisory
+from node.advisories import counts
 from node.store.store import NodeStore
 from node.sync.status import status_lines
 from protocol import (
+    OutboxItem,
     UnknownRecipientError,
     address,
     decode_envelope,
@@ -112,7 +113,9 @@ def test_advisory_reaches_the_node_is_applied_once_and_settles(county: County) -
     notes = run(county, town)
     assert any("passed the county's advisory" in n for n in notes)
     (item,) = [
-        r for r in outbox(county.towns[town].store, f"village:{c.village}") if is_advisory(r)
+        r
+        for r in outbox(county.towns[town].store, f"village:{c.village}")
+        if OutboxItem(1, r).is_envelope
     ]
     env = decode_envelope(item)
     town_kem = county.towns[town].store.identity.kem
@@ -207,7 +210,7 @@ def test_forged_and_tampered_advisories_are_ignored_with_a_note(county: County) 
     notes = run(county, town)
     assert any("does not verify" in n for n in notes), notes
     passed = outbox(county.towns[town].store, f"village:{c.village}")
-    assert not [r for r in passed if is_advisory(r)]  # not passed down
+    assert not [r for r in passed if OutboxItem(1, r).is_envelope]  # not passed down
 
     # The township forges one of its own: the county's entry, signed with its key.
     t_store = county.towns[town].store

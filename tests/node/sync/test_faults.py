@@ -35,9 +35,9 @@ from node.store.store import NodeStore
 from node.sync import client as client_module
 from node.sync.client import SyncClient, SyncFailed
 from node.sync.holdings import rejections
-from node.sync.server import MAX_HANDSHAKE, frame
 from protocol import NodeId, decode_fork_proof
 from protocol.envelope import MAX_ENVELOPE
+from protocol.session import MAX_HANDSHAKE
 from tests.node.sync.faults import (
     Fault,
     FlakyProxy,
@@ -138,7 +138,7 @@ def _garbage_handshake(county: County, c: SyncClient) -> requests.Response:
 
 
 def _huge_handshake(county: County, c: SyncClient) -> requests.Response:
-    return post(c.url, "/sync/v1/session", frame(b"x" * MAX_HANDSHAKE, b""))
+    return post(c.url, "/sync/v1/session", b"\x00\x00\xff\xfc" + b"x" * MAX_HANDSHAKE)
 
 
 def _over_content_length(county: County, c: SyncClient) -> requests.Response:

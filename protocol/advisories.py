@@ -15,8 +15,9 @@ opened entry for one node, strictly.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from protocol.batches import sign_batch
@@ -83,7 +84,7 @@ class AdvisoryItem:
     kind: str
     record: str
     field: str
-    value: Any = field(repr=False)
+    value: Any = dataclasses.field(repr=False)  # a person's field value: never logged
 
 
 def advisory_items(ops: Sequence[Op], for_node: NodeId) -> tuple[AdvisoryItem, ...]:

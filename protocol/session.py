@@ -241,7 +241,7 @@ def _unframe(body: bytes, what: str) -> tuple[bytes, bytes | None]:
     if len(body) > MAX_HANDSHAKE:
         raise TooLargeError(f"{what} of {len(body)} bytes exceeds {MAX_HANDSHAKE}")
     r = Reader(body, what)
-    parts = []
+    parts: list[bytes] = []
     while r.remaining and len(parts) < 2:
         part = r.blob32(MAX_HANDSHAKE, "part")
         if not part:

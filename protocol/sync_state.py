@@ -52,7 +52,7 @@ def state_digest(heads: Frontier, outbox: int, mark: str = "") -> str:
     ``outbox`` is the parent's last outbox number (the child's cursor on its side) and
     ``mark`` that item's mark ("" when there is none).
     """
-    body = {"v": 1, "heads": heads.to_json(), "outbox": outbox, "mark": mark}
+    body: canonical.JSON = {"v": 1, "heads": heads.to_json(), "outbox": outbox, "mark": mark}
     return sha256(canonical.encode(body)).hex()[:32]
 
 
@@ -90,7 +90,7 @@ class StateAnswer:
 
 def encode_state(answer: StateAnswer) -> bytes:
     """The 200 body: canonical JSON, ``mark`` and ``crl`` only when present."""
-    body: dict[str, object] = {"heads": answer.heads.to_json(), "outbox": answer.outbox}
+    body: dict[str, canonical.JSON] = {"heads": answer.heads.to_json(), "outbox": answer.outbox}
     if answer.mark is not None:
         body["mark"] = answer.mark
     if answer.crl:

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from protocol.batches import BatchHeader
 from protocol.certs import (
@@ -24,6 +27,14 @@ from protocol.signed import CONTEXT as SIGNED_CONTEXT
 from protocol.testing import NOT_AFTER, NOT_BEFORE, NOW, TestNode
 
 DAY_MS = 86_400_000
+VECTORS = Path(__file__).parents[2] / "protocol" / "vectors"
+
+
+def vectors(name: str) -> dict[str, Any]:
+    """One vector file of protocol/vectors, parsed."""
+    data: dict[str, Any] = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    return data
+
 
 Receive = Callable[..., list[Entry]]
 

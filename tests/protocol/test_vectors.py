@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from protocol import canonical
-from protocol.batches import decode_header, sign_batch
+from protocol.batches import decode_header, rebuild_entries, sign_batch
 from protocol.certs import decode_certificate, decode_revocations, verify_chain
 from protocol.crypto import KemPrivateKey, SigningKey, Suite, VerifyKey
 from protocol.entries import Entry, make_entry
@@ -160,6 +160,22 @@ def test_frames_valid() -> None:
                   row["payload_len"], payload, row["flags"])
         )  # fmt: skip
     assert encode_frames(entries) == frames
+
+
+def test_frames_with_their_batch_header() -> None:
+    """§5.3 "Decoding" steps 11-17: the frames rebuild, under their signed batch header,
+    entries whose chain ends in the header's head_hash (the erased one included)."""
+    data = load("frames.json")["valid"]
+    header = decode_header(bytes.fromhex(data["batch_header"]))
+    signer = make_node(NodeId.parse(data["signer"]).code, make_node("440104", suite=Suite.CLASSIC),
+                       Suite.CLASSIC)  # fmt: skip
+    header.verify(signer.signing.verify_key, bytes.fromhex(data["batch_signature"]))
+    assert data["count"] == header.count
+    entries = rebuild_entries(header, bytes.fromhex(data["frames"]))
+    assert data["entry_hashes"] == [e.hash.hex() for e in entries]
+    assert header.head_hash == entries[-1].hash
+    assert [None if row["payload"] is None else bytes.fromhex(row["payload"])
+            for row in data["entries"]] == [e.payload for e in entries]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", cases("frames.json", "invalid"), ids=lambda c: c["name"])

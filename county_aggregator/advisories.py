@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from county_aggregator.conflicts import pending_advisories
+from county_aggregator.advised import pending_advisories
 from node.errors import NodeError
 from node.store.store import NodeStore
 from node.sync import holdings

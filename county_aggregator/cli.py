@@ -1,12 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """``renkou county …``: what the county bureau runs on the aggregator.
 
-The ``renkou`` command registers this group when the package is installed
-(node/cli/__init__.py). Every command reads the county node's directory (``--data-dir``)
-and the merged database (``--merged``, by default ``merged.db`` inside it).
+The ``renkou`` command (deploy/cli.py) puts this group beside the node's. Every
+command reads the county node's directory (``--data-dir``) and the merged database
+(``--merged``, by default ``merged.db`` inside it).
 
-The shared options come from ``node.cli_options``, which sits outside the ``node.cli``
-package so that importing it does not register (and so import) this module.
+The shared options come from ``node.cli_options``.
 """
 
 from __future__ import annotations
@@ -277,7 +276,7 @@ def advisories(
         renkou county advisories --node village:440104001002
         renkou county advisories --send
     """
-    from county_aggregator.conflicts import pending_advisories
+    from county_aggregator.advised import pending_advisories
 
     node, db = _open(data_dir, merged)
     if send or again:

@@ -24,10 +24,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from county_aggregator import store
+from county_aggregator.advised import advisories_by_conflict, followed
+from county_aggregator.advisories import issue_pending
 from county_aggregator.merge import apply_entries
 from node.errors import NotFoundError
 from node.store.store import NodeStore
-from protocol import Entry, LogId, NodeId, Note, Op, ProtocolError
+from protocol import Entry, LogId, NodeId, Note, Op
 
 ADVISORY_TOPIC = "advisory"
 CHOICES = ("a", "b")
@@ -66,7 +68,7 @@ def list_conflicts(db: Database, *, status: str | None = None) -> list[dict[str,
             },
         )
         item["fields"].append(row["field"])
-    advised = _advisories_by_conflict(db)
+    advised = advisories_by_conflict(db)
     out = []
     for item in items.values():
         item["status"] = _status(db, item["id"], advised)
@@ -80,7 +82,7 @@ def show(db: Database, conflict: str) -> dict[str, Any]:
     cid = find(db, conflict)
     rows = store.conflict_rows(db, cid)
     first = rows[0]
-    advised = _advisories_by_conflict(db)
+    advised = advisories_by_conflict(db)
     return {
         "id": cid,
         "kind": first["kind"],
@@ -147,8 +149,6 @@ def resolve(merged_db: Database, county_store: NodeStore, conflict: str, choose:
         entry = county_store.write(ops)
         county = store.get_meta(merged_db, "county") or county_store.node.county_code
         apply_entries(merged_db, [entry], county=county)
-    from county_aggregator.advisories import issue_pending  # it imports this module
-
     issue_pending(merged_db, county_store, county_store.clock())
     return entry
 
@@ -159,8 +159,8 @@ def _same_pending(
     """The county's pending advisory entry for ``cid`` that says exactly ``bodies``."""
     wanted = sorted((b["field"], b["for_node"], json.dumps(b["value"])) for b in bodies)
     by_entry: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
-    for adv in _advisories_by_conflict(db).get(cid, []):
-        if not _followed(db, adv):
+    for adv in advisories_by_conflict(db).get(cid, []):
+        if not followed(db, adv):
             said = (adv["field"], adv["for_node"], json.dumps(json.loads(adv["value"])))
             by_entry.setdefault((adv["log"], adv["seq"]), []).append(said)
     for (log_text, seq), saids in sorted(by_entry.items()):
@@ -170,37 +170,8 @@ def _same_pending(
     return None
 
 
-def pending_advisories(db: Database, node: str | None = None) -> list[dict[str, Any]]:
-    """Advisories whose node has not written the field since (optionally for one node)."""
-    out = []
-    for adv in store.advisory_rows(db):
-        if node is not None and adv["for_node"] != node:
-            continue
-        if not _followed(db, adv):
-            out.append({**adv, "value": json.loads(adv["value"])})
-    return out
-
-
-def _advisories_by_conflict(db: Database) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    for adv in store.advisory_rows(db):
-        out.setdefault(adv["conflict"], []).append(adv)
-    return out
-
-
-def _followed(db: Database, adv: dict[str, Any]) -> bool:
-    try:
-        origin = NodeId.parse(adv["for_node"]).code
-    except ProtocolError:
-        return False
-    field = adv["field"]
-    if field.startswith("_"):
-        return False
-    return store.latest_version_hlc(db, adv["kind"], adv["key"], field, origin) > adv["hlc"]
-
-
 def _status(db: Database, cid: str, advised: dict[str, list[dict[str, Any]]]) -> str:
     items = advised.get(cid)
     if not items:
         return "open"
-    return "settled" if all(_followed(db, adv) for adv in items) else "advised"
+    return "settled" if all(followed(db, adv) for adv in items) else "advised"

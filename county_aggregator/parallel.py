@@ -34,7 +34,7 @@ from sqlite_utils import Database
 
 from county_aggregator import store
 from county_aggregator.engine import Engine, KindKey
-from county_aggregator.merge import MergeStats, gc_paused, merge_logs, plan
+from county_aggregator.feed import MergeStats, gc_paused, merge_logs, plan
 from protocol import LogId, RevocationList
 
 WRITE_RATIO = 0.25

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Options and error reporting shared by the ``renkou`` subcommands.
 
-Outside the node.cli package so the county commands can use it without importing the
-whole command tree (which registers them), avoiding an import cycle.
+Used by the node's groups (node/cli) and the county's (county_aggregator/cli.py); it
+imports neither, so either can use it without the other.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from county_aggregator.cli import county
-from node.cli import cli
+from deploy.cli import cli
 from tests.county_aggregator.scenario import Villages, county_db
 from tests.county_aggregator.test_rules import H, R, two_cards
 

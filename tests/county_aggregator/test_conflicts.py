@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from county_aggregator.conflicts import list_conflicts, pending_advisories, resolve, show
+from county_aggregator.advised import pending_advisories
+from county_aggregator.conflicts import list_conflicts, resolve, show
 from county_aggregator.merge import content_hash, merge_new, rebuild
 from county_aggregator.store import init_merged
 from node.errors import NotFoundError

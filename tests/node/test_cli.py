@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from node.cli import cli
+from deploy.cli import cli
 from protocol import sign_object
 from protocol.testing import make_node
 from tests.node.domain.examples import woman_card

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from node.cli import cli
+from deploy.cli import cli
 from node.identity import load_certificate
 from node.store.store import NodeStore
 from node.sync.trust import Trust

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from node.cli import cli
+from deploy.cli import cli
 from node.errors import StorageError
 from node.store.backup import backup, restore
 from node.store.store import NodeStore

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
+from county_aggregator.advised import pending_advisories
 from county_aggregator.advisories import issue_pending, issued_to
-from county_aggregator.conflicts import list_conflicts, pending_advisories, resolve, show
+from county_aggregator.conflicts import list_conflicts, resolve, show
 from county_aggregator.merge import merge_new
 from county_aggregator.store import init_merged
 from node.advisories import counts

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from node.cli import cli
+from deploy.cli import cli
 from tests.node.sync.network import loopback_county
 
 V, T = "440104001002", "440104001"

@@ -26,8 +26,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deploy.cli import cli
 from node.admin import YEAR_MS, CountyAdmin
-from node.cli import cli
 from node.identity import key_dir
 from node.server import MAX_REQUEST_BYTES
 from node.store.database import DB_NAME

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from county_aggregator.merge import merge_new
+from county_aggregator.notices import send_notices
+from county_aggregator.store import open_merged
 from node.admin import CountyAdmin
 from node.server import create_app
 from node.server.serving import NodeServer
@@ -147,10 +150,6 @@ def _sync_everything(county: DemoCounty, echo: Echo) -> None:
 
 def _merge(county: DemoCounty, echo: Echo) -> None:
     """The county aggregator's part: merge what arrived, queue each origin's outcomes."""
-    from county_aggregator.merge import merge_new
-    from county_aggregator.notices import send_notices
-    from county_aggregator.store import open_merged
-
     c_store = county.stores[COUNTY[0]]
     merged = open_merged(county.directory / "merged.db")
     try:

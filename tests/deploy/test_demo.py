@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from node.cli import cli
+from deploy.cli import cli
 from node.store.store import NodeStore
 
 

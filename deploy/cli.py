@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The ``renkou`` command: one click group, a subgroup per role.
+
+``renkou node …`` (village and township officers, node/cli), ``renkou county …`` (the
+county aggregator, county_aggregator/cli.py), ``renkou keys …`` (administrators,
+node/cli/keys.py), ``renkou demo`` and ``renkou version``. Each role's package
+defines its own group and knows nothing of the others; only this module joins them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from county_aggregator.cli import county
+from node.cli import keys, node
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """renkou-net: county population-services records network."""
+
+
+@cli.command()
+def version() -> None:
+    """Print the version of renkou-net and of its protocol.
+
+    Example:
+
+    \b
+        renkou version
+    """
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    from protocol import VERSION
+
+    try:
+        v = dist_version("renkou-net")
+    except PackageNotFoundError:
+        v = "unknown"
+    click.echo(f"renkou-net {v} (protocol v{VERSION})")
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep all demo data here (default: a temporary directory).",
+)
+@click.option("--once", is_flag=True, help="Run one full round and exit.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the generated villages.")
+def demo(directory: Path | None, once: bool, seed: int) -> None:
+    """Run a whole demo county: villages write, township relays, county opens and checks.
+
+    Example:
+
+    \b
+        renkou demo --once
+    """
+    from deploy.demo import run_demo
+
+    run_demo(directory, once=once, seed=seed, echo=click.echo)
+
+
+cli.add_command(node)
+cli.add_command(county)
+cli.add_command(keys)
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="renkou", standalone_mode=True))

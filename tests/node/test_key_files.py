@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from deploy.cli import cli
 from node.admin import YEAR_MS, CountyAdmin
-from node.cli import cli
 from node.identity import create_identity
 from protocol import LogId, NodeId, Suite, decode_certificate, decode_revocations
 

@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench vectors clean
+.PHONY: demo test mutants lint bench vectors clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +16,10 @@ demo: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+
+# Each defence of tests/mutants/mutants.toml removed in a scratch copy: its tests must fail.
+mutants: $(STAMP)
+	$(PY) -m tests.mutants
 
 # What CI checks before the tests: lint, formatting and types (pinned versions, see
 # pyproject.toml); mypy reads its packages and strictness from [tool.mypy].

@@ -67,6 +67,22 @@ def plan(county_node_db: Database, revocations: RevocationList | None, county: s
     return Plan(own, county, logs, limits, fingerprint(limits))
 
 
+def begin(merged_db: Database, p: Plan, *, clear: bool, rebuild_mark: str = "") -> None:
+    """Record what the run merges under (county, revocation fingerprint), one transaction.
+
+    ``clear`` first deletes every merged row (a rebuild); ``rebuild_mark`` leaves
+    ``meta.rebuild`` set until the caller removes it, so a run cut off before it ends
+    makes the next merge start over.
+    """
+    with merged_db.atomic():
+        if clear:
+            store.clear(merged_db)
+        store.set_meta(merged_db, "county", p.county)
+        store.set_meta(merged_db, "revocations", p.fingerprint)
+        if rebuild_mark:
+            store.set_meta(merged_db, "rebuild", rebuild_mark)
+
+
 def merge_logs(
     county_node_db: Database,
     merged_db: Database,

@@ -28,6 +28,7 @@ from county_aggregator.engine import Engine
 from county_aggregator.feed import (
     CHUNK,
     MergeStats,
+    begin,
     fingerprint,
     gc_paused,
     merge_logs,
@@ -123,10 +124,7 @@ def rebuild(
         if stats is not None:
             return stats
     p = plan(county_node_db, revocations, county)
-    with merged_db.atomic():
-        store.clear(merged_db)
-        store.set_meta(merged_db, "county", p.county)
-        store.set_meta(merged_db, "revocations", p.fingerprint)
+    begin(merged_db, p, clear=True)
     engine = Engine(merged_db, p.county, limits=p.limits, complete=True)
     with gc_paused():
         total = merge_logs(county_node_db, merged_db, engine, p.logs, p.own, chunk, defer=True)
@@ -163,11 +161,7 @@ def merge_new(
         or store.get_meta(merged_db, "rebuild") is not None
         or bool(lost_logs(store.cursor(merged_db), p.logs))
     )
-    with merged_db.atomic():
-        if rebuilt:
-            store.clear(merged_db)
-        store.set_meta(merged_db, "county", p.county)
-        store.set_meta(merged_db, "revocations", p.fingerprint)
+    begin(merged_db, p, clear=rebuilt)
     engine = Engine(merged_db, p.county, limits=p.limits, complete=store.is_empty(merged_db))
     with gc_paused():
         total = merge_logs(county_node_db, merged_db, engine, p.logs, p.own, chunk)

@@ -34,7 +34,7 @@ from sqlite_utils import Database
 
 from county_aggregator import store
 from county_aggregator.engine import Engine, KindKey
-from county_aggregator.feed import MergeStats, gc_paused, merge_logs, plan
+from county_aggregator.feed import MergeStats, begin, gc_paused, merge_logs, plan
 from protocol import LogId, RevocationList
 
 WRITE_RATIO = 0.25
@@ -64,11 +64,7 @@ def rebuild_parallel(
     ):
         return None
     p = plan(county_node_db, revocations, county)
-    with merged_db.atomic():
-        store.clear(merged_db)
-        store.set_meta(merged_db, "county", p.county)
-        store.set_meta(merged_db, "revocations", p.fingerprint)
-        store.set_meta(merged_db, "rebuild", "parallel")
+    begin(merged_db, p, clear=True, rebuild_mark="parallel")
     shares = partition(p.logs, workers)
     results = _run(
         [(node_path, merged_path, p.own, p.county, p.limits, share, chunk) for share in shares]
@@ -79,7 +75,7 @@ def rebuild_parallel(
     with gc_paused(), merged_db.atomic():
         engine.refresh(sorted(keys), sorted(sigs))
         engine.flush()
-        merged_db.execute("DELETE FROM meta WHERE key = 'rebuild'")
+        store.delete_meta(merged_db, "rebuild")
     return MergeStats(
         sum(r.entries for r in results),
         sum(r.applied for r in results),
@@ -177,8 +173,7 @@ def _worker(
     gc.disable()
     try:
         node_db = Database(node_path)
-        merged_db = store.open_merged(merged_path)
-        merged_db.execute("PRAGMA busy_timeout = 600000")
+        merged_db = store.open_merged(merged_path, busy_timeout_ms=600_000)
         engine = Engine(merged_db, county, limits=limits, complete=True)
         # Deferred: each worker writes its share once, in key order, at the end (see
         # merge_logs); the meta.rebuild mark already makes a cut-off run start over.

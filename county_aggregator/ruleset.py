@@ -25,7 +25,6 @@ two in step for the current version).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 AUTHORITATIVE = 2
@@ -193,13 +192,6 @@ REF_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     for kind, fields in rules.kinds.items()
 }
 """``kind -> ((ref field, kind it points at), ...)`` over the published rulesets."""
-
-
-@functools.cache
-def field_ranks(ruleset: int, kind: str, is_hukou: bool, is_residence: bool) -> dict[str, int]:
-    """``{field: rank}`` of a card of ``kind`` with these claims (cached: four per kind)."""
-    rules = RULES[ruleset]
-    return {f: rules.rank(kind, f, is_hukou, is_residence) for f in rules.kinds[kind]}
 
 
 def authority_rules_rows() -> list[tuple[int, str, str, str, str]]:

@@ -34,10 +34,14 @@ _UNHASHED = frozenset({"_sqlite_migrations"})
 # -- the merged database ----------------------------------------------------------------
 
 
-def open_merged(path: Path | str) -> Database:
-    """Open (or create) a merged database file and bring its schema up to date."""
+def open_merged(path: Path | str, *, busy_timeout_ms: int = 60_000) -> Database:
+    """Open (or create) a merged database file and bring its schema up to date.
+
+    ``busy_timeout_ms``: how long a writer waits for the lock (the workers of a parallel
+    rebuild wait for each other's whole share, so they wait longer).
+    """
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -262144")
@@ -86,6 +90,18 @@ def get_meta(db: Database, key: str) -> str | None:
 
 def set_meta(db: Database, key: str, value: str) -> None:
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def delete_meta(db: Database, key: str) -> None:
+    db.execute("DELETE FROM meta WHERE key = ?", [key])
+
+
+def counts(db: Database) -> dict[str, int]:
+    """How many merged records and conflict items the store holds (for summaries)."""
+    return {
+        "records": db.execute("SELECT COUNT(*) FROM merged_records").fetchone()[0],
+        "conflicts": db.execute("SELECT COUNT(DISTINCT id) FROM conflicts").fetchone()[0],
+    }
 
 
 def cursor(db: Database) -> dict[str, int]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from county_aggregator.merge import merge_new
 from county_aggregator.notices import send_notices
+from county_aggregator.store import counts as merged_counts
 from county_aggregator.store import open_merged
 from node.admin import CountyAdmin
 from node.server import create_app
@@ -155,10 +156,7 @@ def _merge(county: DemoCounty, echo: Echo) -> None:
     try:
         stats = merge_new(c_store.db, merged)
         told = send_notices(merged, c_store, time.time_ns() // 1_000_000)
-        county.merged = {
-            "records": merged.execute("SELECT COUNT(*) FROM merged_records").fetchone()[0],
-            "conflicts": merged.execute("SELECT COUNT(DISTINCT id) FROM conflicts").fetchone()[0],
-        }
+        county.merged = merged_counts(merged)
     finally:
         merged.close()
     if stats.applied:

@@ -15,7 +15,7 @@ neither ever contains personal data, so errors may be logged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +85,3 @@ class NotFoundError(NodeError):
 class StorageError(NodeError):
     code = "storage_error"
     status = 503
-
-
-@dataclass
-class ProblemList:
-    """Collects field problems so a validator can report all of them at once."""
-
-    problems: list[FieldProblem] = field(default_factory=list)
-
-    def add(self, field_path: str, code: str, zh: str, en: str) -> None:
-        self.problems.append(FieldProblem(field_path, code, zh, en))
-
-    def raise_if_any(self, error: type[ValidationError] = ValidationError) -> None:
-        if self.problems:
-            raise error(self.problems)

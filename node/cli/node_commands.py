@@ -133,10 +133,8 @@ def status(data_dir: Path) -> None:
     log = store.changelog
     click.echo(f"node:      {store.node} ({store.name})")
     click.echo(f"log:       {log.log}  head seq {log.head_seq}  {log.head_hash.hex()[:16]}…")
-    counts = store.db.execute(
-        "SELECT kind, COUNT(*) FROM records WHERE retired IS NULL GROUP BY kind ORDER BY kind"
-    ).fetchall()
-    click.echo("records:   " + (", ".join(f"{k} {n}" for k, n in counts) or "none"))
+    counts = store.counts()
+    click.echo("records:   " + (", ".join(f"{k} {n}" for k, n in counts.items()) or "none"))
     from node.sync.status import status_lines
 
     for line in status_lines(store.db, store.data_dir):

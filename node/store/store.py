@@ -82,7 +82,6 @@ class NodeStore:
         self.name = meta.get("name", "")
         self.clock = clock
         self.changelog = ChangeLog(db, identity.node, identity.suite, int(meta["epoch"]), clock)
-        self._bulk_depth = 0
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -147,11 +146,7 @@ class NodeStore:
         use this, so each is durable the moment it is acknowledged.
         """
         with self._transaction():
-            self._bulk_depth += 1
-            try:
-                yield
-            finally:
-                self._bulk_depth -= 1
+            yield
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -281,6 +276,13 @@ class NodeStore:
             sql += " AND retired IS NULL"
         for record_id, data in self.db.execute(sql + " ORDER BY id", [kind]):
             yield record_id, json.loads(data)
+
+    def counts(self) -> dict[str, int]:
+        """``{kind: live records}`` (retired ones not counted), by kind."""
+        rows = self.db.execute(
+            "SELECT kind, COUNT(*) FROM records WHERE retired IS NULL GROUP BY kind ORDER BY kind"
+        )
+        return {kind: n for kind, n in rows}
 
     # -- integrity -------------------------------------------------------------------
 

@@ -4,9 +4,14 @@
 Each check returns a list of violations (empty: it holds), phrased so that a failing
 seed's report says which invariant broke and for which node and log.
 
+"What a node wrote" is the write ledger (tests/sim/ledger.py), recorded as each node
+wrote, outside its store; never the node's store itself, which could lose a write and
+agree with itself. "Holds an entry" means the same seq, entry hash, payload hash and
+payload bytes.
+
 After every step (``step_violations``):
   S1 the county holds every log as a contiguous prefix 1..n with its frontier at n,
-     each entry the one its origin wrote (same entry hash);
+     its entry at n the one its origin wrote;
   S2 every county-signed acknowledgement a node keeps is covered by what the county
      holds (until the county itself is restored from an old backup);
   S3 no sync round ended with anything but a result or SyncFailed; no server answered 500.
@@ -26,7 +31,14 @@ After heal (``final_violations``), in addition:
      straight from the origins' own logs in a shuffled order;
   F8 no fork alert (no node forked in these runs); quarantine only for clock drift,
      only if a clock jumped; no refusal still recorded for a log that was acknowledged;
-  F9 every store's log verifies and its records equal a replay of its log.
+  F9 every store's log verifies and its records equal a replay of its log;
+  L1 every entry in every store's own log is one the ledger recorded (a store wrote
+     nothing behind the officer's back: no duplicate, no altered entry);
+  L2 every entry the ledger recorded is in its node's store, unless a restore threw
+     away the only copy (no committed write lost by the store);
+  L3 no node wrote two different entries at one seq of its log;
+  M1 the county's merged rows (incremental and rebuilt) equal the reference merge
+     (tests/sim/reference.py) of every entry the county should hold.
 """
 
 from __future__ import annotations
@@ -39,7 +51,6 @@ from sqlite_utils import Database
 
 from county_aggregator.merge import (
     apply_entries,
-    entry_row,
     load_revocations,
     rebuild,
     revocation_limits,
@@ -49,7 +60,9 @@ from node.identity import load_certificate
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
 from node.sync.holdings import rejections
-from protocol import Entry, LogId, NodeId, Suite
+from protocol import NodeId, Suite
+from tests.sim.ledger import Written
+from tests.sim.reference import differences, engine_rows, reference_rows
 
 if TYPE_CHECKING:
     from tests.sim.world import Forged, SimNode, World
@@ -58,44 +71,53 @@ TABLES = ("inbound", "received_entries", "frontier", "certs", "quarantine", "ale
 COUNTY_ID = "county:440104"
 
 
-def own_entries(node: SimNode) -> dict[str, dict[int, Entry]]:
-    """Every entry of each of the node's own logs, across epochs and restores."""
-    assert node.store is not None
-    out = {log: dict(seqs) for log, seqs in node.lost.items()}
-    for epoch in node.store.changelog.epochs():
-        for entry in node.store.entries(epoch=epoch):
-            out.setdefault(str(entry.log), {})[entry.seq] = entry
-    return out
+Held = tuple[int, bytes, bytes, bytes | None]
+"""``(seq, entry hash, payload hash, payload)`` of an entry, as written or as held."""
 
 
-def _origin_log(world: World, code: str, log: str) -> list[tuple[int, bytes]]:
-    entries = own_entries(world.nodes[code]).get(log, {})
-    return [(seq, entries[seq].hash) for seq in sorted(entries)]
+def _origin_log(world: World, log: str) -> list[Held]:
+    return [w.held() for w in world.ledger.entries(log)]
 
 
-def must_reach(node: SimNode, log: str, held: list[tuple[int, bytes]]) -> int:
+def must_reach(world: World, node: SimNode, log: str, held: list[Held]) -> int:
     """How much of ``log`` the county must hold: all of it, except entries that only a
     store thrown away by a restore held and nobody acknowledged (they died with the
     PC). Entries the county took anyway count too."""
-    assert node.store is not None
-    origin = own_entries(node).get(log, {})
-    kept = sum(1 for _ in node.store.entries(epoch=LogId.parse(log).epoch))
-    if kept == len(origin):
+    origin = _origin_log(world, log)
+    died = world.ledger.died.get(log)
+    if died is None:
         return len(origin)
-    bound = max(node.lost_acked.get(log, 0), kept)
-    ordered = [(seq, origin[seq].hash) for seq in sorted(origin)]
-    if held == ordered[: len(held)]:
+    bound = max(node.lost_acked.get(log, 0), died - 1)
+    if held == origin[: len(held)]:
         bound = max(bound, len(held))
     return min(bound, len(origin))
 
 
-def _held(db: Database, log: str) -> list[tuple[int, bytes]]:
+def _held(db: Database, log: str) -> list[Held]:
     return [
-        (int(s), bytes(h))
-        for s, h in db.execute(
-            "SELECT seq, entry_hash FROM received_entries WHERE log = ? ORDER BY seq", [log]
+        (int(s), bytes(h), bytes(ph), None if p is None else bytes(p))
+        for s, h, ph, p in db.execute(
+            "SELECT seq, entry_hash, payload_hash, payload FROM received_entries"
+            " WHERE log = ? ORDER BY seq",
+            [log],
         )
     ]
+
+
+def _first_difference(held: list[Held], want: list[Held]) -> str:
+    """Where two runs of entries part, and in what (for a report a person can act on)."""
+    for a, b in zip(held, want, strict=False):
+        if a == b:
+            continue
+        if a[0] != b[0]:
+            return f"at seq {b[0]}: held seq {a[0]}"
+        what = "entry hash" if a[1] != b[1] else "payload hash" if a[2] != b[2] else "payload"
+        if a[1] == b[1] and a[3] is None:
+            what = "payload dropped, its hash kept"
+        return f"at seq {a[0]}: {what} differs from what the origin wrote"
+    if len(held) < len(want):
+        return f"from seq {len(held) + 1}: missing"
+    return f"from seq {len(want) + 1}: entries the origin never wrote"
 
 
 def _frontier(db: Database) -> dict[str, tuple[int, bytes]]:
@@ -108,7 +130,9 @@ def _frontier(db: Database) -> dict[str, tuple[int, bytes]]:
 def _logs(world: World) -> dict[str, str]:
     """log id -> node code, for every node that syncs upwards."""
     return {
-        log: n.code for n in world.nodes.values() if n.parent is not None for log in own_entries(n)
+        log: code
+        for log, code in world.ledger.owners.items()
+        if world.nodes[code].parent is not None
     }
 
 
@@ -122,14 +146,14 @@ def step_violations(world: World) -> list[str]:
     logs = _logs(world)
     for log, (seq, head) in frontier.items():
         held = _held(county, log)
-        if [s for s, _ in held] != list(range(1, seq + 1)):
-            out.append(f"S1 county holds {log} seqs {[s for s, _ in held][:20]}... frontier {seq}")
+        if [h[0] for h in held] != list(range(1, seq + 1)):
+            out.append(f"S1 county holds {log} seqs {[h[0] for h in held][:20]}... frontier {seq}")
             continue
         code = logs.get(log)
         if code is None:
             out.append(f"S1/F6 county holds log {log} of a node that is not enrolled")
             continue
-        origin = _origin_log(world, code, log)
+        origin = _origin_log(world, log)
         if held and (len(origin) < seq or origin[seq - 1] != held[-1] or held[-1][1] != head):
             out.append(f"S1 county's {log} through {seq} is not the log its origin wrote")
     if "440104" not in world.restores:
@@ -172,7 +196,7 @@ def final_violations(world: World) -> list[str]:
         node = world.nodes[code]
         assert node.store is not None
         held = _held(county, log)
-        origin = _origin_log(world, code, log)[: must_reach(node, log, held)]
+        origin = _origin_log(world, log)[: must_reach(world, node, log, held)]
         if not origin and not held:
             continue  # an epoch a lost store opened, and nobody took anything of it
         head = len(origin)
@@ -196,7 +220,9 @@ def final_violations(world: World) -> list[str]:
             out.append(
                 f"F3 county holds {len(held)} entries of {log} "
                 f"({sum(1 for a, b in zip(held, want, strict=False) if a == b)} matching), "
-                f"the origin has {len(want)}" + (" (revoked)" if log in revoked else "")
+                f"the origin wrote {len(want)}"
+                + (" (revoked)" if log in revoked else "")
+                + f"; {_first_difference(held, want)}"
             )
         elif log not in revoked and c_front.get(log) != (head, origin[-1][1]):
             out.append(f"F3 county frontier of {log} is {c_front.get(log)}, head is {head}")
@@ -237,6 +263,8 @@ def final_violations(world: World) -> list[str]:
 
     out += _no_strangers(world, logs)
     out += _merged_hashes(world)
+    out += reference_violations(world)
+    out += ledger_violations(world)
     for code, node in world.nodes.items():
         if node.kind == "village":
             continue
@@ -304,15 +332,7 @@ def merged_hashes(world: World) -> dict[str, str]:
     rebuilt.close()
     # Straight from the origins: every entry each node wrote (a revoked log only through
     # what the county may hold), shuffled, some twice, in a few chunks.
-    revoked = {r.log: r.valid_through for r in world.revoked.values()}
-    rows = []
-    county_db = county.store.db
-    for node in world.nodes.values():
-        for log, entries in sorted(own_entries(node).items()):
-            bound = must_reach(node, log, _held(county_db, log))
-            for seq in sorted(entries)[:bound]:
-                if seq <= revoked.get(log, seq):
-                    rows.append(entry_row(entries[seq]))
+    rows = [w.row() for w in due_at_county(world)]
     rng = random.Random(world.seed)
     rows += rng.sample(rows, len(rows) // 10)
     rng.shuffle(rows)
@@ -327,11 +347,81 @@ def merged_hashes(world: World) -> dict[str, str]:
     return hashes
 
 
+def due_at_county(world: World) -> list[Written]:
+    """Every entry the ledger says the county should hold and merge: each node's logs
+    (a revoked log only through valid_through), less what died with a restored PC."""
+    county_db = world.db("440104")
+    revoked = {r.log: r.valid_through for r in world.revoked.values()}
+    out: list[Written] = []
+    for code, node in world.nodes.items():
+        for log, entries in sorted(world.ledger.of_node(code).items()):
+            bound = must_reach(world, node, log, _held(county_db, log))
+            for seq in sorted(entries)[:bound]:
+                if seq <= revoked.get(log, seq):
+                    out.append(entries[seq])
+    return out
+
+
 def _merged_hashes(world: World) -> list[str]:
     hashes = merged_hashes(world)
     if len(set(hashes.values())) != 1:
         return [f"F7 merged hashes differ: {hashes}"]
     return []
+
+
+def reference_violations(world: World) -> list[str]:
+    """M1: the engine's merged rows (incremental and rebuilt) equal the reference merge."""
+    county = world.county
+    assert county.store is not None
+    due = [(w.log, w.seq, w.hlc, w.ruleset, w.payload) for w in due_at_county(world)]
+    want = reference_rows(due, "440104")
+    rebuilt = init_merged(Database(memory=True))
+    try:
+        rebuild(county.store.db, rebuilt, revocations=load_revocations(county.data_dir))
+        engines = {"rebuilt": engine_rows(rebuilt)}
+    finally:
+        rebuilt.close()
+    if world.params.merges:
+        engines["incremental"] = engine_rows(world.merged)
+    out = []
+    for name, rows in engines.items():
+        for problem in differences(rows, want)[:10]:
+            out.append(f"M1 {name} merge differs from the reference merge: {problem}")
+    return out
+
+
+def ledger_violations(world: World) -> list[str]:
+    """L1-L3: each node's store against what the ledger says the node wrote."""
+    out: list[str] = []
+    ledger = world.ledger
+    for log, seq, held in ledger.forks():
+        out.append(f"L3 {ledger.owners[log]} wrote {len(held)} different entries at {log} {seq}")
+    for code, node in world.nodes.items():
+        assert node.store is not None
+        stored: dict[str, dict[int, Written]] = {}
+        for epoch in node.store.changelog.epochs():
+            for entry in node.store.entries(epoch=epoch):
+                w = Written.of(code, entry)
+                stored.setdefault(w.log, {})[w.seq] = w
+        for log, entries in sorted(stored.items()):
+            for seq, w in sorted(entries.items()):
+                if w not in ledger.logs.get(log, {}).get(seq, []):
+                    out.append(
+                        f"L1 {code} holds {log} {seq} in its own log, not a write the ledger "
+                        "recorded (written twice, altered, or behind the officer's back)"
+                    )
+        for log, seqs in sorted(ledger.logs.items()):
+            died = ledger.died.get(log)
+            if ledger.owners[log] != code:
+                continue
+            for seq, held in sorted(seqs.items()):
+                for w in held:
+                    if stored.get(log, {}).get(seq) != w and (died is None or seq < died):
+                        out.append(
+                            f"L2 {code} wrote {log} {seq} (the officer saw it saved); its "
+                            "store lost it"
+                        )
+    return out
 
 
 # -- a forged node ---------------------------------------------------------------------

@@ -2,7 +2,8 @@
 """Which simulation seeds run where, and the seeds that show a known bug.
 
 ``CI_SEEDS`` run on every ``pytest`` (about 0.6 s each on a 2-core machine; issue 6
-asks for a few hundred); ``SLOW_SEEDS`` under ``-m slow``. A seed in
+asks for a few hundred), chosen so that every kind of fault in ``FAULT_KINDS`` happens
+at least ``MIN_FAULTS`` times among them; ``SLOW_SEEDS`` under ``-m slow``. A seed in
 ``BUG_SEEDS`` (seed -> bug letter, see ``invariants.KNOWN_BUGS``) runs as
 ``xfail(strict=True)`` wherever it appears: once the bug is fixed it passes, the strict
 xfail turns red, and the seed moves to ``REGRESSION_SEEDS`` (tests/sim/test_regressions.py
@@ -11,8 +12,37 @@ runs both lists).
 
 from __future__ import annotations
 
-CI_SEEDS = range(200)
+# A county restore happens in 3 of the first 200 seeds; these add 10 more, so that every
+# fault kind happens at least MIN_FAULTS times across the CI seeds (test_sim.py checks).
+COUNTY_RESTORE_SEEDS = [271, 276, 321, 329, 347, 358, 364, 397]
+CI_SEEDS = [*range(200), *COUNTY_RESTORE_SEEDS]
 SLOW_SEEDS = range(200, 10_200)
+
+MIN_FAULTS = 10
+"""Each kind of fault must happen at least this often across the CI seeds."""
+FAULT_KINDS = (
+    # of the network (tests/sim/transport.py, SimNetwork.counts)
+    "drop_request",
+    "drop_response",
+    "duplicate",
+    "delay",
+    "stale_delivered",
+    "server_crash",
+    "client_crash_before",
+    "client_crash_after",
+    "partitioned",
+    # of the world (tests/sim/world.py, World.events)
+    "crash",
+    "restore_town",
+    "restore_county",
+    "clock_jump",
+    "partition",
+    "revoke",
+    "forged_foreign_root",
+    "forged_impersonate",
+    "forged_stolen_cert",
+    "interleave",
+)
 
 BUG_SEEDS: dict[int, str] = {}
 

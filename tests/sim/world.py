@@ -12,7 +12,11 @@ aggregator merges, a forged node tries its luck, the administrator revokes a sto
 village PC. Faults of the network (tests/sim/transport.py) come from the same seed, and
 at any request the scheduler may run another node's step first (interleaving).
 ``heal()`` lifts partitions, fixes clocks, switches faults off and runs sync passes
-until nothing moves; tests/sim/invariants.py then checks the outcome.
+until nothing moves; tests/sim/invariants.py then checks the outcome against the write
+ledger (tests/sim/ledger.py: every entry each node wrote, recorded as it wrote it,
+outside its store) and the reference merge (tests/sim/reference.py). ``events`` and
+``network.counts`` count every fault that happened, so a test can tell that the faults
+of a run were not switched off.
 
 The same seed gives the same steps, faults and outcomes (``trace``): only key bytes,
 nonces and session ids differ between runs, and nothing branches on them.
@@ -25,6 +29,7 @@ import random
 import shutil
 import sqlite3
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,11 +51,11 @@ from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from node.sync.server import close_kept_stores
 from protocol import (
-    Entry,
     LogId,
     NodeId,
     Suite,
 )
+from tests.sim.ledger import Ledger
 from tests.sim.transport import Faults, SimCrash, SimNetwork, SimTime
 
 MINUTE = 60_000
@@ -124,9 +129,6 @@ class SimNode:
     busy: bool = False
     suite: Suite = Suite.CLASSIC
     last: str = ""  # the outcome of its last sync round, as in the trace
-    # Every entry of its own logs a store of this node ever held, kept when a restore
-    # throws a store away: the lost copy's entries stay valid upstream (SPEC §3.5).
-    lost: dict[str, dict[int, Entry]] = field(default_factory=dict)
     # The furthest any peer acknowledged each own log to a store that a restore threw
     # away: entries past it died with the PC, nobody having taken them.
     lost_acked: dict[str, int] = field(default_factory=dict)
@@ -195,6 +197,8 @@ class World:
         self.quiescent = False
         self.diagnosis: tuple[list[str], list[str]] = ([], [])  # invariants.diagnose
         self.merged = init_merged(Database(memory=True))
+        self.ledger = Ledger()
+        self.events: Counter[str] = Counter()  # faults of the world that happened
         self.checks: list[Callable[[World], None]] = []  # run after every step
         self._saved_batch = client_module.MAX_BATCH_ENTRIES
         client_module.MAX_BATCH_ENTRIES = self.params.batch
@@ -238,6 +242,7 @@ class World:
         node = SimNode(code, kind, parent, self.root / code, self.time, skew, skew, suite=suite)
         name = {"county": "县", "town": "镇", "village": "村"}[kind] + code
         store = NodeStore.init(node.data_dir, node.node_id, name, suite, clock=node.clock)
+        self.ledger.created(code, store)
         store.close()
         self.nodes[code] = node
         return node
@@ -245,6 +250,7 @@ class World:
     def _start(self, node: SimNode) -> None:
         """(Re)start a node's process from its data dir: store, app, sync client."""
         node.store = NodeStore.open(node.data_dir, clock=node.clock)
+        self.ledger.watch(node.code, node.store)
         if node.kind != "village":
             self.network.apps[node.code] = self._app(node)
         node.client = self._client(node) if node.parent is not None else None
@@ -360,11 +366,13 @@ class World:
             node = rng.choice(self.of_kind("town") + self.of_kind("village"))
             days = rng.randint(1, self.params.max_partition_days)
             self.network.partitions[node.code] = self.time.now + days * DAY
+            self.events["partition"] += 1
             self.note(f"partition {node.code} for {days} days")
         elif action == "clock_jump":
             node = rng.choice(list(self.nodes.values()))
             node.skew = rng.choice([-1, 1]) * rng.randint(HOUR, self.params.jump_ms)
             self.jumped = True
+            self.events["clock_jump"] += 1
             self.note(f"clock of {node.code} jumps to skew {node.skew}")
         elif action == "clock_fix":
             node = rng.choice(list(self.nodes.values()))
@@ -385,6 +393,7 @@ class World:
         if self.depth >= 2 or self.healed or self.rng.random() >= self.params.interleave:
             return
         self.depth += 1
+        self.events["interleave"] += 1
         try:
             what = self.rng.choice(["write", "write", "sync_village", "sync_town", "merge"])
             if what == "write":
@@ -491,6 +500,7 @@ class World:
         if node.busy:
             return
         self._restart(node)
+        self.events["crash"] += 1
         self.note(f"{why} {node.code}: restarted from disk")
 
     def _restart(self, node: SimNode) -> None:
@@ -527,6 +537,7 @@ class World:
         target.close()
         src.close()
         self.backups.setdefault(node.code, []).append((self.time.now, dest))
+        self.events[f"backup_{node.kind}"] += 1
         self.note(f"backup {node.code} #{n}")
 
     def restore(self, node: SimNode) -> None:
@@ -537,9 +548,6 @@ class World:
         before = _frontier(self.db(node.code))
         assert node.store is not None
         lost_epoch = node.store.changelog.log.epoch
-        for epoch in node.store.changelog.epochs():
-            for entry in node.store.entries(epoch=epoch):
-                node.lost.setdefault(str(entry.log), {})[entry.seq] = entry
         for log, seq in node.store.db.execute("SELECT log, MAX(seq) FROM peer_acks GROUP BY log"):
             node.lost_acked[log] = max(node.lost_acked.get(log, 0), int(seq))
         node.store.close()
@@ -549,6 +557,9 @@ class World:
             (node.data_dir / name).unlink(missing_ok=True)
         shutil.copyfile(src / DB_NAME, node.data_dir / DB_NAME)
         self._start(node)
+        assert node.store is not None
+        self.ledger.restored(node.store)
+        self.events[f"restore_{node.kind}"] += 1
         if node.kind == "town" and self.params.town_writes:
             # As `renkou node restore` does: a new epoch before anything is written, so
             # what the township writes next cannot fork the log the county holds.
@@ -596,6 +607,7 @@ class World:
         self.revoked[village.code] = Revoked(
             village.code, log, through, int(town_held[0]) if town_held else 0
         )
+        self.events["revoke"] += 1
         self.note(f"revoke {village.code} valid through {through}")
 
     def forged_attempt(self, kind: str | None = None) -> Forged:
@@ -603,6 +615,7 @@ class World:
         from tests.sim.invariants import forged_attempt
 
         self.forged.append(forged_attempt(self, kind))
+        self.events[f"forged_{self.forged[-1].kind}"] += 1
         return self.forged[-1]
 
     # -- heal ------------------------------------------------------------------------

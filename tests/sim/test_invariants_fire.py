@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Meta-tests: each invariant fires when the fault it is there for is planted.
+
+An invariant that cannot fail proves nothing: the simulation's loss check once compared
+the county with the node's own store, and its merge check compared the engine with
+itself, so a store that lost a write, a county that kept a hash but dropped its
+payload, and a merge that skipped seq 2 of every log all ran green. Each test here runs
+one small county with a fault planted (a store that loses or doubles a write, a county
+that lost an acknowledged entry or a payload, a merge that skips entries or ranks by
+the wrong clock) and asserts that the invariant named for it reports it; the same
+county without the plant is clean (``test_without_a_plant_the_county_is_clean``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from county_aggregator.engine import Engine
+from county_aggregator.store import EntryRow
+from node.store.store import NodeStore
+from protocol import Entry, Op
+from tests.sim.invariants import final_violations
+from tests.sim.world import COUNTY, World
+
+V1, V2, T = "440104001001", "440104001002", "440104001"
+
+
+def _run(root: Path, after_heal: Callable[[World], None] | None = None) -> list[str]:
+    """Two villages write, update and sync twice, the county merges, then heal."""
+    w = World.scenario(root, villages=[2])
+    try:
+        for _ in range(2):
+            for code in (V1, V2):
+                w.write(w.node(code), 4)
+                w.sync(w.node(code))
+            w.sync(w.node(T))
+            w.merge()
+        w.heal()
+        if after_heal is not None:
+            after_heal(w)
+        return final_violations(w)
+    finally:
+        w.close()
+
+
+def _codes(problems: Iterable[str]) -> set[str]:
+    return {p.split()[0] for p in problems}
+
+
+def test_without_a_plant_the_county_is_clean(sim_root: Path) -> None:
+    assert _run(sim_root) == []
+
+
+# -- the node's store ----------------------------------------------------------------
+
+
+class _Undo(Exception):
+    pass
+
+
+def _plant_in_write(
+    monkeypatch: pytest.MonkeyPatch, plant: Callable[[NodeStore, list[Op], Any], Entry]
+) -> None:
+    """Replace NodeStore.write: the third write of village V1 goes through ``plant``.
+
+    The ledger wraps whatever ``write`` the store class has when the world opens it, so
+    it records what the plant returns: what the officer was told was saved."""
+    real = NodeStore.write
+    count = itertools.count(1)
+
+    def write(self: NodeStore, ops: list[Op]) -> Entry:
+        if self.node.code != V1 or next(count) != 3:
+            return real(self, ops)
+        return plant(self, ops, real)
+
+    monkeypatch.setattr(NodeStore, "write", write)
+
+
+def test_a_write_the_store_lost_is_found(sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store rolls a write back but reports it saved. Everything upstream agrees
+    with the store, so only the ledger can tell (L2), and the county then holds
+    another entry at that seq than the one the officer saved (F3)."""
+
+    def lose(store: NodeStore, ops: list[Op], real: Any) -> Entry:
+        log = store.changelog
+        saved = (log.head_seq, log.head_hash, log.clock.last)
+        try:
+            with store.db.atomic():
+                entry: Entry = real(store, ops)
+                raise _Undo
+        except _Undo:
+            log.rollback_to(*saved)
+        return entry
+
+    _plant_in_write(monkeypatch, lose)
+    problems = _run(sim_root)
+    assert {"L2", "F3"} <= _codes(problems), problems
+
+
+def test_a_write_stored_twice_is_found(sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store commits one write as two entries (a retry that wrote again): the
+    county holds the same change twice, once as an entry nobody saved (L1, F3)."""
+
+    def double(store: NodeStore, ops: list[Op], real: Any) -> Entry:
+        entry: Entry = real(store, ops)
+        real(store, ops)
+        return entry
+
+    _plant_in_write(monkeypatch, double)
+    problems = _run(sim_root)
+    assert {"L1", "F3"} <= _codes(problems), problems
+
+
+# -- the county's holdings -----------------------------------------------------------
+
+
+def test_an_acknowledged_entry_the_county_lost_is_found(sim_root: Path) -> None:
+    """The county loses the head entry of a village's log after acknowledging it."""
+
+    def lose_head(w: World) -> None:
+        db, log = w.db(COUNTY), w.node(V1).log
+        seq = db.execute("SELECT seq FROM frontier WHERE log = ?", [log]).fetchone()[0]
+        db.execute("DELETE FROM received_entries WHERE log = ? AND seq = ?", [log, seq])
+        prev = db.execute(
+            "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?", [log, seq - 1]
+        ).fetchone()[0]
+        db.execute("UPDATE frontier SET seq = ?, head = ? WHERE log = ?", [seq - 1, prev, log])
+
+    problems = _run(sim_root, lose_head)
+    assert {"S2", "F2", "F3"} <= _codes(problems), problems
+    assert any("acknowledged entries lost" in p for p in problems), problems
+
+
+def test_a_payload_the_county_dropped_keeping_its_hash_is_found(sim_root: Path) -> None:
+    """Counts, seqs and entry hashes all still match: only the payload is gone."""
+
+    def drop_payload(w: World) -> None:
+        w.db(COUNTY).execute(
+            "UPDATE received_entries SET payload = NULL WHERE log = ? AND seq = 2", [w.node(V1).log]
+        )
+
+    problems = _run(sim_root, drop_payload)
+    assert any(p.startswith("F3") and "payload dropped, its hash kept" in p for p in problems), (
+        problems
+    )
+
+
+# -- the county's merge --------------------------------------------------------------
+
+
+def _plant_in_merge(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[list[EntryRow]], list[EntryRow]]
+) -> None:
+    """Every way the county merges (incremental, rebuild, from the origins) goes through
+    Engine.apply: a plant there makes all of them agree with each other (F7 stays
+    quiet), so only the reference merge can tell."""
+    real = Engine.apply
+
+    def apply(self: Engine, rows: Iterable[EntryRow]) -> None:
+        real(self, change(list(rows)))
+
+    monkeypatch.setattr(Engine, "apply", apply)
+
+
+def test_a_merge_that_skips_seq_2_of_every_log_is_found(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _plant_in_merge(monkeypatch, lambda rows: [r for r in rows if r[1] != 2])
+    problems = _run(sim_root)
+    assert "M1" in _codes(problems), problems
+    assert "F7" not in _codes(problems), problems
+
+
+def test_a_merge_that_lets_the_oldest_value_win_is_found(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong merge: versions ranked by an inverted clock, so the oldest value of a
+    field wins; every engine run agrees with every other."""
+    top = 2**62
+    _plant_in_merge(monkeypatch, lambda rows: [(r[0], r[1], top - r[2], *r[3:]) for r in rows])
+    problems = _run(sim_root)
+    assert any(p.startswith("M1") and "data" in p for p in problems), problems
+    assert "F7" not in _codes(problems), problems
+
+
+# -- what else the heal phase must leave behind --------------------------------------
+
+
+def _drop_town_frontier(w: World) -> None:
+    w.db(T).execute("DELETE FROM frontier WHERE log = ?", [w.node(V1).log])
+
+
+def _drop_county_ack(w: World) -> None:
+    w.db(V1).execute("DELETE FROM peer_acks WHERE peer = 'county:440104'")
+
+
+def _keep_a_stranger(w: World) -> None:
+    raw = w.db(T).execute("SELECT raw FROM certs LIMIT 1").fetchone()[0]
+    w.db(T).execute(
+        "INSERT INTO certs (node, serial, raw) VALUES (?, ?, ?)",
+        ["village:440104001099", 99, bytes(raw) + b"x"],
+    )
+
+
+def _raise_an_alert(w: World) -> None:
+    w.db(COUNTY).execute(
+        "INSERT INTO alerts (at, kind, log, detail) VALUES (0, 'fork', ?, 'planted')",
+        [w.node(V1).log],
+    )
+
+
+def _edit_a_record(w: World) -> None:
+    w.db(V2).execute("UPDATE records SET data = '{}' WHERE kind = 'person'")
+
+
+def _edit_the_merged_store(w: World) -> None:
+    w.merged.execute("UPDATE merged_records SET retired = 'planted'")
+
+
+@pytest.mark.parametrize(
+    ("plant", "fires"),
+    [
+        (_drop_town_frontier, "F4"),
+        (_drop_county_ack, "F5"),
+        (_keep_a_stranger, "F6"),
+        (_raise_an_alert, "F8"),
+        (_edit_a_record, "F9"),
+        (_edit_the_merged_store, "F7"),
+    ],
+    ids=["F4-township-lost-a-log", "F5-ack-never-came-back", "F6-stranger", "F8-alert",
+         "F9-records-not-the-log", "F7-merges-disagree"],
+)  # fmt: skip
+def test_each_final_invariant_fires(
+    sim_root: Path, plant: Callable[[World], None], fires: str
+) -> None:
+    problems = _run(sim_root, plant)
+    assert fires in _codes(problems), problems

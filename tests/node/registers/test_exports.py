@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import node.registers
+from node.domain import records
 from node.registers.labels import SEALED_FIELDS
 
 
@@ -27,6 +26,5 @@ def test_nothing_public_is_left_out() -> None:
 
 def test_sealed_fields_agree_with_the_domain_module() -> None:
     """A field sealed by the record layer must be sealed on paper too (篇4 第18条)."""
-    records = pytest.importorskip("node.domain.records")
     domain = {kind: frozenset(names) for kind, names in records.SEALED_FIELDS.items()}
     assert domain == SEALED_FIELDS

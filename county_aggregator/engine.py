@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from county_aggregator import store
 from county_aggregator.decode import decode_ops
 from county_aggregator.local import LocalRecord, dumps
+from county_aggregator.rejected import Rejected
 from county_aggregator.resolve import merge_record
 from county_aggregator.ruleset import REF_FIELDS, RULES, SAME_EVENT
 from county_aggregator.store import EntryRow, LocalRow
@@ -39,14 +40,6 @@ KindKey = tuple[str, str]
 
 WRITE_BATCH = 50_000
 """Rows per ``write_chunk`` call when a complete engine writes a whole rebuild at once."""
-
-
-class Rejected(Exception):
-    """An entry that is kept in ``rejected`` and never merged."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
 
 
 class Engine:

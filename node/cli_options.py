@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from node.errors import NodeError, ValidationError
+from node.errors import NodeError, ValidationError, protocol_message
 from protocol import ProtocolError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,7 +49,8 @@ def reports_errors(func: F) -> F:
             click.echo(f"错误 / error [{exc.code}]: {exc.zh} / {exc.en}", err=True)
             raise SystemExit(1) from None
         except ProtocolError as exc:
-            click.echo(f"错误 / error [{exc.code}]: 数据无效 / invalid data: {exc}", err=True)
+            zh, en = protocol_message(exc)
+            click.echo(f"错误 / error [{exc.code}]: {zh} / {en}", err=True)
             raise SystemExit(1) from None
 
     return cast(F, wrapper)

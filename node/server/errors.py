@@ -15,7 +15,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from node.errors import NodeError
+from node.errors import NodeError, protocol_message
 from protocol import ErrorCode, GapError, ProtocolError, QuarantineError
 
 log = logging.getLogger(__name__)
@@ -35,25 +35,6 @@ PROTOCOL_STATUS = {
     ErrorCode.QUARANTINED: 422,
 }
 
-PROTOCOL_ZH = {
-    ErrorCode.MALFORMED: "数据格式错误，已拒收",
-    ErrorCode.NON_CANONICAL: "数据编码不规范，已拒收",
-    ErrorCode.TOO_LARGE: "数据超过允许的大小，已拒收",
-    ErrorCode.UNSUPPORTED: "对方使用了本机不支持的协议版本或算法",
-    ErrorCode.BAD_SIGNATURE: "签名或身份验证未通过",
-    ErrorCode.DECRYPT_FAILED: "数据无法解密，已拒收",
-    ErrorCode.NO_RECIPIENT: "数据不是发给本机的",
-    ErrorCode.BAD_CHAIN: "变更记录前后衔接不上，请按本机现有进度重新发送",
-    ErrorCode.GAP: "缺少之前的变更，请按本机现有进度重新发送",
-    ErrorCode.FORK: "同一日志出现两份不同的历史（分叉），该日志已冻结并报告管理员",
-    ErrorCode.BAD_CERTIFICATE: "证书无效或不属于本县",
-    ErrorCode.EXPIRED: "证书、请求或数据已过期",
-    ErrorCode.REVOKED: "该节点的证书已被吊销",
-    ErrorCode.CLOCK_DRIFT: "对方电脑时钟超前过多，数据已隔离保存，未采用",
-    ErrorCode.UNKNOWN_RULESET: "数据使用了本机未知的规则版本，已隔离保存，未采用",
-    ErrorCode.QUARANTINED: "数据已隔离保存，未采用",
-}
-
 
 def error_body(status: int, code: str, zh: str, en: str, **extra: object) -> Response:
     response = jsonify({"ok": False, "status": status, "code": code, "zh": zh, "en": en, **extra})
@@ -65,8 +46,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ProtocolError)
     def protocol_error(exc: ProtocolError) -> Response:
         status = 422 if isinstance(exc, QuarantineError) else PROTOCOL_STATUS.get(exc.code, 400)
-        zh = f"{PROTOCOL_ZH.get(exc.code, '请求被拒绝')}（{exc}）"
-        return error_body(status, str(exc.code), zh, str(exc), **_protocol_extra(exc))
+        zh, en = protocol_message(exc)
+        return error_body(status, str(exc.code), zh, en, **_protocol_extra(exc))
 
     @app.errorhandler(NodeError)
     def node_error(exc: NodeError) -> Response:

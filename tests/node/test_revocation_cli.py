@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from deploy.cli import cli
 from node.sync.revocations import held_version
 from tests.node.test_keys_cli import run
 
@@ -37,3 +38,21 @@ def test_revoke_installs_the_list_at_the_county_node(tmp_path: Path) -> None:
     assert "revocations: version 1, 1 revoked" in run(
         runner, "node", "status", "--data-dir", county
     )
+
+
+def test_a_protocol_error_is_told_in_its_own_words(tmp_path: Path) -> None:
+    """A list that is not one is refused with its code's own Chinese (the table the sync
+    server's error bodies use) and English, not a generic 数据无效."""
+    runner = CliRunner()
+    admin = tmp_path / "admin"
+    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", str(admin))
+    county = str(tmp_path / "440104")
+    run(runner, "node", "init", "--code", "440104", "--name", "县", "--data-dir", county)
+    run(runner, "keys", "enrol", "--admin-dir", str(admin), "--data-dir", county)
+    (admin / "revocations.signed").write_bytes(b"not a revocation list")
+    result = runner.invoke(
+        cli, ["keys", "install-revocations", "--admin-dir", str(admin), "--data-dir", county]
+    )
+    assert result.exit_code == 1
+    assert "错误 / error [malformed]: 数据格式错误，已拒收（" in result.output
+    assert "数据无效" not in result.output

@@ -562,3 +562,8 @@ def new_epoch(reason: str, yes: bool, data_dir: Path) -> None:
     finally:
         store.close()
     click.echo(f"closed {old}; writing on in {entry.log}")
+
+
+from node.cli.users import user  # noqa: E402  (accounts for the pages, node/cli/users.py)
+
+node.add_command(user)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The node's HTTP side: the sync API (and, later, the operator pages).
+"""The node's HTTP side: the sync API and the operator pages.
 
 ``create_app(config)`` follows Flask's application-factory pattern: defaults, then the
 caller's mapping, then each subsystem's ``init_app``, then the blueprints. The data dir
@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from node import pages
 from node.errors import NodeError
 from node.server import errors
 from node.sync import server as sync_server
@@ -39,4 +40,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["RENKOU_DATA_DIR"] = from_env
     errors.init_app(app)
     sync_server.init_app(app)
+    pages.init_app(app)  # the operator pages (node/pages), beside the sync API
     return app

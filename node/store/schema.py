@@ -199,3 +199,34 @@ def m004_advisories(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+@migrations()
+def m005_operator_accounts(db: Database) -> None:
+    """Who may sign in to this node's pages (node/store/accounts.py owns both tables).
+
+    ``operators``: one row per account; ``password_hash`` is an Argon2id hash (the
+    password itself is never stored), ``failed``/``locked_until`` count wrong passwords
+    and hold the lockout. ``operator_sessions``: one row per signed-in browser, keyed by
+    the SHA-256 of the token its cookie carries (a copied database cannot be used to
+    sign in), ended at sign-out, when idle too long, or when the account is disabled.
+    """
+    db.execute(
+        """
+        CREATE TABLE operators (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+            password_set_at INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE operator_sessions (
+            token_hash BLOB PRIMARY KEY, operator TEXT NOT NULL, created_at INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL, ended_at INTEGER
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator)")

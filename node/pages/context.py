@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What a page request works with: the node's store, the clock, today's date.
+
+A store is opened for the request that needs it and closed when the request ends; the
+clock comes from ``RENKOU_NOW_MS`` (UTC milliseconds) so tests and simulations can move
+time (session expiry, deadlines) without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from flask import current_app, g
+
+from node.store.accounts import OperatorStore
+from node.store.store import NodeStore
+from node.timeutil import shanghai_today
+
+
+def get_store() -> NodeStore:
+    """The node's store for this request (opened once, closed at teardown)."""
+    if "pages_store" not in g:
+        g.pages_store = NodeStore.open(Path(current_app.config["RENKOU_DATA_DIR"]))
+    return g.pages_store  # type: ignore[no-any-return]
+
+
+def operators() -> OperatorStore:
+    return OperatorStore(get_store().db)
+
+
+def close_store(exc: BaseException | None = None) -> None:
+    store = g.pop("pages_store", None)
+    if store is not None:
+        store.close()
+
+
+def now_ms() -> int:
+    clock: Callable[[], int] = current_app.config.get("RENKOU_NOW_MS") or _wall_ms
+    return clock()
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def now() -> datetime:
+    return datetime.fromtimestamp(now_ms() / 1000, UTC)
+
+
+def today() -> date:
+    """Today in Asia/Shanghai, the date officers and deadlines count by."""
+    return shanghai_today(now())

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: Apache-2.0
+"""How pages write dates, times, roles and coded values: the Chinese way.
+
+Dates as 2026年3月5日 (GB/T 7408's written form in Chinese documents), times in
+Asia/Shanghai, coded values through the labels the printed registers use, so a page
+never shows an English code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from node.timeutil import SHANGHAI
+
+ROLE_NAMES = {
+    "village_officer": _l("village officer"),
+    "township_reviewer": _l("township reviewer"),
+    "county_statistician": _l("county statistician"),
+    "county_admin": _l("county administrator"),
+    "auditor": _l("auditor"),
+}
+
+
+def cn_date(value: Any) -> str:
+    """'2026-03-05' or a date -> 2026年3月5日; '' for nothing; other text as it is."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(SHANGHAI).date()
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def cn_month(value: str) -> str:
+    """'2026-03' -> 2026年3月."""
+    try:
+        year, month = value.split("-")
+        return f"{int(year)}年{int(month)}月"
+    except ValueError:
+        return value
+
+
+def cn_time(ms: int | None) -> str:
+    """UTC milliseconds -> 2026年3月5日 14:05 in Asia/Shanghai."""
+    if not ms:
+        return ""
+    when = datetime.fromtimestamp(ms / 1000, SHANGHAI)
+    return f"{cn_date(when.date())} {when:%H:%M}"
+
+
+def role_name(role: str) -> str:
+    return str(ROLE_NAMES.get(role, role))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        cn_date=cn_date, cn_month=cn_month, cn_time=cn_time, role_name=role_name
+    )

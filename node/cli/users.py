@@ -36,7 +36,7 @@ def _password(from_stdin: bool) -> str:
     return str(click.prompt(_("Password"), hide_input=True, confirmation_prompt=True))
 
 
-def _operators(data_dir: Path):  # type: ignore[no-untyped-def]
+def _operators(data_dir: Path):
     from node.store.accounts import OperatorStore
     from node.store.store import NodeStore
 

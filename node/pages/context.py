@@ -24,7 +24,7 @@ def get_store() -> NodeStore:
     """The node's store for this request (opened once, closed at teardown)."""
     if "pages_store" not in g:
         g.pages_store = NodeStore.open(Path(current_app.config["RENKOU_DATA_DIR"]))
-    return g.pages_store  # type: ignore[no-any-return]
+    return g.pages_store
 
 
 def operators() -> OperatorStore:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 
@@ -111,7 +112,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _guard() -> Response | None:
+def _guard() -> ResponseReturnValue | None:
     if request.method == "POST":
         csrf.protect()
     view = request.endpoint and _view_function(request.endpoint)

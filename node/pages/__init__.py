@@ -18,14 +18,14 @@ from flask_babel import Babel
 
 from node.errors import NodeError
 from node.i18n import DEFAULT_LOCALE, LOCALE_DIR
-from node.pages import auth, filters, home
+from node.pages import auth, filters, home, people
 from node.pages.accounts import Right, may
-from node.pages.context import close_store, get_store, today
+from node.pages.context import PagesState, close_store, get_store, today
 from node.pages.guard import csrf
 from node.pages.secret import NodeSessionInterface
 
 SESSION_IDLE_S = 30 * 60
-BLUEPRINTS = (auth.bp, home.bp)
+BLUEPRINTS = (auth.bp, home.bp, people.bp)
 # Stylesheets and the few scripts, open to all (the sign-in page needs them): they hold
 # nothing of the node's.
 assets = Blueprint("static_pages", __name__, static_folder="static", static_url_path="/assets")
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_NAME"] = "renkou_session"
     app.session_interface = NodeSessionInterface()
+    app.extensions["renkou_pages"] = PagesState()
     Babel(
         app,
         default_locale=DEFAULT_LOCALE,

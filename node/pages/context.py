@@ -53,3 +53,24 @@ def now() -> datetime:
 def today() -> date:
     """Today in Asia/Shanghai, the date officers and deadlines count by."""
     return shanghai_today(now())
+
+
+class PagesState:
+    """What the pages keep between requests: the search index and the log index."""
+
+    def __init__(self) -> None:
+        from node.pages.history import LogIndex
+        from node.pages.people_index import PeopleIndex
+
+        self.people = PeopleIndex()
+        self.log = LogIndex()
+
+
+def state() -> PagesState:
+    found: PagesState = current_app.extensions["renkou_pages"]
+    return found
+
+
+def audit_time() -> str:
+    """The audit table's timestamp format (UTC, seconds), from the pages' clock."""
+    return now().isoformat(timespec="seconds")

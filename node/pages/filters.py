@@ -12,8 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from node.pages import labels
 from node.timeutil import SHANGHAI
 
 ROLE_NAMES = {
@@ -58,11 +60,62 @@ def cn_time(ms: int | None) -> str:
     return f"{cn_date(when.date())} {when:%H:%M}"
 
 
+AUDIT_ACTIONS = {
+    "read": _l("viewed"),
+    "search": _l("searched"),
+    "record": _l("recorded"),
+    "correct": _l("corrected"),
+    "close": _l("closed"),
+    "print_register": _l("printed a register"),
+    "print_report": _l("printed a report"),
+}
+
+
 def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(role, role))
 
 
+def audit_time(at: str) -> str:
+    """An audit row's UTC ISO timestamp as Shanghai wall time."""
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    return cn_time(int(when.timestamp() * 1000))
+
+
+def audit_action(action: str) -> str:
+    return str(AUDIT_ACTIONS.get(action, action))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        cn_date=cn_date, cn_month=cn_month, cn_time=cn_time, role_name=role_name
+        cn_date=cn_date,
+        cn_month=cn_month,
+        cn_time=cn_time,
+        role_name=role_name,
+        audit_time=audit_time,
+        audit_action=audit_action,
+        retire_reason=labels.retire_reason,
+        kind_label=labels.kind_label,
+        field_label=lambda name, kind="person": labels.field_label(kind, name),
+        field_value=field_value,
+        audit_purpose=audit_purpose,
     )
+
+
+def field_value(value: Any, name: str, kind: str = "person") -> Any:
+    """A stored value of ``kind.name`` as a page shows it (dates written the Chinese way)."""
+    if labels.is_date(kind, name):
+        return cn_date(value)
+    return labels.value_label(kind, name, value)
+
+
+def audit_purpose(purpose: str) -> str:
+    """How a card was reached, from the purpose the pages wrote into the audit row."""
+    if purpose.startswith("search #"):
+        asked = purpose.partition(": ")[2]
+        return _("from the search “%(asked)s”", asked=asked)
+    if purpose == "opened directly":
+        return _("opened directly")
+    return purpose

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template
 from flask.typing import ResponseReturnValue
 
-from node.pages.context import get_store
+from node.pages.accounts import Right, may
+from node.pages.context import get_store, state
 from node.pages.guard import page_blueprint
 
 bp = page_blueprint("home", __name__)
@@ -15,4 +16,8 @@ bp = page_blueprint("home", __name__)
 @bp.get("/home")
 def home() -> ResponseReturnValue:
     store = get_store()
-    return render_template("home.html", village=store.name)
+    groups: list[str] = []
+    if may(g.operator.role, Right.READ_CARDS):
+        state().people.refresh(store)
+        groups = state().people.groups()
+    return render_template("home.html", groups=groups)

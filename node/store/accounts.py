@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -155,15 +156,15 @@ class OperatorStore:
         )
 
 
-def _operator(row: tuple[object, ...]) -> Operator:
+def _operator(row: tuple[Any, ...]) -> Operator:
     name, role, password_hash, disabled, failed, locked, created, set_at = row
     return Operator(
         str(name),
         str(role),
         str(password_hash),
         bool(disabled),
-        int(failed),  # type: ignore[call-overload]
-        int(locked),  # type: ignore[call-overload]
-        int(created),  # type: ignore[call-overload]
-        int(set_at),  # type: ignore[call-overload]
+        int(failed),
+        int(locked),
+        int(created),
+        int(set_at),
     )

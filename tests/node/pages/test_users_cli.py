@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from node.cli import cli
+from deploy.cli import cli
 from node.pages.accounts import SignInRefused, sign_in
 from node.store.accounts import OperatorStore
 from node.store.store import NodeStore

@@ -26,8 +26,9 @@ from sqlite_utils import Database
 
 from county_aggregator.advised import pending_advisories
 from node.errors import NodeError
+from node.store.advisories import Advisories
+from node.store.outbox import Outbox
 from node.store.store import NodeStore
-from node.sync import holdings
 from node.sync.trust import Trust
 from protocol import (
     CertificateError,
@@ -74,7 +75,7 @@ def issue_pending(
         log = LogId.parse(log_text)
         entry = next(county.changelog.entries(seq, seq, epoch=log.epoch), None)
         for for_node in sorted(nodes):
-            if not again and _issued(county.db, log_text, seq, for_node):
+            if not again and Advisories(county.db).issued(log_text, seq, for_node):
                 out.already += 1
                 continue
             problem = _send(county, trust, own.serial, entry, for_node, now_ms)
@@ -83,16 +84,6 @@ def issue_pending(
             else:
                 out.sent += 1
     return out
-
-
-def _issued(db: Database, log: str, seq: int, for_node: str) -> bool:
-    return (
-        db.execute(
-            "SELECT 1 FROM advisories_issued WHERE log = ? AND seq = ? AND for_node = ?",
-            [log, seq, for_node],
-        ).fetchone()
-        is not None
-    )
 
 
 def _send(
@@ -119,21 +110,11 @@ def _send(
     except ValueError as exc:
         return f"cannot seal for the node: {exc}"
     with county.db.atomic():
-        holdings.add_to_outbox(county.db, str(child), raw)
-        county.db.execute(
-            "INSERT INTO advisories_issued (log, seq, for_node, child, at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (log, seq, for_node) DO UPDATE SET at = excluded.at",
-            [str(entry.log), entry.seq, for_node, str(child), now_ms],
-        )
+        Outbox(county.db).add(str(child), raw)
+        Advisories(county.db).record_issued(str(entry.log), entry.seq, for_node, str(child), now_ms)
     return ""
 
 
 def issued_to(db: Database, log: str, seq: int) -> list[str]:
     """The outboxes (townships) an advisory entry was put into."""
-    return [
-        str(r[0])
-        for r in db.execute(
-            "SELECT child FROM advisories_issued WHERE log = ? AND seq = ? ORDER BY child",
-            [log, seq],
-        )
-    ]
+    return Advisories(db).issued_to(log, seq)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from county_aggregator.outcomes import outcome_notice
+from node.store.outbox import Outbox
 from node.store.store import NodeStore
-from node.sync import holdings
 from protocol import LogId, Role, sign_outcome
 
 META = "outcomes_told:"
@@ -39,7 +39,7 @@ def send_notices(merged: Database, county: NodeStore, now_ms: int) -> int:
         if child is None:
             continue
         with county.db.atomic():
-            holdings.add_to_outbox(county.db, str(child), raw)
+            Outbox(county.db).add(str(child), raw)
         with merged.conn:
             merged.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"

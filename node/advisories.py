@@ -29,11 +29,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from node.checks import check_record
 from node.domain.records import RECORD_KINDS, SEALED_FIELDS, validate_record
 from node.errors import NodeError, ValidationError
+from node.store.advisories import Advisories, TakenOp
+from node.store.outbox import Outbox
 from node.store.store import NodeStore
-from node.sync import holdings
 from node.timeutil import shanghai_today
 from protocol import (
     AdvisoryItem,
@@ -49,6 +52,7 @@ from protocol import (
 )
 
 ACTOR = "county-advisory"
+STATUS_SHOWN = 20
 
 
 class Refused(Exception):
@@ -74,7 +78,7 @@ def take(store: NodeStore, raw: bytes, county: Certificate) -> str:
     me = store.node
     if env.recipient != me:
         if env.recipient.parent == me:
-            holdings.add_to_outbox(store.db, str(env.recipient), raw)
+            Outbox(store.db).add(str(env.recipient), raw)
             return f"passed the county's advisory {where} down to {env.recipient}"
         raise MalformedError("an advisory addressed to a node that is neither us nor a child")
     return _apply(store, env)
@@ -88,9 +92,7 @@ def _apply(store: NodeStore, env: Envelope) -> str:
         raise MalformedError("an advisory entry that advises nothing to us")
     log, seq = str(entry.log), entry.seq
     where = f"{log}/{seq}"
-    if store.db.execute(
-        "SELECT 1 FROM advisories_taken WHERE log = ? AND seq = ?", [log, seq]
-    ).fetchone():
+    if Advisories(store.db).taken(log, seq):
         return f"the county's advisory {where} was taken before"
     items = {item.index: item for item in found}
     now = store.clock()
@@ -167,12 +169,9 @@ def _keep(
     local_seq: int,
     now_ms: int,
 ) -> None:
-    store.db.conn.executemany(
-        "INSERT OR IGNORE INTO advisories_taken (log, seq, i, conflict, kind, record, field,"
-        " outcome, code, reason, local_log, local_seq, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    Advisories(store.db).keep(
         [
-            (
+            TakenOp(
                 log,
                 seq,
                 i,
@@ -188,34 +187,25 @@ def _keep(
                 now_ms,
             )
             for i, it in sorted(items.items())
-        ],
+        ]
     )
 
 
-def counts(db: Any) -> dict[str, int]:
+def counts(db: Database) -> dict[str, int]:
     """Advisories (county entries) received, applied and refused here."""
-    out = {"received": 0, "applied": 0, "refused": 0}
-    for outcome, n in db.execute(
-        "SELECT outcome, COUNT(*) FROM (SELECT DISTINCT log, seq, outcome FROM advisories_taken)"
-        " GROUP BY outcome"
-    ):
-        out[str(outcome)] = int(n)
-        out["received"] += int(n)
-    return out
+    return Advisories(db).counts()
 
 
-def status_lines(db: Any) -> list[str]:
+def status_lines(db: Database) -> list[str]:
     """``renkou node status`` lines: the counts, then each refusal (no values)."""
     c = counts(db)
     lines = [
         f"advisories: {c['received']} received, {c['applied']} applied, {c['refused']} refused"
         f" (县的冲突处理意见: 收到 {c['received']}, 已采用 {c['applied']}, 未采用 {c['refused']})"
     ]
-    for log, seq, kind, record, field, code, reason in db.execute(
-        "SELECT log, seq, kind, record, field, code, reason FROM advisories_taken"
-        " WHERE outcome = 'refused' ORDER BY at DESC, log, seq, i LIMIT 20"
-    ):
+    for op in Advisories(db).refused(STATUS_SHOWN):
         lines.append(
-            f"advisory refused: {log}/{seq} {kind} {record}.{field} ({code}, 未采用): {reason}"
+            f"advisory refused: {op.log}/{op.seq} {op.kind} {op.record}.{op.field}"
+            f" ({op.code}, 未采用): {op.reason}"
         )
     return lines

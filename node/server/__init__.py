@@ -18,8 +18,7 @@ from flask import Flask
 
 from node import pages
 from node.errors import NodeError
-from node.server import errors
-from node.sync import server as sync_server
+from node.server import errors, sync_api
 
 MAX_REQUEST_BYTES = 9 * 1024 * 1024
 
@@ -39,6 +38,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             )
         app.config["RENKOU_DATA_DIR"] = from_env
     errors.init_app(app)
-    sync_server.init_app(app)
+    sync_api.init_app(app)
     pages.init_app(app)  # the operator pages (node/pages), beside the sync API
     return app

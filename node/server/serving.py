@@ -20,7 +20,7 @@ from flask import Flask
 from waitress import create_server
 
 from node.server import MAX_REQUEST_BYTES
-from node.sync.server import close_kept_stores
+from node.server.context import close_kept_stores
 
 THREADS = 8
 WAITRESS_MAX_BODY = MAX_REQUEST_BYTES + (1 << 20)

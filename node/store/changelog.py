@@ -94,6 +94,15 @@ class ChangeLog:
             # rebuilt_entry: the frozen dataclass __init__ was a sixth of a catch-up push.
             yield rebuilt_entry(suite, log, seq, prev, hlc, ruleset, digest, length, payload, flags)
 
+    def closed_heads(self) -> dict[int, tuple[int, bytes]]:
+        """The head (seq, entry hash) of each epoch before this one that holds entries."""
+        rows = self.db.execute(
+            "SELECT epoch, seq, entry_hash FROM log AS l WHERE epoch < ? AND seq ="
+            " (SELECT MAX(seq) FROM log WHERE epoch = l.epoch)",
+            [self.log.epoch],
+        )
+        return {int(epoch): (int(seq), bytes(h)) for epoch, seq, h in rows}
+
     def epochs(self) -> list[int]:
         """Every epoch this store holds entries of, oldest first."""
         return [e for (e,) in self.db.execute("SELECT DISTINCT epoch FROM log ORDER BY epoch")]

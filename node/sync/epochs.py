@@ -17,7 +17,7 @@ import json
 from sqlite_utils import Database
 
 from node.store.store import NodeStore
-from node.sync import holdings
+from node.store.sync_meta import SyncMeta
 from protocol import Frontier, Head, LogId
 
 META_KEY = "parent_heads:{peer}"
@@ -25,13 +25,11 @@ META_KEY = "parent_heads:{peer}"
 
 def closed_heads(store: NodeStore) -> dict[LogId, Head]:
     """Our own head of each epoch before the current one."""
-    current = store.changelog.log
-    rows = store.db.execute(
-        "SELECT epoch, seq, entry_hash FROM log AS l WHERE epoch < ? AND seq ="
-        " (SELECT MAX(seq) FROM log WHERE epoch = l.epoch)",
-        [current.epoch],
-    )
-    return {LogId(current.node, epoch): Head(seq, bytes(h)) for epoch, seq, h in rows}
+    node = store.changelog.log.node
+    return {
+        LogId(node, epoch): Head(seq, h)
+        for epoch, (seq, h) in store.changelog.closed_heads().items()
+    }
 
 
 def remember(db: Database, peer: str, theirs: Frontier, current: LogId) -> None:
@@ -43,13 +41,13 @@ def remember(db: Database, peer: str, theirs: Frontier, current: LogId) -> None:
         for log, h in theirs.items()
         if log.node == current.node and log != current
     }
-    holdings.set_meta(db, META_KEY.format(peer=peer), json.dumps(body, sort_keys=True))
+    SyncMeta(db).set(META_KEY.format(peer=peer), json.dumps(body, sort_keys=True))
 
 
 def wanted_heads(store: NodeStore, peer: str) -> dict[LogId, Head]:
     """Each of our logs but the current one, at the further of our head and the
     parent's last reported one."""
-    value = holdings.get_meta(store.db, META_KEY.format(peer=peer))
+    value = SyncMeta(store.db).get(META_KEY.format(peer=peer))
     reported = {
         LogId.parse(log): Head(seq, bytes.fromhex(digest))
         for log, (seq, digest) in (json.loads(value) if value else {}).items()
@@ -67,7 +65,7 @@ def known_epoch(store: NodeStore) -> int:
     """The highest epoch of ours any parent last reported holding (0 if none): a new
     epoch must be above it, or it would reuse a log the parent holds."""
     best = 0
-    for (value,) in store.db.execute("SELECT value FROM node_meta WHERE key LIKE 'parent_heads:%'"):
+    for value in SyncMeta(store.db).values(META_KEY.format(peer="")):
         for log in json.loads(value):
             best = max(best, LogId.parse(log).epoch)
     return best

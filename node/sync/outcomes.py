@@ -4,29 +4,23 @@
 A township passes a notice about a village's log on to that village's outbox as it came
 (signed by the county; the township adds nothing and cannot alter it). The node whose
 log it is keeps, per entry and field, what did not simply apply, replacing whatever an
-earlier notice said about the same range, so a notice told twice is taken once in
-effect. ``renkou node status`` shows the result.
+earlier notice said about the same range (node/store/outcomes.py), so a notice told
+twice is taken once in effect. ``renkou node status`` shows the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from sqlite_utils import Database
+
+from node.store.outbox import Outbox
+from node.store.outcomes import CountyOutcomes, OutcomeRow
 from node.store.store import NodeStore
-from node.sync import holdings
 from protocol import MalformedError, NodeId, Role, VerifyKey, decode_outcome
 
-
-@dataclass(frozen=True, slots=True)
-class OutcomeRow:
-    log: str
-    seq: int
-    field: str
-    outcome: str
-    code: str
-    record: str
-    conflict: str
+STATUS_SHOWN = 50
+_LABEL = {"rejected": "未采用", "conflict": "冲突待处理", "superseded": "被权威值取代"}
 
 
 def take(store: NodeStore, raw: bytes, county: NodeId, county_key: VerifyKey) -> str:
@@ -41,80 +35,54 @@ def take(store: NodeStore, raw: bytes, county: NodeId, county_key: VerifyKey) ->
     me = store.node
     if log.node != me:
         if me.role is Role.TOWNSHIP and log.node.parent == me:
-            holdings.add_to_outbox(store.db, str(log.node), raw)
+            Outbox(store.db).add(str(log.node), raw)
             return f"passed the county's outcome of {log} {first}..{last} down"
         raise MalformedError("an outcome notice about a log that is neither ours nor a child's")
     rows = [
         OutcomeRow(str(log), i.seq, i.field, i.outcome, i.code, i.record, i.conflict)
         for i in notice.listed
     ]
-    at = notice.at
-    with store.db.atomic():
-        store.db.execute(
-            "DELETE FROM county_outcomes WHERE log = ? AND seq BETWEEN ? AND ?",
-            [str(log), first, last],
-        )
-        store.db.conn.executemany(
-            "INSERT OR REPLACE INTO county_outcomes"
-            " (log, seq, field, outcome, code, record, conflict, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.log, r.seq, r.field, r.outcome, r.code, r.record, r.conflict, at) for r in rows],
-        )
-        store.db.execute(
-            "INSERT INTO county_outcome_ranges (log, last_seq, applied, at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (log) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq),"
-            " applied = excluded.applied, at = excluded.at",
-            [str(log), last, notice.applied, at],
-        )
+    CountyOutcomes(store.db).replace(str(log), first, last, rows, notice.applied, notice.at)
     return f"county merged {log} {first}..{last}: {notice.applied} applied, {len(rows)} not"
 
 
 def summary(store: NodeStore) -> list[dict[str, Any]]:
     """Per log: how far the county has merged it, and what did not simply apply."""
-    out = []
-    for log, last, applied, at in store.db.execute(
-        "SELECT log, last_seq, applied, at FROM county_outcome_ranges ORDER BY log"
-    ):
-        rows = store.db.execute(
-            "SELECT seq, field, outcome, code, record, conflict FROM county_outcomes"
-            " WHERE log = ? ORDER BY seq, field",
-            [log],
-        ).fetchall()
-        out.append(
-            {
-                "log": log,
-                "merged_through": last,
-                "applied_in_last_notice": applied,
-                "at": at,
-                "not_applied": [
-                    dict(
-                        zip(
-                            ("seq", "field", "outcome", "code", "record", "conflict"),
-                            r,
-                            strict=True,
-                        )
-                    )
-                    for r in rows
-                ],
-            }
-        )
-    return out
+    outcomes = CountyOutcomes(store.db)
+    return [
+        {
+            "log": merged.log,
+            "merged_through": merged.last_seq,
+            "applied_in_last_notice": merged.applied,
+            "at": merged.at,
+            "not_applied": [
+                {
+                    "seq": r.seq,
+                    "field": r.field,
+                    "outcome": r.outcome,
+                    "code": r.code,
+                    "record": r.record,
+                    "conflict": r.conflict,
+                }
+                for r in outcomes.rows(merged.log)
+            ],
+        }
+        for merged in outcomes.ranges()
+    ]
 
 
-def status_lines(store_db: Any) -> list[str]:
+def status_lines(db: Database) -> list[str]:
     """``renkou node status`` lines: merged through, and each entry that did not apply."""
-    lines = []
-    for log, last, _applied, _at in store_db.execute(
-        "SELECT log, last_seq, applied, at FROM county_outcome_ranges ORDER BY log"
-    ):
-        lines.append(f"merged:    county merged {log} through seq {last} (县已合并)")
-    shown = store_db.execute(
-        "SELECT log, seq, field, outcome, code, record, conflict FROM county_outcomes"
-        " ORDER BY log, seq, field LIMIT 50"
-    ).fetchall()
-    label = {"rejected": "未采用", "conflict": "冲突待处理", "superseded": "被权威值取代"}
-    for log, seq, field, outcome, code, record, conflict in shown:
-        where = f"{record}.{field}" if field else record or "-"
-        queue = f" queue item {conflict[:12]}" if conflict else ""
-        lines.append(f"county {outcome}: {log} seq {seq} {where} ({label[outcome]}, {code}){queue}")
+    outcomes = CountyOutcomes(db)
+    lines = [
+        f"merged:    county merged {m.log} through seq {m.last_seq} (县已合并)"
+        for m in outcomes.ranges()
+    ]
+    for r in outcomes.rows(limit=STATUS_SHOWN):
+        where = f"{r.record}.{r.field}" if r.field else r.record or "-"
+        queue = f" queue item {r.conflict[:12]}" if r.conflict else ""
+        lines.append(
+            f"county {r.outcome}: {r.log} seq {r.seq} {where}"
+            f" ({_LABEL[r.outcome]}, {r.code}){queue}"
+        )
     return lines

@@ -16,12 +16,9 @@ refused batch is not recorded twice.
 
 from __future__ import annotations
 
-import json
-
-from sqlite_utils import Database
-
+from node.store.evidence import Evidence
+from node.store.holdings import Holdings, immediate
 from node.store.store import NodeStore
-from node.sync import holdings
 from node.sync.trust import Trust
 from protocol import (
     BatchHeader,
@@ -32,6 +29,7 @@ from protocol import (
     ErrorCode,
     ForkError,
     ForkProof,
+    Frontier,
     Head,
     LogId,
     MalformedError,
@@ -78,7 +76,7 @@ def receive_envelope(
         if getattr(exc, "log", None) is None:
             exc.log = str(env.header.log)  # type: ignore[attr-defined]  # for the report
         raise
-    head = holdings.frontier(store.db, [env.header.log]).get(env.header.log)
+    head = Holdings(store.db).head(env.header.log)
     assert head is not None
     ack = Ack(store.node, env.header.log, head.seq, head.hash, now_ms)
     return sign_ack(ack, store.identity.signing)
@@ -101,15 +99,14 @@ def _check(store: NodeStore, trust: Trust, env: Envelope, peer: NodeId, now_ms: 
 
 
 def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
-    db = store.db
+    holdings = Holdings(store.db)
     header = env.header
-    with holdings.immediate(db):
-        held = holdings.frontier(db, [header.log])
+    with immediate(store.db):
+        have = holdings.head(header.log)
+        held = Frontier({header.log: have} if have is not None else {})
         opens = store.node.role is Role.COUNTY
         try:
-            verdict = check_continues(
-                held, header, lambda seq: holdings.known_hash(db, header.log, seq)
-            )
+            verdict = check_continues(held, header, lambda seq: _known(holdings, header.log, seq))
         except ChainError as exc:
             if not (opens and _is_overlap(held.get(header.log), header, exc)):
                 raise
@@ -120,7 +117,7 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
             keys = {store.identity.kem.public_key.key_id: store.identity.kem}
             entries = open_envelope(env, keys)
             if verdict == "overlap":
-                entries = _beyond_held(db, header.log, entries, held.get(header.log))
+                entries = _beyond_held(holdings, header.log, entries, have)
             check_rulesets(entries, KNOWN_RULESETS)
             for entry in entries:
                 if entry.payload is not None:
@@ -130,14 +127,19 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
                         raise QuarantineError(
                             f"{header.log} seq {entry.seq}: {exc}", code=ErrorCode.UNSUPPORTED
                         ) from None
-            holdings.store_entries(db, entries)
+            holdings.store_entries(entries)
         else:
-            db.execute(
-                "INSERT OR IGNORE INTO inbound (message_id, log, first_seq, last_seq, raw,"
-                " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [env.message_id, str(header.log), header.first_seq, header.last_seq, raw, now_ms],
-            )
-        holdings.set_head(db, header.log, header.last_seq, header.head_hash, now_ms)
+            holdings.keep_envelope(env.message_id, header, raw, now_ms)
+        holdings.set_head(header.log, header.last_seq, header.head_hash, now_ms)
+
+
+def _known(holdings: Holdings, log: LogId, seq: int) -> bytes | None:
+    """The entry hash we hold (the county) or a kept header claims (a relay) for ``seq``."""
+    held = holdings.entry_hash(log, seq)
+    if held is not None:
+        return held
+    kept = holdings.held_header(log, seq)
+    return None if kept is None else kept[0].claims().get(seq)
 
 
 def _is_overlap(have: Head | None, header: BatchHeader, exc: ChainError) -> bool:
@@ -146,7 +148,9 @@ def _is_overlap(have: Head | None, header: BatchHeader, exc: ChainError) -> bool
     return type(exc) is ChainError and header.first_seq <= seq < header.last_seq
 
 
-def _beyond_held(db: Database, log: LogId, entries: list[Entry], have: Head | None) -> list[Entry]:
+def _beyond_held(
+    holdings: Holdings, log: LogId, entries: list[Entry], have: Head | None
+) -> list[Entry]:
     """The entries of an overlapping batch above what we hold (SPEC.md §9.2, taking an
     overlap), after checking that every entry we hold is the one the batch carries.
 
@@ -159,11 +163,7 @@ def _beyond_held(db: Database, log: LogId, entries: list[Entry], have: Head | No
         ForkError: an entry we hold differs from the batch's entry at the same seq.
     """
     have_seq = have.seq if have is not None else 0
-    rows = db.execute(
-        "SELECT seq, entry_hash FROM received_entries WHERE log = ? AND seq BETWEEN ? AND ?",
-        [str(log), entries[0].seq, have_seq],
-    )
-    held = {int(seq): bytes(h) for seq, h in rows}
+    held = holdings.entry_hashes(log, entries[0].seq, have_seq)
     if have is not None:
         held[have_seq] = have.hash  # the frontier's head decides
     for entry in entries:
@@ -176,18 +176,10 @@ def _beyond_held(db: Database, log: LogId, entries: list[Entry], have: Head | No
 def _quarantine(store: NodeStore, env: Envelope, now_ms: int, exc: QuarantineError) -> None:
     """Signed and valid but not applicable now: keep it as evidence and report it."""
     h = env.header
-    with holdings.immediate(store.db):
-        seen = store.db.execute(
-            "SELECT 1 FROM quarantine WHERE log = ? AND first_seq = ? AND last_seq = ?"
-            " AND code = ?",
-            [str(h.log), h.first_seq, h.last_seq, str(exc.code)],
-        ).fetchone()
-        if seen is None:
-            store.db.execute(
-                "INSERT INTO quarantine (at, log, first_seq, last_seq, code, reason, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [now_ms, str(h.log), h.first_seq, h.last_seq, str(exc.code), str(exc), env.raw],
-            )
+    with immediate(store.db):
+        Evidence(store.db).quarantine(
+            now_ms, str(h.log), h.first_seq, h.last_seq, str(exc.code), str(exc), env.raw
+        )
 
 
 def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -> None:
@@ -199,33 +191,23 @@ def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -
     not extend our head, so nothing of the other branch is applied.
     """
     header = env.header
-    db = store.db
+    holdings = Holdings(store.db)
     proof, evidence = env.raw, "envelope"
     if isinstance(exc.proof, ForkProof):
         proof, evidence = exc.proof.to_bytes(), "fork_proof"
     else:
         for seq, claimed in sorted(header.claims().items()):
-            held = holdings.held_header(db, header.log, seq)
+            held = holdings.held_header(header.log, seq)
             if held is not None and held[0].claims().get(seq) not in (None, claimed):
                 proof = ForkProof(held[0], held[1], header, env.batch_sig).to_bytes()
                 evidence = "fork_proof"
                 break
     detail = {
         "detail": str(exc),
-        "message_id": env.message_id.hex(),
         "first_seq": header.first_seq,
         "last_seq": header.last_seq,
         "from": str(env.sender),
         "evidence": evidence,
     }
-    with holdings.immediate(db):
-        seen = db.execute(
-            "SELECT 1 FROM alerts WHERE kind = 'fork' AND log = ?"
-            " AND json_extract(detail, '$.message_id') = ?",
-            [str(header.log), env.message_id.hex()],
-        ).fetchone()
-        if seen is None:
-            db.execute(
-                "INSERT INTO alerts (at, kind, log, detail, proof) VALUES (?, 'fork', ?, ?, ?)",
-                [now_ms, str(header.log), json.dumps(detail, ensure_ascii=False), proof],
-            )
+    with immediate(store.db):
+        Evidence(store.db).fork(now_ms, str(header.log), env.message_id.hex(), detail, proof)

@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from node.advisories import status_lines as advisory_lines
-from node.sync import holdings
+from node.store.acks import PeerAcks
+from node.store.evidence import Evidence
 from node.sync.outcomes import status_lines as outcome_lines
 from node.sync.revocations import status_lines as revocation_lines
 from node.timeutil import SHANGHAI
@@ -28,37 +29,34 @@ def _when(ms: int) -> str:
 
 def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
     """``data_dir`` (the keys/ there) adds the revocation list this node holds."""
-    lines = []
-    for peer, log, seq, at in db.execute(
-        "SELECT peer, log, seq, at FROM peer_acks ORDER BY log, peer"
-    ):
-        lines.append(f"acked:     {peer} holds {log} through seq {seq} (已确认, {_when(at)})")
-    for r in holdings.rejections(db):
+    acks, evidence = PeerAcks(db), Evidence(db)
+    lines = [
+        f"acked:     {a.peer} holds {a.log} through seq {a.seq} (已确认, {_when(a.at)})"
+        for a in acks.kept()
+    ]
+    for r in acks.rejections():
         lines.append(
             f"rejected by {r.peer}: {r.code}  {r.log} seq {r.first_seq}..{r.last_seq}"
             f" (被拒收, {_when(r.at)}): {r.reason}"
         )
-    kept = int(db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0])
-    quarantined = db.execute(
-        "SELECT code, log, first_seq, last_seq, at FROM quarantine ORDER BY at DESC LIMIT ?",
-        [QUARANTINE_SHOWN],
-    ).fetchall()
-    for code, log, first, last, at in quarantined:
+    kept, quarantined = evidence.quarantined(QUARANTINE_SHOWN)
+    for q in quarantined:
         lines.append(
-            f"quarantined: {code}  {log} seq {first}..{last} (已隔离, 未采用, {_when(at)})"
+            f"quarantined: {q.code}  {q.log} seq {q.first_seq}..{q.last_seq}"
+            f" (已隔离, 未采用, {_when(q.at)})"
         )
     if kept > QUARANTINE_SHOWN:
         lines.append(f"quarantined: … {kept - QUARANTINE_SHOWN} older batch(es) not shown")
     lines += outcome_lines(db)
     lines += advisory_lines(db)
     lines += revocation_lines(data_dir)
-    alerts = db.execute("SELECT at, kind, log, detail FROM alerts ORDER BY at").fetchall()
-    for at, kind, log, detail in alerts:
+    alerts = evidence.alerts()
+    for alert in alerts:
         try:
-            text = str(json.loads(detail).get("detail", detail))
+            text = str(json.loads(alert.detail).get("detail", alert.detail))
         except (ValueError, AttributeError):
-            text = str(detail)
-        lines.append(f"ALERT:     {kind}  {log} (警报, {_when(at)}): {text}")
+            text = str(alert.detail)
+        lines.append(f"ALERT:     {alert.kind}  {alert.log} (警报, {_when(alert.at)}): {text}")
     if not alerts:
         lines.append("alerts:    none (无警报)")
     return lines

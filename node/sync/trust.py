@@ -18,12 +18,13 @@ from sqlite_utils import Database
 
 from node.errors import StorageError
 from node.identity import key_dir
+from node.store.certs import Certs
 from protocol import (
     Certificate,
-    CertificateError,
     NodeId,
     RevocationList,
     RevokedError,
+    UnknownCertificateError,
     decode_certificate,
     decode_revocations,
     verify_chain,
@@ -82,12 +83,6 @@ class Trust:
             raise not_enrolled(name)
         return cert
 
-    def admit(self, raw: bytes, now_ms: int) -> Certificate:
-        """Verify a certificate against the root (and revocations) and keep it."""
-        cert = self.check(raw, now_ms)
-        self.keep(cert)
-        return cert
-
     def check(self, raw: bytes, now_ms: int, *, revoked_ok: bool = False) -> Certificate:
         """Verify a certificate against the root and the revocations; store nothing.
 
@@ -105,10 +100,7 @@ class Trust:
 
     def keep(self, cert: Certificate) -> None:
         """Store a certificate that :meth:`check` accepted (idempotent)."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO certs (node, serial, raw) VALUES (?, ?, ?)",
-            [str(cert.node), cert.serial, cert.raw],
-        )
+        Certs(self.db).keep(str(cert.node), cert.serial, cert.raw)
 
     def check_not_revoked(self, cert: Certificate) -> None:
         if self.crl is not None and cert.serial in self.crl.revoked:
@@ -119,17 +111,28 @@ class Trust:
                 )
 
     def certificate(self, node: NodeId, serial: int | None = None) -> Certificate:
-        """The certificate of ``node`` (with ``serial``, else the newest) we hold."""
-        sql = "SELECT raw FROM certs WHERE node = ?" + (" AND serial = ?" if serial else "")
-        sql += " ORDER BY serial DESC LIMIT 1"
-        row = self.db.execute(sql, [str(node), serial] if serial else [str(node)]).fetchone()
-        if row is None:
-            for name in ("node.cert", "parent.cert", "county.cert"):
-                cert = load_certificate(self.data_dir, name)
-                if cert is not None and cert.node == node and serial in (None, cert.serial):
-                    return cert
-            raise CertificateError(f"no certificate of {node} (serial {serial}) is known here")
-        return decoded_certificate(bytes(row[0]))
+        """The certificate of ``node`` (with ``serial``, else the newest) we hold.
+
+        Raises:
+            UnknownCertificateError: we hold none (its sender introduces it and resends).
+        """
+        held = self.certificates(node, serial or None)
+        if not held:
+            raise UnknownCertificateError(
+                f"no certificate of {node} (serial {serial}) is known here"
+            )
+        return held[0]
+
+    def certificates(self, node: NodeId, serial: int | None = None) -> list[Certificate]:
+        """Every certificate of ``node`` we hold (with ``serial`` only), newest first:
+        those that came over sync, then our enrolment's own files."""
+        out = [decoded_certificate(raw) for raw in Certs(self.db).of(str(node), serial)]
+        for name in ("node.cert", "parent.cert", "county.cert"):
+            cert = load_certificate(self.data_dir, name)
+            if cert is not None and cert.node == node and serial in (None, cert.serial):
+                if all(held.raw != cert.raw for held in out):
+                    out.append(cert)
+        return out
 
 
 # -- installing a newer revocation list (it travels with sync: node/sync/revocations.py) --
@@ -144,6 +147,12 @@ def held_revocations(data_dir: Path) -> RevocationList | None:
     if root is None or not path.exists():
         return None
     return _decoded_revocations(path.read_bytes(), root.raw)
+
+
+def held_revocations_raw(data_dir: Path) -> bytes:
+    """The bytes of the list installed in keys/ as the county root signed it ("" if none)."""
+    path = key_dir(data_dir) / CRL_FILE
+    return path.read_bytes() if path.exists() else b""
 
 
 def install_revocations(data_dir: Path, raw: bytes) -> RevocationList | None:

@@ -57,9 +57,9 @@ from county_aggregator.merge import (
 )
 from county_aggregator.store import certificate_rows, content_hash, init_merged
 from node.identity import load_certificate
+from node.store.acks import PeerAcks
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
-from node.sync.holdings import rejections
 from protocol import NodeId, Suite
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
@@ -253,7 +253,7 @@ def final_violations(world: World) -> list[str]:
                 )
         # F8: refusals still recorded after everything was acknowledged
         if log not in revoked:
-            for r in rejections(node.store.db):
+            for r in PeerAcks(node.store.db).rejections():
                 if r.log in revoked:
                     continue
                 out.append(
@@ -550,7 +550,7 @@ def report(world: World, problems: list[str], tail: int = 30) -> str:
 # kept client never re-introduced a certificate: client._introduce), D (the merged db
 # after a county restore: county_aggregator), E (a restored relay's outbox numbered
 # below the cursor: client._reset_inbox_if_renumbered and the outbox mark) and G (a
-# revoked log a restored relay lost, never idle: holdings.revoked_wanted) are fixed and
+# revoked log a restored relay lost, never idle: revoked.revoked_wanted) are fixed and
 # pinned by test_regressions.py. To pin a new bug, add its letter here, the symptoms it
 # explains to _EXPLAINS and a heuristic that recognises it to diagnose.
 KNOWN_BUGS: dict[str, str] = {}

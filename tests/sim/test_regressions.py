@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from node.sync import holdings
+from node.store.outbox import Outbox
 from tests.sim.invariants import check_seed, final_violations, merged_hashes, report
 from tests.sim.seeds import BUG_SEEDS, CI_SEEDS, REGRESSION_SEEDS
 from tests.sim.transport import Armed
@@ -174,7 +174,7 @@ def test_bug_e_outbox_regrown_to_the_cursor_is_read_again(sim_root: Path) -> Non
         w.sync(t)  # item 2: the county's ack through 3, not read yet
         w.restore(t)  # the village's 1..2, an empty outbox, no county ack kept
         w.sync(t)  # asks the county for its ack again: item 1 is now the ack through 3
-        assert holdings.outbox_max(t.store.db, str(v.node_id)) == 1
+        assert Outbox(t.store.db).last(str(v.node_id)) == 1
         w.sync(v)
         assert "renumbered" in " ".join(v.client.report.notes), v.client.report
         problems = _healed(w)
@@ -191,7 +191,7 @@ def test_bug_g_a_revoked_log_the_restored_relay_lost_keeps_the_round_idle(
     ever, so every round cost the full state exchange.
 
     Fixed: a revoked log counts in the relay's digest at the parent's last reported
-    head once the parent holds all of it it will take (holdings.revoked_wanted)."""
+    head once the parent holds all of it it will take (revoked.revoked_wanted)."""
     w = World.scenario(sim_root, villages=[2])
     try:
         v, t = w.node(V1), w.node(T)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from node.sync.holdings import rejections
+from node.store.acks import PeerAcks
 from tests.sim.invariants import (
     FORGED_KINDS,
     KNOWN_BUGS,
@@ -91,7 +91,7 @@ def test_clock_ahead_beyond_the_drift_bound_is_quarantined_then_taken(sim_root: 
         rows = t.store.db.execute("SELECT code, log, first_seq, last_seq FROM quarantine")
         assert rows.fetchall() == [("clock_drift", v.log, 1, 4)]
         assert t.store.db.execute("SELECT * FROM frontier").fetchall() == []
-        (refusal,) = rejections(v.store.db)
+        (refusal,) = PeerAcks(v.store.db).rejections()
         assert (refusal.peer, refusal.code, refusal.first_seq, refusal.last_seq) == (
             "township:440104001",
             "clock_drift",
@@ -107,7 +107,7 @@ def test_clock_ahead_beyond_the_drift_bound_is_quarantined_then_taken(sim_root: 
         assert v.last.startswith("pushed=4")
         w.heal()
         assert final_violations(w) == []
-        assert rejections(v.store.db) == []
+        assert PeerAcks(v.store.db).rejections() == []
     finally:
         w.close()
 

@@ -46,10 +46,10 @@ from node.admin import CountyAdmin
 from node.domain.resident_id import check_digit
 from node.identity import key_dir
 from node.server import create_app
+from node.server.context import close_kept_stores
 from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
-from node.sync.server import close_kept_stores
 from protocol import (
     LogId,
     NodeId,

@@ -56,11 +56,11 @@ def authed_headers(
     client: SyncClient, method: str, path: str, body: bytes, counter: int | None = None
 ) -> dict[str, str]:
     """Session headers as ``client`` would send them (``counter`` to replay an old one)."""
-    assert client.session is not None
-    sid, key = client.session
+    assert client.link.session is not None
+    sid, key = client.link.session
     if counter is None:
-        client.counter += 1
-        counter = client.counter
+        client.link.counter += 1
+        counter = client.link.counter
     return {
         "X-Rk-Session": sid,
         "X-Rk-Counter": str(counter),
@@ -206,8 +206,15 @@ def sealed_batch(client: SyncClient, first: int, last: int) -> tuple[bytes, Any]
     from protocol import seal_batch, sign_batch
 
     entries = list(client.store.entries(first, last))
-    header, sig = sign_batch(entries, client.store.identity.signing, client.own_cert.serial)
-    return seal_batch(entries, header, sig, client._recipients()), header
+    header, sig = sign_batch(entries, client.store.identity.signing, client.link.own_cert.serial)
+    return seal_batch(entries, header, sig, recipients(client)), header
+
+
+def recipients(client: SyncClient) -> list[Any]:
+    """Whom ``client`` seals its batches for: its parent, the county, its own escrow key."""
+    keys = [client.link.parent.kem_key, client.round.county.kem_key]
+    keys.append(client.store.identity.kem.public_key)
+    return list({k.key_id: k for k in keys}.values())
 
 
 def address_as(
@@ -226,7 +233,7 @@ def address_as(
     expires = sent + 3_600_000 if expires is None else expires
     node = client.store.node
     return address(
-        sealed, client.store.identity.signing, node, to or client.parent.node, sent, expires
+        sealed, client.store.identity.signing, node, to or client.link.parent.node, sent, expires
     )
 
 

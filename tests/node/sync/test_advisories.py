@@ -220,9 +220,9 @@ def test_forged_and_tampered_advisories_are_ignored_with_a_note(county: County) 
     sealed = seal_batch([entry], header, sig, [village.identity.kem.public_key])
     forged = address(sealed, t_store.identity.signing, county_store.node, village.node, 1, 2)
     with t_store.db.atomic():
-        from node.sync import holdings
+        from node.store.outbox import Outbox
 
-        holdings.add_to_outbox(t_store.db, str(village.node), forged)
+        Outbox(t_store.db).add(str(village.node), forged)
     head = village.changelog.head_seq
     notes = run(county, c.village)
     assert any("does not verify" in n for n in notes), notes

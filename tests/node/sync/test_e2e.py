@@ -70,9 +70,10 @@ def test_redelivery_is_idempotent(county: County) -> None:
     client = county.client(V1)
     client.sync_round()
     from node.sync.client import SyncClient
+    from tests.node.sync.faults import envelope
 
     client2 = SyncClient(village, county.towns[T].url)
-    entries = list(village.entries())
-    client2._push_batch(entries)  # the same batch again, as after a lost acknowledgement
+    again = envelope(client2, 1, village.changelog.head_seq)  # as after a lost ack
+    assert client2.link.call("POST", "/sync/v1/envelopes", again).status_code == 200
     rows = county.towns[T].store.db.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
     assert rows == 1

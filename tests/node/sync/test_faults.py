@@ -30,11 +30,13 @@ from deploy.cli import cli
 from node.admin import YEAR_MS, CountyAdmin
 from node.identity import key_dir
 from node.server import MAX_REQUEST_BYTES
+from node.store.acks import PeerAcks
 from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync import client as client_module
+from node.sync.acks import AckBook
 from node.sync.client import SyncClient, SyncFailed
-from node.sync.holdings import rejections
+from node.sync.relay import Relay
 from protocol import NodeId, decode_fork_proof
 from protocol.envelope import MAX_ENVELOPE
 from protocol.session import MAX_HANDSHAKE
@@ -130,15 +132,15 @@ Case = Callable[[County, SyncClient], requests.Response]
 
 
 def _authed_post(c: SyncClient, path: str, body: bytes) -> requests.Response:
-    return post(c.url, path, body, authed_headers(c, "POST", path, body))
+    return post(c.link.url, path, body, authed_headers(c, "POST", path, body))
 
 
 def _garbage_handshake(county: County, c: SyncClient) -> requests.Response:
-    return post(c.url, "/sync/v1/session", b"\x00\x00\x00\x05hello")
+    return post(c.link.url, "/sync/v1/session", b"\x00\x00\x00\x05hello")
 
 
 def _huge_handshake(county: County, c: SyncClient) -> requests.Response:
-    return post(c.url, "/sync/v1/session", b"\x00\x00\xff\xfc" + b"x" * MAX_HANDSHAKE)
+    return post(c.link.url, "/sync/v1/session", b"\x00\x00\xff\xfc" + b"x" * MAX_HANDSHAKE)
 
 
 def _over_content_length(county: County, c: SyncClient) -> requests.Response:
@@ -159,19 +161,21 @@ def _cut_envelope(county: County, c: SyncClient) -> requests.Response:
 
 def _replayed_counter(county: County, c: SyncClient) -> requests.Response:
     headers = authed_headers(c, "GET", "/sync/v1/state", b"")
-    first = requests.get(c.url + "/sync/v1/state", headers=headers, timeout=30)
+    first = requests.get(c.link.url + "/sync/v1/state", headers=headers, timeout=30)
     assert first.status_code == 200
-    return requests.get(c.url + "/sync/v1/state", headers=headers, timeout=30)
+    return requests.get(c.link.url + "/sync/v1/state", headers=headers, timeout=30)
 
 
 def _replayed_hello(county: County, c: SyncClient) -> requests.Response:
     body = hello_request(c.store, T_NODE, c.now_ms())
-    assert post(c.url, "/sync/v1/session", body).status_code == 200
-    return post(c.url, "/sync/v1/session", body)
+    assert post(c.link.url, "/sync/v1/session", body).status_code == 200
+    return post(c.link.url, "/sync/v1/session", body)
 
 
 def _old_hello(county: County, c: SyncClient) -> requests.Response:
-    return post(c.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms() - 600_000))
+    return post(
+        c.link.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms() - 600_000)
+    )
 
 
 def _expired_envelope(county: County, c: SyncClient) -> requests.Response:
@@ -201,35 +205,39 @@ def _flipped_ciphertext(county: County, c: SyncClient) -> requests.Response:
 def _bad_mac(county: County, c: SyncClient) -> requests.Response:
     headers = authed_headers(c, "GET", "/sync/v1/state", b"")
     headers["X-Rk-Mac"] = "A" * 22 + "=="
-    return requests.get(c.url + "/sync/v1/state", headers=headers, timeout=30)
+    return requests.get(c.link.url + "/sync/v1/state", headers=headers, timeout=30)
 
 
 def _unknown_session(county: County, c: SyncClient) -> requests.Response:
     headers = authed_headers(c, "GET", "/sync/v1/state", b"")
     headers["X-Rk-Session"] = "0" * 24
-    return requests.get(c.url + "/sync/v1/state", headers=headers, timeout=30)
+    return requests.get(c.link.url + "/sync/v1/state", headers=headers, timeout=30)
 
 
 def _unicode_counter(county: County, c: SyncClient) -> requests.Response:
     headers = authed_headers(c, "GET", "/sync/v1/state", b"")
     headers["X-Rk-Counter"] = "\u00b2"  # '²'.isdigit() is True, int('²') is not
-    return requests.get(c.url + "/sync/v1/state", headers=headers, timeout=30)
+    return requests.get(c.link.url + "/sync/v1/state", headers=headers, timeout=30)
 
 
 def _unicode_after(county: County, c: SyncClient) -> requests.Response:
     path = "/sync/v1/outbox?after=%C2%B2"
-    return requests.get(c.url + path, headers=authed_headers(c, "GET", path, b""), timeout=30)
+    return requests.get(c.link.url + path, headers=authed_headers(c, "GET", path, b""), timeout=30)
 
 
 def _unknown_node(county: County, c: SyncClient) -> requests.Response:
     rogue = CountyAdmin.create(county.root / "rogue", C, c.now_ms())
     cert = rogue.certify(c.store.data_dir, c.now_ms())
-    return post(c.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms(), cert.raw))
+    return post(
+        c.link.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms(), cert.raw)
+    )
 
 
 def _expired_node(county: County, c: SyncClient) -> requests.Response:
     cert = county.admin.certify(c.store.data_dir, c.now_ms() - 3 * YEAR_MS, years=1)
-    return post(c.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms(), cert.raw))
+    return post(
+        c.link.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms(), cert.raw)
+    )
 
 
 def _revoked_node(county: County, c: SyncClient) -> requests.Response:
@@ -237,7 +245,7 @@ def _revoked_node(county: County, c: SyncClient) -> requests.Response:
     shutil.copy(
         county.admin.directory / "revocations.signed", key_dir(county.towns[T].store.data_dir)
     )
-    return post(c.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms()))
+    return post(c.link.url, "/sync/v1/session", hello_request(c.store, T_NODE, c.now_ms()))
 
 
 def _other_towns_village(county: County, c: SyncClient) -> requests.Response:
@@ -245,7 +253,7 @@ def _other_towns_village(county: County, c: SyncClient) -> requests.Response:
     cert = county.admin.certify(other.data_dir, c.now_ms())
     body = hello_request(other, T_NODE, c.now_ms(), cert.raw)
     other.close()
-    return post(c.url, "/sync/v1/session", body)
+    return post(c.link.url, "/sync/v1/session", body)
 
 
 def _foreign_certificate(county: County, c: SyncClient) -> requests.Response:
@@ -254,11 +262,11 @@ def _foreign_certificate(county: County, c: SyncClient) -> requests.Response:
 
 
 def _wrong_method(county: County, c: SyncClient) -> requests.Response:
-    return requests.get(c.url + ENVELOPES, timeout=30)
+    return requests.get(c.link.url + ENVELOPES, timeout=30)
 
 
 def _unknown_path(county: County, c: SyncClient) -> requests.Response:
-    return requests.get(c.url + "/sync/v2/state", timeout=30)
+    return requests.get(c.link.url + "/sync/v2/state", timeout=30)
 
 
 BAD_INPUT: dict[str, tuple[Case, int, str]] = {
@@ -297,7 +305,7 @@ def test_bad_input_is_refused_with_a_reason(county: County, case: str) -> None:
     village = county.villages[V1]
     write(village, 5)
     c = county.client(V1, sleep=no_sleep)
-    c._open_session()
+    c.link.open_session()
     town = county.towns[T].store
     before = snapshot(town)
     body = refusal(make(county, c), status, code)
@@ -317,7 +325,7 @@ def test_fuzz_every_endpoint_answers_4xx_never_500(county: County) -> None:
     assert app is not None
     http = app.test_client()  # the serving app itself: sessions opened over HTTP hold here
     c = county.client(V1)
-    c._open_session()
+    c.link.open_session()
     good = envelope(c, 1, 4)
     town = county.towns[T].store
     before = snapshot(town)
@@ -353,8 +361,8 @@ def test_fuzz_every_endpoint_answers_4xx_never_500(county: County) -> None:
     def anonymous(
         method: str, path: str, body: bytes, headers: dict[str, str], session: bool, qs: str
     ) -> None:
-        if session and c.session is not None:  # a live session id, the rest random
-            headers = {**headers, "X-Rk-Session": c.session[0]}
+        if session and c.link.session is not None:  # a live session id, the rest random
+            headers = {**headers, "X-Rk-Session": c.link.session[0]}
         check(http.open(path, method=method, data=body, headers=headers, query_string=qs))
 
     @settings(max_examples=120, deadline=None, database=None)
@@ -448,7 +456,7 @@ def test_duplicated_deliveries_are_acknowledged_and_stored_once(county: County) 
     village = county.villages[V1]
     write(village, 5)
     c = county.client(V1, sleep=no_sleep)
-    c._open_session()
+    c.link.open_session()
     raw = envelope(c, 1, 6)
     first = _authed_post(c, ENVELOPES, raw)
     again = _authed_post(c, ENVELOPES, raw)
@@ -463,7 +471,8 @@ def test_duplicated_deliveries_are_acknowledged_and_stored_once(county: County) 
     ((mid, last, stored),) = town.db.execute(
         "SELECT message_id, last_seq, raw FROM inbound WHERE log = ?", [log_of(village)]
     ).fetchall()
-    tc._forward_one(village.changelog.log, mid, last, stored)  # the relay sends it again
+    relay = Relay(tc.round, AckBook(tc.round))
+    relay._forward_one(village.changelog.log, mid, last, stored)  # the relay sends it again
     assert snapshot(county.county.store) == before
     assert_county_holds_every_entry_once(county)
 
@@ -474,7 +483,7 @@ def test_the_same_batch_delivered_at_once_many_times_is_stored_once(county: Coun
     write(village, 50)
     clients = [county.client(V1, sleep=no_sleep) for _ in range(6)]
     for c in clients:  # one session each: within a session, counters must increase
-        c._open_session()
+        c.link.open_session()
     raws = [envelope(c, 1, 51) for c in clients]
     requests_ = [
         (raw, authed_headers(c, "POST", ENVELOPES, raw))
@@ -485,7 +494,7 @@ def test_the_same_batch_delivered_at_once_many_times_is_stored_once(county: Coun
 
     def deliver(raw: bytes, headers: dict[str, str]) -> None:
         barrier.wait()
-        answers.append(post(c.url, ENVELOPES, raw, headers).status_code)
+        answers.append(post(c.link.url, ENVELOPES, raw, headers).status_code)
 
     threads = [threading.Thread(target=deliver, args=item) for item in requests_]
     for t in threads:
@@ -503,7 +512,7 @@ def test_out_of_order_batch_is_a_gap_that_says_what_the_server_has(
     village = county.villages[V1]
     write(village, 24)
     c = county.client(V1, sleep=no_sleep)
-    c._open_session()
+    c.link.open_session()
     town = county.towns[T].store
     before = snapshot(town)
     body = refusal(_authed_post(c, ENVELOPES, envelope(c, 11, 20)), 409, "gap")
@@ -663,7 +672,7 @@ def test_clock_beyond_drift_is_quarantined_not_applied(county: County, clock: Si
     app.config["RENKOU_NOW_MS"] = behind
     town = county.towns[T].store
     c = county.client(V1, now_ms=behind, sleep=no_sleep)
-    c._open_session()  # first contact keeps the village's certificate
+    c.link.open_session()  # first contact keeps the village's certificate
     before = snapshot(town)
     with pytest.raises(SyncFailed) as refused:
         c.sync_round()
@@ -678,7 +687,7 @@ def test_clock_beyond_drift_is_quarantined_not_applied(county: County, clock: Si
     with pytest.raises(SyncFailed):
         sync(county, V1, now_ms=behind)
     assert count(town, "quarantine") == 1  # the same batch again is not kept twice
-    (mine,) = rejections(village.db)
+    (mine,) = PeerAcks(village.db).rejections()
     assert (mine.peer, mine.code, mine.first_seq, mine.last_seq) == (
         f"township:{T}",
         "clock_drift",
@@ -687,7 +696,7 @@ def test_clock_beyond_drift_is_quarantined_not_applied(county: County, clock: Si
     )
     app.config["RENKOU_NOW_MS"] = clock  # the township's clock is fixed
     assert sync(county, V1).pushed_entries == 5
-    assert rejections(village.db) == []  # acknowledged: the refusal is over
+    assert PeerAcks(village.db).rejections() == []  # acknowledged: the refusal is over
 
 
 def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_village(
@@ -716,10 +725,10 @@ def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_villag
         "SELECT code, log, reason FROM quarantine"
     ).fetchall()
     assert (code, log) == ("unknown_ruleset", log_of(village)) and "[2]" in reason
-    (relayed,) = rejections(county.towns[T].store.db)
+    (relayed,) = PeerAcks(county.towns[T].store.db).rejections()
     assert (relayed.peer, relayed.code) == (f"county:{C}", "unknown_ruleset")
     sync(county, V1)  # pulls the notice: the township took the batch, so no failure here
-    (seen,) = rejections(village.db)
+    (seen,) = PeerAcks(village.db).rejections()
     assert (seen.peer, seen.log, seen.code) == (f"county:{C}", log_of(village), "unknown_ruleset")
     shown = CliRunner().invoke(cli, ["node", "status", "--data-dir", str(village.data_dir)])
     assert f"rejected by county:{C}: unknown_ruleset" in shown.output
@@ -746,7 +755,7 @@ def test_unreadable_batch_refused_by_county_is_reported_and_sent_again(
     write(village, 4)
     sync(county, T)  # the township's own log is at the county already
     c = county.client(V1, sleep=no_sleep)
-    c._open_session()
+    c.link.open_session()
     sealed, _ = sealed_batch(c, 1, 5)
     bad = address_as(c, flip(sealed, len(sealed) - 30))
     assert _authed_post(c, ENVELOPES, bad).status_code == 200  # a relay cannot tell
@@ -761,9 +770,9 @@ def test_unreadable_batch_refused_by_county_is_reported_and_sent_again(
     )
     again = sync(county, V1)  # pulls the notice, pushes 1..5 again
     assert again.pushed_entries == 5 and again.rejected
-    (seen,) = rejections(village.db)
+    (seen,) = PeerAcks(village.db).rejections()
     assert (seen.peer, seen.code) == (f"county:{C}", "decrypt_failed")
     assert sync(county, T).forwarded_envelopes == 1
     sync(county, V1)  # the county's acknowledgement ends the refusal
-    assert rejections(village.db) == []
+    assert PeerAcks(village.db).rejections() == []
     assert county_holds(county, V1) == 5

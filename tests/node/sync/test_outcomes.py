@@ -89,10 +89,10 @@ def test_a_notice_not_signed_by_the_county_is_ignored(county: County) -> None:
         "more": 0,
         "at": 0,
     }
-    from node.sync import holdings
+    from node.store.outbox import Outbox
 
     with town.db.atomic():
-        holdings.add_to_outbox(town.db, f"village:{H}", sign_object(body, town.identity.signing))
+        Outbox(town.db).add(f"village:{H}", sign_object(body, town.identity.signing))
     report = county.client(H).sync_round()
     assert any("does not verify" in note for note in report.notes), report.notes
     assert summary(h) == []

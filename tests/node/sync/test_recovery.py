@@ -25,12 +25,15 @@ from typing import Any
 import pytest
 import requests
 
+from node.server import context
 from node.store.database import DB_NAME
+from node.store.holdings import Holdings
+from node.store.outbox import Inbox
 from node.store.store import NodeStore
 from node.sync import client as client_module
-from node.sync import holdings
 from node.sync.client import SyncClient
 from node.sync.receive import _beyond_held
+from node.sync.revoked import remember_revoked, revoked_wanted
 from protocol import ForkError, Frontier, Head, decode_ack, decode_revocations
 from tests.node.sync.faults import (
     Hooked,
@@ -60,7 +63,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _post(c: SyncClient, body: bytes) -> requests.Response:
     headers = authed_headers(c, "POST", ENVELOPES, body)
-    return requests.post(c.url + ENVELOPES, data=body, headers=headers, timeout=30)
+    return requests.post(c.link.url + ENVELOPES, data=body, headers=headers, timeout=30)
 
 
 def _copy(store: NodeStore, dest: Path) -> Path:
@@ -87,8 +90,7 @@ def test_the_county_takes_an_overlap_whose_held_part_matches(county: County) -> 
     vc = county.client(V1, sleep=no_sleep)
     vc.sync_round()  # the township knows the village's certificate now
     tc = county.client(T, sleep=no_sleep)
-    tc._open_session()
-    tc._introduce(village.node, vc.own_cert.serial)
+    tc.link.call("POST", "/sync/v1/certs", vc.link.own_cert.raw)  # as relay.py would
 
     def relayed(first: int, last: int) -> bytes:
         return address_as(tc, sealed_batch(vc, first, last)[0])
@@ -96,7 +98,7 @@ def test_the_county_takes_an_overlap_whose_held_part_matches(county: County) -> 
     assert _post(tc, relayed(1, 10)).status_code == 200
     resp = _post(tc, relayed(5, 15))  # a restored relay's other batch boundaries
     assert resp.status_code == 200, resp.text
-    ack = decode_ack(resp.content, tc.county.verify_key)
+    ack = decode_ack(resp.content, tc.round.county.verify_key)
     assert (ack.seq, ack.head) == (15, next(village.entries(15, 15)).hash)
     again = _post(tc, relayed(5, 15))  # the same envelope again: a duplicate
     assert again.status_code == 200
@@ -111,13 +113,13 @@ def test_an_overlap_that_differs_from_what_the_county_holds_is_a_fork(county: Co
     write(village, 9)
     entries = list(village.entries(1, 10))
     db = county.county.store.db
-    holdings.store_entries(db, entries[:6])
+    Holdings(db).store_entries(entries[:6])
     log, head = village.changelog.log, Head(6, entries[5].hash)
-    assert _beyond_held(db, log, entries[3:], head) == entries[6:]
+    assert _beyond_held(Holdings(db), log, entries[3:], head) == entries[6:]
     for seq in (4, 6):  # a held entry, and the head itself
         other = [dataclasses.replace(e, hlc=e.hlc + 1) if e.seq == seq else e for e in entries]
         with pytest.raises(ForkError):
-            _beyond_held(db, log, other[3:], head)
+            _beyond_held(Holdings(db), log, other[3:], head)
 
 
 def test_received_entries_keep_the_hashes_of_their_chain(county: County) -> None:
@@ -129,8 +131,8 @@ def test_received_entries_keep_the_hashes_of_their_chain(county: County) -> None
     db = county.county.store.db
     for wrong in ([entries[0], entries[2]], [entries[0], entries[0], entries[2]]):
         with pytest.raises(ValueError):
-            holdings.store_entries(db, wrong)
-    holdings.store_entries(db, entries)
+            Holdings(db).store_entries(wrong)
+    Holdings(db).store_entries(entries)
     held = [bytes(h) for (h,) in db.execute("SELECT entry_hash FROM received_entries ORDER BY seq")]
     assert held == [e.hash for e in entries]
 
@@ -199,7 +201,7 @@ def test_a_village_reads_a_renumbered_outbox_again(county: County, tmp_path: Pat
         county.client(T, sleep=no_sleep).sync_round()
         county.client(V1, sleep=no_sleep).sync_round()
     vc = county.client(V1, sleep=no_sleep)
-    assert vc.cursor() == 3 and _county_ack(county) == 4
+    assert Inbox(vc.store.db).cursor(f"township:{T}") == 3 and _county_ack(county) == 4
     port = int(county.towns[T].url.rsplit(":", 1)[1])
     county.towns[T].stop()
     restored = NodeStore.open(backup, clock=county.clock)
@@ -208,7 +210,7 @@ def test_a_village_reads_a_renumbered_outbox_again(county: County, tmp_path: Pat
         write(county.villages[V1], 1)
         report = vc.sync_round()
         assert any("renumbered" in note for note in report.notes), report
-        assert vc.cursor() == 0
+        assert Inbox(vc.store.db).cursor(f"township:{T}") == 0
         county.client(T, sleep=no_sleep).sync_round()  # 1..5 again: one ack, item 1
         county.client(V1, sleep=no_sleep).sync_round()
         assert _county_ack(county) == 5
@@ -237,7 +239,7 @@ def test_the_server_does_not_keep_a_store_of_a_replaced_database(
 def test_a_revoked_log_counts_at_the_parents_head_once_nothing_more_can_flow(
     county: County,
 ) -> None:
-    """holdings.revoked_wanted: the relay's digest uses the county's head of a revoked
+    """revoked.revoked_wanted: the relay's digest uses the county's head of a revoked
     log once the county holds min(our head, valid_through) of it, and ours before."""
     village, town = county.villages[V1], county.towns[T].store
     log = village.changelog.log
@@ -248,15 +250,15 @@ def test_a_revoked_log_counts_at_the_parents_head_once_nothing_more_can_flow(
 
     def wanted(county_seq: int) -> Frontier:
         heads = Frontier({log: Head(county_seq, bytes([county_seq]) * 32)} if county_seq else {})
-        holdings.remember_revoked(town.db, peer, crl, heads)
-        return holdings.revoked_wanted(town.db, peer, crl, ours)
+        remember_revoked(town.db, peer, crl, heads)
+        return revoked_wanted(town.db, peer, crl, ours)
 
     assert wanted(4).get(log) == Head(4, b"\x04" * 32)  # all it will take: idle
     assert wanted(2).get(log) == Head(6, b"\x06" * 32)  # 3..4 still to forward
     ours = Frontier({})  # restored from a backup that never held the log
     assert wanted(4).get(log) == Head(4, b"\x04" * 32)
     assert wanted(0).get(log) is None
-    assert holdings.revoked_wanted(town.db, peer, None, ours).get(log) is None  # no list
+    assert revoked_wanted(town.db, peer, None, ours).get(log) is None  # no list
 
 
 @pytest.mark.parametrize(
@@ -297,7 +299,7 @@ def test_a_stopped_server_closes_the_stores_it_kept(county: County) -> None:
     county.client(V1).sync_round()
     town = county.towns[T]
     assert town.app is not None
-    state = town.app.extensions["renkou_sync"]
+    state = town.app.extensions[context.EXTENSION]
     kept = list(state.stores)
     assert kept
     town.stop()

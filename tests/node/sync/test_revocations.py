@@ -110,6 +110,6 @@ def test_a_session_open_when_the_list_arrives_ends_at_its_next_request(county: C
     revoke(county, V1)
     county.client(T1).sync_round()  # the township installs the list
     with pytest.raises(SyncFailed) as refused:
-        client.call("GET", "/sync/v1/outbox?after=0")
+        client.link.call("GET", "/sync/v1/outbox?after=0")
     assert refused.value.code == "revoked" and refused.value.detail["status"] == 403
     assert refused.value.authenticated  # the township's word, not a forgery on the link

@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The sync API (``/sync/v1``, SPEC.md §15): the views, thin.
+
+Each view authenticates the request (session, counter, MAC: node/server/sessions.py),
+makes one pipeline call and answers; every answer to an authenticated request carries
+``X-Rk-Mac`` over its body, refusals included, so the client can tell our word from a
+forgery on the link. Errors take the one JSON shape of node/server/errors.py.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+
+from node.server import context
+from node.server.sessions import Session, SessionRefused, SessionTable
+from node.store.holdings import Holdings
+from node.store.outbox import Outbox
+from node.sync import revocations
+from node.sync.receive import receive_envelope
+from node.sync.trust import held_revocations_raw
+from protocol import (
+    MalformedError,
+    SessionAnswer,
+    SignatureError,
+    StateAnswer,
+    check_digest,
+    decode_hello,
+    decode_session_request,
+    encode_outbox_page,
+    encode_session_answer,
+    encode_state,
+    mac,
+    parse_decimal,
+    state_digest,
+)
+from protocol.outbox import MAX_PAGE, MAX_PAGE_ITEMS
+
+bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
+EXTENSION = "renkou_sessions"
+OCTETS = "application/octet-stream"
+
+
+def init_app(app: Flask) -> None:
+    context.init_app(app)
+    app.extensions[EXTENSION] = SessionTable()
+    app.register_blueprint(bp)
+
+
+def _sessions() -> SessionTable:
+    return current_app.extensions[EXTENSION]
+
+
+def _not_child(who: object, what: object, zh: str) -> SessionRefused:
+    return SessionRefused("not_child", zh, f"{who} {what}", 403)
+
+
+@bp.post("/session")
+def open_session() -> Response:
+    """Handshake (§15.4): framed (hello, certificate) -> framed (welcome, our certificate).
+
+    Nothing is stored until the hello has verified: a refused handshake leaves no trace
+    but the log line.
+    """
+    asked = decode_session_request(request.get_data(cache=False))
+    store, trust, now = context.store(), context.trust(), context.now_ms()
+    if asked.certificate is None:
+        raise MalformedError("a session request carries the client's certificate")
+    cert = trust.check(asked.certificate, now)
+    hello = decode_hello(asked.hello, store.node, now)
+    if hello.sender != cert.node:
+        raise SignatureError("hello is not from the certificate's node")
+    hello.signed.verify(cert.verify_key)
+    if hello.sender.parent != store.node:
+        raise _not_child(
+            hello.sender,
+            f"does not sync with {store.node}",
+            f"{hello.sender} 不是本节点（{store.node}）的下级，不能与本节点同步",
+        )
+    welcome = _sessions().open(hello, cert.serial, cert.kem_key, store.identity.signing, now)
+    with store.db.atomic():
+        trust.keep(cert)
+    answer = SessionAnswer(welcome, trust.own("node.cert").raw)
+    return Response(encode_session_answer(answer), mimetype=OCTETS)
+
+
+def _authenticated() -> tuple[Session, int]:
+    """Check the session headers and MAC of the current request (§15.3)."""
+    table, now = _sessions(), context.now_ms()
+    sid = request.headers.get("X-Rk-Session", "")
+    session = table.find(sid, now)
+    counter = parse_decimal(request.headers.get("X-Rk-Counter", ""), "X-Rk-Counter")
+    # Read the body outside the lock: a slow or dropped upload must not stall the others.
+    body = request.get_data(cache=True)
+    given = request.headers.get("X-Rk-Mac", "")
+    table.accept(session, given, request.method, _path(), counter, body)
+    g.rk_auth = (session, counter)
+    _refuse_if_revoked(table, sid, session)  # after the MAC: the refusal is authenticated
+    return session, counter
+
+
+def _path() -> str:
+    """The path as the client sent it, query string included (what the MAC covers)."""
+    return request.full_path.rstrip("?")
+
+
+def _refuse_if_revoked(table: SessionTable, sid: str, session: Session) -> None:
+    """A list installed while the session is open (it came with a sync round, or from
+    the administrator) ends the session of a node it revokes at its next request,
+    instead of letting it run to its expiry."""
+    crl = context.trust().crl
+    if crl is None or session.serial not in crl.revoked:
+        return
+    table.close(sid)
+    raise SessionRefused(
+        "revoked",
+        "该节点的证书已被吊销，会话已终止",
+        f"the certificate of {session.peer} was revoked; the session is closed",
+        403,
+    )
+
+
+@bp.after_request
+def _authenticate_answer(response: Response) -> Response:
+    """Every answer to an authenticated request carries a MAC over its body."""
+    auth = g.get("rk_auth")
+    if auth is not None:
+        session, counter = auth
+        body = response.get_data()
+        response.headers["X-Rk-Mac"] = mac(
+            session.key, "res", request.method, _path(), counter, body
+        )
+    return response
+
+
+def _answer(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype=OCTETS)
+
+
+@bp.post("/certs")
+def add_certificate() -> Response:
+    """A relay hands up the certificate of a node below it (a revoked one too: its
+    batches up to ``valid_through`` still count, see Trust.check)."""
+    session, _ = _authenticated()
+    store, trust = context.store(), context.trust()
+    cert = trust.check(request.get_data(), context.now_ms(), revoked_ok=True)
+    if not cert.node.code.startswith(session.peer.code):
+        raise _not_child(
+            session.peer,
+            f"may not introduce {cert.node}",
+            f"{session.peer} 不能引荐 {cert.node} 的证书",
+        )
+    with store.db.atomic():
+        trust.keep(cert)
+    return _answer(b"")
+
+
+@bp.get("/state")
+def state() -> Response:
+    """204 when the caller's digest equals ours and we offer no newer revocation list
+    (nothing to do), else our view as canonical JSON (protocol.sync_state, §15.5).
+
+    ``c`` is the caller's outbox cursor: the answer's ``mark`` names our outbox item
+    there, so a caller that read another outbox (we were restored from a backup and
+    numbered new items over the ones it read) sees it and reads ours from the start.
+    """
+    session, _ = _authenticated()
+    store = context.store()
+    child, outbox = str(session.peer), Outbox(store.db)
+    heads = Holdings(store.db).subtree_frontier(session.peer.code)
+    last = outbox.last(child)
+    crl = revocations.version(context.trust().crl)
+    theirs_crl = parse_decimal(request.args["r"], "r") if "r" in request.args else 0
+    digest = request.args.get("d")
+    if digest is not None and check_digest(digest) == state_digest(
+        heads, last, outbox.mark(child, last)
+    ):
+        if crl <= theirs_crl:
+            return _answer(b"", 204)
+    cursor = request.args.get("c")
+    mark = None if cursor is None else outbox.mark(child, parse_decimal(cursor, "c"))
+    return _answer(encode_state(StateAnswer(heads, last, mark, crl if crl > theirs_crl else 0)))
+
+
+@bp.get("/revocations")
+def revocation_list() -> Response:
+    """The revocation list we hold, as signed by the county root; empty when we hold
+    none. A child fetches it when our state offers a newer version (§8.6)."""
+    _authenticated()
+    return _answer(held_revocations_raw(context.store().data_dir))
+
+
+@bp.post("/envelopes")
+def push_envelope() -> Response:
+    """One envelope (§6) in; our signed acknowledgement (§8.4) out."""
+    session, _ = _authenticated()
+    body = request.get_data()
+    ack = receive_envelope(context.store(), context.trust(), body, session.peer, context.now_ms())
+    return _answer(ack)
+
+
+@bp.get("/outbox")
+def outbox_page() -> Response:
+    """The caller's outbox after item ``after``, oldest first (protocol.outbox)."""
+    session, _ = _authenticated()
+    after = parse_decimal(request.args.get("after", "0"), "after")
+    items = Outbox(context.store().db).page(str(session.peer), after, MAX_PAGE_ITEMS, MAX_PAGE)
+    return _answer(encode_outbox_page(items))

@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What a node holds of other nodes' logs: per-log heads, relayed envelopes, entries.
+
+Owner of the tables ``frontier`` (per log: the highest seq held contiguously and its
+hash), ``inbound`` (the envelopes a relay keeps to forward, sealed as they came) and
+``received_entries`` (the entries a node that opens batches, the county, keeps).
+
+Heads advance only inside the transaction that stores what they cover, so after a
+crash the head never claims more than the disk holds (CouchDB's checkpoint lesson).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
+
+from sqlite_utils import Database
+
+from protocol import (
+    HEADER_VIEW_OFFSET,
+    HEADER_VIEW_SIZE,
+    BatchHeader,
+    Entry,
+    Frontier,
+    Head,
+    LogId,
+    decode_header_view,
+)
+
+Held = tuple[bytes, int, int, bytes]
+"""A relayed envelope we keep: (message id, first seq, last seq, raw bytes)."""
+
+
+@contextmanager
+def immediate(db: Database) -> Iterator[None]:
+    """A write transaction that takes the write lock first (``BEGIN IMMEDIATE``).
+
+    Two requests carrying the same batch (a client retrying after a timeout) then
+    queue behind each other, and the second sees the first's head: a duplicate, not a
+    "database is locked" 500 from a stale read snapshot. Inside an open transaction it
+    is a savepoint of that one.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+class Holdings:
+    """The ``frontier``, ``inbound`` and ``received_entries`` tables of one database."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- heads ---------------------------------------------------------------------------
+
+    def frontier(self) -> Frontier:
+        """Every log we hold, at its head."""
+        rows = self.db.execute("SELECT log, seq, head FROM frontier").fetchall()
+        return Frontier({LogId.parse(log): Head(seq, head) for log, seq, head in rows})
+
+    def head(self, log: LogId) -> Head | None:
+        row = self.db.execute("SELECT seq, head FROM frontier WHERE log = ?", [str(log)]).fetchone()
+        return Head(row[0], bytes(row[1])) if row else None
+
+    def subtree_frontier(self, code_prefix: str) -> Frontier:
+        """Heads of every log whose node code starts with ``code_prefix`` (a subtree)."""
+        heads = {}
+        for log, seq, head in self.db.execute("SELECT log, seq, head FROM frontier"):
+            parsed = LogId.parse(log)
+            if parsed.node.code.startswith(code_prefix):
+                heads[parsed] = Head(seq, head)
+        return Frontier(heads)
+
+    def set_head(self, log: LogId, seq: int, head: bytes, now_ms: int) -> None:
+        self.db.execute(
+            "INSERT INTO frontier (log, seq, head, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (log) DO UPDATE SET seq = excluded.seq, head = excluded.head,"
+            " updated_at = excluded.updated_at",
+            [str(log), seq, head, now_ms],
+        )
+
+    def unacknowledged_logs(self, peer: str) -> list[LogId]:
+        """Logs we hold beyond the acknowledgement of ``peer`` we keep (``peer_acks``)."""
+        return [
+            LogId.parse(text)
+            for (text,) in self.db.execute(
+                "SELECT f.log FROM frontier AS f LEFT JOIN peer_acks AS a"
+                " ON a.peer = ? AND a.log = f.log WHERE COALESCE(a.seq, 0) < f.seq",
+                [peer],
+            )
+        ]
+
+    # -- entries (a node that opens batches) ---------------------------------------------
+
+    def store_entries(self, entries: list[Entry]) -> None:
+        """Keep one verified run of a log: consecutive entries, each one's ``prev_hash``
+        the hash of the one before (``open_envelope`` checked the chain to the signed
+        head).
+
+        So every entry's hash but the last is already in hand as its successor's
+        ``prev_hash``; hashing each header again was a tenth of the county's receipt.
+        The chain itself is the caller's to have checked; the run's shape is checked here.
+
+        Raises:
+            ValueError: ``entries`` is not a run of consecutive seqs of one log.
+        """
+        if not entries:
+            return
+        first = entries[0]
+        if [e.seq for e in entries] != list(range(first.seq, first.seq + len(entries))) or any(
+            e.log != first.log for e in entries
+        ):
+            raise ValueError("store_entries takes one run of consecutive entries of one log")
+        log = str(first.log)
+        hashes = [e.prev_hash for e in islice(entries, 1, None)]
+        hashes.append(entries[-1].hash)
+        self.db.conn.executemany(
+            "INSERT INTO received_entries (log, seq, hlc, ruleset, flags, payload,"
+            " payload_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (log, e.seq, e.hlc, e.ruleset, e.flags, e.payload, e.payload_hash, h)
+                for e, h in zip(entries, hashes, strict=True)
+            ],
+        )
+
+    def entry_hashes(self, log: LogId, first: int, last: int) -> dict[int, bytes]:
+        """The entry hashes we hold of ``log`` for seqs ``first..last``."""
+        rows = self.db.execute(
+            "SELECT seq, entry_hash FROM received_entries WHERE log = ? AND seq BETWEEN ? AND ?",
+            [str(log), first, last],
+        )
+        return {int(seq): bytes(h) for seq, h in rows}
+
+    def entry_hash(self, log: LogId, seq: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?", [str(log), seq]
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    # -- relayed envelopes (a relay) -----------------------------------------------------
+
+    def keep_envelope(
+        self, message_id: bytes, header: BatchHeader, raw: bytes, now_ms: int
+    ) -> None:
+        """Keep a relayed envelope to forward (a second copy of one message is ignored)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO inbound (message_id, log, first_seq, last_seq, raw,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [message_id, str(header.log), header.first_seq, header.last_seq, raw, now_ms],
+        )
+
+    def held_header(self, log: LogId, seq: int) -> tuple[BatchHeader, bytes] | None:
+        """The header and origin signature of a relayed batch we keep that claims
+        ``seq`` (its last seq, or the seq before its first).
+
+        Reads only those bytes of the stored envelope (protocol.envelope_view), not the
+        whole envelope: this runs for every batch a relay receives.
+        """
+        row = self.db.execute(
+            "SELECT substr(raw, ?, ?) FROM inbound WHERE log = ?"
+            " AND (last_seq = ? OR first_seq = ? + 1) ORDER BY first_seq LIMIT 1",
+            [HEADER_VIEW_OFFSET + 1, HEADER_VIEW_SIZE, str(log), seq, seq],
+        ).fetchone()
+        return None if row is None else decode_header_view(bytes(row[0]))
+
+    def envelope_covering(self, log: LogId, seq: int) -> bytes | None:
+        """The relayed envelope we keep whose range holds ``seq`` strictly inside
+        (first seq <= seq < last seq), if any."""
+        row = self.db.execute(
+            "SELECT raw FROM inbound WHERE log = ? AND first_seq <= ? AND last_seq > ?"
+            " ORDER BY first_seq LIMIT 1",
+            [str(log), seq, seq],
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def envelopes_after(self, log: LogId, seq: int) -> list[Held]:
+        """Relayed envelopes of ``log`` that reach beyond ``seq``, in order: to forward."""
+        return self._envelopes(log, "last_seq > ?", seq)
+
+    def envelopes_through(self, log: LogId, seq: int) -> list[Held]:
+        """Relayed envelopes of ``log`` that end at or below ``seq``, in order."""
+        return self._envelopes(log, "last_seq <= ?", seq)
+
+    def _envelopes(self, log: LogId, bound: str, seq: int) -> list[Held]:
+        return [
+            (bytes(mid), first, last, bytes(raw))
+            for mid, first, last, raw in self.db.execute(
+                "SELECT message_id, first_seq, last_seq, raw FROM inbound"
+                f" WHERE log = ? AND {bound} ORDER BY first_seq",
+                [str(log), seq],
+            )
+        ]
+
+    def mark_forwarded(self, message_id: bytes, now_ms: int) -> None:
+        self.db.execute(
+            "UPDATE inbound SET forwarded_at = ? WHERE message_id = ?", [now_ms, message_id]
+        )
+
+    def mark_forwarded_through(self, log: LogId, seq: int, now_ms: int) -> None:
+        """Envelopes of ``log`` ending at or below ``seq`` are held upstream: forwarded."""
+        self.db.execute(
+            "UPDATE inbound SET forwarded_at = ? WHERE log = ? AND last_seq <= ?"
+            " AND forwarded_at IS NULL",
+            [now_ms, str(log), seq],
+        )
+
+    def drop_from(self, log: LogId, first_seq: int, prev_hash: bytes, now_ms: int) -> int:
+        """Forget the relayed copies of ``log`` from ``first_seq`` on; return how many.
+
+        For a batch the parent refused as unreadable (it cannot be fixed by resending
+        the same bytes): our head goes back to ``first_seq - 1``, so the child's next
+        round sends the range again, freshly sealed.
+        """
+        with immediate(self.db):
+            count = self.db.execute(
+                "DELETE FROM inbound WHERE log = ? AND first_seq >= ?", [str(log), first_seq]
+            ).rowcount
+            if first_seq <= 1:
+                self.db.execute("DELETE FROM frontier WHERE log = ?", [str(log)])
+            else:
+                self.set_head(log, first_seq - 1, prev_hash, now_ms)
+        return int(count)

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Pushing our own log to the parent, from what the parent holds (SPEC.md §6, §9.2).
+
+What the parent holds decides what is sent, never what we believe we sent: our log is
+pushed from the parent's head (so a parent restored from a backup gets everything
+again), in batches of at most ``batch_entries`` entries and ``MAX_BATCH_BYTES`` of
+payload, each signed, sealed for the parent, the county and our own escrow key, and
+addressed to the parent. A ``gap`` (or an overlap, ``bad_chain``) means our view of the
+parent is stale: :class:`Stale` makes the round re-read its state.
+
+After a restore (node/store/backup.py) earlier epochs are closed logs: entries of them
+the parent lacks are pushed too. A parent holding more of our current log than this
+store, all of which it acknowledged, means this store is an old copy: a new epoch
+starts (SPEC §3.5). A parent holding another history is a fork: recorded, and pushed
+only where that lets the parent record it too.
+"""
+
+from __future__ import annotations
+
+from node.sync import epochs
+from node.sync.acks import AckBook
+from node.sync.failures import Stale, SyncFailed, is_refusal
+from node.sync.round import Round
+from protocol import (
+    Entry,
+    Frontier,
+    Head,
+    KemPublicKey,
+    LogId,
+    address,
+    seal_batch,
+    sign_batch,
+)
+
+MAX_BATCH_BYTES = 1 << 20
+ENVELOPE_TTL_MS = 7 * 86_400_000
+ENVELOPES_PATH = "/sync/v1/envelopes"
+_NOTHING = Head(0, bytes(32))
+
+
+class OwnLogPush:
+    """Pushes our current log and closed epochs for one round."""
+
+    def __init__(self, round_: Round, acks: AckBook, batch_entries: int) -> None:
+        self.round = round_
+        self.acks = acks
+        self.batch_entries = batch_entries
+
+    def push(self, theirs: Frontier) -> None:
+        """Push what the parent lacks of our logs, ``theirs`` being its heads.
+
+        Raises:
+            Stale: the parent answered ``gap`` or ``bad_chain``: re-read its state.
+            SyncFailed: the link failed (a refusal of our log is kept in
+                ``round.own_refusal`` instead, and the round goes on).
+        """
+        store = self.round.store
+        closed = epochs.closed_heads(store)
+        epochs.remember(store.db, self.round.peer, theirs, store.changelog.log)
+        for old, ours in closed.items():
+            have = theirs.get(old) or _NOTHING
+            if have.seq < ours.seq and self._parent_agrees(have, old.epoch):
+                self._push_log(have.seq + 1, ours.seq, old.epoch)
+        log = store.changelog
+        have = theirs.get(log.log) or _NOTHING
+        if have.seq > log.head_seq and self._confirmed_through(log.head_seq):
+            self._open_new_epoch(theirs, have)
+            log = store.changelog
+            have = _NOTHING
+        if self._parent_agrees(have):
+            self._push_log(have.seq + 1, log.head_seq)
+
+    def recipients(self) -> list[KemPublicKey]:
+        """Who may open our batches: the parent, the county and our own escrow key (so
+        the node can restore its own log from upstream)."""
+        r = self.round
+        keys = {c.kem_key.key_id: c.kem_key for c in (r.parent, r.county)}
+        own = r.store.identity.kem.public_key
+        keys[own.key_id] = own
+        return list(keys.values())
+
+    def _confirmed_through(self, seq: int) -> bool:
+        """Did the parent sign an acknowledgement of our current log at ``seq``, with the
+        hash we hold there? Then everything we hold is a prefix of what it holds."""
+        if seq == 0:
+            return True
+        store = self.round.store
+        acked = self.acks.parent_head(store.changelog.log)
+        return acked == Head(seq, next(store.entries(seq, seq)).hash)
+
+    def _open_new_epoch(self, theirs: Frontier, have: Head) -> None:
+        """The parent holds more of our log than this store, and all we hold it has
+        acknowledged: this is an old copy (a PC restored by copying node.db back).
+        Writing on in this log would fork it, so a new epoch starts and we go on."""
+        store = self.round.store
+        old = store.changelog.log
+        known = max((log.epoch for log, _ in theirs.items() if log.node == old.node), default=0)
+        entry = store.start_epoch("restore", known)
+        self.round.report.notes.append(
+            f"本机数据比上级保存的旧（{old} 上级有 {have.seq} 条），已开始新的日志周期 "
+            f"{entry.log.epoch} / this store is older than the parent's copy of {old} "
+            f"(it holds {have.seq}): started epoch {entry.log.epoch}"
+        )
+
+    def _push_log(self, start: int, last: int, epoch: int | None = None) -> None:
+        """Push entries ``start..last`` of our current log (or of a closed ``epoch``)."""
+        store = self.round.store
+        log = store.changelog.log if epoch is None else LogId(store.node, epoch)
+        while start <= last:
+            chunk = self._chunk(start, epoch)
+            try:
+                self._push_batch(chunk)
+            except SyncFailed as exc:
+                if exc.code in ("gap", "bad_chain"):
+                    raise Stale(exc) from None
+                if not is_refusal(exc):
+                    raise
+                self._refused(log, chunk[0].seq, chunk[-1].seq, exc)
+                return
+            start = chunk[-1].seq + 1
+
+    def _refused(self, log: LogId, first: int, last: int, problem: SyncFailed) -> None:
+        self.acks.refused(self.round.parent.node, log, first, last, problem)
+        self.round.own_refusal = problem
+
+    def _parent_agrees(self, have: Head, epoch: int | None = None) -> bool:
+        """Does the parent hold our own history? If not we were restored or forked.
+
+        A parent holding more of our log than we have, or another hash at its head, means
+        this store is an old copy (restored from a backup) or the log forked; pushing
+        cannot mend that (the administrator starts a new epoch), so we record it and
+        push only when a push lets the parent record the fork itself.
+        """
+        store = self.round.store
+        log = store.changelog
+        if have.seq == 0:
+            return True
+        if epoch is not None:  # a closed log: the parent may hold more; only a fork matters
+            ours = next(log.entries(have.seq, have.seq, epoch=epoch), None)
+            return ours is not None and ours.hash == have.hash
+        if have.seq > log.head_seq:
+            self._refused(
+                log.log,
+                log.head_seq + 1,
+                have.seq,
+                SyncFailed(
+                    f"the parent holds our log {log.log} through seq {have.seq} but this "
+                    f"store only has {log.head_seq}: it was restored from an old copy; the "
+                    "administrator runs `renkou node new-epoch --reason restore --yes`",
+                    code="behind_parent",
+                ),
+            )
+            return False
+        if next(store.entries(have.seq, have.seq)).hash == have.hash:
+            return True
+        self._refused(
+            log.log,
+            have.seq,
+            have.seq,
+            SyncFailed(
+                f"the parent holds another entry {have.seq} of our log {log.log} (fork); "
+                "the administrator runs `renkou node new-epoch --reason fork --yes`",
+                code="fork",
+            ),
+        )
+        return have.seq < log.head_seq  # a push lets the parent see and record the fork
+
+    def _chunk(self, start: int, epoch: int | None = None) -> list[Entry]:
+        out: list[Entry] = []
+        size = 0
+        last = start + self.batch_entries - 1
+        for entry in self.round.store.changelog.entries(start, last, epoch=epoch):
+            size += entry.payload_len
+            if out and size > MAX_BATCH_BYTES:
+                break
+            out.append(entry)
+        return out
+
+    def _push_batch(self, chunk: list[Entry]) -> None:
+        r = self.round
+        signing = r.store.identity.signing
+        header, sig = sign_batch(chunk, signing, r.link.own_cert.serial)
+        sealed = seal_batch(chunk, header, sig, self.recipients())
+        now = r.now_ms()
+        raw = address(sealed, signing, r.store.node, r.parent.node, now, now + ENVELOPE_TTL_MS)
+        ack_raw = r.link.call("POST", ENVELOPES_PATH, raw).content
+        self.acks.record(ack_raw, r.parent.node, header.log, header.last_seq, header.head_hash)
+        r.report.pushed_entries += len(chunk)

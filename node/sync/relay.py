@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A relay's children: their envelopes forwarded up, the answers passed down.
+
+A township keeps the envelopes its villages send (node/sync/receive.py) and hands each
+child's up in order, from the parent's head of that log, re-addressed and hop-signed by
+itself with the sealed part untouched (SPEC.md §6.5). The parent's acknowledgement goes
+into the child's outbox in the transaction that keeps it. Before a child's batch goes
+up, the parent is introduced to the child's certificate (``POST /certs``).
+
+A batch the parent refuses (fork, quarantine, bad signature...) is recorded per
+(parent, log), and a notice signed with our key goes into the child's outbox
+(protocol.notices), so the village's status shows "rejected by county:…: <code>"; a
+refused child's log does not stop the others. A refusal that resending the same bytes
+cannot cure (the batch is unreadable) makes us forget our copy, so the child sends the
+range again, freshly sealed.
+
+After restores and lost answers (what tests/sim found): a relay holding entries of a
+child the parent has not acknowledged to it sends the last covered envelope again, so
+the parent answers the duplicate with a fresh acknowledgement for the child.
+"""
+
+from __future__ import annotations
+
+from node.store.holdings import Holdings
+from node.store.outbox import Outbox
+from node.sync.acks import AckBook
+from node.sync.failures import Stale, SyncFailed, is_refusal, refusal_code, refusal_reason
+from node.sync.push import ENVELOPE_TTL_MS, ENVELOPES_PATH
+from node.sync.revoked import revoked_through
+from node.sync.round import Round
+from protocol import (
+    Envelope,
+    Frontier,
+    LogId,
+    NodeId,
+    RejectionNotice,
+    decode_envelope,
+    readdress,
+    sign_rejection,
+)
+
+CERTS_PATH = "/sync/v1/certs"
+UNREADABLE = frozenset({"decrypt_failed", "no_recipient", "malformed", "non_canonical"})
+"""Refusals of a relayed batch that resending the same bytes cannot cure."""
+
+
+class Relay:
+    """Forwards the children's envelopes for one round."""
+
+    def __init__(self, round_: Round, acks: AckBook) -> None:
+        self.round = round_
+        self.acks = acks
+        self.holdings = Holdings(round_.store.db)
+        self.introduced: set[tuple[str, int]] = set()
+
+    def forward(self, theirs: Frontier) -> None:
+        """Hand each child's envelopes up in order, from the parent's head of that log.
+
+        Raises:
+            Stale: the parent answered ``gap``: re-read its state.
+            SyncFailed: the link failed.
+        """
+        r = self.round
+        revoked = revoked_through(r.trust.crl)
+        for log, ours in sorted(self.holdings.frontier().items(), key=lambda item: str(item[0])):
+            have = theirs.get(log)
+            have_seq = have.seq if have else 0
+            self.holdings.mark_forwarded_through(log, have_seq, r.now_ms())
+            pending = self.holdings.envelopes_after(log, have_seq) if ours.seq > have_seq else []
+            for message_id, first, last, raw in pending:
+                try:
+                    self._forward_one(log, message_id, last, raw)
+                except SyncFailed as exc:
+                    if exc.code == "gap":
+                        raise Stale(exc) from None
+                    if not is_refusal(exc):
+                        raise
+                    self._refused(log, first, last, raw, exc)
+                    break
+            if self.acks.acked(log) < have_seq and log.node not in revoked:
+                self._ask_ack(log, have_seq)  # no forward's ack covered what it holds
+
+    def _ask_ack(self, log: LogId, have_seq: int) -> None:
+        """The parent holds ``log`` through ``have_seq``, beyond the acknowledgement we
+        keep: it committed a forward whose answer we never kept (we crashed, the answer
+        was lost on every retry). Send again the last envelope it holds; it answers the
+        duplicate with a fresh acknowledgement of its head, which goes down to the child.
+        Without this the child would never hear that the county has its entries."""
+        held = self.holdings.envelopes_through(log, have_seq)
+        if not held:
+            return  # we hold none of it (restored from a backup): nothing to show
+        message_id, _first, last, raw = held[-1]
+        try:
+            self._forward_one(log, message_id, last, raw)
+        except SyncFailed as exc:
+            if not is_refusal(exc):
+                raise
+            parent = self.round.parent.node
+            self.round.report.notes.append(
+                f"{parent} 未再次确认 {log} / {parent} did not acknowledge {log} again: {exc}"
+            )
+
+    def _forward_one(self, log: LogId, message_id: bytes, last: int, raw: bytes) -> None:
+        r = self.round
+        env = decode_envelope(raw)
+        self._introduce(log.node, env.header.cert_serial)
+        try:
+            ack_raw = self._post_up(env)
+        except SyncFailed as exc:
+            # The parent lost the origin's certificate (restored from a backup) though
+            # we introduced it earlier: introduce it again and resend, once.
+            if exc.code not in ("bad_certificate", "unknown_certificate") or not is_refusal(exc):
+                raise
+            self._introduce(log.node, env.header.cert_serial, again=True)
+            ack_raw = self._post_up(env)
+        self.acks.record(ack_raw, r.parent.node, log, last, env.header.head_hash, pass_down=True)
+        with r.store.db.atomic():
+            self.holdings.mark_forwarded(message_id, r.now_ms())
+        r.report.forwarded_envelopes += 1
+
+    def _post_up(self, env: Envelope) -> bytes:
+        """Readdress a child's envelope to the parent and post it; the parent's ack."""
+        r = self.round
+        now = r.now_ms()
+        up = readdress(
+            env, r.store.identity.signing, r.store.node, r.parent.node, now, now + ENVELOPE_TTL_MS
+        )
+        return bytes(r.link.call("POST", ENVELOPES_PATH, up).content)
+
+    def _refused(self, log: LogId, first: int, last: int, raw: bytes, exc: SyncFailed) -> None:
+        """The parent refused a child's batch: record it, tell the child, maybe resend."""
+        r = self.round
+        if self.acks.refused(r.parent.node, log, first, last, exc):
+            notice = RejectionNotice(
+                r.parent.node,
+                r.store.node,
+                log,
+                first,
+                last,
+                refusal_code(exc),
+                refusal_reason(exc),
+                r.now_ms(),
+            )
+            with r.store.db.atomic():
+                signed = sign_rejection(notice, r.store.identity.signing)
+                Outbox(r.store.db).add(str(log.node), signed)
+        if exc.code in UNREADABLE:
+            prev_hash = decode_envelope(raw).header.prev_hash
+            dropped = self.holdings.drop_from(log, first, prev_hash, r.now_ms())
+            r.report.notes.append(
+                f"dropped {dropped} unreadable envelope(s) of {log} from seq {first}; "
+                "the child will send them again"
+            )
+
+    def _introduce(self, node: NodeId, serial: int, *, again: bool = False) -> None:
+        """Hand the parent a child's certificate, once a round (or ``again``).
+
+        The parent refuses to be introduced to a revoked certificate, but it may still
+        take that node's batches up to ``valid_through`` (after a restore of the parent
+        from a backup, say): the batch itself is sent, and the parent judges it.
+        """
+        if (str(node), serial) in self.introduced and not again:
+            return
+        r = self.round
+        cert = r.trust.certificate(node, serial)
+        try:
+            r.link.call("POST", CERTS_PATH, cert.raw)
+        except SyncFailed as exc:
+            if exc.code != "revoked" or not is_refusal(exc):
+                raise
+            r.report.notes.append(
+                f"{r.parent.node} 不接受 {node} 已吊销的证书，仍发送其批次由上级判定 / "
+                f"{r.parent.node} did not take {node}'s revoked certificate; its batches "
+                f"are still sent for the parent to judge: {exc}"
+            )
+        self.introduced.add((str(node), serial))

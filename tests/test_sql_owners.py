@@ -38,25 +38,14 @@ TODAY: dict[str, str] = {
     "node/registers/changes.py": "domain: registers",
     "node/registers/lookup.py": "domain: registers",
     "node/registers/model.py": "domain: registers",
-    "node/advisories.py": "sync: advisories taken",
-    "node/sync/client.py": "sync",
-    "node/sync/epochs.py": "sync",
-    "node/sync/holdings.py": "sync",
-    "node/sync/outcomes.py": "sync",
-    "node/sync/receive.py": "sync",
-    "node/sync/server.py": "sync",
-    "node/sync/status.py": "sync",
-    "node/sync/trust.py": "sync",
-    "county_aggregator/advisories.py": "house: advisories_issued moves to the county's store",
     "county_aggregator/notices.py": "sync/house: notices sent",
     "county_aggregator/outcomes.py": "sync/house: outcomes of a merge",
-    "deploy/demo.py": "house: the demo's summary, once the sync tables have methods",
+    "deploy/demo.py": "house: the demo's summary (Holdings.count_entries, PeerAcks.head)",
 }
 """Modules that still run SQL of their own (to be moved; see the module docstring)."""
 
 FOREIGN_TODAY: dict[str, str] = {
     "county_aggregator/store.py": "house: reads the county node's received entries",
-    "county_aggregator/advisories.py": "house: advisories_issued becomes a county table",
 }
 """Store modules that still name the other side's tables (to be moved)."""
 

@@ -143,6 +143,16 @@ class Holdings:
         )
         return {int(seq): bytes(h) for seq, h in rows}
 
+    def count_entries(self, code_prefix: str = "") -> int:
+        """How many entries we hold of logs whose node code starts with ``code_prefix``."""
+        like = code_prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM received_entries WHERE substr(log, instr(log, ':') + 1)"
+            " LIKE ? ESCAPE '!'",
+            [like + "%"],
+        ).fetchone()
+        return int(row[0])
+
     def entry_hash(self, log: LogId, seq: int) -> bytes | None:
         row = self.db.execute(
             "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?", [str(log), seq]

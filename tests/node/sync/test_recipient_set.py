@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from node.sync.acks import AckBook
+from node.sync.push import OwnLogPush
 from node.sync.trust import load_certificate
 from protocol import decode_envelope
 from tests.node.sync.network import County, loopback_county
@@ -47,5 +49,6 @@ def test_a_village_seals_for_its_township_the_county_and_itself(county: County) 
 def test_a_township_seals_for_the_county_and_itself(county: County) -> None:
     """§6.3.1: for a township the parent is the county node, named once: two keys."""
     town = county.towns[T].store
-    keys = {k.key_id for k in county.client(T)._recipients()}
+    client = county.client(T)
+    keys = {k.key_id for k in OwnLogPush(client.round, AckBook(client.round), 1).recipients()}
     assert {_kem_key_id(town.data_dir, "county.cert"), town.identity.kem.public_key.key_id} == keys

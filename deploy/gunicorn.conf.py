@@ -17,7 +17,7 @@ import os
 bind = [os.environ.get("RENKOU_BIND", "127.0.0.1:8440")]
 
 # ONE worker process. Sync sessions, request counters and the hello replay cache live
-# in the process's memory (node/sync/server.py SyncState): with two workers a request
+# in the process's memory (node/server/sessions.py SessionTable): with two workers a request
 # lands on a worker that never saw its session and gets 401 no_session, and a hello
 # replayed to the other worker would not be caught. Concurrency comes from threads.
 workers = 1

@@ -55,12 +55,15 @@ ACTOR = "county-advisory"
 STATUS_SHOWN = 20
 
 
-class Refused(Exception):
-    """The advice cannot be followed here; ``code`` is stable, ``reason`` bilingual."""
+class Refused(NodeError):
+    """The advice cannot be followed here; ``code`` is stable, ``reason`` bilingual
+    ("中文 / English", as ``advisories_taken`` keeps it and status shows it)."""
+
+    status = 422
 
     def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
+        zh, _, en = reason.partition(" / ")
+        super().__init__(zh, en or reason, code=code)
         self.reason = reason
 
 

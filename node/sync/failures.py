@@ -12,32 +12,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.errors import NodeError
 from node.sync.report import RoundReport
 from protocol import rejection_code, rejection_reason
 
 
-class SyncFailed(Exception):
+class SyncFailed(NodeError):
     """The parent refused something or could not be reached after every retry.
 
-    ``detail`` is the parent's JSON error body (``{ok, status, code, zh, en, …}``) when
-    there was one; ``authenticated`` says whether that answer carried a valid session
-    MAC (only authenticated refusals are recorded as the parent's word); ``report`` is
-    the round's report so far, when a round raised it.
+    ``status`` is the HTTP status of the parent's answer (0: no answer at all);
+    ``code`` its error code ("" when it gave none); ``detail`` its JSON error body
+    (``{ok, status, code, zh, en, …}``) when there was one, whose Chinese is shown as
+    ours; ``authenticated`` says whether that answer carried a valid session MAC (only
+    authenticated refusals are recorded as the parent's word); ``report`` is the
+    round's report so far, when a round raised it.
     """
+
+    code = ""
+    status = 0
 
     def __init__(
         self,
         message: str,
         *,
-        status: int | None = None,
+        status: int = 0,
         code: str = "",
         detail: dict[str, Any] | None = None,
         authenticated: bool = False,
     ) -> None:
-        super().__init__(message)
+        detail = detail or {}
+        given = detail.get("zh")
+        zh = given if isinstance(given, str) and given else f"同步失败：{message}"
+        super().__init__(zh, message, code=code)
         self.status = status
-        self.code = code
-        self.detail = detail or {}
+        self.detail = detail
         self.authenticated = authenticated
         self.report: RoundReport | None = None
 
@@ -46,22 +54,23 @@ class SessionFailed(SyncFailed):
     """The handshake itself was refused or failed: nothing about any one batch."""
 
 
-class Stale(Exception):
-    """The parent's answer says our view of its state is out of date: re-read it."""
+class Stale(NodeError):
+    """The parent's answer says our view of its state is out of date: re-read it.
+
+    Control flow inside a round, not an error anyone sees: the round catches it and
+    reads the parent's state again (at most MAX_RESYNC times, then it raises the
+    ``failure`` it carries)."""
+
+    code = "stale"
 
     def __init__(self, failure: SyncFailed) -> None:
-        super().__init__(str(failure))
+        super().__init__(failure.zh, failure.en)
         self.failure = failure
 
 
 def is_refusal(exc: SyncFailed) -> bool:
     """The parent's authenticated word that it will not take this batch (a 4xx)."""
-    return (
-        not isinstance(exc, SessionFailed)
-        and exc.authenticated
-        and exc.status is not None
-        and 400 <= exc.status < 500
-    )
+    return not isinstance(exc, SessionFailed) and exc.authenticated and 400 <= exc.status < 500
 
 
 def refusal_code(exc: SyncFailed) -> str:

@@ -138,9 +138,7 @@ class ParentLink:
                     self.open_session()
             except SyncFailed as exc:
                 replayed = exc.code == "replay"
-                if (exc.status is not None and exc.status < 500 and not replayed) or (
-                    attempt == self.retries
-                ):
+                if (0 < exc.status < 500 and not replayed) or (attempt == self.retries):
                     raise
                 if not replayed:
                     self._backoff(attempt)

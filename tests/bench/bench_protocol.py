@@ -3,6 +3,9 @@
 
 "protocol.seal_sign" / "protocol.open_verify": entries per second over 1,000,000
 realistic changes in batches of 5,000 (hybrid suite, three recipients), one core.
+The open_verify headline is what the county does with an envelope before it stores it:
+decode, verify hop and batch signatures, open, rebuild the chain, and check every
+payload (``check_payload``); the bare figure without the payload check is beside it.
 "protocol.wire": all envelope bytes per entry next to two baselines measured on the
 same changes in the same run: the zlib-compressed CSV of the bare changes (the floor)
 and the SQLite session extension's changeset (old and new values, zlib-compressed).
@@ -32,6 +35,7 @@ from protocol.ids import LogId
 from protocol.ops import Upsert, decode_payload, encode_payload
 from protocol.testing import NOW, make_node
 from tests.bench.changes import Change, generate
+from tests.bench.report import TARGETS
 
 COLUMNS = {
     "person": (
@@ -148,17 +152,33 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
     strict_s = time.perf_counter() - t0
     yield {
         "name": "protocol.open_verify",
-        "ops_per_s": round(total / open_s),
+        **_to_meet_open_goal(total / (open_s + decode_s), total / open_s, total / decode_s),
+        "ops_per_s": round(total / (open_s + decode_s)),
         "entries": total,
-        "payload_decode_ops_per_s": round(total / decode_s),
-        "with_payload_decode_ops_per_s": round(total / (open_s + decode_s)),
+        "bare_ops_per_s": round(total / open_s),
+        "payload_check_ops_per_s": round(total / decode_s),
         "strict_decode_ops_per_s": round(len(sample) / strict_s),
-        "note": "payload decode is check_payload, the county's check at receipt (the fast "
-        "path, the strict decoder for what it declines); strict_decode is decode_payload "
-        "alone on every payload",
+        "note": "the headline includes check_payload on every entry, the county's check at "
+        "receipt (the fast path, the strict decoder for what it declines); bare is decode, "
+        "verify and open alone; strict_decode is decode_payload alone on every payload",
     }
 
     yield from wire_figures(changes, entries, envelopes, seal_all)
+
+
+def _to_meet_open_goal(ops_per_s: float, bare: float, check: float) -> dict[str, str]:
+    """What the payload check must reach for the headline to meet the goal, if it does not."""
+    goal = TARGETS["protocol.open_verify"][2]
+    if ops_per_s >= goal:
+        return {}
+    if bare <= goal:
+        return {"to_meet_goal": f"opening alone runs at {bare:,.0f}/s, below {goal:,.0f}/s"}
+    need = 1 / (1 / goal - 1 / bare)
+    return {
+        "to_meet_goal": f"the payload check must run at {need:,.0f}/s (it runs at "
+        f"{check:,.0f}/s, {need / check:.1f}x faster), or on the second core beside the "
+        f"opening, which alone runs at {bare:,.0f}/s"
+    }
 
 
 def wire_figures(changes, entries, envelopes, seal_all) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -1,17 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
 """Village store figures: validated writes, a village import, idle memory, cold start.
 
-"store.write": validated domain writes per second, each its own transaction with a
-full sync and its own log entry (what an officer's save costs), next to a baseline in
-the same run: the same rows as plain sqlite-utils inserts with the same sync setting.
+"store.write": validated domain writes per second, each its own durable transaction
+(a full sync) with its own log entry: what an officer's save costs, and the headline the
+goal applies to. Beside it, the same writes grouped 500 per transaction as an import
+does (``grouped_ops_per_s``), and a baseline in the same run: the same rows as plain
+sqlite-utils inserts, one transaction each, with the same sync setting.
 "store.import_village": seconds to generate and import a 5,000-resident village with a
 year of history (grouped transactions). "node.idle_rss" and "node.cold_start": a fresh
-process that opens the store with every node module loaded, and `renkou node status`.
+process that opens the store with every node module loaded, and `renkou node status`
+(the median of five runs; the fastest and slowest beside it).
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,8 +31,10 @@ from node.recording import add_record
 from node.store.store import NodeStore
 from protocol import NodeId
 from tests.bench.changes import _id_number
+from tests.bench.report import TARGETS
 
 VILLAGE = NodeId.for_code("441322119001")
+COLD_RUNS = 5
 
 
 def _cards(n: int) -> Iterator[dict[str, Any]]:
@@ -89,9 +95,11 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
         base.close()
         yield {
             "name": "store.write",
-            "ops_per_s": round(n / write_s),
+            **_to_meet_write_goal(n / durable_s, n / base_s),
+            "ops_per_s": round(n / durable_s),
+            "durability": "one transaction per validated write, synchronous=FULL",
+            "grouped_ops_per_s": round(n / write_s),
             "grouping": "500 validated writes per transaction, each its own log entry",
-            "durable_ops_per_s": round(n / durable_s),
             "baseline_durable_ops_per_s": round(n / base_s),
             "durable_ratio": round(base_s / durable_s, 3),
             "writes": n,
@@ -100,6 +108,20 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
         }
         yield from _import_village(Path(tmp), quick)
         yield from _process_figures(Path(tmp) / "v")
+
+
+def _to_meet_write_goal(ops_per_s: float, baseline_ops_per_s: float) -> dict[str, str]:
+    """What a write must lose to meet the goal, when it does not (else nothing)."""
+    goal = TARGETS["store.write"][2]
+    if ops_per_s >= goal:
+        return {}
+    ours, base, need = 1000 / ops_per_s, 1000 / baseline_ops_per_s, 1000 / goal
+    return {
+        "to_meet_goal": f"a durable write takes {ours:.3f} ms, a plain insert with the same "
+        f"sync {base:.3f} ms; {goal:,.0f}/s needs {need:.3f} ms, i.e. {ours - need:.3f} ms "
+        f"less of the {ours - base:.3f} ms that validation, the log entry and the records "
+        "row add (or a disk whose fsync is faster than the baseline's)"
+    }
 
 
 def _import_village(tmp: Path, quick: bool) -> Iterator[dict[str, Any]]:
@@ -148,7 +170,7 @@ def _process_figures(data_dir: Path) -> Iterator[dict[str, Any]]:
     yield {"name": "node.idle_rss", "mb": round(int(out.stdout.strip()) / 1024, 1)}
     renkou = Path(sys.executable).with_name("renkou")
     times = []
-    for _ in range(3):
+    for _ in range(COLD_RUNS):
         t0 = time.perf_counter()
         subprocess.run(
             [str(renkou), "node", "status", "--data-dir", str(data_dir)],
@@ -159,7 +181,10 @@ def _process_figures(data_dir: Path) -> Iterator[dict[str, Any]]:
         times.append(time.perf_counter() - t0)
     yield {
         "name": "node.cold_start",
-        "seconds": round(min(times), 3),
+        "seconds": round(statistics.median(times), 3),
+        "statistic": "median",
+        "min_s": round(min(times), 3),
+        "max_s": round(max(times), 3),
         "command": "renkou node status",
-        "runs": 3,
+        "runs": COLD_RUNS,
     }

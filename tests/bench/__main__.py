@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             figures.append({**figure, "machine": machine})
             print(json.dumps(figures[-1], ensure_ascii=False), flush=True)
+            if keep and keep <= {f["name"] for f in figures}:
+                break  # every figure asked for is measured: skip the rest of the group
     if args.quick:
         return 0
     if args.all and not keep:

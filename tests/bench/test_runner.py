@@ -86,3 +86,9 @@ def test_what_the_payload_check_would_need() -> None:
     assert _to_meet_open_goal(160_000, 185_000, 234_000) == {}
     need = _to_meet_open_goal(103_000, 185_000, 234_000)["to_meet_goal"]
     assert "792,857/s" in need and "3.4x faster" in need and "second core" in need
+
+
+def test_a_disk_slower_than_the_goal_is_named_as_the_reason() -> None:
+    why = _to_meet_write_goal(246, 291)["to_meet_goal"]
+    assert "fsync of each commit alone rules the goal out" in why
+    assert _to_meet_write_goal(2100, 3000) == {}

@@ -94,7 +94,11 @@ class Ledger:
             self.record(node, entry)
 
     def watch(self, node: str, store: NodeStore) -> None:
-        """Record every entry this store instance writes from now on, once committed."""
+        """Record every entry this store instance writes from now on, once committed.
+
+        ``write`` commits before it returns; the simulation never groups writes in
+        ``store.bulk()``, where the commit would come later.
+        """
         for name in ("write", "start_epoch"):
             method = getattr(type(store), name)
             setattr(store, name, self._recording(node, store, method))

@@ -24,6 +24,7 @@ from protocol.entries import ZERO_HASH, Entry, make_entry
 from protocol.envelope import (
     Envelope,
     address,
+    check_recipients,
     decode_envelope,
     open_envelope,
     readdress,
@@ -165,6 +166,7 @@ __all__ = [
     "check_continues",
     "check_digest",
     "check_mac",
+    "check_recipients",
     "decode_ack",
     "decode_certificate",
     "decode_envelope",

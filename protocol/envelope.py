@@ -27,7 +27,7 @@ Layout (big-endian)::
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from secrets import token_bytes
 
@@ -51,6 +51,7 @@ from protocol.entries import Entry
 from protocol.errors import (
     ExpiredError,
     MalformedError,
+    RecipientsError,
     SignatureError,
     TooLargeError,
     UnknownRecipientError,
@@ -116,6 +117,25 @@ class Envelope:
     @property
     def recipient_key_ids(self) -> list[bytes]:
         return [key_id for key_id, _ in self.wraps]
+
+
+def check_recipients(env: Envelope, required: Iterable[bytes]) -> None:
+    """§6.7 step 3 (recipients): every key id in ``required`` is among the wrap key ids.
+
+    A relay cannot open a batch but sees whom it is sealed for; it calls this with the
+    county node's KEM key id before it acknowledges, so a batch the county could not
+    open is refused here instead of being acknowledged and never sent again.
+
+    Raises:
+        RecipientsError: a required key id has no wrap (``bad_recipients``).
+    """
+    held = set(env.recipient_key_ids)
+    missing = [key_id.hex() for key_id in required if key_id not in held]
+    if missing:
+        raise RecipientsError(
+            f"{env.header.log} {env.header.first_seq}..{env.header.last_seq} is not sealed"
+            f" for key {', '.join(missing)}, which the receiver requires"
+        )
 
 
 def _tail(env: Envelope) -> int:
@@ -303,6 +323,7 @@ def readdress(
 __all__ = [
     "Envelope",
     "address",
+    "check_recipients",
     "decode_envelope",
     "open_envelope",
     "readdress",

@@ -30,6 +30,8 @@ PROTOCOL_STATUS = {
     ErrorCode.FORK: 409,
     ErrorCode.BAD_CHAIN: 409,
     ErrorCode.NO_RECIPIENT: 421,
+    ErrorCode.BAD_RECIPIENTS: 422,
+    ErrorCode.UNKNOWN_CERTIFICATE: 403,
     ErrorCode.CLOCK_DRIFT: 422,
     ErrorCode.UNKNOWN_RULESET: 422,
     ErrorCode.QUARANTINED: 422,

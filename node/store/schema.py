@@ -230,3 +230,11 @@ def m005_operator_accounts(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator)")
+
+
+@migrations()
+def m006_inbound_by_log(db: Database) -> None:
+    """Relayed envelopes by log and range (node/store/holdings.py): a relay looks up the
+    kept batch that claims or covers a seq for every batch it receives; the partial
+    index of m002 holds only envelopes not yet forwarded."""
+    db.execute("CREATE INDEX inbound_by_log ON inbound (log, first_seq, last_seq)")

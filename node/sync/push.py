@@ -79,6 +79,17 @@ class OwnLogPush:
         keys[own.key_id] = own
         return list(keys.values())
 
+    def _recipients_changed(self) -> bool:
+        """The relay says a batch is not sealed for the county (``bad_recipients``):
+        read our certificates again (the administrator may have put the county node's
+        certificate in place since this round began). True if that changes whom we seal
+        for, so the same range is sealed again and resent: it is the same batch (same
+        header, same message id), never taken for a duplicate, because the relay stored
+        nothing of the refused copy."""
+        before = {k.key_id for k in self.recipients()}
+        self.round.reload_trust()
+        return {k.key_id for k in self.recipients()} != before
+
     def _confirmed_through(self, seq: int) -> bool:
         """Did the parent sign an acknowledgement of our current log at ``seq``, with the
         hash we hold there? Then everything we hold is a prefix of what it holds."""
@@ -106,6 +117,7 @@ class OwnLogPush:
         """Push entries ``start..last`` of our current log (or of a closed ``epoch``)."""
         store = self.round.store
         log = store.changelog.log if epoch is None else LogId(store.node, epoch)
+        resealed = False
         while start <= last:
             chunk = self._chunk(start, epoch)
             try:
@@ -115,9 +127,12 @@ class OwnLogPush:
                     raise Stale(exc) from None
                 if not is_refusal(exc):
                     raise
+                if exc.code == "bad_recipients" and not resealed and self._recipients_changed():
+                    resealed = True
+                    continue  # the same range, sealed anew for the county we now know
                 self._refused(log, chunk[0].seq, chunk[-1].seq, exc)
                 return
-            start = chunk[-1].seq + 1
+            start, resealed = chunk[-1].seq + 1, False
 
     def _refused(self, log: LogId, first: int, last: int, problem: SyncFailed) -> None:
         self.acks.refused(self.round.parent.node, log, first, last, problem)

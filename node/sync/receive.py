@@ -3,9 +3,11 @@
 
 decode -> addressed to us, from the session's peer -> hop signature and expiry ->
 the origin is the peer or below it -> origin certificate (chain at now), batch
-signature, revocation -> clock bound -> continuity with what we hold (duplicate, gap,
-fork; older claims compared with what we kept) -> open, rebuild and check rulesets and
-payloads (the county) or keep sealed (a relay) -> advance the head -> signed ack.
+signature, revocation -> sealed for the county (a relay) -> clock bound -> continuity
+with what we hold (duplicate, gap, fork; every claim compared with the hash we hold,
+a relay opening a batch it keeps where no kept header claims the seq) -> open, rebuild
+and check rulesets and payloads (the county) or keep sealed (a relay) -> advance the
+head -> signed ack.
 
 The continuity check and the write share one ``BEGIN IMMEDIATE`` transaction: nothing
 half-stored, and two deliveries of one batch at once cannot both apply it. A refusal
@@ -31,6 +33,7 @@ from protocol import (
     ForkProof,
     Frontier,
     Head,
+    KemPrivateKey,
     LogId,
     MalformedError,
     NodeId,
@@ -40,6 +43,7 @@ from protocol import (
     SignatureError,
     UnsupportedError,
     check_continues,
+    check_recipients,
     decode_envelope,
     open_envelope,
     verify_chain,
@@ -83,7 +87,8 @@ def receive_envelope(
 
 
 def _check(store: NodeStore, trust: Trust, env: Envelope, peer: NodeId, now_ms: int) -> None:
-    """Hop and origin (SPEC.md §6.7 steps 2-3): who sent it, who wrote it, may they."""
+    """Hop and origin (SPEC.md §6.7 steps 2-3): who sent it, who wrote it, may they,
+    and (a relay) whether the county can read it."""
     if env.recipient != store.node:
         raise MalformedError(f"envelope is addressed to {env.recipient}, not to {store.node}")
     if env.sender != peer:
@@ -96,6 +101,11 @@ def _check(store: NodeStore, trust: Trust, env: Envelope, peer: NodeId, now_ms: 
     verify_chain([origin_cert], [trust.root], now_ms)
     env.verify_batch(origin_cert.verify_key)
     check_signer(env.header, origin_cert, trust.crl)
+    if store.node.role is not Role.COUNTY:
+        # 3. recipients: a relay acknowledges before the county sees the batch, so a
+        # batch the county could not open is refused here (the county itself finds its
+        # key when it opens, or fails with no_recipient).
+        check_recipients(env, [trust.own("county.cert").kem_key.key_id])
 
 
 def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
@@ -106,7 +116,8 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
         held = Frontier({header.log: have} if have is not None else {})
         opens = store.node.role is Role.COUNTY
         try:
-            verdict = check_continues(held, header, lambda seq: _known(holdings, header.log, seq))
+            known = _Known(holdings, header.log, None if opens else store.identity.kem)
+            verdict = check_continues(held, header, known)
         except ChainError as exc:
             if not (opens and _is_overlap(held.get(header.log), header, exc)):
                 raise
@@ -133,13 +144,45 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
         holdings.set_head(header.log, header.last_seq, header.head_hash, now_ms)
 
 
-def _known(holdings: Holdings, log: LogId, seq: int) -> bytes | None:
-    """The entry hash we hold (the county) or a kept header claims (a relay) for ``seq``."""
-    held = holdings.entry_hash(log, seq)
-    if held is not None:
-        return held
-    kept = holdings.held_header(log, seq)
-    return None if kept is None else kept[0].claims().get(seq)
+class _Known:
+    """The entry hash we know for a seq of ``log`` (check_continues' ``known``).
+
+    The county holds every entry's hash. A relay knows the hashes its kept signed
+    headers claim (their last seq, and the seq before their first); for a seq strictly
+    inside a batch it keeps, it opens that envelope (a relay is a recipient of its
+    children's batches, §6.3.1) and rebuilds the chain, in memory only. Without this a
+    forked range lying wholly below our head, inside one kept batch, would be taken for
+    a duplicate and acknowledged (issue 17). That happens only for such a range: a
+    batch that extends our head names our head's seq, which a kept header claims.
+    """
+
+    def __init__(self, holdings: Holdings, log: LogId, kem: KemPrivateKey | None) -> None:
+        self.holdings, self.log, self.kem = holdings, log, kem
+        self.opened: dict[int, bytes] = {}
+
+    def __call__(self, seq: int) -> bytes | None:
+        held = self.holdings.entry_hash(self.log, seq)
+        if held is not None:
+            return held
+        kept = self.holdings.held_header(self.log, seq)
+        if kept is not None:
+            return kept[0].claims().get(seq)
+        if self.kem is None:
+            return None
+        if seq not in self.opened:
+            self._open_covering(seq)
+        return self.opened.get(seq)
+
+    def _open_covering(self, seq: int) -> None:
+        raw = self.holdings.envelope_covering(self.log, seq)
+        if raw is None or self.kem is None:
+            return
+        env = decode_envelope(raw)
+        try:
+            entries = open_envelope(env, {self.kem.public_key.key_id: self.kem})
+        except ProtocolError:
+            return  # not sealed for us, or damaged: we cannot say, so we know nothing
+        self.opened.update((e.seq, e.hash) for e in entries)
 
 
 def _is_overlap(have: Head | None, header: BatchHeader, exc: ChainError) -> bool:
@@ -186,13 +229,15 @@ def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -
     """Keep the evidence where the administrator will see it (``alerts``, kind fork).
 
     The proof is a fork proof (SPEC.md §9.3) when we kept the other signed header (a
-    relay keeps the envelopes it forwards), else the refused envelope itself. The log
+    relay keeps the envelopes it forwards), else the refused envelope itself; when the
+    fork lies inside a batch a relay keeps, ``held_message_id`` names that batch (its
+    chain, opened, holds the other hash: no pair of signed headers claims the seq). The log
     stays frozen at what we hold: check_continues refuses every later batch that does
     not extend our head, so nothing of the other branch is applied.
     """
     header = env.header
     holdings = Holdings(store.db)
-    proof, evidence = env.raw, "envelope"
+    proof, evidence, held_in = env.raw, "envelope", ""
     if isinstance(exc.proof, ForkProof):
         proof, evidence = exc.proof.to_bytes(), "fork_proof"
     else:
@@ -202,12 +247,17 @@ def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -
                 proof = ForkProof(held[0], held[1], header, env.batch_sig).to_bytes()
                 evidence = "fork_proof"
                 break
-    detail = {
+            covering = holdings.envelope_covering(header.log, seq)
+            if covering is not None and not held_in:
+                held_in = decode_envelope(covering).message_id.hex()
+    detail: dict[str, object] = {
         "detail": str(exc),
         "first_seq": header.first_seq,
         "last_seq": header.last_seq,
         "from": str(env.sender),
         "evidence": evidence,
     }
+    if evidence == "envelope" and held_in:
+        detail["held_message_id"] = held_in  # the kept batch whose chain it contradicts
     with immediate(store.db):
         Evidence(store.db).fork(now_ms, str(header.log), env.message_id.hex(), detail, proof)

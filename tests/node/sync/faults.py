@@ -10,14 +10,19 @@ request, to restart a server or interrupt a client at an exact point of a round.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from node.identity import key_dir
+from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from protocol import SessionRequest, encode_session_request, mac, make_hello
@@ -36,6 +41,17 @@ def write(store: NodeStore, n: int, *, tag: str = "") -> None:
 def snapshot(store: NodeStore) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the tables a refused request must not touch."""
     return {t: sorted(store.db.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}
+
+
+def copy_node(store: NodeStore, dest: Path) -> Path:
+    """A backup of a node's data dir as an administrator makes one: keys and database
+    (as SQLite copies it, safe while the node runs)."""
+    dest.mkdir(parents=True)
+    shutil.copytree(key_dir(store.data_dir), key_dir(dest))
+    target = sqlite3.connect(dest / DB_NAME)
+    store.db.conn.backup(target)
+    target.close()
+    return dest
 
 
 def count(store: NodeStore, table: str, where: str = "1", args: list[Any] | None = None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -31,7 +30,6 @@ from node.admin import YEAR_MS, CountyAdmin
 from node.identity import key_dir
 from node.server import MAX_REQUEST_BYTES
 from node.store.acks import PeerAcks
-from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync import client as client_module
 from node.sync.acks import AckBook
@@ -46,6 +44,7 @@ from tests.node.sync.faults import (
     Hooked,
     address_as,
     authed_headers,
+    copy_node,
     count,
     envelope,
     flip,
@@ -113,16 +112,6 @@ def log_of(store: NodeStore) -> str:
 
 def county_holds(county: County, code: str) -> int:
     return count(county.county.store, "received_entries", "log LIKE ?", [f"%:{code}#%"])
-
-
-def copy_node(store: NodeStore, dest: Path) -> Path:
-    """A backup of a node's data dir as an administrator makes one: db and keys."""
-    dest.mkdir(parents=True)
-    shutil.copytree(key_dir(store.data_dir), key_dir(dest))
-    target = sqlite3.connect(dest / DB_NAME)
-    store.db.conn.backup(target)
-    target.close()
-    return dest
 
 
 # -- 1. bad input: each refused with a reason, nothing stored, server still serving ----

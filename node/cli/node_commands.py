@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +10,8 @@ from typing import IO, TYPE_CHECKING, TypeVar
 
 import click
 
+from node.cli.card_files import KindsHelpCommand
 from node.cli_options import data_dir_option, reports_errors
-from node.errors import FieldProblem, ValidationError
 
 if TYPE_CHECKING:
     from node.registers import Register
@@ -48,14 +47,15 @@ def init(code: str, name: str, data_dir: Path) -> None:
     click.echo("next: ask the administrator to enrol this PC (renkou keys enrol)")
 
 
-@node.command()
+@node.command(cls=KindsHelpCommand)
 @click.argument("kind")
 @click.option(
     "--file",
     "file",
     type=click.File("rb"),
     required=True,
-    help="JSON file with the record's fields ('-' for standard input).",
+    help="JSON file: one card, a JSON array of cards, or one card per line "
+    "('-' for standard input). UTF-8 (with or without BOM) or GBK.",
 )
 @click.option(
     "--today",
@@ -63,57 +63,57 @@ def init(code: str, name: str, data_dir: Path) -> None:
     default=None,
     help="Date to validate against (default: today in Asia/Shanghai).",
 )
+@click.option(
+    "--keep-good",
+    is_flag=True,
+    help="Record the rows that pass even if others are refused (default: all or nothing).",
+)
 @data_dir_option
 @reports_errors
-def add(kind: str, file: IO[bytes], today: datetime | None, data_dir: Path) -> None:
-    """Validate and record one record of KIND; prints the new record's id.
+def add(
+    kind: str, file: IO[bytes], today: datetime | None, keep_good: bool, data_dir: Path
+) -> None:
+    """Validate and record records of KIND from a file; prints each new record's id.
+
+    Every record is checked before anything is written; with problems nothing is
+    written (unless --keep-good), and every problem is listed by record and field.
 
     Example:
 
     \b
         renkou node add person --file card.json
+        renkou node add person --file cards.json --keep-good
     """
-    from node.recording import add_record
+    from node.batch import add_many
+    from node.cli.card_files import read_cards
+    from node.pages.forms import plain_codes
     from node.store.store import NodeStore
     from node.timeutil import shanghai_today
 
-    data = _read_json(file.read())
+    cards, note = read_cards(file.read())
+    if note:
+        click.echo(note, err=True)
     store = NodeStore.open(data_dir)
     when = today.date() if today is not None else shanghai_today()
-    click.echo(add_record(store, kind, data, today=when))
-
-
-def _read_json(raw: bytes) -> dict[str, object]:
-    if len(raw) > 1_000_000:
-        raise ValidationError(
-            [
-                FieldProblem(
-                    "file",
-                    "file.too_large",
-                    "文件过大（超过 1 MB）",
-                    "the file is larger than 1 MB",
-                )
-            ]
-        )
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(
-            [
-                FieldProblem(
-                    "file", "file.not_json", f"不是有效的 JSON：{exc}", f"not valid JSON: {exc}"
-                )
-            ]
-        ) from None
-    if not isinstance(data, dict):
-        raise ValidationError(
-            [
-                FieldProblem(
-                    "file", "file.not_object", "JSON 必须是一个对象", "the JSON must be an object"
-                )
-            ]
+        cards = [plain_codes(kind, card) for card in cards]
+        result = add_many(store, kind, cards, today=when, keep_good=keep_good)
+    finally:
+        store.close()
+    for record_id in result.ids:
+        if record_id is not None:
+            click.echo(record_id)
+    if result.problems:
+        click.echo("错误 / error [invalid_input]:", err=True)
+        for p in result.problems:
+            where = f"#{p.row} " if len(cards) > 1 else ""
+            click.echo(f"  {where}{p.field}: {p.zh} / {p.en} [{p.code}]", err=True)
+        click.echo(
+            f"{result.written} 条已登记，{len(result.refused_rows)} 条被拒 / "
+            f"{result.written} recorded, {len(result.refused_rows)} refused",
+            err=True,
         )
-    return data
+        raise SystemExit(1)
 
 
 @node.command()
@@ -425,7 +425,7 @@ def sync(parent_url: str | None, data_dir: Path) -> None:
 @data_dir_option
 @reports_errors
 def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Path) -> None:
-    """Serve the sync API for the nodes below, and sync with the parent on a schedule.
+    """Serve the operator pages and the sync API, and sync with the parent on a schedule.
 
     For a township or the county. Put TLS in front of it (deploy/nginx) on real links.
 
@@ -457,8 +457,9 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
 
     if parent_url:
         threading.Thread(target=sync_loop, daemon=True).start()
-    app = create_app({"RENKOU_DATA_DIR": str(data_dir)})
+    app = create_app({"RENKOU_DATA_DIR": str(data_dir), "RENKOU_PARENT_URL": parent_url or ""})
     click.echo(f"serving {data_dir} on http://{host}:{port}/sync/v1/")
+    click.echo(f"pages (sign in): http://{host}:{port}/  (accounts: renkou node user add)")
     NodeServer(host, port, app).serve_forever()
 
 
@@ -567,3 +568,11 @@ def new_epoch(reason: str, yes: bool, data_dir: Path) -> None:
 from node.cli.users import user  # noqa: E402  (accounts for the pages, node/cli/users.py)
 
 node.add_command(user)
+
+from node.cli.edit import edit  # noqa: E402  (the pages' correction, node/cli/edit.py)
+
+node.add_command(edit)
+
+from node.cli.bulk import template  # noqa: E402  (bulk-entry sheets, node/cli/bulk.py)
+
+node.add_command(template)

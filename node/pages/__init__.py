@@ -18,14 +18,31 @@ from flask_babel import Babel
 
 from node.errors import NodeError
 from node.i18n import DEFAULT_LOCALE, LOCALE_DIR
-from node.pages import auth, filters, home, people
+from node.pages import (
+    auth,
+    filters,
+    home,
+    imports,
+    people,
+    records,
+    registers,
+    sync_status,
+)
 from node.pages.accounts import Right, may
 from node.pages.context import PagesState, close_store, get_store, today
 from node.pages.guard import csrf
 from node.pages.secret import NodeSessionInterface
 
 SESSION_IDLE_S = 30 * 60
-BLUEPRINTS = (auth.bp, home.bp, people.bp)
+BLUEPRINTS = (
+    auth.bp,
+    home.bp,
+    people.bp,
+    records.bp,
+    imports.bp,
+    registers.bp,
+    sync_status.bp,
+)
 # Stylesheets and the few scripts, open to all (the sign-in page needs them): they hold
 # nothing of the node's.
 assets = Blueprint("static_pages", __name__, static_folder="static", static_url_path="/assets")

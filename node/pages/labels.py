@@ -28,10 +28,16 @@ def kind_label(kind: str) -> str:
     return printed.KIND_LABELS.get(kind, kind)
 
 
+EXTRA_FIELD_LABELS = {("complaint", "reporter"): "信访人（加密保存，仅县级可见）"}
+"""Fields the printed registers never name (a complainant is on no register)."""
+
+
 def field_label(kind: str, name: str) -> str:
     field = schema_fields(kind).get(name)
     label = field.metadata.get("label") if field is not None else None
-    return str(label) if label else printed.field_label(kind, name)
+    if label:
+        return str(label)
+    return EXTRA_FIELD_LABELS.get((kind, name)) or printed.field_label(kind, name)
 
 
 def choice_labels(kind: str, name: str, codes: tuple[str, ...]) -> list[tuple[str, str]]:

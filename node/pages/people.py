@@ -115,4 +115,6 @@ def card(record_id: str) -> ResponseReturnValue:
     pages.log.refresh(store)
     view = build_card(store, pages.people, record_id, data, today())
     view.history = pages.log.history(store, "person", record_id)
-    return render_template("card.html", card=view)
+    from node.pages.records import close_choices
+
+    return render_template("card.html", card=view, close_reasons=close_choices())

@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=zh-CN",  # date boxes as a Chinese officer's browser shows them (年/月/日)
 ]
 NO_CHROMIUM = (
     "browser tests: no Chromium could be installed "

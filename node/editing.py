@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Correcting a record and closing a card: the one path for the pages and the CLI.
+
+A correction is validated whole (the record as it would be after the change, through
+the same ``validate_record`` and village checks as a new record), then written as an
+upsert of the changed fields only, each with the version this node holds as its base
+(design.md: concurrency is detected with base versions), so a concurrent edit of the
+same field elsewhere becomes a conflict at the county, never a silent overwrite. The
+officer's form carries the record's last seq; if the record changed since the form
+was opened, nothing is written and she is asked to look again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from node.checks import check_record, stock_balance
+from node.domain.records import SEALED_FIELDS, validate_record
+from node.domain.rules import check_stock
+from node.errors import FieldProblem, NotFoundError, ValidationError
+from node.store.queries import record_versions
+from node.store.store import NodeStore, nfc
+from protocol import Entry
+
+CLOSE_REASONS = ("moved_away", "died", "left_age_band", "entered_in_error", "duplicate")
+"""Why a card may be closed by hand; deletion at the end of retention has its own
+command (``renkou node retention delete``) because it erases the card's fields."""
+
+
+def _problem(field: str, code: str, zh: str, en: str) -> ValidationError:
+    return ValidationError([FieldProblem(field, code, zh, en)])
+
+
+def current(store: NodeStore, kind: str, record_id: str) -> dict[str, Any]:
+    """The record as stored, without the store's own ``_retired`` key.
+
+    Raises:
+        NotFoundError: no such record; ValidationError: it was closed.
+    """
+    found = store.record(kind, record_id)
+    if found is None:
+        raise NotFoundError(f"记录 {record_id} 不存在", f"record {kind}/{record_id} does not exist")
+    if found.pop("_retired", None):
+        raise _problem(
+            "record",
+            "record.closed",
+            "该记录已注销，不能更正",
+            "the record was closed and cannot be corrected",
+        )
+    return found
+
+
+def correct_record(
+    store: NodeStore,
+    kind: str,
+    record_id: str,
+    changes: dict[str, Any],
+    *,
+    today: date,
+    seen_seq: int | None = None,
+) -> Entry | None:
+    """Apply ``changes`` (field -> new value, None clears an optional field).
+
+    Args:
+        seen_seq: the record's last seq when the officer's form was made; a record
+            changed since is refused (nothing written).
+
+    Returns:
+        The log entry written, or None when nothing actually changed.
+
+    Raises:
+        ValidationError / RuleViolation: the corrected record would be invalid, every
+            problem listed; ``record.changed`` when the record moved on meanwhile.
+    """
+    before = current(store, kind, record_id)
+    sealed = set(SEALED_FIELDS.get(kind, ()))
+    merged = {k: v for k, v in before.items() if k not in sealed}
+    merged.update(changes)
+    clean = validate_record(kind, nfc(merged), today=today)
+    changed = {
+        k: v for k, v in clean.items() if k not in sealed and v != before.get(k) and k in merged
+    }
+    changed.update({k: None for k, v in changes.items() if v is None and before.get(k) is not None})
+    if not changed:
+        return None
+    with store.bulk():
+        versions = record_versions(store.db, kind, record_id)
+        if seen_seq is not None and versions is not None and versions[1] != seen_seq:
+            raise _problem(
+                "record",
+                "record.changed",
+                "打开表单后该记录已被修改，未保存；请重新打开后再更正",
+                "the record changed after the form was opened; nothing was saved, open it again",
+            )
+        _check(store, kind, clean, before)
+        return store.write([store.upsert_op(kind, record_id, changed)])
+
+
+def _check(store: NodeStore, kind: str, clean: dict[str, Any], before: dict[str, Any]) -> None:
+    """The village checks of a new record, less the two that would count this one twice:
+    its own death record, and its own hand-out in the stock balance."""
+    try:
+        check_record(store, kind, clean)
+    except ValidationError as exc:
+        kept = [
+            p
+            for p in exc.problems
+            if not (kind == "death" and p.code == "death.duplicate")
+            and not (kind == "supply_handout" and p.code == "rule.stock_negative")
+        ]
+        if kept:
+            raise type(exc)(kept) from None
+    if kind == "supply_handout":
+        balance = stock_balance(store, clean["item"])
+        if before.get("item") == clean["item"]:
+            balance += int(before.get("quantity") or 0)
+        check_stock(balance, int(clean["quantity"]))
+
+
+def close_record(store: NodeStore, kind: str, record_id: str, reason: str) -> Entry:
+    """Close (retire) a record with one of CLOSE_REASONS; its data stay in the log.
+
+    Raises:
+        ValidationError: an unknown reason, or the record is already closed.
+        NotFoundError: no such record.
+    """
+    if reason not in CLOSE_REASONS:
+        raise _problem(
+            "reason",
+            "close.reason",
+            "请选择注销原因",
+            f"choose a reason: {', '.join(CLOSE_REASONS)}",
+        )
+    current(store, kind, record_id)
+    return store.write([store.retire_op(kind, record_id, reason)])

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The registers (登记册) and the monthly change report, on screen, printed, as .xlsx.
+
+Built by node/registers (the same build the CLI exports), shown as a table; the print
+view is the official form (village, title, month, columns, signatures, page numbers on
+A4); the download is the same .xlsx ``renkou node register`` writes. A register names
+people, so showing, printing and downloading one are each audited as the CLI does.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+
+from flask import abort, g, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+
+from node.errors import ValidationError
+from node.pages.accounts import Right
+from node.pages.context import get_store, today
+from node.pages.guard import page_blueprint, requires
+from node.registers import (
+    REGISTERS,
+    Register,
+    build_monthly_change_report,
+    build_register,
+    render_xlsx,
+)
+
+bp = page_blueprint("registers", __name__, url_prefix="/registers")
+REPORT = "monthly_change_report"
+_MONTH = re.compile(r"\d{4}-\d{2}\Z")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def last_month(day: date) -> str:
+    return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def _month() -> str:
+    month = request.args.get("month", "") or last_month(today())
+    if not _MONTH.match(month):
+        abort(400)
+    return month
+
+
+def _build(name: str, month: str) -> Register:
+    store = get_store()
+    try:
+        if name == REPORT:
+            return build_monthly_change_report(store.db, month)
+        if name not in REGISTERS:
+            abort(404)
+        return build_register(store.db, name, month)
+    except ValidationError:
+        abort(400)
+
+
+def _audit(name: str, month: str, how: str) -> None:
+    action = "print_report" if name == REPORT else "print_register"
+    get_store().audit(g.operator.name, action, name, month, how)
+
+
+@bp.get("")
+@requires(Right.REGISTERS)
+def index() -> ResponseReturnValue:
+    registers = [(name, d.title) for name, d in REGISTERS.items()]
+    return render_template("registers.html", registers=registers, month=_month(), report=REPORT)
+
+
+@bp.get("/<name>")
+@requires(Right.REGISTERS)
+def show(name: str) -> ResponseReturnValue:
+    month = _month()
+    register = _build(name, month)
+    _audit(name, month, "shown on a page")
+    return render_template("register.html", reg=register, name=name, month=month, printing=False)
+
+
+@bp.get("/<name>/print")
+@requires(Right.REGISTERS)
+def print_view(name: str) -> ResponseReturnValue:
+    month = _month()
+    register = _build(name, month)
+    _audit(name, month, "print view")
+    return render_template("register.html", reg=register, name=name, month=month, printing=True)
+
+
+@bp.get("/<name>/xlsx")
+@requires(Right.REGISTERS)
+def download(name: str) -> ResponseReturnValue:
+    month = _month()
+    register = _build(name, month)
+    _audit(name, month, "export xlsx")
+    out = io.BytesIO()
+    render_xlsx(register, out)
+    out.seek(0)
+    return send_file(
+        out, mimetype=XLSX, as_attachment=True, download_name=f"{register.full_title}.xlsx"
+    )

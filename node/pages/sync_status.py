@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sync status in plain Chinese, and a button that runs one sync round now.
+
+What an officer needs to know: when the parent last confirmed our changes, how many are
+still waiting, what the county has confirmed, what was refused and why (with what to do
+about it), and alerts. No personal data: logs, counts, codes and times only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from node.pages.accounts import Right
+from node.pages.context import get_store
+from node.pages.guard import page_blueprint, requires
+from node.server.errors import PROTOCOL_ZH
+from node.store.queries import acks, alerts, quarantined
+from node.sync import holdings
+from protocol import ErrorCode
+
+bp = page_blueprint("sync_status", __name__, url_prefix="/sync-status")
+
+
+def parent_url() -> str:
+    return str(
+        current_app.config.get("RENKOU_PARENT_URL") or os.environ.get("RENKOU_PARENT_URL", "")
+    )
+
+
+def _refusal_text(code: str) -> str:
+    try:
+        return PROTOCOL_ZH[ErrorCode(code)]
+    except (ValueError, KeyError):
+        return _("The parent refused these changes (code %(code)s).", code=code)
+
+
+def _alert_text(detail: str) -> str:
+    try:
+        return str(json.loads(detail).get("detail", detail))
+    except (ValueError, AttributeError):
+        return detail
+
+
+@bp.get("")
+@requires(Right.SYNC_STATUS)
+def status() -> ResponseReturnValue:
+    store = get_store()
+    log = str(store.changelog.log)
+    head = store.changelog.head_seq
+    ours = [a for a in acks(store.db) if a.log == log]
+    parent = max(
+        (a for a in ours if not a.peer.startswith("county:")), key=lambda a: a.seq, default=None
+    )
+    county = max(
+        (a for a in ours if a.peer.startswith("county:")), key=lambda a: a.seq, default=None
+    )
+    confirmed = max((a.seq for a in ours), default=0)
+    refusals = [(r, _refusal_text(r.code)) for r in holdings.rejections(store.db)]
+    return render_template(
+        "sync_status.html",
+        node=str(store.node),
+        head=head,
+        waiting=max(0, head - confirmed),
+        parent=parent,
+        county=county,
+        refusals=refusals,
+        alerts=[(at, kind, lg, _alert_text(d)) for at, kind, lg, d in alerts(store.db)],
+        quarantined=quarantined(store.db),
+        parent_url=parent_url(),
+    )
+
+
+@bp.post("/run")
+@requires(Right.SYNC_RUN)
+def run() -> ResponseReturnValue:
+    from node.sync.client import SyncClient, SyncFailed
+
+    url = parent_url()
+    if not url:
+        flash(_("No parent address is set for this node; ask the administrator."), "error")
+        return redirect(url_for("sync_status.status"))
+    try:
+        report = SyncClient(get_store(), url).sync_round()
+    except SyncFailed as failed:
+        flash(_("Sync failed; it will be tried again later: %(why)s", why=str(failed)), "error")
+        return redirect(url_for("sync_status.status"))
+    if report.idle:
+        flash(_("Sync done: nothing new on either side."))
+    else:
+        flash(
+            _(
+                "Sync done: %(pushed)s change(s) sent, %(pulled)s message(s) received.",
+                pushed=report.pushed_entries,
+                pulled=report.pulled,
+            )
+        )
+    return redirect(url_for("sync_status.status"))

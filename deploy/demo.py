@@ -24,6 +24,7 @@ from county_aggregator.notices import send_notices
 from county_aggregator.store import counts as merged_counts
 from county_aggregator.store import open_merged
 from node.admin import CountyAdmin
+from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, sign_in_line
 from node.server import create_app
 from node.server.serving import NodeServer
 from node.store.store import NodeStore
@@ -47,8 +48,8 @@ class DemoCounty:
     last_sync: dict[str, str] = field(default_factory=dict)
     merged: dict[str, int] = field(default_factory=dict)
 
-    def serve(self, store: NodeStore) -> None:
-        app = create_app({"RENKOU_DATA_DIR": str(store.data_dir)})
+    def serve(self, store: NodeStore, parent: str = "") -> None:
+        app = create_app({"RENKOU_DATA_DIR": str(store.data_dir), "RENKOU_PARENT_URL": parent})
         server = NodeServer("127.0.0.1", 0, app)
         server.start()
         self.servers.append(server)
@@ -74,13 +75,15 @@ def _run(directory: Path, once: bool, seed: int, echo: Echo) -> None:
     with _county(directory, seed, echo) as county:
         _sync_everything(county, echo)
         _summary(county, echo)
+        _sign_ins(county, echo, once)
         if once:
             return
         echo("")
         echo("sync servers (Ctrl-C to stop):")
         for code, url in county.urls.items():
-            echo(f"  {county.names[code]:<8} {url}/sync/v1/")
-        echo("operator pages arrive with the pages issue; villages sync every 60 s meanwhile")
+            if len(code) < 12:
+                echo(f"  {county.names[code]:<8} {url}/sync/v1/")
+        echo("villages sync every 60 s meanwhile")
         try:
             while True:
                 time.sleep(60)
@@ -122,10 +125,23 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
                     seed=seed * 100 + t_index * 10 + v,
                     start=date(2025, 10, 1),
                 )
+                add_demo_accounts(v_store, now)
+                county.serve(v_store, parent=county.urls[t_code])
                 echo(f"  {v_name} ({v_code}): {v_store.changelog.head_seq} changes generated")
         yield county
     finally:
         county.close()
+
+
+def _sign_ins(county: DemoCounty, echo: Echo, once: bool) -> None:
+    """Each village's pages and a demo sign-in for each role (issue 15)."""
+    echo("")
+    stop = " (--once: they stop now)" if once else ""
+    echo(f"village pages, sign in with any of these; password {DEMO_PASSWORD}{stop}:")
+    echo(f"  {sign_in_line()}")
+    for code, url in county.urls.items():
+        if len(code) == 12:
+            echo(f"  {county.names[code]:<8} {url}/")
 
 
 def _sync_everything(county: DemoCounty, echo: Echo) -> None:

@@ -25,6 +25,7 @@ GROUPS = {
     "sync": "tests.bench.bench_sync",
     "merge": "tests.bench.bench_merge",
     "reports": "tests.bench.bench_reports",
+    "pages": "tests.bench.bench_pages",
 }
 
 

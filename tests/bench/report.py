@@ -41,6 +41,11 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
     "report.table2": ("seconds", "<=", 5, "s"),
     "report.table3": ("seconds", "<=", 5, "s"),
     "report.table5": ("seconds", "<=", 5, "s"),
+    "pages.search": ("p95_ms", "<=", 100, "ms"),
+    "pages.card": ("p95_ms", "<=", 150, "ms"),
+    "pages.save": ("p95_ms", "<=", 200, "ms"),
+    "pages.weight": ("kb", "<=", 200, "KB"),
+    "pages.rss": ("mb", "<=", 120, "MB"),
 }
 
 

@@ -22,6 +22,10 @@ def test_the_demo_county_syncs_merges_and_tells_every_village(tmp_path: Path) ->
     confirmed = re.findall(r"(\d)/4$", result.output, re.M)
     assert confirmed == ["4", "4", "4"], result.output
     assert "12 villages told the merge outcome" in result.output
+    # Issue 15: each village's pages, with a demo sign-in for each role.
+    assert "officer (村计生专干) · reviewer (乡镇审核员)" in result.output
+    assert "password renkou-demo" in result.output
+    assert len(re.findall(r"^  \S+第\d村 +http://127\.0\.0\.1:\d+/$", result.output, re.M)) == 12
     stored = int(re.search(r"(\d+) entries verified and stored", result.output).group(1))
     village = NodeStore.open(tmp_path / "441322119001")
     try:

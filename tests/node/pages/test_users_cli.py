@@ -106,3 +106,15 @@ def test_list_disable_enable_reset(data_dir: Path) -> None:
 def test_english_with_an_english_locale(data_dir: Path) -> None:
     result = _run(data_dir, "list", lang="en_US.UTF-8")
     assert result.exit_code == 0 and "0 account(s)" in result.output
+
+
+def test_demo_accounts_sign_in_with_the_printed_password(data_dir: Path) -> None:
+    from node.pages.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, add_demo_accounts
+
+    store = NodeStore.open(data_dir)
+    try:
+        add_demo_accounts(store, 0)
+        for role, name in DEMO_ACCOUNTS.items():
+            assert sign_in(OperatorStore(store.db), name, DEMO_PASSWORD, 1).role == role.value
+    finally:
+        store.close()

@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import pytest
 
-ALLOWED: dict[str, str] = {}
-"""Reason prefix -> why a skip with that reason may apply. Empty: no skip is allowed."""
+ALLOWED: dict[str, str] = {
+    "browser tests: no Chromium could be installed": (
+        "tests/browser installs Debian's chromium with apt-get when it is missing; only a"
+        " machine without root or without a package mirror cannot, and there the browser"
+        " tests cannot run at all (issue 15 allows exactly this skip)"
+    ),
+}
+"""Reason prefix -> why a skip with that reason may apply."""
 
 _SKIPPED: list[str] = []
 

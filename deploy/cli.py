@@ -16,9 +16,11 @@ import click
 
 from county_aggregator.cli import county
 from node.cli import keys, node
+from node.i18n.cli import LocalizedGroup, lang_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@lang_option
 def cli() -> None:
     """renkou-net: county population-services records network."""
 

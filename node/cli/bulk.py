@@ -35,5 +35,5 @@ def template(kind: str, out: Path) -> None:
             [FieldProblem("kind", "unknown_kind", f"不认识的记录类型（可选：{kinds}）",
                           f"unknown kind; choose one of: {kinds}")]
         )  # fmt: skip
-    write_template(kind, out)
+    write_template(kind, str(out))
     click.echo(_("Template written: %(path)s", path=str(out)))

@@ -93,12 +93,17 @@ def list_users(data_dir: Path) -> None:
         accounts = ops.all()
     finally:
         store.close()
+    from node.i18n.cli import table
+
     now = _now()
+    rows: list[list[object]] = [[_("Account"), _("Role"), "", _("State")]]
     for a in accounts:
         state = (
             _("disabled") if a.disabled else _("locked") if a.locked_until > now else _("active")
         )
-        click.echo(f"{a.name}\t{a.role}\t{state}")
+        rows.append([a.name, a.role, _role_name(a.role), state])
+    for line in table(rows):
+        click.echo(line)
     click.echo(_("%(count)s account(s)", count=len(accounts)))
 
 
@@ -150,6 +155,17 @@ def reset(name: str, password_stdin: bool, data_dir: Path) -> None:
     finally:
         store.close()
     _unknown_or(found, _("Password of %(name)s reset; the account is unlocked.", name=name))
+
+
+def _role_name(role: str) -> str:
+    names = {
+        "village_officer": _("village officer"),
+        "township_reviewer": _("township reviewer"),
+        "county_statistician": _("county statistician"),
+        "county_admin": _("county administrator"),
+        "auditor": _("auditor"),
+    }
+    return names.get(role, role)
 
 
 def _unknown_or(found: bool, done: str) -> None:

@@ -15,10 +15,10 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from node.errors import PROTOCOL_ZH
 from node.pages.accounts import Right
 from node.pages.context import get_store
 from node.pages.guard import page_blueprint, requires
-from node.server.errors import PROTOCOL_ZH
 from node.store.queries import acks, alerts, quarantined
 from node.sync import holdings
 from protocol import ErrorCode

@@ -25,7 +25,12 @@ def _catalogue():  # type: ignore[no-untyped-def]
 
 
 def _message_ids() -> set[str]:
-    found = set()
+    """Messages of the code and templates, and the help of every command an officer or
+    the administrator runs (the county aggregator's own group is its team's)."""
+    from deploy.cli import cli
+    from node.i18n.cli import help_messages
+
+    found = help_messages(cli, frozenset({"county"}))
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(NODE), METHODS, keywords=KEYWORDS
     ):
@@ -52,6 +57,22 @@ def test_the_compiled_catalogue_matches_the_po() -> None:
         committed = read_mo(fh)
     fresh = read_mo(compiled)
     assert {m.id: m.string for m in fresh if m.id} == {m.id: m.string for m in committed if m.id}
+
+
+def test_help_is_chinese_by_default_and_english_on_request() -> None:
+    from click.testing import CliRunner
+
+    from deploy.cli import cli
+
+    runner = CliRunner()
+    zh = runner.invoke(cli, ["node", "add", "--help"], env={"LANG": "zh_CN.UTF-8"})
+    assert "从文件中核查并登记" in zh.output and "示例：" in zh.output
+    assert "存放本节点数据库和密钥的目录" in zh.output
+    en = runner.invoke(cli, ["--lang", "en", "node", "add", "--help"])
+    assert "Validate and record records of KIND" in en.output and "示例：" not in en.output
+    by_env = runner.invoke(cli, ["node", "--help"], env={"LANG": "en_US.UTF-8"})
+    assert "Village and township node" in by_env.output
+    assert "村和乡镇节点" in runner.invoke(cli, ["--lang", "zh", "node", "--help"]).output
 
 
 def test_chinese_is_the_default_and_english_is_the_message_id() -> None:

@@ -88,7 +88,15 @@ def test_the_same_name_twice_is_refused(data_dir: Path) -> None:
 def test_list_disable_enable_reset(data_dir: Path) -> None:
     _run(data_dir, "add", "--name", "王芳", "--role", "village_officer", "--password-stdin",
          stdin="long enough\n")  # fmt: skip
-    assert "王芳\tvillage_officer\t正常" in _run(data_dir, "list").output
+    listed = _run(data_dir, "list").output.splitlines()
+    assert listed[0].split() == ["账号", "角色", "状态"]
+    assert listed[1].split() == ["王芳", "village_officer", "村计生专干", "正常"]
+    # Columns line up on a terminal: a Chinese character takes two cells.
+    from wcwidth import wcswidth
+
+    assert wcswidth(listed[0][: listed[0].index("状态")]) == wcswidth(
+        listed[1][: listed[1].index("正常")]
+    )
     assert _run(data_dir, "disable", "--name", "王芳").exit_code == 0
     assert "已停用" in _run(data_dir, "list").output
     with pytest.raises(SignInRefused):

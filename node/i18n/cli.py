@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The ``renkou`` command in the officer's language: help and output from the catalogue.
+
+Chinese by default; English with ``--lang en`` or an English locale (``LANG=en_US.UTF-8``).
+The help of every command and option is written in English in the code (the message id)
+and shown through the same gettext catalogue as the pages, so a sentence exists once.
+:class:`LocalizedGroup` picks the language before click parses anything (so ``--help``
+of any subcommand comes out in it) and puts each help text of the tree through the
+catalogue; :func:`help_messages` lists them for the catalogue and its test.
+
+Tables printed to a terminal are padded by display width (:func:`table`), so a column
+of Chinese names lines up under its heading (a CJK character takes two cells).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import click
+from wcwidth import wcswidth
+
+from node.i18n import gettext, set_cli_locale
+
+LANGS = ("zh", "en")
+_ORIGINAL = "_renkou_english"
+
+
+def lang_option(func: Any) -> Any:
+    """``--lang zh|en`` on the root command (read before parsing by LocalizedGroup)."""
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGS),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        help="Language of help and messages (default: Chinese; English with LANG=en_US.UTF-8).",
+    )(func)
+
+
+def _lang_from(argv: Sequence[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return _locale(argv[i + 1])
+        if arg.startswith("--lang="):
+            return _locale(arg.split("=", 1)[1])
+    return None
+
+
+def _locale(lang: str) -> str | None:
+    return {"en": "en", "zh": "zh_CN"}.get(lang)
+
+
+class LocalizedGroup(click.Group):
+    """The root group: choose the language, then show the whole tree in it."""
+
+    def main(self, args: Sequence[str] | None = None, *pos: Any, **kwargs: Any) -> Any:
+        import sys
+
+        argv = list(sys.argv[1:] if args is None else args)
+        set_cli_locale(_lang_from(argv))
+        localize(self)
+        return super().main(argv, *pos, **kwargs)
+
+
+def _commands(group: click.Command) -> Iterator[click.Command]:
+    yield group
+    if isinstance(group, click.Group):
+        for sub in group.commands.values():
+            yield from _commands(sub)
+
+
+def localize(root: click.Command) -> None:
+    """Put every help text under ``root`` through the catalogue (the English kept aside,
+    so the language can change between two runs in one process, as in tests)."""
+    for command in _commands(root):
+        english = getattr(command, _ORIGINAL, None)
+        if english is None:
+            english = (
+                _clean(command.help),
+                _clean(command.short_help),
+                [_clean(_help(p)) for p in command.params],
+            )
+            setattr(command, _ORIGINAL, english)
+        help_text, short, params = english
+        command.help = gettext(help_text) if help_text else help_text
+        command.short_help = gettext(short) if short else short
+        for param, text in zip(command.params, params, strict=True):
+            if text and isinstance(param, click.Option):
+                param.help = gettext(text)
+
+
+def _help(param: click.Parameter) -> str | None:
+    return param.help if isinstance(param, click.Option) else None
+
+
+def _clean(text: str | None) -> str | None:
+    """A docstring without its indentation: the message id, as translators see it."""
+    return inspect.cleandoc(text) if text else text
+
+
+def help_messages(root: click.Command, skip: frozenset[str] = frozenset()) -> set[str]:
+    """Every help text of the tree (groups named in ``skip`` left out), in English."""
+    found: set[str] = set()
+
+    def walk(command: click.Command) -> None:
+        english = getattr(command, _ORIGINAL, None)
+        texts = (
+            [english[0], english[1], *english[2]]
+            if english
+            else [_clean(command.help), _clean(command.short_help)]
+            + [_clean(_help(p)) for p in command.params]
+        )
+        found.update(t for t in texts if t)
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                if name not in skip:
+                    walk(sub)
+
+    walk(root)
+    return found
+
+
+def table(rows: Sequence[Sequence[object]], gap: int = 2) -> list[str]:
+    """Rows as lines whose columns line up on a terminal, Chinese included."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [
+        max((wcswidth(r[i]) for r in cells if i < len(r)), default=0)
+        for i in range(max(map(len, cells), default=0))
+    ]
+    out = []
+    for row in cells:
+        padded = [c + " " * (widths[i] - wcswidth(c)) for i, c in enumerate(row[:-1])]
+        out.append((" " * gap).join([*padded, row[-1]] if row else []).rstrip())
+    return out

@@ -19,7 +19,8 @@ from node.open_items import Due, open_items
 from node.pages.history import Change
 from node.pages.labels import field_label, kind_label, schema_fields, value_label
 from node.pages.people_index import PeopleIndex, PersonHit
-from node.store.queries import AuditRow, audit_of, records_naming
+from node.pages.refs_index import RefIndex
+from node.store.queries import AuditRow, audit_of
 from node.store.store import NodeStore
 from node.timeutil import SHANGHAI
 
@@ -94,12 +95,17 @@ def _summary(kind: str, data: dict[str, Any], skip: str) -> str:
     return "；".join(parts[:4])
 
 
-def _related(store: NodeStore, person_id: str) -> tuple[list[Related], list[Related]]:
+def _related(
+    store: NodeStore, refs: RefIndex, person_id: str
+) -> tuple[list[Related], list[Related]]:
     events: list[Related] = []
     services: list[Related] = []
-    for kind, rid, data, retired in records_naming(store.db, person_id):
-        if kind == "person":
+    for kind, rid in refs.naming(person_id):
+        found = store.record(kind, rid)
+        if kind == "person" or found is None:
             continue
+        retired = found.pop("_retired", None)
+        data = found
         day_field = EVENT_DATE.get(kind) or OTHER_DATES.get(kind, "")
         row = Related(
             kind,
@@ -138,7 +144,12 @@ def noon(day: date) -> datetime:
 
 
 def build_card(
-    store: NodeStore, index: PeopleIndex, record_id: str, data: dict[str, Any], today: date
+    store: NodeStore,
+    index: PeopleIndex,
+    refs: RefIndex,
+    record_id: str,
+    data: dict[str, Any],
+    today: date,
 ) -> CardView:
     retired = data.pop("_retired", None)
     facts = [
@@ -149,7 +160,7 @@ def build_card(
     address = str(data.get("hukou_address") or "")
     if address:
         card.household = [hit for hit in index.household(address) if hit.record_id != record_id]
-    card.events, card.services = _related(store, record_id)
+    card.events, card.services = _related(store, refs, record_id)
     mine = {record_id} | {r.record_id for r in card.events + card.services}
     items = [
         d for d in open_items(store, today, node_calendar(store.data_dir)) if d.record_id in mine

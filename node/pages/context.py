@@ -21,10 +21,11 @@ from node.timeutil import shanghai_today
 
 
 def get_store() -> NodeStore:
-    """The node's store for this request (opened once, closed at teardown)."""
+    """The node's store for this request (from the app's pool, given back at teardown)."""
     if "pages_store" not in g:
-        g.pages_store = NodeStore.open(Path(current_app.config["RENKOU_DATA_DIR"]))
-    return g.pages_store
+        g.pages_store = state().pool.take(Path(current_app.config["RENKOU_DATA_DIR"]))
+    store: NodeStore = g.pages_store
+    return store
 
 
 def operators() -> OperatorStore:
@@ -34,7 +35,7 @@ def operators() -> OperatorStore:
 def close_store(exc: BaseException | None = None) -> None:
     store = g.pop("pages_store", None)
     if store is not None:
-        store.close()
+        state().pool.give_back(store, Path(current_app.config["RENKOU_DATA_DIR"]))
 
 
 def now_ms() -> int:
@@ -61,9 +62,13 @@ class PagesState:
     def __init__(self) -> None:
         from node.pages.history import LogIndex
         from node.pages.people_index import PeopleIndex
+        from node.pages.pool import StorePool
+        from node.pages.refs_index import RefIndex
 
         self.people = PeopleIndex()
         self.log = LogIndex()
+        self.pool = StorePool()
+        self.refs = RefIndex()
 
 
 def state() -> PagesState:

@@ -68,9 +68,14 @@ class LogIndex:
         self._lock = threading.Lock()
         self._where: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
         self._done: dict[int, int] = {}  # epoch -> last seq indexed
+        self._head: tuple[int, int] = (0, 0)  # the (epoch, seq) the last refresh saw
 
     def refresh(self, store: NodeStore) -> None:
+        head = (store.changelog.log.epoch, store.changelog.head_seq)
         with self._lock:
+            if head == self._head:
+                return
+            self._head = head
             for epoch in store.changelog.epochs():
                 first = self._done.get(epoch, 0) + 1
                 last = first - 1

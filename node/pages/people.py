@@ -113,7 +113,8 @@ def card(record_id: str) -> ResponseReturnValue:
     pages = state()
     pages.people.refresh(store)
     pages.log.refresh(store)
-    view = build_card(store, pages.people, record_id, data, today())
+    pages.refs.refresh(store)
+    view = build_card(store, pages.people, pages.refs, record_id, data, today())
     view.history = pages.log.history(store, "person", record_id)
     from node.pages.records import close_choices
 

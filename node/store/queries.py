@@ -45,19 +45,6 @@ def records_changed_since(
         yield record_id, json.loads(data), retired, int(seq)
 
 
-def records_naming(
-    db: Database, person_id: str
-) -> list[tuple[str, str, dict[str, Any], str | None]]:
-    """Every record that names ``person_id`` in one of its person references (a birth
-    of hers, her checks, her husband's card): ``(kind, id, data, retired)``."""
-    where = " OR ".join(f"json_extract(data, '$.{f}') = ?" for f in PERSON_REFS)
-    rows = db.execute(
-        f"SELECT kind, id, data, retired FROM records WHERE ({where}) ORDER BY kind, id",
-        [person_id] * len(PERSON_REFS),
-    )
-    return [(k, i, json.loads(d), r) for k, i, d, r in rows]
-
-
 def record_versions(db: Database, kind: str, record_id: str) -> tuple[dict[str, int], int] | None:
     """The per-field versions and the last seq of a record, or None if there is none."""
     row = db.execute(
@@ -147,3 +134,16 @@ def alerts(db: Database, limit: int = 20) -> list[tuple[int, str, str, str]]:
 
 def quarantined(db: Database) -> int:
     return int(db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0])
+
+
+def all_changed_since(
+    db: Database, after_seq: int
+) -> Iterator[tuple[str, str, dict[str, Any], str | None]]:
+    """Records of every kind written after log seq ``after_seq`` (of the current epoch):
+    ``(kind, id, data, retired reason)``, in seq order."""
+    rows = db.execute(
+        "SELECT kind, id, data, retired FROM records WHERE updated_seq > ? ORDER BY updated_seq",
+        [after_seq],
+    )
+    for kind, record_id, data, retired in rows:
+        yield str(kind), str(record_id), json.loads(data), retired

@@ -16,8 +16,9 @@ def test_move_into_another_household_then_into_a_new_one(tmp_path: Path) -> None
         people = list(store.records("person"))
     finally:
         store.close()
-    (mover, card), other = people[0], next(
-        d for _, d in people if d["hukou_address"] != people[0][1]["hukou_address"]
+    (mover, card), other = (
+        people[0],
+        next(d for _, d in people if d["hukou_address"] != people[0][1]["hukou_address"]),
     )
     client = village.app.test_client()
     sign_in(client)

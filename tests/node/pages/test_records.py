@@ -201,3 +201,37 @@ def test_only_the_village_officer_may_write(village: Village, role: str) -> None
         client.post(f"/records/person/{rid}/close", data={"csrf_token": token}).status_code == 403
     )
     assert _head(village) == before
+
+
+def test_a_kept_store_writes_after_the_head_another_connection_moved(
+    village: Village, officer: FlaskClient
+) -> None:
+    """The pages keep stores open between requests (node/pages/pool.py); a write made
+    meanwhile by the CLI must not make the next page write reuse a seq."""
+    from datetime import date
+
+    from node.recording import add_record
+
+    rid, data = _mother(village)
+    form = {k: v for k, v in data.items() if isinstance(v, str)}
+    token = form_token(officer)
+    officer.post(f"/records/person/{rid}/edit", data={**form, "phone": "13700000001",
+                                                      "csrf_token": token})  # fmt: skip
+    store = _store(village)
+    try:  # another connection writes: the page's kept store now has an old head
+        receipt = {"item": "condom", "quantity": 10, "received_date": "2026-03-01",
+                   "source": "县计生服务站"}  # fmt: skip
+        add_record(store, "supply_receipt", receipt, today=date(2026, 3, 5))
+        head = store.changelog.head_seq
+    finally:
+        store.close()
+    saved = officer.post(
+        f"/records/person/{rid}/edit", data={**form, "phone": "13700000002", "csrf_token": token}
+    )
+    assert saved.status_code == 302
+    assert _head(village) == head + 1
+    store = _store(village)
+    try:
+        assert store.verify_log() == head + 1
+    finally:
+        store.close()

@@ -19,8 +19,8 @@ from node.errors import PROTOCOL_ZH
 from node.pages.accounts import Right
 from node.pages.context import get_store
 from node.pages.guard import page_blueprint, requires
-from node.store.queries import acks, alerts, quarantined
-from node.sync import holdings
+from node.store.acks import PeerAcks
+from node.store.evidence import Evidence
 from protocol import ErrorCode
 
 bp = page_blueprint("sync_status", __name__, url_prefix="/sync-status")
@@ -52,7 +52,9 @@ def status() -> ResponseReturnValue:
     store = get_store()
     log = str(store.changelog.log)
     head = store.changelog.head_seq
-    ours = [a for a in acks(store.db) if a.log == log]
+    peers = PeerAcks(store.db)
+    evidence = Evidence(store.db)
+    ours = [a for a in peers.kept() if a.log == log]
     parent = max(
         (a for a in ours if not a.peer.startswith("county:")), key=lambda a: a.seq, default=None
     )
@@ -60,7 +62,9 @@ def status() -> ResponseReturnValue:
         (a for a in ours if a.peer.startswith("county:")), key=lambda a: a.seq, default=None
     )
     confirmed = max((a.seq for a in ours), default=0)
-    refusals = [(r, _refusal_text(r.code)) for r in holdings.rejections(store.db)]
+    refusals = [(r, _refusal_text(r.code)) for r in peers.rejections()]
+    kept, _newest = evidence.quarantined(0)
+    alerts = sorted(evidence.alerts(), key=lambda a: a.at, reverse=True)[:20]
     return render_template(
         "sync_status.html",
         node=str(store.node),
@@ -69,8 +73,8 @@ def status() -> ResponseReturnValue:
         parent=parent,
         county=county,
         refusals=refusals,
-        alerts=[(at, kind, lg, _alert_text(d)) for at, kind, lg, d in alerts(store.db)],
-        quarantined=quarantined(store.db),
+        alerts=[(a.at, a.kind, a.log, _alert_text(a.detail)) for a in alerts],
+        quarantined=kept,
         parent_url=parent_url(),
     )
 

@@ -112,30 +112,6 @@ def kinds_of(db: Database, record_id: str) -> list[str]:
     return [str(k) for (k,) in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Ack:
-    peer: str
-    log: str
-    seq: int
-    at_ms: int
-
-
-def acks(db: Database) -> list[Ack]:
-    """What each peer acknowledged holding of which log (the sync status page)."""
-    rows = db.execute("SELECT peer, log, seq, at FROM peer_acks ORDER BY log, peer")
-    return [Ack(str(p), str(log), int(s), int(a)) for p, log, s, a in rows]
-
-
-def alerts(db: Database, limit: int = 20) -> list[tuple[int, str, str, str]]:
-    """The newest alerts: ``(at ms, kind, log, detail)``."""
-    rows = db.execute("SELECT at, kind, log, detail FROM alerts ORDER BY at DESC LIMIT ?", [limit])
-    return [(int(a), str(k), str(log), str(d)) for a, k, log, d in rows]
-
-
-def quarantined(db: Database) -> int:
-    return int(db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0])
-
-
 def all_changed_since(
     db: Database, after_seq: int
 ) -> Iterator[tuple[str, str, dict[str, Any], str | None]]:

@@ -16,8 +16,10 @@ from deploy.cli import cli
 from node.store.store import NodeStore
 
 
-def test_the_demo_county_syncs_merges_and_tells_every_village(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["demo", "--once", "--dir", str(tmp_path)])
+def test_the_demo_county_syncs_merges_and_tells_every_village(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["demo", "--once", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     confirmed = re.findall(r"(\d)/4$", result.output, re.M)
     assert confirmed == ["4", "4", "4"], result.output

@@ -16,11 +16,6 @@ from tests.node.domain.examples import woman_card
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def village(tmp_path: Path, runner: CliRunner) -> Path:
     data = tmp_path / "village"
     result = runner.invoke(

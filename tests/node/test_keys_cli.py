@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,32 +13,24 @@ from node.identity import load_certificate
 from node.store.store import NodeStore
 from node.sync.trust import Trust
 
-
-def run(runner: CliRunner, *args: str) -> str:
-    result = runner.invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+Renkou = Callable[..., str]
 
 
-def test_enrol_in_order_and_revoke(tmp_path: Path) -> None:
+def test_enrol_in_order_and_revoke(
+    tmp_path: Path, runner: CliRunner, renkou: Renkou, admin_dir: str, node_dirs: dict[str, str]
+) -> None:
     """Administrators create the root, enrol county, town and village, and revoke a PC."""
-    runner = CliRunner()
-    admin = str(tmp_path / "admin")
-    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
-    dirs = {code: str(tmp_path / code) for code in ("440104", "440104001", "440104001002")}
-    for code, d in dirs.items():
-        run(runner, "node", "init", "--code", code, "--name", code, "--data-dir", d)
+    admin, dirs = admin_dir, node_dirs
     early = runner.invoke(
         cli, ["keys", "enrol", "--admin-dir", admin, "--data-dir", dirs["440104001002"]]
     )
     assert early.exit_code != 0 and "before" in early.output
     for d in dirs.values():
-        assert "enrolled" in run(runner, "keys", "enrol", "--admin-dir", admin, "--data-dir", d)
+        assert "enrolled" in renkou("keys", "enrol", "--admin-dir", admin, "--data-dir", d)
     village = Path(dirs["440104001002"])
     parent = load_certificate(village, "parent.cert")
     assert parent is not None and str(parent.node) == "township:440104001"
-    out = run(
-        runner,
+    out = renkou(
         "keys",
         "revoke",
         "--code",
@@ -58,10 +51,8 @@ def test_enrol_in_order_and_revoke(tmp_path: Path) -> None:
     assert trust.crl is not None and len(trust.crl.revoked) == 1
 
 
-def test_revoke_bad_log(tmp_path: Path) -> None:
-    runner = CliRunner()
-    admin = str(tmp_path / "admin")
-    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
+def test_revoke_bad_log(runner: CliRunner, admin_dir: str) -> None:
+    admin = admin_dir
     result = runner.invoke(
         cli,
         [
@@ -80,14 +71,14 @@ def test_revoke_bad_log(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "error" in result.output
 
 
-def test_a_node_of_another_suite_is_refused_at_enrolment(tmp_path: Path) -> None:
+def test_a_node_of_another_suite_is_refused_at_enrolment(
+    tmp_path: Path, runner: CliRunner, admin_dir: str
+) -> None:
     """SPEC §4: no suite mixing in an envelope, so a classical node under a hybrid
     county could never sync; the administrator hears it at enrolment, in both languages."""
     from protocol import NodeId, Suite
 
-    runner = CliRunner()
-    admin = str(tmp_path / "admin")
-    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
+    admin = admin_dir
     NodeStore.init(tmp_path / "c", NodeId.for_code("440104"), "县", Suite.CLASSIC).close()
     refused = runner.invoke(
         cli, ["keys", "enrol", "--admin-dir", admin, "--data-dir", str(tmp_path / "c")]

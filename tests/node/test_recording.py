@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +18,6 @@ from tests.node.domain.examples import HUSBAND_ID, example, woman_card
 
 TODAY = date(2026, 11, 28)
 VILLAGE = NodeId.for_code("440104001002")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村")
-    yield opened
-    opened.close()
 
 
 def add(store: NodeStore, kind: str, **fields: Any) -> str:

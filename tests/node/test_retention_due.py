@@ -3,26 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
-
-import pytest
 
 from node.deadlines import WorkCalendar
 from node.open_items import open_items
 from node.recording import add_record
 from node.retention import delete_expired, due_for_deletion
 from node.store.store import NodeStore
-from protocol import NodeId
 from tests.node.domain.examples import example, woman_card
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", NodeId.for_code("440104001002"), "测试村")
-    yield opened
-    opened.close()
 
 
 def test_aged_out_card_listed_then_erased(store: NodeStore) -> None:

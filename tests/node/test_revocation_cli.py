@@ -4,51 +4,46 @@ sync passes it down from; `renkou node status` names the list a node holds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from deploy.cli import cli
 from node.sync.revocations import held_version
-from tests.node.test_keys_cli import run
+
+Renkou = Callable[..., str]
 
 
-def test_revoke_installs_the_list_at_the_county_node(tmp_path: Path) -> None:
-    runner = CliRunner()
-    admin = str(tmp_path / "admin")
-    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", admin)
-    dirs = {code: str(tmp_path / code) for code in ("440104", "440104001", "440104001002")}
-    for code, d in dirs.items():
-        run(runner, "node", "init", "--code", code, "--name", code, "--data-dir", d)
-        run(runner, "keys", "enrol", "--admin-dir", admin, "--data-dir", d)
+def test_revoke_installs_the_list_at_the_county_node(
+    renkou: Renkou, admin_dir: str, node_dirs: dict[str, str]
+) -> None:
+    admin, dirs = admin_dir, node_dirs
+    for d in dirs.values():
+        renkou("keys", "enrol", "--admin-dir", admin, "--data-dir", d)
     county = dirs["440104"]
-    assert "revocations: none installed" in run(runner, "node", "status", "--data-dir", county)
-    out = run(
-        runner,
+    assert "revocations: none installed" in renkou("node", "status", "--data-dir", county)
+    out = renkou(
         *("keys", "revoke", "--code", "440104001002", "--reason", "lost"),
         *("--admin-dir", admin, "--county-data-dir", county),
     )
     assert "installed at the county node" in out
     assert held_version(Path(county)) == 1
-    again = run(runner, "keys", "install-revocations", "--admin-dir", admin, "--data-dir", county)
+    again = renkou("keys", "install-revocations", "--admin-dir", admin, "--data-dir", county)
     assert "already installed" in again
     town = dirs["440104001"]
-    fresh = run(runner, "keys", "install-revocations", "--admin-dir", admin, "--data-dir", town)
+    fresh = renkou("keys", "install-revocations", "--admin-dir", admin, "--data-dir", town)
     assert "version 1" in fresh and held_version(Path(town)) == 1
-    assert "revocations: version 1, 1 revoked" in run(
-        runner, "node", "status", "--data-dir", county
-    )
+    assert "revocations: version 1, 1 revoked" in renkou("node", "status", "--data-dir", county)
 
 
-def test_a_protocol_error_is_told_in_its_own_words(tmp_path: Path) -> None:
+def test_a_protocol_error_is_told_in_its_own_words(
+    runner: CliRunner, renkou: Renkou, admin_dir: str, node_dirs: dict[str, str]
+) -> None:
     """A list that is not one is refused with its code's own Chinese (the table the sync
     server's error bodies use) and English, not a generic 数据无效."""
-    runner = CliRunner()
-    admin = tmp_path / "admin"
-    run(runner, "keys", "init-county", "--code", "440104", "--admin-dir", str(admin))
-    county = str(tmp_path / "440104")
-    run(runner, "node", "init", "--code", "440104", "--name", "县", "--data-dir", county)
-    run(runner, "keys", "enrol", "--admin-dir", str(admin), "--data-dir", county)
+    admin, county = Path(admin_dir), node_dirs["440104"]
+    renkou("keys", "enrol", "--admin-dir", str(admin), "--data-dir", county)
     (admin / "revocations.signed").write_bytes(b"not a revocation list")
     result = runner.invoke(
         cli, ["keys", "install-revocations", "--admin-dir", str(admin), "--data-dir", county]

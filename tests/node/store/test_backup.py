@@ -25,13 +25,6 @@ VILLAGE = NodeId.for_code("440104001002")
 V1, T = "440104001002", "440104001"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村")
-    yield opened
-    opened.close()
-
-
 def add_people(store: NodeStore, n: int) -> list[str]:
     ids = []
     for i in range(n):
@@ -117,11 +110,12 @@ def test_a_bad_backup_changes_nothing(store: NodeStore, tmp_path: Path, case: st
     assert not (data_dir / "restoring").exists()
 
 
-def test_the_commands_back_up_and_restore(store: NodeStore, tmp_path: Path) -> None:
+def test_the_commands_back_up_and_restore(
+    store: NodeStore, tmp_path: Path, runner: CliRunner
+) -> None:
     add_people(store, 2)
     data_dir = str(store.data_dir)
     store.close()
-    runner = CliRunner()
     target = str(tmp_path / "b.db")
     made = runner.invoke(cli, ["node", "backup", "--to", target, "--data-dir", data_dir])
     assert made.exit_code == 0, made.output
@@ -169,11 +163,10 @@ def test_a_restored_village_syncs_on_in_a_new_epoch(county: County, tmp_path: Pa
     assert county.client(V1).sync_round().idle
 
 
-def test_new_epoch_command_closes_the_log(store: NodeStore) -> None:
+def test_new_epoch_command_closes_the_log(store: NodeStore, runner: CliRunner) -> None:
     add_people(store, 1)
     data_dir = str(store.data_dir)
     store.close()
-    runner = CliRunner()
     refused = runner.invoke(cli, ["node", "new-epoch", "--reason", "fork", "--data-dir", data_dir])
     assert refused.exit_code != 0 and "--yes" in refused.output
     done = runner.invoke(

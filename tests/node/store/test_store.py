@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,6 @@ from protocol import NodeId, Retire
 
 VILLAGE = NodeId.for_code("440104001002")
 ROOT = Path(__file__).parents[3]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村")
-    yield opened
-    opened.close()
 
 
 def test_init_writes_epoch_start(store: NodeStore) -> None:

@@ -2,8 +2,7 @@
 """Operator accounts: roles and what each may do, passwords, lockout, sign-in.
 
 Used by the pages (sign-in) and by ``renkou node user …``, so both apply one policy.
-Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second
-recommended profile); an account locks for ``LOCK_MINUTES`` after ``LOCK_AFTER`` wrong
+Passwords are hashed with Argon2id (OWASP's minimum parameters, see ``_hasher``); an account locks for ``LOCK_MINUTES`` after ``LOCK_AFTER`` wrong
 passwords in a row, and a sign-in attempt for an unknown name costs the same hash as
 one for a known name, so neither the timing nor the answer tells which names exist.
 
@@ -31,7 +30,10 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 MAX_NAME = 40
 
-_hasher = PasswordHasher()  # Argon2id, t=3, m=64 MiB, p=4
+# Argon2id with OWASP's minimum parameters (19 MiB, 2 passes, 1 lane): argon2-cffi's
+# default (64 MiB, 4 lanes) lifted a village node's peak memory past its 120 MB budget
+# at every sign-in. Each hash names its parameters, so older hashes still verify.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @functools.cache

@@ -2,7 +2,8 @@
 """Operator accounts: roles and what each may do, passwords, lockout, sign-in.
 
 Used by the pages (sign-in) and by ``renkou node user …``, so both apply one policy.
-Passwords are hashed with Argon2id (OWASP's minimum parameters, see ``_hasher``); an account locks for ``LOCK_MINUTES`` after ``LOCK_AFTER`` wrong
+Passwords are hashed with Argon2id (OWASP's minimum parameters, see ``_hasher``); an
+account locks for ``LOCK_MINUTES`` after ``LOCK_AFTER`` wrong
 passwords in a row, and a sign-in attempt for an unknown name costs the same hash as
 one for a known name, so neither the timing nor the answer tells which names exist.
 

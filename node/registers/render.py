@@ -24,14 +24,19 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from node.domain.text import escape_refused
 from node.registers.model import Column, Register
 
 # Strings Excel would turn into numbers, losing digits (18-digit ID numbers keep only 15
 # significant digits) or leading zeros (phone area codes).
 _LONG_DIGITS = re.compile(r"(?:\d{12,}[\dXx]?|0\d+)\Z")
 # A cell starting with one of these is a formula to Excel: a complaint's text typed by
-# a member of the public must never run as one (CSV/formula injection).
+# a member of the public must never run as one (CSV/formula injection). Titles, headings
+# and sheet names go through the same door as data cells: a village named "=HYPERLINK(..)"
+# prints its name, it does not run it.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Excel refuses these in a sheet name; the apostrophe may not start or end one.
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 MIN_WIDTH, MAX_WIDTH = 6, 40
 FOOTER = ("填报人：", "审核人：", "填报日期：      年    月    日")
@@ -50,16 +55,16 @@ def render_csv(register: Register, fp: IO[str]) -> None:
     # BOM is how Excel recognises UTF-8, so the officer's double-click just works.
     fp.write("\ufeff")
     writer = csv.writer(fp, lineterminator="\r\n")
-    writer.writerow([register.full_title])
+    writer.writerow([_csv_cell(register.full_title)])
     _csv_table(writer, register.columns, register.rows)
     for section in register.sections:
         writer.writerow([])
-        writer.writerow([section.title])
+        writer.writerow([_csv_cell(section.title)])
         _csv_table(writer, section.columns, section.rows)
 
 
 def _csv_table(writer: Any, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> None:
-    writer.writerow([c.heading for c in columns])
+    writer.writerow([_csv_cell(c.heading) for c in columns])
     for row in rows:
         writer.writerow([_csv_cell(row.get(c.key)) for c in columns])
 
@@ -72,9 +77,22 @@ def _csv_cell(value: Any) -> Any:
     if _LONG_DIGITS.match(value):
         # A leading tab makes Excel keep the cell as text; it shows nothing for it.
         return "\t" + value
-    if value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return neutralise(value)
+
+
+def neutralise(text: str) -> str:
+    """Text as a cell, title or heading prints it: control characters escaped, and a
+    leading formula character (= + - @ tab CR) defused with an apostrophe."""
+    text = escape_refused(text)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def sheet_title(title: str) -> str:
+    """A sheet name Excel accepts, neutralised like a cell: at most 31 characters."""
+    name = escape_refused(title, keep_newlines=False).translate(_SHEET_FORBIDDEN).strip("'")
+    return name[:31] or "Sheet1"
 
 
 def render_xlsx(register: Register, target: str | os.PathLike[str] | IO[bytes]) -> None:
@@ -90,7 +108,7 @@ def render_xlsx(register: Register, target: str | os.PathLike[str] | IO[bytes]) 
     """
     wb = Workbook()
     ws = wb.worksheets[0]
-    ws.title = register.title[:31]
+    ws.title = sheet_title(register.title)
     width = max([len(register.columns), *(len(s.columns) for s in register.sections)])
     _title_row(ws, 1, register.full_title, width, size=14)
     ws.freeze_panes = "A3"
@@ -116,7 +134,8 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def _title_row(ws: Worksheet, row: int, text: str, span: int, *, size: int) -> None:
-    cell = ws.cell(row=row, column=1, value=text)
+    cell = ws.cell(row=row, column=1)
+    _text(cell, text)
     cell.font = Font(bold=True, size=size)
     cell.alignment = Alignment(horizontal="center", vertical="center")
     if span > 1:
@@ -129,7 +148,8 @@ def _table(
 ) -> int:
     """Write headings at ``row`` and the rows under them; return the next free row."""
     for col, column in enumerate(columns, start=1):
-        cell = ws.cell(row=row, column=col, value=column.heading)
+        cell = ws.cell(row=row, column=col)
+        _text(cell, column.heading)
         cell.font = Font(bold=True)
         cell.border = _BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -141,14 +161,26 @@ def _table(
 
 
 def _value_cell(ws: Worksheet, row: int, col: int, value: Any) -> None:
-    cell = ws.cell(row=row, column=col, value="" if value is None else value)
+    cell = ws.cell(row=row, column=col)
     cell.border = _BOX
     if isinstance(value, str):
-        # openpyxl takes any string starting with "=" for a formula; it is data here.
-        cell.data_type = "s"
+        _text(cell, value)
         cell.number_format = "@"
         wrap = _display_width(value) > MAX_WIDTH
         cell.alignment = Alignment(vertical="top", wrap_text=wrap)
+    else:
+        cell.value = "" if value is None else value
+
+
+def _text(cell: Any, text: str) -> None:
+    """Put ``text`` in ``cell`` as a string, never a formula.
+
+    openpyxl takes any string starting with "=" for a formula, so the type is forced to
+    string; a cell of type string is never evaluated by Excel, so no apostrophe is
+    printed. Control characters (which openpyxl refuses to write) are escaped.
+    """
+    cell.value = escape_refused(text)
+    cell.data_type = "s"
 
 
 def _footer(ws: Worksheet, row: int, width: int) -> None:
@@ -188,7 +220,7 @@ def _save(wb: Workbook, register: Register, target: Any) -> None:
     )
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = wb.properties.lastModifiedBy = "renkou-net"
-    wb.properties.title = register.full_title
+    wb.properties.title = escape_refused(register.full_title, keep_newlines=False)
     raw = io.BytesIO()
     ExcelWriter(wb, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
     out = io.BytesIO()

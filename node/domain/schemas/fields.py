@@ -21,8 +21,9 @@ from typing import Any
 from marshmallow import ValidationError, fields, missing
 
 from node.domain import divisions
-from node.domain.messages import Message, message
+from node.domain.messages import Bilingual, Message, message
 from node.domain.resident_id import parse_resident_id
+from node.domain.text import first_refused, normalise_newlines
 from node.errors import ValidationError as NodeValidationError
 
 _TODAY: ContextVar[date] = ContextVar("renkou_validation_today")
@@ -77,12 +78,17 @@ class RecordField(fields.Field[Any]):
         "validator_failed": message("invalid"),
     }
 
-    def __init__(self, *, required: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, label: str, required: bool = True, **kwargs: Any) -> None:
         # An optional field loads as None when absent (marshmallow then allows null for
         # it), so every cleaned record has every key and a stable shape.
         if not required:
             kwargs.setdefault("load_default", None)
-        super().__init__(required=required, **kwargs)
+        # The Chinese name of the field lives with the field (forms, registers and the
+        # change report read it from here); a field without one is a programming mistake.
+        if not label:
+            raise ValueError("every record field needs its Chinese label")
+        metadata = {**kwargs.pop("metadata", {}), "label": label}
+        super().__init__(required=required, metadata=metadata, **kwargs)
 
     def deserialize(
         self,
@@ -99,33 +105,51 @@ class RecordField(fields.Field[Any]):
 
 
 class Text(RecordField):
-    """Free text, trimmed; blank text is missing text."""
+    """Free text, trimmed; blank text is missing text.
 
-    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+    Control and invisible format characters are refused (node.domain.text): a name with
+    a zero-width space is another name, and an escape sequence printed later would drive
+    the officer's terminal. ``multiline`` fields (a complaint's content, notes) keep
+    their line breaks, written as LF whatever the PC typed.
+    """
+
+    def __init__(self, *, max_length: int, multiline: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_length = max_length
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
             raise fail("not_text")
-        text = value.strip()
+        text = normalise_newlines(value).strip() if self.multiline else value.strip()
         if not text:
             raise fail("text_empty")
+        position = first_refused(text, multiline=self.multiline)
+        if position is not None:
+            raise fail("text_control_char", position=position)
         if len(text) > self.max_length:
             raise fail("text_too_long", max=self.max_length)
         return text
 
 
 class Choice(RecordField):
-    """One of a fixed set of codes (the codes are stored, labels are the UI's business)."""
+    """One of a fixed set of codes; the codes are stored, their Chinese labels shown.
 
-    def __init__(self, choices: tuple[str, ...], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.choices = choices
+    ``choices`` maps each code to its label (node/domain/codes.py); the label set goes
+    into the field's metadata as ``labels``, and the refusal lists the labels a person
+    can pick from, with the codes only in the English text for technicians.
+    """
+
+    def __init__(self, choices: Mapping[str, str], **kwargs: Any) -> None:
+        metadata = {**kwargs.pop("metadata", {}), "labels": dict(choices)}
+        super().__init__(metadata=metadata, **kwargs)
+        self.choices = tuple(choices)
+        self.labels = dict(choices)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or value not in self.choices:
-            raise fail("not_one_of", choices=", ".join(self.choices))
+            labels = "、".join(self.labels.values())
+            raise fail("not_one_of", choices=Bilingual(labels, ", ".join(self.choices)))
         return value
 
 
@@ -236,6 +260,10 @@ class PlaceCode(RecordField):
 
 class NestedRecord(fields.Nested):
     """A nested object with catalogue messages for its own failures."""
+
+    def __init__(self, nested: Any, *, label: str, **kwargs: Any) -> None:
+        metadata = {**kwargs.pop("metadata", {}), "label": label}
+        super().__init__(nested, metadata=metadata, **kwargs)
 
     default_error_messages: dict[str, Any] = {
         "required": message("required"),

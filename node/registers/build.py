@@ -11,8 +11,8 @@ from sqlite_utils import Database
 from node.errors import FieldProblem, ValidationError
 from node.registers.definitions import REGISTERS, ColumnSpec, RegisterDef
 from node.registers.labels import REF_KINDS, display_value
-from node.registers.lookup import RecordLookup
-from node.registers.model import Column, Register, parse_month, village_name
+from node.registers.model import Column, Register, parse_month
+from node.store.lookup import RecordLookup, node_name
 
 NO = Column("no", "序号")
 RECORD_ID = Column("record_id", "记录编号")
@@ -73,7 +73,8 @@ def build_register(db: Database, name: str, month: str) -> Register:
     if definition is None or month_range is None:
         raise ValidationError(problems)
     lookup = RecordLookup(db)
-    found = lookup.in_month(definition.kind, definition.date_field, month_range)
+    first, last = month_range.first.isoformat(), month_range.last.isoformat()
+    found = lookup.between(definition.kind, definition.date_field, first, last)
     rows = [
         {"no": n, **_values(lookup, definition, data), "record_id": record_id}
         for n, (record_id, data) in enumerate(found, start=1)
@@ -84,7 +85,7 @@ def build_register(db: Database, name: str, month: str) -> Register:
         columns=(NO, *(Column(c.key, c.heading) for c in definition.columns), RECORD_ID),
         rows=rows,
         name=definition.name,
-        village=village_name(db),
+        village=node_name(db),
         month=month_range.month,
         sections=sections,
     )

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from node.registers.labels import REF_KINDS, is_sealed
-from node.registers.lookup import RecordLookup
 from node.registers.model import MonthRange, Section
 from node.registers.sections import benefit_roster, stock_ledger
+from node.store.lookup import RecordLookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +130,10 @@ def _definitions() -> tuple[RegisterDef, ...]:
                 rec("father_id_number", "父亲身份证号码"),
                 rec("child_order", "孩次"),
                 rec("registered_date", "登记日期"),
-                rec("village_opinion_date", "村级意见日期"),
+                rec("hukou_checked_date", "与户籍地核实日期"),
                 rec("forwarded_date", "报送乡镇日期"),
+                rec("township_registered_date", "乡镇登记日期"),
+                rec("hukou_notified_date", "告知户籍地日期"),
                 rec("certificate_no", "生育登记服务单编号"),
             ),
         ),

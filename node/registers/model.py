@@ -9,12 +9,9 @@ compare it with a hand-counted list (style.md rule 28: build is pure, render is 
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-
-from sqlite_utils import Database
 
 from node.errors import FieldProblem, ValidationError
 from node.timeutil import SHANGHAI
@@ -117,12 +114,3 @@ def parse_month(month: Any) -> MonthRange:
 def _shanghai_midnight_ms(day: date) -> int:
     start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
     return int(start.timestamp()) * 1000
-
-
-def village_name(db: Database) -> str:
-    """The node's own name from its metadata ('' on a bare test database)."""
-    try:
-        row = db.execute("SELECT value FROM node_meta WHERE key = 'name'").fetchone()
-    except sqlite3.OperationalError:  # a bare database without node_meta has no name
-        return ""
-    return str(row[0]) if row else ""

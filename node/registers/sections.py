@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.registers.labels import ITEM_ORDER, display_value
-from node.registers.lookup import RecordLookup
 from node.registers.model import Column, MonthRange, Section
+from node.store.lookup import RecordLookup
 
 LEDGER_COLUMNS = (
     Column("item", "药具名称"),

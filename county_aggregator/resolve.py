@@ -30,7 +30,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from county_aggregator.local import LocalRecord, Vid, dumps, vid_text
-from county_aggregator.ruleset import REF_FIELDS, REF_KINDS, RULES, SAME_EVENT
+from county_aggregator.ruleset import (
+    CLOSING_REASONS,
+    REF_FIELDS,
+    REF_KINDS,
+    RULES,
+    SAME_EVENT,
+    UNIFORM_RANKS,
+)
 
 REF_TARGETS = {kind: dict(pairs) for kind, pairs in REF_FIELDS.items()}
 _NO_REFS: dict[str, str] = {}
@@ -57,7 +64,7 @@ def merge_record(
 ) -> tuple[MergedRow, list[ConflictRow]]:
     """The ``merged_records`` row of ``(kind, key)`` and its conflict rows."""
     recs = list(members)
-    if len(recs) == 1 and len(recs[0].logs) <= 1 and len(RULES) == 1:
+    if len(recs) == 1 and len(recs[0].logs) <= 1 and UNIFORM_RANKS:
         return _single(kind, key, recs[0], ref_key, county), []
     recs.sort(key=lambda r: r.lkey)
     claims = {id(r): r.claims() for r in recs}
@@ -210,6 +217,8 @@ def _retire_conflicts(
     out: list[ConflictRow] = []
     for rec in recs:
         for rvid, (rhlc, reason, _base, _rs) in rec.retires.items():
+            if reason in CLOSING_REASONS:
+                continue  # one village closed its card; others may go on writing of her
             later: dict[Vid, tuple[LocalRecord, int, dict[str, Any]]] = {}
             for other in recs:
                 for name, versions in other.fields.items():

@@ -140,13 +140,96 @@ RULESET_1: tuple[FieldGroup, ...] = (
     *(FieldGroup("services", kind, fields, "origin") for kind, fields in _SERVICE_KINDS.items()),
 )
 
-RULESETS: dict[int, tuple[FieldGroup, ...]] = {1: RULESET_1}
+# Ruleset 2 (issue 16): hukou moves and floating are separate kinds; a birth registration
+# is a pure service (no village opinion step; the floating woman's chain at the residence
+# place); benefits get their workflow and amounts; complaints and tip-offs are told apart;
+# contraception status, marital changes, check report slips and reports sent are recorded.
+# Every field group of version 1 keeps its rule: a kind's fields only grow or go.
+_SERVICE_KINDS_2: dict[str, tuple[str, ...]] = {
+    **_SERVICE_KINDS,
+    "birth_registration": (
+        "mother_ref",
+        "father_name",
+        "father_id_number",
+        "child_order",
+        "registered_date",
+        "hukou_checked_date",
+        "forwarded_date",
+        "township_registered_date",
+        "hukou_notified_date",
+        "certificate_no",
+    ),
+    "benefit": (
+        "person_ref",
+        "programme",
+        "change",
+        "effective_date",
+        "checked_in_person_date",
+        "annual_amount",
+        "application_ref",
+    ),
+    "complaint": (
+        "category",
+        "received_date",
+        "channel",
+        "subject",
+        "content",
+        "reporter",
+        "first_contact_officer",
+        "handled_date",
+        "answered_date",
+        "status",
+    ),
+    "marital_change": ("person_ref", "marital_status", "change_date"),
+    "floating": ("person_ref", "event", "event_date", "place_code", "address", "reason"),
+    "check_report_slip": (
+        "person_ref",
+        "slip_no",
+        "check_date",
+        "check_place",
+        "method_in_use",
+        "check_result",
+        "issued_date",
+        "issuer",
+    ),
+    "benefit_application": (
+        "person_ref",
+        "programme",
+        "applied_date",
+        "village_reviewed_date",
+        "village_result",
+        "notice_from",
+        "notice_until",
+        "township_reviewed_date",
+        "township_result",
+        "certificate_no",
+        "certificate_date",
+        "annual_amount",
+    ),
+    "benefit_check": ("person_ref", "programme", "checked_date", "result", "checker"),
+    "report_submission": ("report", "period", "sent_date", "sent_to"),
+}
+
+RULESET_2: tuple[FieldGroup, ...] = (
+    *(g for g in RULESET_1 if g.kind == "person"),
+    *(FieldGroup("services", kind, fields, "origin") for kind, fields in _SERVICE_KINDS_2.items()),
+)
+
+RULESETS: dict[int, tuple[FieldGroup, ...]] = {1: RULESET_1, 2: RULESET_2}
 """Every published ruleset by version number; entries naming another are rejected."""
 
 ERASING_REASONS = frozenset({"retention"})
 """Retire reasons that erase the record's earlier field values (controlled deletion)."""
 
-REF_KINDS: dict[str, str] = {"procedure_ref": "contraceptive_procedure"}
+CLOSING_REASONS = frozenset({"moved_away", "left"})
+"""Retire reasons that close one village's card only (a hukou moved away, a floating-in
+woman gone): they say nothing of the person elsewhere, so another place's later update
+of her is no conflict with them (ruleset 2, node/domain/effects.py)."""
+
+REF_KINDS: dict[str, str] = {
+    "procedure_ref": "contraceptive_procedure",
+    "application_ref": "benefit_application",
+}
 """The kind a ``*_ref`` field points at; every other ``*_ref`` names a person card."""
 
 SAME_EVENT: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -185,6 +268,21 @@ def _index(version: int, groups: tuple[FieldGroup, ...]) -> Rules:
 
 
 RULES: dict[int, Rules] = {v: _index(v, groups) for v, groups in RULESETS.items()}
+
+
+def _uniform_ranks() -> bool:
+    """Whether every field has the same rule in every ruleset that names it: then the
+    versions one log wrote of one record all rank alike, whatever ruleset each named, and
+    the merge may take the fast path for a record written by one log alone."""
+    seen: dict[tuple[str, str], str] = {}
+    for rules in RULES.values():
+        for pair, rule in rules.rule_of.items():
+            if seen.setdefault(pair, rule) != rule:
+                return False
+    return True
+
+
+UNIFORM_RANKS = _uniform_ranks()
 
 REF_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     kind: tuple(sorted((f, REF_KINDS.get(f, "person")) for f in fields if f.endswith("_ref")))

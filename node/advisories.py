@@ -148,7 +148,7 @@ def _ops(store: NodeStore, items: dict[int, AdvisoryItem], now_ms: int) -> list[
         try:
             clean = validate_record(kind, data, today=today)
             if kind != "supply_handout":  # its stock check would count itself twice
-                check_record(store, kind, clean)
+                check_record(store, kind, clean, record_id=record_id)
         except ValidationError as exc:
             problems = ", ".join(f"{p.field}: {p.code}" for p in exc.problems)[:400]
             raise Refused(

@@ -2,8 +2,10 @@
 """Rules that need the node's other records: references, date order, stock, safeguards.
 
 Field-level validation (node.domain) knows one record; these checks know the village:
-the mother a birth names, whether a person has died, the stock of condoms on the shelf.
-Every problem is collected before anything is written, so the officer sees all of them.
+the mother a birth names, whether a person has died, the stock of condoms on the shelf,
+whether another live card already holds an ID number. Every problem is collected before
+anything is written, so the officer sees all of them. The facts come from the store's
+read queries (node/store/lookup.py); no SQL is written here.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from node.domain import rules
+from node.domain import codes, rules
+from node.domain.effects import CLOSING_REASONS
 from node.domain.records import REF_KINDS
 from node.errors import FieldProblem, RuleViolation, ValidationError
+from node.store import lookup
+from protocol import NodeId
 
 EVENT_DATE = {
     "marriage": "marriage_date",
@@ -24,6 +29,11 @@ EVENT_DATE = {
     "birth_registration": "registered_date",
     "death": "death_date",
     "move": "move_date",
+    "floating": "event_date",
+    "marital_change": "change_date",
+    "check_report_slip": "check_date",
+    "benefit_application": "applied_date",
+    "benefit_check": "checked_date",
     "contraceptive_procedure": "procedure_date",
     "health_check": "scheduled_date",
     "follow_up": "visit_date",
@@ -36,26 +46,43 @@ class RecordSource(Protocol):
     @property
     def db(self) -> Database: ...
 
+    @property
+    def node(self) -> NodeId: ...
+
     def record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
 
 
-def check_record(source: RecordSource, kind: str, data: dict[str, Any]) -> None:
-    """Raise ValidationError (references) or RuleViolation (safeguards) listing every problem."""
+def check_record(
+    source: RecordSource, kind: str, data: dict[str, Any], *, record_id: str | None = None
+) -> None:
+    """Raise ValidationError (references, duplicates) or RuleViolation (safeguards).
+
+    Args:
+        source: the node's store.
+        kind: the record's kind.
+        data: the validated record (all its fields, after a change).
+        record_id: the record's own id when an existing record is changed, so that it is
+            not taken for a duplicate of itself.
+    """
     problems: list[FieldProblem] = []
-    people = _check_references(source, data, problems)
+    people = _check_references(source, kind, data, problems)
+    problems += _check_duplicates(source, kind, data, record_id)
     if problems:
         raise ValidationError(problems)
+    safeguards = True
     for check in (_check_dates, _check_kind_rules):
         try:
-            check(source, kind, data, people)
+            check(source, kind, data, people, record_id)
         except ValidationError as exc:
             problems.extend(exc.problems)
+            safeguards = safeguards and isinstance(exc, RuleViolation)
     if problems:
-        raise RuleViolation(problems)
+        # 422 "the law (or the facts) forbid it" only when nothing else is wrong.
+        raise RuleViolation(problems) if safeguards else ValidationError(problems)
 
 
 def _check_references(
-    source: RecordSource, data: dict[str, Any], problems: list[FieldProblem]
+    source: RecordSource, kind: str, data: dict[str, Any], problems: list[FieldProblem]
 ) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for field, target in REF_KINDS.items():
@@ -63,7 +90,12 @@ def _check_references(
         if ref is None:
             continue
         record = source.record(target, ref)
-        if record is None or record.get("_retired"):
+        closed = record.get("_retired") if record is not None else None
+        # A recipient whose hukou moved away still gets her benefit change recorded here
+        # (moved out, 篇3 第12条), although her card here is closed.
+        if kind == "benefit" and closed in CLOSING_REASONS:
+            closed = None
+        if record is None or closed:
             problems.append(
                 FieldProblem(
                     field,
@@ -77,17 +109,38 @@ def _check_references(
     return found
 
 
-def death_date(source: RecordSource, person_ref: str) -> str | None:
-    row = source.db.execute(
-        "SELECT MIN(json_extract(data, '$.death_date')) FROM records WHERE kind = 'death'"
-        " AND retired IS NULL AND json_extract(data, '$.person_ref') = ?",
-        [person_ref],
-    ).fetchone()
-    return None if row is None or row[0] is None else str(row[0])
+def _check_duplicates(
+    source: RecordSource, kind: str, data: dict[str, Any], record_id: str | None
+) -> list[FieldProblem]:
+    """One live card per ID number in a village (issue 12): a second card for the same
+    person splits her records in two and lets an event be recorded on the wrong one."""
+    number = data.get("id_number")
+    if kind != "person" or not isinstance(number, str):
+        return []
+    others = [c for c in lookup.live_cards_with_id_number(source.db, number) if c != record_id]
+    if not others:
+        return []
+    card = others[0]
+    return [
+        FieldProblem(
+            "id_number",
+            "person.duplicate_id",
+            f"本村已有持此身份证号码的在册信息卡（{card}）。同一人返回、再次迁入或换卡，"
+            f"请在信息卡 {card} 上登记（流动返回、户籍迁入或修改卡片），不要新建信息卡",
+            f"A live card of this village ({card}) already holds this ID number. For the same "
+            f"person returning, moving her hukou in again or changing card type, record it on "
+            f"card {card} (a floating return, a hukou move in, or a card change) instead of "
+            "a new card.",
+        )
+    ]
 
 
 def _check_dates(
-    source: RecordSource, kind: str, data: dict[str, Any], people: dict[str, dict[str, Any]]
+    source: RecordSource,
+    kind: str,
+    data: dict[str, Any],
+    people: dict[str, dict[str, Any]],
+    record_id: str | None,
 ) -> None:
     field = EVENT_DATE.get(kind)
     if field is None or data.get(field) is None:
@@ -97,10 +150,10 @@ def _check_dates(
         if REF_KINDS[ref_field] != "person" or "birth_date" not in person:
             continue
         rules.check_not_before_birth(when, date.fromisoformat(person["birth_date"]), field)
-        died = death_date(source, data[ref_field])
+        died = lookup.death_date(source.db, data[ref_field])
         if died is not None and kind != "death":
             rules.check_not_after_death(when, date.fromisoformat(died), field)
-        if kind == "death" and died is not None:
+        if kind == "death" and died is not None and record_id is None:
             raise RuleViolation(
                 [
                     FieldProblem(
@@ -114,11 +167,30 @@ def _check_dates(
 
 
 def _check_kind_rules(
-    source: RecordSource, kind: str, data: dict[str, Any], people: dict[str, dict[str, Any]]
+    source: RecordSource,
+    kind: str,
+    data: dict[str, Any],
+    people: dict[str, dict[str, Any]],
+    record_id: str | None,
 ) -> None:
-    if kind == "health_check" and data.get("check_type") == "pregnancy_check":
-        person = people.get("person_ref", {})
-        rules.check_pregnancy_check_allowed(person.get("marital_status", "unmarried"))
+    person = people.get("person_ref", {})
+    if kind == "health_check" and data.get("check_type") in codes.CONTRACEPTIVE_STATUS_CHECKS:
+        if data["check_type"] == "pregnancy_check":
+            rules.check_pregnancy_check_allowed(person.get("marital_status", "unmarried"))
+        rules.check_no_contraceptive_check_unmarried(
+            person.get("marital_status", "unmarried"), "check_type"
+        )
+    if kind == "follow_up" and data.get("procedure_ref") is None:
+        # A follow-up that is not the aftercare of a procedure she chose is a check of her
+        # contraception (篇4 第36条 visits to users): never for an unmarried woman.
+        rules.check_no_contraceptive_check_unmarried(
+            person.get("marital_status", "unmarried"), "person_ref"
+        )
+    if kind == "check_report_slip":
+        rules.check_no_contraceptive_check_unmarried(
+            person.get("marital_status", "unmarried"), "person_ref"
+        )
+        _require(person.get("floating_status") == "flowed_in", "person_ref", "slip.not_floating")
     if kind == "birth":
         mother = people.get("mother_ref", {})
         if "birth_date" in mother:
@@ -126,42 +198,109 @@ def _check_kind_rules(
                 date.fromisoformat(data["birth_date"]), date.fromisoformat(mother["birth_date"])
             )
     if kind == "supply_handout":
-        rules.check_stock(stock_balance(source, data["item"]), int(data["quantity"]))
+        change = (data["handout_date"], -int(data["quantity"]))
+        check_stock_with(source.db, data["item"], change, without=record_id)
+    if kind == "move":
+        _check_hukou_move(str(source.node.code), data, person)
+    if kind == "floating":
+        _check_floating(str(source.node.code), data, person)
+    if kind == "person":
+        hukou_here = str(data.get("hukou_code", "")).startswith(str(source.node.code))
+        status = data.get("floating_status")
+        _require(status != "flowed_in" or not hukou_here, "floating_status", "person.in_hukou_here")
+        _require(status != "flowed_out" or hukou_here, "floating_status", "person.out_not_hukou")
+
+
+_PROBLEMS: dict[str, tuple[str, str]] = {
+    "person.in_hukou_here": (
+        "户籍在本村（居）的人员不是流入人员",
+        "A person whose hukou is here has not floated in.",
+    ),
+    "person.out_not_hukou": (
+        "户籍不在本村（居）的人员不能登记为流出；流出是指户籍在本村、外出居住",
+        "Only a person whose hukou is here can be floating out (living elsewhere).",
+    ),
+    "slip.not_floating": (
+        "避孕节育情况报告单只为在本地居住的流入妇女出具",
+        "A check report slip is issued to a woman who floated in and lives here.",
+    ),
+    "move.not_hukou_here": (
+        "此人户籍不在本村（居），不能登记户籍迁出；外出居住请登记流出",
+        "This person's hukou is not here, so it cannot move out; living elsewhere is floating out.",
+    ),
+    "move.not_to_here": (
+        "户籍迁入的迁入地应为本村（居）",
+        "A hukou move in must name this village as the place moved to.",
+    ),
+    "floating.out_needs_resident": (
+        "此人当前不是在本村居住的户籍人员，不能登记流出",
+        "Only a person whose hukou is here and who lives here can float out.",
+    ),
+    "floating.in_has_hukou_here": (
+        "此人户籍在本村（居），不是流入人员；如为返回，请登记返回",
+        "This person's hukou is here, so she has not floated in; record a return instead.",
+    ),
+    "floating.in_already": (
+        "此人已登记为流入人员",
+        "This person is already registered as floated in.",
+    ),
+    "floating.return_needs_out": (
+        "此人未登记流出，不能登记返回",
+        "Only a person registered as floated out can return.",
+    ),
+    "floating.leave_needs_in": (
+        "此人未登记为流入人员，不能登记离开",
+        "Only a person registered as floated in can leave.",
+    ),
+}
+
+
+def _require(ok: bool, field: str, code: str) -> None:
+    if not ok:
+        zh, en = _PROBLEMS[code]
+        raise ValidationError([FieldProblem(field, code, zh, en)])
+
+
+def _check_hukou_move(node: str, data: dict[str, Any], card: dict[str, Any]) -> None:
+    """A hukou move out leaves from here; a move in arrives here (domain.md section 2)."""
+    if data["direction"] == "out":
+        hukou = str(card.get("hukou_code", ""))
+        _require(hukou.startswith(node), "person_ref", "move.not_hukou_here")
+    else:
+        _require(str(data["to_code"]).startswith(node), "to_code", "move.not_to_here")
+
+
+def _check_floating(node: str, data: dict[str, Any], card: dict[str, Any]) -> None:
+    """Floating follows the card's state: out from home, in from elsewhere, back, away."""
+    status = card.get("floating_status", "resident")
+    hukou_here = str(card.get("hukou_code", "")).startswith(node)
+    event = data["event"]
+    if event == "flow_out":
+        _require(status == "resident" and hukou_here, "event", "floating.out_needs_resident")
+    elif event == "flow_in":
+        _require(not hukou_here, "event", "floating.in_has_hukou_here")
+        _require(status != "flowed_in", "event", "floating.in_already")
+    elif event == "return":
+        _require(status == "flowed_out", "event", "floating.return_needs_out")
+    else:
+        _require(status == "flowed_in", "event", "floating.leave_needs_in")
+
+
+def check_stock_with(
+    db: Database, item: str, change: tuple[str, int], *, without: str | None = None
+) -> None:
+    """The stock of ``item`` day by day, with ``change`` added and record ``without``
+    (a receipt being withdrawn, a hand-out being corrected) left out.
+
+    Raises:
+        RuleViolation: some day from ``change``'s date on would be below zero.
+    """
+    moves = [(day, qty) for day, qty, rid in lookup.stock_movements(db, item) if rid != without]
+    if change[1]:
+        moves.append(change)
+    rules.check_stock(moves, since=change[0])
 
 
 def stock_balance(source: RecordSource, item: str) -> int:
-    """Receipts minus hand-outs of ``item``: the ledger the hand-out register prints."""
-    row = source.db.execute(
-        "SELECT COALESCE(SUM(CASE kind WHEN 'supply_receipt' THEN 1 ELSE -1 END"
-        " * json_extract(data, '$.quantity')), 0) FROM records"
-        " WHERE kind IN ('supply_receipt', 'supply_handout') AND retired IS NULL"
-        " AND json_extract(data, '$.item') = ?",
-        [item],
-    ).fetchone()
-    return int(row[0])
-
-
-def effects(
-    source: RecordSource, kind: str, data: dict[str, Any]
-) -> list[tuple[str, str, dict[str, Any]]]:
-    """Card fields an event changes, as (kind, id, fields): written in the same entry."""
-    if kind == "marriage":
-        card = source.record("person", data["woman_ref"]) or {}
-        fields: dict[str, Any] = {"marital_status": "married"}
-        if data.get("first_marriage") and not card.get("first_marriage_date"):
-            fields["first_marriage_date"] = data["marriage_date"]
-        return [("person", data["woman_ref"], fields)]
-    if kind == "move":
-        out = data["direction"] == "out"
-        return [
-            (
-                "person",
-                data["person_ref"],
-                {
-                    "floating_status": "flowed_out" if out else "flowed_in",
-                    "floating_since": data["move_date"],
-                    "floating_place": data["to_code"] if out else data["from_code"],
-                },
-            )
-        ]
-    return []
+    """Receipts minus hand-outs of ``item`` to date: the ledger the register prints."""
+    return sum(qty for _day, qty, _rid in lookup.stock_movements(source.db, item))

@@ -29,7 +29,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "not_text": ("应填写文字", "Must be text."),
     "text_empty": ("不能为空白", "Must not be blank."),
     "text_too_long": ("不能超过{max}个字", "Must be at most {max} characters."),
-    "not_one_of": ("取值必须是以下之一：{choices}", "Must be one of: {choices}."),
+    "text_control_char": (
+        "第{position}个字符是控制字符或看不见的格式字符（如零宽空格、文字方向控制符、换行），"
+        "请删除后重新输入",
+        "Character {position} is a control or invisible format character (a zero-width "
+        "space, a direction override, a line break...); remove it.",
+    ),
+    "not_one_of": ("请从以下选项中选择：{choices}", "Must be one of: {choices}."),
     "not_integer": ("应填写整数", "Must be a whole number."),
     "out_of_range": ("应在{lo}到{hi}之间", "Must be between {lo} and {hi}."),
     "not_boolean": ("应填写 true（是）或 false（否）", "Must be true or false."),
@@ -116,6 +122,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "An unmarried person has no first-marriage date.",
     ),
     "same_place": ("迁出地和迁入地不能相同", "The from and to places must differ."),
+    "floating_needs": ("流入或流出人员须填写此项", "A floating person's card needs this field."),
+    "amount_needed": (
+        "新增、迁入或发证的扶助对象须填写扶助金额（元/年）",
+        "A new, moved-in or certified recipient needs the annual amount (yuan).",
+    ),
+    "step_incomplete": (
+        "此步骤的日期与其结果（或编号）须同时填写",
+        "A step's date and its result (or number) are recorded together.",
+    ),
+    "review_not_passed": (
+        "上一级审核结果为不符合条件，不能进行此步骤",
+        "The previous review did not pass, so this step cannot follow.",
+    ),
+    "period_format": (
+        "统计期格式应为 YYYY-MM（月）、YYYYH1（上半年）或 YYYYY（统计年度）",
+        "A period is YYYY-MM, YYYYH1 or YYYYY.",
+    ),
     "answered_without_date": (
         "状态为已答复时须填写答复日期",
         "Status 'answered' needs an answered_date.",
@@ -131,6 +154,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "不得为未婚女性安排孕情检查",
         "An unmarried woman is never scheduled for a pregnancy check.",
     ),
+    "rule.contraceptive_check_unmarried": (
+        "不得对未婚女性开展任何形式的避孕节育情况检查（含孕情检查、节育情况检查、"
+        "非术后的节育随访和避孕节育情况报告单）",
+        "No contraceptive-status check of any kind is organised for an unmarried woman "
+        "(pregnancy checks, checks of the method in use, contraception follow-ups other "
+        "than aftercare of a procedure, check report slips).",
+    ),
     "rule.no_consent": (
         "节育手术只能在本人知情选择、同意后登记",
         "A contraceptive procedure is recorded only as chosen with informed consent.",
@@ -141,14 +171,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "it may be done at the residence place.",
     ),
     "rule.stock_negative": (
-        "发放数量超过现有库存（库存{balance}）",
-        "The hand-out exceeds the stock on hand ({balance}).",
+        "{date}的库存将变为{balance}：发放数量超过当时的库存",
+        "The stock on {date} would be {balance}: more handed out than was on hand.",
     ),
     "rule.age_band": (
         "年龄应在{lo}至{hi}周岁之间",
         "The person must be aged {lo} to {hi}.",
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Bilingual:
+    """A message parameter spelled per language (a list of choices: labels for the
+    Chinese text, codes for the English one)."""
+
+    zh: str
+    en: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +210,9 @@ def message(code: str, **params: object) -> Message:
         KeyError: ``code`` is not in the catalogue (a programming mistake, caught by tests).
     """
     zh, en = CATALOGUE[code]
-    return Message(code, zh.format(**params), en.format(**params))
+    zh_params = {k: v.zh if isinstance(v, Bilingual) else v for k, v in params.items()}
+    en_params = {k: v.en if isinstance(v, Bilingual) else v for k, v in params.items()}
+    return Message(code, zh.format(**zh_params), en.format(**en_params))
 
 
 def problem(field: str, code: str, **params: object) -> FieldProblem:

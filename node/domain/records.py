@@ -18,18 +18,26 @@ from marshmallow import Schema
 from node.domain.messages import problem
 from node.domain.schemas.base import problems_from_errors, raise_problems
 from node.domain.schemas.fields import as_of
+from node.domain.schemas.office import (
+    BenefitApplicationSchema,
+    BenefitCheckSchema,
+    BenefitSchema,
+    ComplaintSchema,
+    ReportSubmissionSchema,
+)
 from node.domain.schemas.people import (
     BirthRegistrationSchema,
     BirthSchema,
     DeathSchema,
+    FloatingSchema,
+    MaritalChangeSchema,
     MarriageSchema,
     MoveSchema,
     PersonSchema,
     PregnancySchema,
 )
 from node.domain.schemas.services import (
-    BenefitSchema,
-    ComplaintSchema,
+    CheckReportSlipSchema,
     ContraceptiveProcedureSchema,
     FollowUpSchema,
     HealthCheckSchema,
@@ -39,23 +47,63 @@ from node.domain.schemas.services import (
 )
 from node.errors import ValidationError
 
+RULESET = 2
+"""The ruleset version this node writes its entries under (design.md: rules of a
+published version never change; the county's ``county_aggregator/ruleset.py`` holds the
+authority rules of each). Version 2 separates hukou moves from floating and adds the
+floating, marital-change, benefit-workflow, check-slip and report-submission kinds."""
+
+KNOWN_RULESETS = frozenset({1, 2})
+"""Versions whose entries a node accepts from others (a county opening a batch)."""
+
 RECORD_KINDS: dict[str, type[Schema]] = {
     "person": PersonSchema,
     "marriage": MarriageSchema,
+    "marital_change": MaritalChangeSchema,
     "pregnancy": PregnancySchema,
     "birth": BirthSchema,
     "birth_registration": BirthRegistrationSchema,
     "death": DeathSchema,
     "move": MoveSchema,
+    "floating": FloatingSchema,
     "contraceptive_procedure": ContraceptiveProcedureSchema,
     "health_check": HealthCheckSchema,
     "follow_up": FollowUpSchema,
+    "check_report_slip": CheckReportSlipSchema,
     "supply_receipt": SupplyReceiptSchema,
     "supply_handout": SupplyHandoutSchema,
     "benefit": BenefitSchema,
+    "benefit_application": BenefitApplicationSchema,
+    "benefit_check": BenefitCheckSchema,
     "complaint": ComplaintSchema,
     "only_child_certificate": OnlyChildCertificateSchema,
+    "report_submission": ReportSubmissionSchema,
 }
+
+KIND_LABELS: dict[str, str] = {
+    "person": "人员信息卡",
+    "marriage": "婚姻",
+    "marital_change": "婚姻状况变动",
+    "pregnancy": "怀孕",
+    "birth": "出生",
+    "birth_registration": "生育登记",
+    "death": "死亡",
+    "move": "户籍迁移",
+    "floating": "流动",
+    "contraceptive_procedure": "计划生育手术",
+    "health_check": "健康检查",
+    "follow_up": "随访",
+    "check_report_slip": "避孕节育情况报告单",
+    "supply_receipt": "药具入库",
+    "supply_handout": "药具发放",
+    "benefit": "奖励扶助对象变更",
+    "benefit_application": "奖励扶助申请",
+    "benefit_check": "奖励扶助对象本人核验",
+    "complaint": "信访举报",
+    "only_child_certificate": "独生子女父母光荣证",
+    "report_submission": "报表报送",
+}
+"""The Chinese name of each record kind, as forms, registers and reports print it."""
 
 # Fields whose whole value the store and the sync layer seal (encrypt for a narrower set
 # of readers): a complainant's identity is never revealed to the party complained about
@@ -69,8 +117,12 @@ REF_KINDS: dict[str, str] = {
     "parent_ref": "person",
     "spouse_ref": "person",
     "procedure_ref": "contraceptive_procedure",
+    "application_ref": "benefit_application",
 }
 """Fields that name another record of the same node, and the kind they name."""
+
+SUBJECT_REFS = ("person_ref", "woman_ref", "mother_ref", "parent_ref")
+"""The reference that says whose record it is (the person a record is about)."""
 
 
 @functools.cache

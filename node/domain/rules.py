@@ -16,14 +16,16 @@ rewards.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
+from node.domain import codes
 from node.domain.messages import problem
 from node.errors import RuleViolation
 
 DateLike = date | str
 MIN_MOTHER_AGE = 12
-MARITAL_STATUSES = ("unmarried", "married", "divorced", "widowed", "remarried")
+MARITAL_STATUSES = tuple(codes.MARITAL_STATUSES)
 
 
 def as_date(value: DateLike) -> date:
@@ -103,6 +105,21 @@ def check_pregnancy_check_allowed(
         raise _refuse(field, "rule.pregnancy_check_unmarried")
 
 
+def check_no_contraceptive_check_unmarried(marital_status: str, field: str) -> None:
+    """3a. No organised contraceptive-status check of any kind for an unmarried woman
+    (篇7 四(一)): no pregnancy check, no check of the method in use, no follow-up of her
+    contraception that is not the aftercare of a procedure she chose, no check report slip.
+
+    Raises:
+        RuleViolation: ``rule.contraceptive_check_unmarried`` on ``field``.
+        ValueError: ``marital_status`` is not a known status (a programming mistake).
+    """
+    if marital_status not in MARITAL_STATUSES:
+        raise ValueError(f"unknown marital status {marital_status!r}")
+    if marital_status == "unmarried":
+        raise _refuse(field, "rule.contraceptive_check_unmarried")
+
+
 def check_consent(consent_given: bool, field: str = "informed_consent") -> None:
     """4. A contraceptive procedure is recorded only as the person's informed choice.
 
@@ -134,20 +151,31 @@ def check_check_place(
         raise _refuse(field, "rule.return_to_hukou")
 
 
-def check_stock(balance_before: int, quantity: int, field: str = "quantity") -> None:
-    """6. A supply hand-out never drives the stock below zero (篇4 第35条: stock balances).
+def check_stock(
+    movements: Iterable[tuple[DateLike, int]], *, since: DateLike, field: str = "quantity"
+) -> None:
+    """6. No day's stock goes below zero, from ``since`` on (篇4 第35条: stock balances).
 
-    A balance already below zero (a receipt retired after hand-outs were recorded, or
-    two nodes' writes merged) refuses every further hand-out until a receipt restores it.
+    ``movements`` are every receipt (+) and hand-out (-) of one item, the new or changed
+    one included, in any order. The stock is followed day by day, a day's receipts
+    before its hand-outs; a back-dated hand-out is therefore checked against the stock
+    of its own day and of every day after it, not only against today's balance. Days
+    before ``since`` (the new hand-out's date, a withdrawn receipt's date) cannot be
+    changed by this write and are not its business.
 
     Raises:
-        RuleViolation: ``rule.stock_negative`` on ``field``.
-        ValueError: a non-positive quantity (a programming mistake: the schema refuses it).
+        RuleViolation: ``rule.stock_negative`` on ``field``, naming the first day and the
+            balance it would have.
     """
-    if quantity <= 0:
-        raise ValueError("quantity must be > 0")
-    if quantity > balance_before:
-        raise _refuse(field, "rule.stock_negative", balance=balance_before)
+    first = as_date(since)
+    by_day: dict[date, list[int]] = {}
+    for day, quantity in movements:
+        by_day.setdefault(as_date(day), []).append(quantity)
+    balance = 0
+    for day in sorted(by_day):
+        balance += sum(by_day[day])
+        if balance < 0 and day >= first:
+            raise _refuse(field, "rule.stock_negative", date=day.isoformat(), balance=balance)
 
 
 def check_age_band(

@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterator
 
 from sqlite_utils import Database
 
+from node.domain.records import RULESET
 from protocol import ZERO_HASH, Entry, HybridClock, LogId, NodeId, Suite, make_entry
 from protocol.entries import rebuilt_entry
-
-RULESET = 1
-"""Version of the record rules this node writes under (design.md: immutable per version)."""
 
 
 def now_ms() -> int:

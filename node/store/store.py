@@ -51,6 +51,12 @@ ID_PREFIX = {
     "benefit": "E",
     "complaint": "Q",
     "only_child_certificate": "O",
+    "marital_change": "MC",
+    "floating": "L",
+    "check_report_slip": "CS",
+    "benefit_application": "EA",
+    "benefit_check": "EC",
+    "report_submission": "RS",
 }
 
 

@@ -18,6 +18,8 @@ refused batch is not recorded twice.
 
 from __future__ import annotations
 
+from node.domain.records import KNOWN_RULESETS
+from node.store import erasure
 from node.store.evidence import Evidence
 from node.store.holdings import Holdings, immediate
 from node.store.store import NodeStore
@@ -51,8 +53,6 @@ from protocol import (
 from protocol.fast_payload import check_payload
 from protocol.frontier import Ack, sign_ack
 from protocol.rules import check_clock, check_rulesets, check_signer
-
-KNOWN_RULESETS = frozenset({1})
 
 
 def receive_envelope(
@@ -139,6 +139,8 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
                             f"{header.log} seq {entry.seq}: {exc}", code=ErrorCode.UNSUPPORTED
                         ) from None
             holdings.store_entries(entries)
+            if any(erasure.mentions_retention(e.payload) for e in entries):
+                erasure.erase_received(store.db, header.log)  # SPEC §5.4, at every holder
         else:
             holdings.keep_envelope(env.message_id, header, raw, now_ms)
         holdings.set_head(header.log, header.last_seq, header.head_hash, now_ms)

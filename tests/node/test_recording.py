@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from node.domain.records import RECORD_KINDS
 from node.errors import RuleViolation, ValidationError
 from node.recording import COUNTY_CERT, add_record
 from node.store.store import NodeStore
@@ -54,21 +55,38 @@ def village_story(store: NodeStore) -> dict[str, str]:
     ids["handout"] = add(store, "supply_handout", person_ref=w)
     ids["benefit"] = add(store, "benefit", person_ref=w)
     ids["certificate"] = add(store, "only_child_certificate", parent_ref=w)
+    ids["slip"] = add(store, "check_report_slip", person_ref=w)
+    ids["application"] = add(store, "benefit_application", person_ref=w)
+    ids["benefit_check"] = add(store, "benefit_check", person_ref=w)
+    ids["submission"] = add(store, "report_submission")
     ids["move"] = add(store, "move", person_ref=w)
+    ids["floating"] = add(store, "floating", person_ref=w, event_date="2026-05-01")
+    ids["marital_change"] = add(store, "marital_change", person_ref=w, change_date="2026-07-01")
     ids["death"] = add(store, "death", person_ref=ids["husband"])
     return ids
 
 
 def test_every_kind_is_recorded_with_its_entry(store: NodeStore) -> None:
-    """Issue 3: each record kind validates, writes one entry, and the tables equal the log."""
+    """Issue 3: each record kind validates, writes one entry, and the tables equal the log.
+
+    The woman came as a floating-in woman (her card's floating record is written with
+    it), moved her hukou here (which ends the floating), floated out to Shenzhen and
+    divorced: the card says so, each from its dated record.
+    """
     before = store.changelog.head_seq
     ids = village_story(store)
+    written = {kind for kind in RECORD_KINDS if list(store.records(kind, include_retired=True))}
+    assert written == set(RECORD_KINDS) - {"complaint"}  # a complaint needs the county's key
     assert store.changelog.head_seq == before + len(ids)
     assert store.records_hash() == store.rebuild_hash()
     card = store.record("person", ids["woman"])
     assert card is not None
-    assert card["marital_status"] == "married"
-    assert card["floating_status"] == "flowed_in"
+    assert card["marital_status"] == "divorced"
+    assert card["hukou_code"] == "440104001002"
+    assert card["floating_status"] == "flowed_out"
+    assert card["floating_place"] == "440306"
+    floating = [d for _id, d in store.records("floating") if d["person_ref"] == ids["woman"]]
+    assert ["flow_in", "flow_out"] == [d["event"] for d in floating]
 
 
 def test_refused_write_leaves_nothing(store: NodeStore) -> None:

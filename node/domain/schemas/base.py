@@ -81,6 +81,17 @@ def not_before(
     return []
 
 
+def in_order(data: Mapping[str, Any], *names: str) -> list[FieldProblem]:
+    """The steps of a workflow, dated in the order given: each date present is not
+    before the last earlier step that has one (a skipped step does not break the chain)."""
+    out: list[FieldProblem] = []
+    for i, later in enumerate(names[1:], start=1):
+        earlier = next((n for n in reversed(names[:i]) if data.get(n) is not None), None)
+        if earlier is not None:
+            out += not_before(data, later, earlier)
+    return out
+
+
 def problems_from_errors(errors: Any, path: str = "") -> list[FieldProblem]:
     """Flatten marshmallow's error structure into FieldProblems with dotted paths.
 

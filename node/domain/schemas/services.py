@@ -3,8 +3,8 @@
 
 Services are voluntary (domain.md 5), so these records document services given, never
 targets: a procedure is stored only with informed consent, a health check never demands
-a return to the hukou place, certificates carry no fee, and no record of any kind has a
-fee, fine, charge or penalty field (a test keeps it so).
+a return to the hukou place, certificates and check report slips carry no fee, and no
+record of any kind has a fee, fine, charge or penalty field (a test keeps it so).
 """
 
 from __future__ import annotations
@@ -12,48 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from node.domain.messages import problem
+from node.domain import codes
 from node.domain.rules import check_check_place, check_consent
 from node.domain.schemas.base import RecordSchema, collect, not_before
-from node.domain.schemas.fields import (
-    Bool,
-    Choice,
-    Digits,
-    IdNumber,
-    Int,
-    IsoDate,
-    NestedRecord,
-    Ref,
-    Text,
-)
+from node.domain.schemas.fields import Bool, Choice, Int, IsoDate, Ref, Text
 from node.errors import FieldProblem
 
-PROCEDURE_METHODS = (
-    "iud_insertion",
-    "iud_removal",
-    "female_sterilisation",
-    "male_sterilisation",
-    "implant_insertion",
-    "implant_removal",
-    "other",
-)
-CHECK_TYPES = ("reproductive_health", "gynaecological", "pregnancy_check", "pre_pregnancy")
-# The categories of Table 3 (已婚育龄夫妇节育情况), so follow-ups count straight into it.
-METHODS_IN_USE = (
-    "iud",
-    "female_sterilisation",
-    "male_sterilisation",
-    "implant",
-    "pill_injection",
-    "condom",
-    "other",
-    "none",
-)
-SUPPLY_ITEMS = ("condom", "pill", "injection", "spermicide", "other")
-BENEFIT_PROGRAMMES = ("reward_support", "special_support", "other")
-BENEFIT_CHANGES = ("new", "moved_in", "moved_out", "died", "stopped")
-COMPLAINT_CHANNELS = ("visit", "phone", "letter", "online")
-COMPLAINT_STATUSES = ("received", "investigating", "answered", "closed")
 MAX_QUANTITY = 1_000_000
 PLACE_LENGTH = 100
 
@@ -61,12 +25,12 @@ PLACE_LENGTH = 100
 class ContraceptiveProcedureSchema(RecordSchema):
     """A procedure the person chose and received (计划生育手术 register)."""
 
-    person_ref = Ref()
-    method = Choice(PROCEDURE_METHODS)
-    chosen_date = IsoDate()
-    procedure_date = IsoDate()
-    provider = Text(max_length=PLACE_LENGTH)
-    informed_consent = Bool()
+    person_ref = Ref(label="受术者")
+    method = Choice(codes.PROCEDURE_METHODS, label="手术类别")
+    chosen_date = IsoDate(label="自主选择日期")
+    procedure_date = IsoDate(label="手术日期")
+    provider = Text(max_length=PLACE_LENGTH, label="施术单位")
+    informed_consent = Bool(label="知情同意")
 
     def cross_checks(self, data: Mapping[str, Any]) -> Iterable[FieldProblem]:
         # The choice comes first; a procedure dated before it was not chosen.
@@ -78,17 +42,18 @@ class ContraceptiveProcedureSchema(RecordSchema):
 class HealthCheckSchema(RecordSchema):
     """A reproductive-health check offered (at least every two years, 篇4 第33条).
 
-    Whether a pregnancy check may be scheduled depends on the woman's marital status,
-    which is on her card; the store applies ``rules.check_pregnancy_check_allowed``.
+    Whether a check of contraceptive status (a pregnancy check, a check of the method in
+    use) may be organised depends on the woman's marital status, which is on her card;
+    the store applies ``rules.check_no_contraceptive_check_unmarried``.
     """
 
-    person_ref = Ref()
-    check_type = Choice(CHECK_TYPES)
-    scheduled_date = IsoDate(future=True)
-    done_date = IsoDate(required=False)
-    place = Text(max_length=PLACE_LENGTH)
-    requires_return_to_hukou = Bool(required=False, load_default=False)
-    result_summary = Text(max_length=500, required=False)
+    person_ref = Ref(label="受检者")
+    check_type = Choice(codes.CHECK_TYPES, label="检查类别")
+    scheduled_date = IsoDate(future=True, label="预约日期")
+    done_date = IsoDate(required=False, label="检查日期")
+    place = Text(max_length=PLACE_LENGTH, label="检查地点")
+    requires_return_to_hukou = Bool(required=False, load_default=False, label="是否需回户籍地")
+    result_summary = Text(max_length=500, multiline=True, required=False, label="检查结果摘要")
 
     def cross_checks(self, data: Mapping[str, Any]) -> Iterable[FieldProblem]:
         if "requires_return_to_hukou" in data:
@@ -98,81 +63,61 @@ class HealthCheckSchema(RecordSchema):
 class FollowUpSchema(RecordSchema):
     """A follow-up visit after a procedure or to a contraceptive user (篇4 第36条)."""
 
-    person_ref = Ref()
-    procedure_ref = Ref(required=False)
-    visit_date = IsoDate()
-    method_in_use = Choice(METHODS_IN_USE)
-    notes = Text(max_length=1000, required=False)
+    person_ref = Ref(label="随访对象")
+    procedure_ref = Ref(required=False, label="相关手术")
+    visit_date = IsoDate(label="随访日期")
+    method_in_use = Choice(codes.METHODS_IN_USE, label="现用节育措施")
+    notes = Text(max_length=1000, multiline=True, required=False, label="随访记录")
+
+
+class CheckReportSlipSchema(RecordSchema):
+    """The free check report slip (避孕节育情况报告单) a floating woman carries, with its
+    stub kept here (篇10 第23条): she has her checks where she lives and shows the slip
+    to her hukou place instead of travelling back (篇10 第20条). Issued free of charge.
+    """
+
+    person_ref = Ref(label="持单人")
+    slip_no = Text(max_length=40, label="报告单编号")
+    check_date = IsoDate(label="检查日期")
+    check_place = Text(max_length=PLACE_LENGTH, label="检查单位")
+    method_in_use = Choice(codes.METHODS_IN_USE, label="避孕节育情况")
+    check_result = Choice(codes.CHECK_RESULTS, label="检查结论")
+    issued_date = IsoDate(label="出具日期")
+    issuer = Text(max_length=PLACE_LENGTH, label="出具单位")
+
+    def cross_checks(self, data: Mapping[str, Any]) -> Iterable[FieldProblem]:
+        yield from not_before(data, "issued_date", "check_date")
 
 
 class SupplyReceiptSchema(RecordSchema):
     """Free contraceptive supplies received into the village's stock."""
 
-    item = Choice(SUPPLY_ITEMS)
-    quantity = Int(lo=1, hi=MAX_QUANTITY)
-    received_date = IsoDate()
-    source = Text(max_length=PLACE_LENGTH)
+    item = Choice(codes.SUPPLY_ITEMS, label="药具名称")
+    quantity = Int(lo=1, hi=MAX_QUANTITY, label="数量")
+    received_date = IsoDate(label="入库日期")
+    source = Text(max_length=PLACE_LENGTH, label="来源")
 
 
 class SupplyHandoutSchema(RecordSchema):
     """Free supplies handed out; anonymous hand-outs (no person) are allowed.
 
-    The stock balance is a fact of the store, which applies ``rules.check_stock``.
+    The stock is a fact of the store, which applies ``rules.check_stock`` day by day.
     """
 
-    person_ref = Ref(required=False)
-    item = Choice(SUPPLY_ITEMS)
-    quantity = Int(lo=1, hi=MAX_QUANTITY)
-    handout_date = IsoDate()
-
-
-class BenefitSchema(RecordSchema):
-    """A change of a benefit recipient (奖励扶助对象, 篇3 第12条)."""
-
-    person_ref = Ref()
-    programme = Choice(BENEFIT_PROGRAMMES)
-    change = Choice(BENEFIT_CHANGES)
-    # A change may take effect from next month's payment, so it may lie ahead.
-    effective_date = IsoDate(future=True)
-    checked_in_person_date = IsoDate(required=False)
-
-
-class ReporterSchema(RecordSchema):
-    """Who filed a complaint; sealed for a narrower set of readers (篇4 第18条)."""
-
-    name = Text(max_length=40, required=False)
-    phone = Digits(lo=5, hi=20, required=False)
-    id_number = IdNumber(required=False)
-
-
-class ComplaintSchema(RecordSchema):
-    """A complaint or enquiry; the reporter may stay anonymous (no reporter at all)."""
-
-    received_date = IsoDate()
-    channel = Choice(COMPLAINT_CHANNELS)
-    subject = Text(max_length=200)
-    content = Text(max_length=5000)
-    reporter = NestedRecord(ReporterSchema, required=False, load_default=None)
-    handled_date = IsoDate(required=False)
-    answered_date = IsoDate(required=False)
-    status = Choice(COMPLAINT_STATUSES)
-
-    def cross_checks(self, data: Mapping[str, Any]) -> Iterable[FieldProblem]:
-        yield from not_before(data, "handled_date", "received_date")
-        yield from not_before(data, "answered_date", "received_date")
-        if data.get("status") == "answered" and "answered_date" in data:
-            if data["answered_date"] is None:
-                yield problem("answered_date", "answered_without_date")
+    person_ref = Ref(required=False, label="领取人")
+    item = Choice(codes.SUPPLY_ITEMS, label="药具名称")
+    quantity = Int(lo=1, hi=MAX_QUANTITY, label="数量")
+    handout_date = IsoDate(label="发放日期")
 
 
 class OnlyChildCertificateSchema(RecordSchema):
     """An only-child parents' certificate (独生子女父母光荣证), issued free (篇10 第12条)."""
 
-    parent_ref = Ref()
-    child_name = Text(max_length=40)
-    child_birth_date = IsoDate()
-    certificate_no = Text(max_length=40)
-    issued_date = IsoDate()
+    parent_ref = Ref(label="持证人")
+    child_name = Text(max_length=40, label="子女姓名")
+    child_birth_date = IsoDate(label="子女出生日期")
+    certificate_no = Text(max_length=40, label="证书编号")
+    issued_date = IsoDate(label="发证日期")
 
     def cross_checks(self, data: Mapping[str, Any]) -> Iterable[FieldProblem]:
         yield from not_before(data, "issued_date", "child_birth_date")

@@ -176,14 +176,20 @@ OLD_BODY = "44010418991231012"
         ("birth_registration", {"forwarded_date": "2025-08-31"}, "forwarded_date", "date_order"),
         (
             "birth_registration",
-            {"village_opinion_date": "2025-09-06"},
-            "forwarded_date",
+            {"township_registered_date": "2025-09-04"},
+            "township_registered_date",
             "date_order",
+        ),
+        (
+            "birth_registration",
+            {"village_opinion_date": "2025-09-02"},
+            "village_opinion_date",
+            "unknown_field",
         ),
         ("birth_registration", {"status": "approved"}, "status", "unknown_field"),
         ("death", {"death_date": "2026-11-29"}, "death_date", "date_in_future"),
         ("move", {"direction": "sideways"}, "direction", "not_one_of"),
-        ("move", {"to_code": "510107"}, "to_code", "same_place"),
+        ("move", {"to_code": "440106001001"}, "to_code", "same_place"),
         ("move", {"from_code": "12345"}, "from_code", "division.length"),
         ("move", {"reason": "pressure"}, "reason", "not_one_of"),
         (

@@ -94,21 +94,31 @@ def test_check_place():
 
 def test_stock():
     """篇4 第35条: supplies balance; a hand-out never drives the stock below zero."""
-    rules.check_stock(10, 10)
-    p = refused(rules.check_stock, 9, 10)
+    rules.check_stock([("2026-01-05", 10), ("2026-01-06", -10)], since="2026-01-06")
+    p = refused(rules.check_stock, [("2026-01-05", 9), ("2026-01-06", -10)], since="2026-01-06")
     assert ("quantity", "rule.stock_negative") == (p.field, p.code)
-    assert "9" in p.zh and "9" in p.en
+    assert "2026-01-06" in p.zh and "-1" in p.en
 
 
-def test_stock_already_negative_refuses_every_handout():
-    p = refused(rules.check_stock, -2, 1)
-    assert ("quantity", "rule.stock_negative") == (p.field, p.code)
+def test_stock_counts_receipts_of_the_day_before_its_handouts():
+    rules.check_stock([("2026-01-06", -5), ("2026-01-06", 5)], since="2026-01-06")
 
 
-@pytest.mark.parametrize(("balance", "quantity"), [(5, 0), (5, -3)])
-def test_stock_arguments_out_of_range(balance, quantity):
-    with pytest.raises(ValueError):
-        rules.check_stock(balance, quantity)
+def test_stock_is_checked_on_every_day_after_a_back_dated_handout():
+    """Issue 12: a hand-out dated before the only receipt leaves a day below zero."""
+    moves = [("2026-03-01", 100), ("2026-03-10", -90), ("2026-02-20", -20)]
+    p = refused(rules.check_stock, moves, since="2026-02-20")
+    assert "2026-02-20" in p.en and "-20" in p.en
+    # Dated after the receipt, the same hand-out leaves a day at -10 later on.
+    moves = [("2026-03-01", 100), ("2026-03-10", -90), ("2026-03-05", -20)]
+    p = refused(rules.check_stock, moves, since="2026-03-05")
+    assert "2026-03-10" in p.en and "-10" in p.en
+
+
+def test_stock_ignores_days_before_the_change():
+    """A shortfall that the write cannot have caused (before its day) is not its refusal."""
+    moves = [("2026-01-01", -3), ("2026-01-02", 10), ("2026-01-03", -4)]
+    rules.check_stock(moves, since="2026-01-03")
 
 
 @pytest.mark.parametrize("birth", ["2011-11-28", "1976-11-29"])

@@ -697,9 +697,10 @@ def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_villag
     import node.store.changelog as changelog
 
     village = county.villages[V1]
-    monkeypatch.setattr(changelog, "RULESET", 2)
+    current = changelog.RULESET
+    monkeypatch.setattr(changelog, "RULESET", 99)  # a version no county knows
     write(village, 3)
-    monkeypatch.setattr(changelog, "RULESET", 1)
+    monkeypatch.setattr(changelog, "RULESET", current)
     write(county.villages[V2], 2)
     sync(county, V1)  # the township cannot read rulesets: it takes the batch
     sync(county, V2)
@@ -713,7 +714,7 @@ def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_villag
     ((code, log, reason),) = county.county.store.db.execute(
         "SELECT code, log, reason FROM quarantine"
     ).fetchall()
-    assert (code, log) == ("unknown_ruleset", log_of(village)) and "[2]" in reason
+    assert (code, log) == ("unknown_ruleset", log_of(village)) and "[99]" in reason
     (relayed,) = PeerAcks(county.towns[T].store.db).rejections()
     assert (relayed.peer, relayed.code) == (f"county:{C}", "unknown_ruleset")
     sync(county, V1)  # pulls the notice: the township took the batch, so no failure here

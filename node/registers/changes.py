@@ -11,9 +11,15 @@ A change belongs to the month in which it was written, by the wall time of its h
 clock in Asia/Shanghai: an entry written at 01:00 on 1 April Beijing time (17:00 UTC on
 31 March) is an April change, as the officer who wrote it would say.
 
-Entries that change no record (the install entry, epoch starts, notes) are not changes
-and are not listed. A sealed field (the complainant's identity, 篇4 第18条) is never
-named, nor is its value shown.
+The report lists the demographic changes the rules name (篇3 第29条, 篇4 第44条):
+marriages and marital changes, pregnancies, births and birth registrations, contraception
+(procedures and the method in use found at follow-ups), population changes on the cards
+(new cards, card changes, deaths, cards closed) and hukou moves and floating. It never
+lists complaints or tip-offs (their content is for the first-contact officer, 篇4 第18条),
+stock movements, benefit workflow, health-check results or reports sent: the township
+checks the population changes, and the rest is not its business here. Entries that
+change no record (the install entry, epoch starts, notes) are not changes either. A
+sealed field is never named, nor is its value shown.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from node.registers.labels import (
     field_label,
     is_sealed,
 )
-from node.registers.model import Column, Register, parse_month, village_name
+from node.registers.model import Column, Register, parse_month
+from node.store.lookup import log_rows_before, node_name
 from node.timeutil import SHANGHAI
 from protocol import Retire, Upsert, decode_payload
 from protocol.clock import COUNTER_BITS
@@ -52,6 +59,22 @@ COLUMNS = (
     Column("action", "变更类型"),
 )
 ADDED, MODIFIED, RETIRED = "新增", "修改", "注销"
+REPORTED_KINDS = frozenset(
+    {
+        "person",
+        "marriage",
+        "marital_change",
+        "pregnancy",
+        "birth",
+        "birth_registration",
+        "contraceptive_procedure",
+        "follow_up",
+        "death",
+        "move",
+        "floating",
+    }
+)
+"""The demographic record kinds of the report (module docstring)."""
 SEALED_NOTE = "（另有保密信息变更，不予显示）"
 ERASED_NOTE = "（本条内容已按保存期限删除）"
 
@@ -84,7 +107,7 @@ class _Replay:
 
 
 def build_monthly_change_report(db: Database, month: str) -> Register:
-    """List every record change written in ``month``, one line per changed record.
+    """List every demographic change written in ``month``, one line per changed record.
 
     Args:
         db: the node's database (``NodeStore.db``); only read.
@@ -103,18 +126,14 @@ def build_monthly_change_report(db: Database, month: str) -> Register:
     span = parse_month(month)
     replay = _Replay()
     rows: list[dict[str, Any]] = []
-    entries = db.execute(
-        "SELECT epoch, seq, hlc, payload FROM log WHERE hlc < ? ORDER BY epoch, seq",
-        [span.end_ms << COUNTER_BITS],
-    )
-    for epoch, seq, hlc, payload in entries:
+    for epoch, seq, hlc, payload in log_rows_before(db, span.end_ms << COUNTER_BITS):
         in_month = span.contains_ms(hlc >> COUNTER_BITS)
         if payload is None:
             if in_month:
                 rows.append(_row(epoch, seq, hlc, "", "", "", ERASED_NOTE, ""))
             continue
-        for op in decode_payload(bytes(payload)):
-            if in_month and isinstance(op, Upsert | Retire):
+        for op in decode_payload(payload):
+            if in_month and isinstance(op, Upsert | Retire) and op.kind in REPORTED_KINDS:
                 rows.append(_describe(replay, op, epoch, seq, hlc))
             if isinstance(op, Upsert):
                 replay.upsert(op)
@@ -127,7 +146,7 @@ def build_monthly_change_report(db: Database, month: str) -> Register:
         columns=COLUMNS,
         rows=rows,
         name="monthly_changes",
-        village=village_name(db),
+        village=node_name(db),
         month=span.month,
     )
 

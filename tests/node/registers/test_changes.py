@@ -102,13 +102,10 @@ def test_every_change_of_march_with_its_action(store: NodeStore, history: dict[s
     assert [
         (3, "人员信息卡", history["wang"], "王芳", "修改"),
         (4, "婚姻", history["marriage"], "王芳", "新增"),
-        (5, "信访", history["complaint"], "", "新增"),
-        (6, "信访", history["complaint"], "", "修改"),
         (7, "婚姻", history["marriage"], "王芳", "注销"),
         (8, "人员信息卡", history["li"], "李娜", "新增"),
-        (8, "奖励扶助", history["benefit"], "李娜", "新增"),
     ] == got
-    assert list(range(1, 8)) == [r["no"] for r in report.rows]
+    assert list(range(1, 5)) == [r["no"] for r in report.rows]
     assert [
         "序号",
         "日志序号",
@@ -131,7 +128,26 @@ def test_report_covers_exactly_the_log_entries_of_the_month(
         if start <= hlc >> COUNTER_BITS < end
     ]
     report = build_monthly_change_report(store.db, "2026-03")
-    assert in_month == sorted({r["seq"] for r in report.rows})
+    complaint = {5, 6}  # the complaint's two entries: not a demographic change
+    assert [s for s in in_month if s not in complaint] == sorted({r["seq"] for r in report.rows})
+
+
+def test_only_demographic_changes_are_reported(store: NodeStore, history: dict[str, str]) -> None:
+    """Issue 16 item 6, 篇3 第29条 / 篇4 第44条: the monthly change report lists marriage,
+    pregnancy, birth, contraception, population and hukou changes; never a complaint (its
+    content belongs to the first-contact officer, 篇4 第18条) nor a stock receipt or a
+    benefit change."""
+    receipt = add(store, "supply_receipt", item="condom", quantity=5, received_date="2026-03-31",
+                  source="区药具站")  # fmt: skip
+    report = build_monthly_change_report(store.db, "2026-04")
+    kinds = {r["kind"] for r in report.rows}
+    assert "人员信息卡" in kinds
+    assert not kinds & {"信访举报", "药具入库", "奖励扶助对象变更"}
+    assert receipt not in {r["record_id"] for r in report.rows}
+    march = build_monthly_change_report(store.db, "2026-03")
+    assert history["complaint"] not in {r["record_id"] for r in march.rows}
+    assert history["benefit"] not in {r["record_id"] for r in march.rows}
+    assert "询问证明办理" not in repr(march)
 
 
 def test_old_values_come_from_replaying_the_log(store: NodeStore, history: dict[str, str]) -> None:
@@ -146,19 +162,16 @@ def test_new_record_lists_its_fields_and_names_references(
     row = build_monthly_change_report(store.db, "2026-03").rows[1]
     assert row["changes"].startswith(f"女方：王芳（{history['wang']}）；男方姓名：刘强")
     assert "是否初婚：是" in row["changes"]
-    retired = build_monthly_change_report(store.db, "2026-03").rows[4]
+    retired = build_monthly_change_report(store.db, "2026-03").rows[2]
     assert "注销原因：录入错误" == retired["changes"]
 
 
 def test_the_reporter_never_appears(store: NodeStore, history: dict[str, str]) -> None:
     report = build_monthly_change_report(store.db, "2026-03")
     printed = repr(report)
-    for secret in (REPORTER_NAME, REPORTER_PHONE, "reporter", "举报", "信访人"):
+    for secret in (REPORTER_NAME, REPORTER_PHONE, "reporter", "举报", "信访人", "来访"):
         assert secret not in printed
-    created, changed = report.rows[2], report.rows[3]
-    assert created["changes"].endswith(SEALED_NOTE)
-    assert "信访形式：来访" in created["changes"]
-    assert SEALED_NOTE == changed["changes"]
+    assert SEALED_NOTE not in printed
 
 
 def test_shanghai_month_boundaries(store: NodeStore, history: dict[str, str]) -> None:
@@ -184,9 +197,9 @@ def test_bad_month(store: NodeStore) -> None:
 def test_village_report_never_shows_the_reporter(village: Village, tmp_path: Path) -> None:
     """The whole sample village, every register and the report, rendered: no reporter."""
     report = build_monthly_change_report(village.store.db, "2026-01")
-    # The fixture writes every entry on 1 January, one op each; the install entry is no change.
-    assert village.store.changelog.head_seq - 1 == len(report.rows)
-    assert any(r["kind"] == "信访" and r["action"] == "新增" for r in report.rows)
+    # The fixture writes every entry on 1 January, one op each; the install entry is no change,
+    # and neither are complaints, stock and benefits (not demographic).
+    assert report.rows and not any(r["kind"] == "信访举报" for r in report.rows)
     path = tmp_path / "all.csv"
     with path.open("w", encoding="utf-8", newline="") as fp:
         render_csv(report, fp)

@@ -30,6 +30,7 @@ from county_aggregator.reports.rules import (
     Formula,
     ListingDef,
     Percent,
+    Sum,
     TableDef,
 )
 from node.domain.divisions import division_name
@@ -81,10 +82,13 @@ def assemble_table(
     for row in rows:
         values: dict[str, int | str] = {}
         for i, column in enumerate(defn.columns):
-            if isinstance(column.rule, Count):
+            if isinstance(column.rule, Count | Sum):
                 parts = [found.hits[i].get(v, ()) for v in members[row.key]]
                 records: Sequence[RecordRef] = parts[0] if len(parts) == 1 else RecordsView(parts)
-                cell = Cell(sum(len(p) for p in parts), records)
+                if isinstance(column.rule, Sum):
+                    cell = Cell(_sum(found, column.rule.fact, parts), records)
+                else:
+                    cell = Cell(sum(len(p) for p in parts), records)
             else:
                 value, operands = evaluators[column.key](values)
                 traced = [cells[(row.key, k)].records for k in operands]
@@ -98,6 +102,17 @@ def assemble_table(
     return Report(
         defn.name, defn.title, period, LEAD, columns, tuple(rows), cells, lead_values, defn.notes
     )
+
+
+def _sum(found: Scanned, fact: str, parts: Sequence[Sequence[RecordRef]]) -> int:
+    """Add up ``fact`` (an integer, an amount) of the persons counted; none counts 0."""
+    table, default = found.layouts[SUBJECT_KIND].facts[fact]
+    total = 0
+    for part in parts:
+        for _kind, key in part:
+            value = table.get(key, default)
+            total += value if type(value) is int else 0
+    return total
 
 
 Evaluator = Callable[[dict[str, Any]], tuple[int | str, list[str]]]

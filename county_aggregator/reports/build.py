@@ -51,7 +51,7 @@ def build_report(
             ``merged_records``.
         name: a key of ``DEFINITIONS`` (``table2``, ``monthly``, …), or a definition
             that is not registered (a county's own table, a test).
-        period: '2026-03', '2026H1', '2026H2', '2026Y' or a parsed :class:`Period`.
+        period: '2026-03', '2026H1', '2026Y' or a parsed :class:`Period`.
         villages: the county's villages, so that a village without records still gets
             its row of zeros; by default every village holding a person card.
         names: printed names of townships and villages by code (villages are not in the

@@ -25,7 +25,7 @@ from node.errors import NotFoundError
 @click.option(
     "--period",
     required=True,
-    help="2026-03 (month), 2026H1 (Oct 1 - Mar 31), 2026H2 (Apr 1 - Sep 30) or 2026Y.",
+    help="2026-03 (month), 2026H1 (Oct 1 - Mar 31) or 2026Y (Oct 1 - Sep 30).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True)
 @click.option(

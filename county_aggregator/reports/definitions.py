@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Every report the county produces, by name: the monthly reports, the benefit-fund
-reports here, Tables 2, 3 and 5 in ``tables.py``. Adding a report = adding an entry.
+reports here, Tables 2 and 3 (hukou and temporary-resident versions) in ``tables.py``,
+Table 5 in ``table5.py``. Adding a report = adding an entry.
 
 The names are what ``renkou county report <name>`` takes and what signed snapshots are
 filed under; column keys are stable for the same reason (see ``tables.py``).
@@ -19,16 +20,20 @@ from county_aggregator.reports.rules import (
     ListField,
     ListingDef,
     Source,
+    Sum,
     TableDef,
+    Upto,
     Where,
     eq,
     is_in,
 )
-from county_aggregator.reports.tables import TABLE2, TABLE3, TABLE5
+from county_aggregator.reports.table5 import TABLE5
+from county_aggregator.reports.tables import TABLE2, TABLE2_RESIDENT, TABLE3, TABLE3_RESIDENT
+from node.domain.codes import ACTIVE_CHANGES
 from node.domain.records import RECORD_KINDS
 
 EVENT_KINDS = tuple(k for k in RECORD_KINDS if k != "person")
-ALL_PERIODS: tuple[PeriodKind, ...] = ("month", "half1", "half2", "year")
+ALL_PERIODS: tuple[PeriodKind, ...] = ("month", "half1", "year")
 
 # --- 月报 -------------------------------------------------------------------------------
 
@@ -46,8 +51,10 @@ MONTHLY = TableDef(
         _month("deaths", "死亡", "death", "death_date"),
         _month("marriages", "结婚", "marriage", "marriage_date"),
         _month("birth_registrations", "生育登记", "birth_registration", "registered_date"),
-        _month("moved_in", "迁入", "move", "move_date", eq("direction", "in")),
-        _month("moved_out", "迁出", "move", "move_date", eq("direction", "out")),
+        _month("moved_in", "户籍迁入", "move", "move_date", eq("direction", "in")),
+        _month("moved_out", "户籍迁出", "move", "move_date", eq("direction", "out")),
+        _month("flowed_in", "流入登记", "floating", "event_date", eq("event", "flow_in")),
+        _month("flowed_out", "流出登记", "floating", "event_date", eq("event", "flow_out")),
         _month("procedures", "计划生育手术", "contraceptive_procedure", "procedure_date"),
         _month("health_checks", "生殖健康检查", "health_check", "done_date"),
         _month("follow_ups", "随访", "follow_up", "visit_date"),
@@ -89,7 +96,7 @@ MONTHLY_CHANGES = TableDef(
 
 # --- 奖励扶助 -------------------------------------------------------------------------------
 
-ACTIVE = ("new", "moved_in")
+ACTIVE = tuple(sorted(ACTIVE_CHANGES))
 PROGRAMME_SHORT = {"reward_support": "奖励扶助", "special_support": "特别扶助", "other": "其他扶助"}
 _KEYS = {"reward_support": "reward", "special_support": "special", "other": "other"}
 _CHANGES = (
@@ -101,12 +108,19 @@ _CHANGES = (
 )
 
 
-def _recipient_fact(programme: str) -> Latest:
-    """A person's latest change in one programme before the period: a recipient then
-    if it was 'new' or 'moved_in'."""
+def _recipient_fact(programme: str, upto: Upto = "before_start") -> Latest:
+    """A person's latest change in one programme before the period (or up to its end):
+    a recipient then if it was 'new' or 'moved_in'."""
     where = (eq("programme", programme),)
     source = Source("benefit", "person_ref", "effective_date", value="change", where=where)
-    return Latest((source,), upto="before_start")
+    return Latest((source,), upto=upto)
+
+
+def _amount_fact(programme: str) -> Latest:
+    """The yearly amount of a recipient's latest new or moved-in change up to the end."""
+    where = (eq("programme", programme), is_in("change", ACTIVE))
+    source = Source("benefit", "person_ref", "effective_date", value="annual_amount", where=where)
+    return Latest((source,), upto="end")
 
 
 def _programme_columns(programme: str) -> tuple[Column, ...]:
@@ -136,17 +150,29 @@ def _programme_columns(programme: str) -> tuple[Column, ...]:
             f" - {key}_died - {key}_stopped"
         ),
     )
-    return (start, *changes, end)
+    amount = Column(
+        f"{key}_amount",
+        f"{zh}期末对象年扶助金额（元）",
+        Sum(Count("person", where=(is_in(f"${key}_at_end", ACTIVE),)), f"${key}_amount"),
+    )
+    return (start, *changes, end, amount)
 
 
 BENEFIT_FUND = TableDef(
     name="benefit-fund",
-    title="计划生育奖励扶助和特别扶助半年统计表",
-    periods=("half1", "half2", "year"),
-    derived={f"{_KEYS[p]}_at_start": _recipient_fact(p) for p in _KEYS},
+    title="计划生育奖励扶助和特别扶助资金统计表",
+    periods=("half1", "year"),
+    derived={
+        **{f"{_KEYS[p]}_at_start": _recipient_fact(p) for p in _KEYS},
+        **{f"{_KEYS[p]}_at_end": _recipient_fact(p, "end") for p in _KEYS},
+        **{f"{_KEYS[p]}_amount": _amount_fact(p) for p in _KEYS},
+    },
     columns=tuple(c for p in _KEYS for c in _programme_columns(p)),
-    notes="Recipients at start: people whose latest change before the period is new or moved "
-    "in; at end = start + new + moved in - moved out - died - stopped.",
+    notes="Due by 10 April for the first half (1 October - 31 March) and by 10 October for "
+    "the whole statistical year (1 October - 30 September, 篇4 第16条); there is no second "
+    "half-year. Recipients at start: people whose latest change before the period is new "
+    "or moved in; at end = start + new + moved in - moved out - died - stopped. The amount "
+    "is the sum of the yearly amounts (元/年) of the recipients at the end.",
 )
 
 BENEFIT_CHANGES = ListingDef(
@@ -170,5 +196,15 @@ BENEFIT_CHANGES = ListingDef(
 
 DEFINITIONS: dict[str, Definition] = {
     d.name: d
-    for d in (MONTHLY, MONTHLY_CHANGES, TABLE2, TABLE3, TABLE5, BENEFIT_FUND, BENEFIT_CHANGES)
+    for d in (
+        MONTHLY,
+        MONTHLY_CHANGES,
+        TABLE2,
+        TABLE2_RESIDENT,
+        TABLE3,
+        TABLE3_RESIDENT,
+        TABLE5,
+        BENEFIT_FUND,
+        BENEFIT_CHANGES,
+    )
 }

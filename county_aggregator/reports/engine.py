@@ -45,6 +45,7 @@ from county_aggregator.reports.rules import (
     Definition,
     Latest,
     ListingDef,
+    Sum,
     TableDef,
     Where,
 )
@@ -110,7 +111,13 @@ class Scanned:
 def counts_of(defn: Definition) -> list[tuple[int, Count]]:
     if isinstance(defn, ListingDef):
         return [(0, defn.select)]
-    return [(i, c.rule) for i, c in enumerate(defn.columns) if isinstance(c.rule, Count)]
+    out: list[tuple[int, Count]] = []
+    for i, c in enumerate(defn.columns):
+        if isinstance(c.rule, Count):
+            out.append((i, c.rule))
+        elif isinstance(c.rule, Sum):
+            out.append((i, c.rule.count))
+    return out
 
 
 def _layouts(defn: Definition) -> dict[str, Layout]:
@@ -224,7 +231,10 @@ def _used_facts(defn: Definition) -> set[str]:
     conds: list[Cond] = [c for conds in defn.filters.values() for c in conds]
     for _, count in counts_of(defn):
         conds += [*count.where, *count.subject]
-    return {name[1:] for name in fields_of(conds) if name.startswith("$")}
+    names = {name[1:] for name in fields_of(conds) if name.startswith("$")}
+    if isinstance(defn, TableDef):
+        names |= {c.rule.fact[1:] for c in defn.columns if isinstance(c.rule, Sum)}
+    return names
 
 
 def _compile_counts(

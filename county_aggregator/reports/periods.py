@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Report periods: a month, a half of the statistical year, or the statistical year.
+"""Report periods: a month, the first half of the statistical year, or the statistical year.
 
 The statistical year runs 1 October - 30 September (篇4 第16条) and is named after the
 year it ends in, so "2026Y" is 2025-10-01 .. 2026-09-30 and "2026H1" its first half,
-2025-10-01 .. 2026-03-31, the half the semiannual tables report (篇10 第28条). "2026H2"
-(2026-04-01 .. 2026-09-30) exists only because the benefit-fund statistics are due twice
-a year (Apr 10 and Oct 10, 篇4 第16条); the population tables refuse it.
+2025-10-01 .. 2026-03-31, the half the semiannual tables report (篇10 第28条). There is
+no second half-year: the October reports (the annual tables, the benefit-fund statistics
+due 10 October) cover the whole statistical year (篇4 第16条, 篇10 第28条).
 
 Parsing is strict (no lower case, no spaces, no "2026-3") because a period is also the
 name under which a signed snapshot is filed: two spellings of one period would let two
@@ -24,17 +24,16 @@ from node.errors import FieldProblem, ValidationError
 from node.timeutil import SHANGHAI
 from protocol.clock import COUNTER_BITS
 
-PeriodKind = Literal["month", "half1", "half2", "year"]
-PERIOD_KINDS: tuple[PeriodKind, ...] = ("month", "half1", "half2", "year")
+PeriodKind = Literal["month", "half1", "year"]
+PERIOD_KINDS: tuple[PeriodKind, ...] = ("month", "half1", "year")
 KIND_NAMES: dict[PeriodKind, tuple[str, str]] = {
     "month": ("月报（如 2026-03）", "a month (e.g. 2026-03)"),
     "half1": ("半年报（如 2026H1）", "the first half of a statistical year (e.g. 2026H1)"),
-    "half2": ("下半年（如 2026H2）", "the second half of a statistical year (e.g. 2026H2)"),
     "year": ("年报（如 2026Y）", "a statistical year (e.g. 2026Y)"),
 }
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
-_HALF = re.compile(r"(\d{4})H([12])\Z")
+_HALF = re.compile(r"(\d{4})H1\Z")
 _YEAR = re.compile(r"(\d{4})Y\Z")
 _FIRST_YEAR, _LAST_YEAR = 1901, 9998
 
@@ -74,12 +73,12 @@ class Period:
         if self.kind == "month":
             return f"{self.first.year}年{self.first.month}月"
         span = f"{_zh_date(self.first)}至{_zh_date(self.last)}"
-        name = {"half1": "上半年", "half2": "下半年", "year": "年度"}[self.kind]
+        name = {"half1": "上半年", "year": "年度"}[self.kind]
         return f"{self.last.year}统计年度{name}（{span}）"
 
 
 def parse_period(text: object) -> Period:
-    """Parse '2026-03', '2026H1', '2026H2' or '2026Y' into a :class:`Period`.
+    """Parse '2026-03', '2026H1' or '2026Y' into a :class:`Period`.
 
     Args:
         text: the period as typed on the command line or stored with a snapshot.
@@ -100,9 +99,7 @@ def parse_period(text: object) -> Period:
         elif found := _HALF.match(text):
             year = int(found[1])
             if _FIRST_YEAR <= year <= _LAST_YEAR:
-                if found[2] == "1":
-                    return Period(text, "half1", *semiannual_bounds(year))
-                return Period(text, "half2", date(year, 4, 1), date(year, 9, 30))
+                return Period(text, "half1", *semiannual_bounds(year))
         elif found := _YEAR.match(text):
             year = int(found[1])
             if _FIRST_YEAR <= year <= _LAST_YEAR:
@@ -112,12 +109,12 @@ def parse_period(text: object) -> Period:
             FieldProblem(
                 "period",
                 "period.format",
-                "统计期格式应为 YYYY-MM（月）、YYYYH1（10月1日至次年3月31日）、"
-                "YYYYH2（4月1日至9月30日）或 YYYYY（统计年度，10月1日至次年9月30日），"
-                "例如 2026-03、2026H1、2026Y",
-                "A period is YYYY-MM (a month), YYYYH1 (1 October to 31 March), YYYYH2 "
-                "(1 April to 30 September) or YYYYY (the statistical year, 1 October to "
-                "30 September), for example 2026-03, 2026H1, 2026Y.",
+                "统计期格式应为 YYYY-MM（月）、YYYYH1（上半年：10月1日至次年3月31日）或 "
+                "YYYYY（统计年度：10月1日至次年9月30日），例如 2026-03、2026H1、2026Y；"
+                "10月的报表按整个统计年度编制，没有“下半年”",
+                "A period is YYYY-MM (a month), YYYYH1 (1 October to 31 March) or YYYYY (the "
+                "statistical year, 1 October to 30 September), for example 2026-03, 2026H1, "
+                "2026Y; the October reports cover the whole statistical year (no second half).",
             )
         ]
     )

@@ -25,6 +25,7 @@ from county_aggregator.reports.periods import Period
 from county_aggregator.reports.rules import (
     HLC_FIELDS,
     AgeAt,
+    AllOf,
     AnyOf,
     Bound,
     Cond,
@@ -108,8 +109,11 @@ def resolve(name: str, value: Any, period: Period) -> Any:
     """Replace START/END by the period's days (or HLC bounds for the clock columns)."""
     if isinstance(value, Bound):
         if name in HLC_FIELDS:
+            if value.months:
+                raise ValueError("clock columns take the period's bounds, not shifted ones")
             return period.start_hlc if value.which == "start" else period.end_hlc - 1
-        return (period.first if value.which == "start" else period.last).isoformat()
+        day = period.first if value.which == "start" else period.last
+        return shift_months(day, value.months).isoformat()
     if isinstance(value, tuple):
         return tuple(resolve(name, v, period) for v in value)
     return value
@@ -130,6 +134,8 @@ def span_tests(name: str, span: str, period: Period) -> list[Where]:
 def upto_tests(name: str, upto: str, period: Period) -> list[Where]:
     if upto == "any":
         return []
+    if upto == "after_end":
+        return [Where(name, "gt", resolve(name, Bound("end"), period))]
     return span_tests(name, "before_start" if upto == "before_start" else "to_end", period)
 
 
@@ -179,10 +185,25 @@ def _fact_only(cond: Cond, layout: Layout) -> bool:
     return bool(names) and all(n in layout.facts for n in names)
 
 
+def shift_months(day: date, months: int) -> date:
+    """``day`` moved by whole calendar months; a day the target month lacks becomes its
+    last day (31 March - 1 month = 28 or 29 February)."""
+    if not months:
+        return day
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
 def fields_of(conds: tuple[Cond, ...] | list[Cond]) -> Iterator[str]:
-    """Every field a list of tests mentions, inside AnyOf too."""
+    """Every field a list of tests mentions, inside AnyOf and AllOf too."""
     for c in conds:
-        if isinstance(c, AnyOf):
+        if isinstance(c, AnyOf | AllOf):
             yield from fields_of(c.tests)
         else:
             yield c.field
@@ -195,6 +216,9 @@ def sql_live(uses: list[tuple[list[Cond], bool | None]]) -> bool | None:
 
 
 def _compile(cond: Cond, layout: Layout, period: Period) -> Pred:
+    if isinstance(cond, AllOf):
+        conj = compile_conds(list(cond.tests), layout, period)
+        return conj if conj is not None else (lambda r: True)
     if isinstance(cond, AnyOf):
         parts = [_compile(c, layout, period) for c in cond.tests]
 
@@ -231,6 +255,10 @@ def _compile(cond: Cond, layout: Layout, period: Period) -> Pred:
     if op == "between":
         lo, hi = v
         return lambda r: (x := get(r)) is not None and lo <= x <= hi
+    if op in ("in_county", "out_of_county"):
+        inside = op == "in_county"
+        # Row position 1 is always the record's village (Layout.meta).
+        return lambda r: type(x := get(r)) is str and (x[:6] == r[1][:6]) is inside
     compare = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}[op]
     return lambda r: (x := get(r)) is not None and compare(x, v)
 
@@ -253,6 +281,14 @@ def _fact_test(fact: tuple[dict[str, Any], Any], op: str, v: Any) -> Pred:
 
 def to_sql(cond: Cond, period: Period, layout: Layout) -> tuple[str, list[Any]] | None:
     """The SQL form of a test, or None if SQL cannot decide it (derived facts)."""
+    if isinstance(cond, AllOf):
+        parts = [to_sql(c, period, layout) for c in cond.tests]
+        if not parts or any(p is None for p in parts):
+            return None
+        return (
+            "(" + " AND ".join(p[0] for p in parts if p) + ")",
+            [x for p in parts if p for x in p[1]],
+        )
     if isinstance(cond, AnyOf):
         parts = [to_sql(c, period, layout) for c in cond.tests]
         if not parts or any(p is None for p in parts):
@@ -267,6 +303,12 @@ def to_sql(cond: Cond, period: Period, layout: Layout) -> tuple[str, list[Any]] 
     if name.startswith("$"):
         return None
     expr = _META_SQL.get(name) or f"json_extract(data, '$.{name}')"
+    if cond.op in ("in_county", "out_of_county"):
+        same = "=" if cond.op == "in_county" else "!="
+        return (
+            f"(typeof({expr}) = 'text' AND substr({expr}, 1, 6) {same} substr(village, 1, 6))",
+            [],
+        )
     v = resolve(name, cond.value, period)
     values = list(v) if isinstance(v, tuple) else [v]
     if cond.op not in ("present", "absent") and not all(isinstance(x, str | int) for x in values):

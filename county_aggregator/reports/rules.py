@@ -31,7 +31,21 @@ from typing import Any, Literal
 
 from county_aggregator.reports.periods import PeriodKind
 
-Op = Literal["eq", "ne", "in", "not_in", "present", "absent", "lt", "le", "gt", "ge", "between"]
+Op = Literal[
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "present",
+    "absent",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "between",
+    "in_county",
+    "out_of_county",
+]
 OPS: tuple[str, ...] = (
     "eq",
     "ne",
@@ -44,9 +58,14 @@ OPS: tuple[str, ...] = (
     "gt",
     "ge",
     "between",
+    "in_county",
+    "out_of_county",
 )
+"""``in_county``/``out_of_county``: the field is a division code whose county (first six
+digits) is / is not the county of the record's village: how a floating event says that
+the person crossed a county line (篇10 第3条)."""
 Span = Literal["period", "before_start", "to_end"]
-Upto = Literal["before_start", "end", "any"]
+Upto = Literal["before_start", "end", "any", "after_end"]
 Level = Literal["county", "township", "village"]
 META_FIELDS = ("@key", "@village", "@first_hlc", "@last_hlc", "@retired", "@township", "@county")
 HLC_FIELDS = ("@first_hlc", "@last_hlc")
@@ -59,13 +78,20 @@ _KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 @dataclass(frozen=True, slots=True)
 class Bound:
-    """A placeholder for a day of the period, resolved when a report is built."""
+    """A placeholder for a day of the period, resolved when a report is built;
+    ``months`` moves it by whole calendar months ("six months before the end")."""
 
     which: Literal["start", "end"]
+    months: int = 0
 
 
 START = Bound("start")
 END = Bound("end")
+
+
+def months_before(bound: Bound, months: int) -> Bound:
+    """The day ``months`` calendar months before ``bound`` (31 March - 6 = 30 September)."""
+    return Bound(bound.which, bound.months - months)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +115,14 @@ class AnyOf:
     tests: tuple[Cond, ...]
 
 
-Cond = Where | AnyOf
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """True when all of ``tests`` are: a conjunction to put inside an :class:`AnyOf`."""
+
+    tests: tuple[Cond, ...]
+
+
+Cond = Where | AnyOf | AllOf
 
 
 def eq(name: str, value: Any) -> Where:
@@ -117,6 +150,11 @@ def between(name: str, lo: Any, hi: Any) -> Where:
     return Where(name, "between", (lo, hi))
 
 
+def out_of_county(name: str) -> Where:
+    """The division code in ``name`` lies outside the county of the record's village."""
+    return Where(name, "out_of_county")
+
+
 @dataclass(frozen=True)
 class Source:
     """Events of ``kind`` that name a person in ``ref``, dated by ``date``.
@@ -129,7 +167,7 @@ class Source:
     ref: str
     date: str
     value: str | None = None
-    mapping: Mapping[str, str] | None = None
+    mapping: Mapping[Any, Any] | None = None
     where: tuple[Cond, ...] = ()
 
 
@@ -211,7 +249,20 @@ class Percent:
     places: int = 1
 
 
-Rule = Count | Formula | Percent
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """The sum of a numeric derived fact (``$name``) over the persons ``count`` counts
+    (an amount of money, say); the figure traces back to those persons like a count."""
+
+    count: Count
+    fact: str
+
+    def __post_init__(self) -> None:
+        if not self.fact.startswith("$"):
+            raise ValueError(f"Sum adds up a derived fact ($name), not {self.fact!r}")
+
+
+Rule = Count | Formula | Percent | Sum
 
 
 @dataclass(frozen=True)

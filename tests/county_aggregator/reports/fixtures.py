@@ -4,6 +4,12 @@
 The expected figures of every report test were counted from this listing by hand (the
 comments say who counts where), never by running the engine. Period of most tests:
 2026H1 = 2025-10-01 .. 2026-03-31.
+
+The floating and hukou cases of issue 16: a6 floats out (to Shenzhen, another county:
+her hukou stays in A); c4 moves her hukou away (to Tianhe, another county: C closes her
+card); b1 floats in from Haizhu on 2025-10-25 (five months by 2026-03-31) and c6 from
+Tianhe on 2025-08-25 (seven months by then). b6's card says divorced today, but the
+divorce is dated 2026-05-01, after the half-year.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ def person(
     floating: str = "resident",
     since: str | None = None,
     married: str | None = None,
+    hukou: str | None = None,
+    place: str = "440105001001",
 ) -> tuple[str, str, str, dict[str, Any]]:
     data = {
         "card_type": card,
@@ -62,11 +70,11 @@ def person(
         "birth_date": born,
         "marital_status": marital,
         "first_marriage_date": married,
-        "hukou_code": village,
+        "hukou_code": hukou or village,
         "residence_code": village,
         "floating_status": floating,
         "floating_since": since,
-        "floating_place": None if floating == "resident" else "440105001001",
+        "floating_place": None if floating == "resident" else place,
     }
     return ("person", f"idn:{pid}", village, data)
 
@@ -102,21 +110,24 @@ RECORDS: list[tuple[str, str, str, dict[str, Any]]] = [
     _p("a3", A, "F", "1998-07-15", "married", married="2026-01-20"),
     _p("a4", A, "M", "1960-03-03", "married", card="family"),
     _p("a5", A, "M", "2026-01-05", "unmarried", card="family"),
-    _p("a6", A, "F", "1992-09-09", "married", floating="flowed_out", since="2025-12-01"),
+    _p("a6", A, "F", "1992-09-09", "married", floating="flowed_out", since="2025-12-01",
+       place="440306"),
     # Village B
-    _p("b1", B, "F", "1995-03-03", "married", floating="flowed_in", since="2025-11-15"),
+    _p("b1", B, "F", "1995-03-03", "married", floating="flowed_in", since="2025-10-25",
+       hukou="440105001001"),
     _p("b2", B, "F", "1976-04-01", "married"),  # 49 on 2026-03-31
     _p("b3", B, "F", "1976-03-31", "married"),  # 50 on 2026-03-31: out of 15-49
     _p("b4", B, "F", "1950-01-01", "widowed", card="family"),
     _p("b5", B, "M", "1952-02-02", "married", card="family"),
-    _p("b6", B, "F", "2000-01-01", "married"),
+    _p("b6", B, "F", "2000-01-01", "divorced"),  # divorced 2026-05-01 (mc1)
     # Village C
     _p("c1", C, "F", "1988-08-08", "married"),
     _p("c2", C, "F", "1993-03-03", "remarried"),
     _p("c3", C, "M", "1980-01-01", "married", card="family"),
-    _p("c4", C, "F", "1991-01-01", "married"),
+    _p("c4", C, "F", "1991-01-01", "married", hukou="440106001001"),  # hukou moved away
     _p("c5", C, "F", "1990-02-02", "married"),  # withdrawn as a duplicate (RETIRED)
-    _p("c6", C, "F", "1996-06-06", "married", floating="flowed_in", since="2024-03-01"),
+    _p("c6", C, "F", "1996-06-06", "married", floating="flowed_in", since="2025-08-25",
+       hukou="440106001001", place="440106001001"),
     _p("c7", C, "F", "1940-01-01", "widowed", card="family"),
     # Births (birth4 is before the period)
     event("birth", "birth1", A, mother_ref=P("a1"), birth_date="2026-01-05", birth_order=2,
@@ -133,12 +144,17 @@ RECORDS: list[tuple[str, str, str, dict[str, Any]]] = [
           first_marriage=True),
     event("marriage", "mar2", C, woman_ref=P("c2"), marriage_date="2025-11-11",
           first_marriage=False),
-    event("move", "mv1", A, person_ref=P("a6"), direction="out", move_date="2025-12-01"),
-    event("move", "mv2", B, person_ref=P("b1"), direction="in", move_date="2025-11-15"),
+    event("floating", "fl1", A, person_ref=P("a6"), event="flow_out", event_date="2025-12-01",
+          place_code="440306"),
+    event("floating", "fl2", B, person_ref=P("b1"), event="flow_in", event_date="2025-10-25",
+          place_code="440105001001"),
+    event("floating", "fl3", C, person_ref=P("c6"), event="flow_in", event_date="2025-08-25",
+          place_code="440106001001"),
     event("move", "mv3", C, person_ref=P("c3"), direction="in", move_date="2024-05-01"),
-    event("move", "mv4", C, person_ref=P("c4"), direction="out", move_date="2025-08-01"),
-    event("move", "mv5", C, person_ref=P("c4"), direction="in", move_date="2026-02-01"),
-    event("move", "mv6", C, person_ref=P("c6"), direction="in", move_date="2024-03-01"),
+    event("move", "mv4", C, person_ref=P("c4"), direction="out", move_date="2026-01-15",
+          to_code="440106001001"),
+    event("marital_change", "mc1", B, person_ref=P("b6"), marital_status="divorced",
+          change_date="2026-05-01"),
     event("follow_up", "fu1", A, person_ref=P("a1"), visit_date="2025-11-10", method_in_use="iud"),
     event("follow_up", "fu2", B, person_ref=P("b1"), visit_date="2026-02-01",
           method_in_use="condom"),
@@ -166,13 +182,13 @@ RECORDS: list[tuple[str, str, str, dict[str, Any]]] = [
     event("supply_handout", "sh2", C, person_ref=None, handout_date="2026-01-10",
           item="condom", quantity=5),
     event("benefit", "bn1", B, person_ref=P("b4"), programme="reward_support", change="new",
-          effective_date="2020-01-01"),
+          effective_date="2020-01-01", annual_amount=960),
     event("benefit", "bn2", B, person_ref=P("b5"), programme="reward_support", change="new",
-          effective_date="2021-01-01"),
+          effective_date="2021-01-01", annual_amount=960),
     event("benefit", "bn3", B, person_ref=P("b5"), programme="reward_support", change="died",
           effective_date="2026-03-01"),
     event("benefit", "bn4", C, person_ref=P("c7"), programme="special_support", change="new",
-          effective_date="2026-01-01"),
+          effective_date="2026-01-01", annual_amount=4800),
 ]  # fmt: skip
 
 # (first entered, last changed) when not OLD/OLD, and the withdrawn records.
@@ -184,7 +200,7 @@ STAMPS = {
     ("benefit", "bn3"): ("2026-03-03", "2026-03-20"),
     ("person", P("c5")): (OLD, "2026-03-15"),
 }
-RETIRED = {("person", P("c5")): "duplicate"}
+RETIRED = {("person", P("c5")): "duplicate", ("person", P("c4")): "moved_away"}
 
 
 def create_merged(conn: sqlite3.Connection) -> sqlite3.Connection:

@@ -18,9 +18,9 @@ from county_aggregator.reports.cli import add_report_command
 from tests.county_aggregator.reports.fixtures import COUNTY, A, B, create_merged
 
 TABLE2_HEADINGS = [
-    "区划代码", "单位名称", "层级", "期初人口数", "出生人数合计", "出生男", "出生女", "一孩男",
+    "区划代码", "单位名称", "层级", "期初户籍人口数", "出生人数合计", "出生男", "出生女", "一孩男",
     "一孩女", "二孩男", "二孩女", "三孩及以上男", "三孩及以上女", "死亡人数", "女性初婚人数",
-    "迁入人数", "迁出人数", "期末人口数",
+    "户籍迁入人数", "户籍迁出人数", "期末户籍人口数",
 ]  # fmt: skip
 
 
@@ -32,7 +32,7 @@ def test_csv_round_trip(merged: sqlite3.Connection) -> None:
     assert text.startswith("\ufeff")  # Excel on a Chinese PC reads it as UTF-8
     lines = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert lines[0] == [
-        "表2 人口自然变动及女性初婚情况 2026统计年度上半年（2025年10月1日至2026年3月31日）"
+        "表2 户籍人口自然变动及女性初婚情况 2026统计年度上半年（2025年10月1日至2026年3月31日）"
     ]
     assert lines[1] == TABLE2_HEADINGS
     county = lines[2]
@@ -49,12 +49,12 @@ def test_xlsx_round_trip(merged: sqlite3.Connection, tmp_path: Path) -> None:
     write_report(report, "xlsx", path)
     sheet = load_workbook(path).worksheets[0]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0][0].startswith("表3 已婚育龄夫妇节育情况 2026统计年度上半年（2025年10月1日")
+    assert rows[0][0].startswith("表3 户籍人口已婚育龄夫妇节育情况 2026统计年度上半年")
     assert rows[1][:5] == ["区划代码", "单位名称", "层级", "已婚育龄妇女数", "宫内节育器（上环）"]
     assert rows[1][-1] == "综合节育率（%）"
     body = rows[2 : 2 + len(report.rows)]
     assert [r[0] for r in body] == [r.key for r in report.rows]
-    assert body[0][3] == 10 and body[0][-1] == "70.0"  # the rate is text, not a float
+    assert body[0][3] == 8 and body[0][-1] == "62.5"  # the rate is text, not a float
     assert any("审核人" in str(v) for r in rows for v in r if v)
     again = tmp_path / "again.xlsx"
     write_report(build_report(merged, "table3", period="2026H1"), "xlsx", again)

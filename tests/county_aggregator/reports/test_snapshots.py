@@ -47,7 +47,7 @@ def test_submit_signs_the_figures(merged: sqlite3.Connection, node_key: SigningK
     signed = decode_signed(snap.raw, expect_type="report_snapshot")
     assert signed.body["statistician"] == "王统计" and signed.body["period"] == "2026H1"
     assert signed.body["columns"][0] == "pop_start"
-    assert signed.body["rows"][0] == [COUNTY, 15, 3, 1, 2, 0, 1, 1, 0, 0, 1, 2, 1, 2, 1, 17]
+    assert signed.body["rows"][0] == [COUNTY, 15, 2, 1, 1, 0, 1, 1, 0, 0, 0, 2, 1, 0, 1, 14]
     assert signed.body["submitted_at"] == "2026-04-12T02:00:00Z"
 
 
@@ -140,7 +140,7 @@ def test_late_data_opens_a_revision(merged: sqlite3.Connection, node_key: Signin
     assert (resubmitted.version, resubmitted.status) == (2, "submitted")
     assert resubmitted.body["revises"] == 1 and resubmitted.body["changes"] == revision.changes
     second = approve(merged, "table2", "2026H1", head="张局长", key=node_key, now=NOW)
-    assert second.version == 2 and second.body["rows"][0][2] == 4  # births now 4
+    assert second.version == 2 and second.body["rows"][0][2] == 3  # births now 3
     assert check_late_data(merged, "table2", "2026H1") is None
 
 
@@ -151,10 +151,10 @@ def test_more_late_data_updates_the_open_revision(
     approve(merged, "table2", "2026H1", head="张局长", key=node_key, now=NOW)
     late_birth(merged)
     check_late_data(merged, "table2", "2026H1")
-    merged.execute("UPDATE merged_records SET retired = 'entered_in_error' WHERE key = 'mv1'")
+    merged.execute("UPDATE merged_records SET retired = 'entered_in_error' WHERE key = 'mv4'")
     revision = check_late_data(merged, "table2", "2026H1")
     assert revision is not None and revision.version == 2
-    assert ("440104001001", "moved_out") in {(c["row"], c["column"]) for c in revision.changes}
+    assert ("440104002001", "moved_out") in {(c["row"], c["column"]) for c in revision.changes}
     assert len(list_snapshots(merged, "table2", "2026H1")) == 2
 
 

@@ -78,32 +78,24 @@ def status(data_dir: Path) -> None:
     default=None,
     help="Date to count from (default: today in Asia/Shanghai).",
 )
+@click.option("--actor", default="officer", show_default=True, help="Who lists (audited).")
 @data_dir_option
 @reports_errors
-def due(today: datetime | None, data_dir: Path) -> None:
+def due(today: datetime | None, actor: str, data_dir: Path) -> None:
     """List what the office owes and by when (working days, official holidays).
+
+    An item stays listed until what closes it is recorded (a report's sending, a
+    registration passed on, a complaint answered), overdue or not.
 
     Example:
 
     \b
         renkou node due
     """
-    from datetime import UTC, datetime, time
+    from node.due_listing import due_lines
 
-    from node.calendar_store import node_calendar
-    from node.open_items import open_items
-    from node.store.store import NodeStore
-    from node.timeutil import SHANGHAI, shanghai_today
-
-    store = NodeStore.open(data_dir)
-    day = today.date() if today is not None else shanghai_today()
-    now = datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
-    items = open_items(store, day, node_calendar(data_dir))
-    for d in items:
-        due_date = d.item.due
-        flag = "逾期 overdue" if d.item.is_overdue(now) else f"{d.item.days_left(now)} 天 days"
-        note = " (暂定 provisional)" if due_date.provisional else ""
-        click.echo(f"{due_date.due}{note}  {flag:<14} {d.item.rule:<36} {d.kind} {d.record_id}")
+    for line in due_lines(data_dir, today, actor):
+        click.echo(line)
 
 
 @node.group()

@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """The deadlines of domain.md section 3, declared as data, and the open items they govern.
 
-Three kinds of deadline:
+Six kinds of deadline:
 
 * ``workdays``: within N working days of the event (``WorkCalendar.add_workdays``).
 * ``fixed_day_next_month``: by day D of the month after the event's month.
 * ``fixed_date``: by a calendar date after the reporting period the event falls in.
+* ``end_of_month``: within the event's own month ("recorded in the month", 篇3 第12条).
+* ``months``: N calendar months after the event (the six-monthly in-person check).
+* ``until_done``: no date, followed until done (a complaint, until it is answered).
 
 Calendar-date deadlines (the 2nd of the next month, April 13, ...) stay where the
 regulations put them, even on a holiday or a weekend: the regulations name a date, not a
@@ -18,7 +21,7 @@ All dates are Asia/Shanghai calendar dates; ``now`` is converted before comparin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -39,7 +42,9 @@ __all__ = [
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-RuleKind = Literal["workdays", "fixed_day_next_month", "fixed_date"]
+RuleKind = Literal[
+    "workdays", "fixed_day_next_month", "fixed_date", "end_of_month", "months", "until_done"
+]
 Period = Literal["semiannual", "statistical_year"]
 
 
@@ -68,6 +73,9 @@ class DeadlineRule:
             "workdays": ("amount",),
             "fixed_day_next_month": ("day",),
             "fixed_date": ("month", "day", "period"),
+            "end_of_month": (),
+            "months": ("amount",),
+            "until_done": (),
         }[self.kind]
         for name in ("amount", "month", "day", "period"):
             if (getattr(self, name) is not None) != (name in wanted):
@@ -100,16 +108,24 @@ RULES: tuple[DeadlineRule, ...] = (
     _fixed("annual_tables_county", "县年报表", 10, 16, "statistical_year", "篇10 第28条"),
     _fixed("benefit_fund_stats_april", "奖励扶助金半年统计（4月）", 4, 10, "semiannual",
            "篇4 第16条"),
-    _fixed("benefit_fund_stats_october", "奖励扶助金半年统计（10月）", 10, 10,
+    _fixed("benefit_fund_stats_october", "奖励扶助金统计年度统计（10月）", 10, 10,
            "statistical_year", "篇4 第16条"),
     _wd("benefit_recipient_change", "奖励扶助对象变更转报", 5, "篇3 第12条, 篇4 第16条",
         "the township receives the village's change"),
-    _wd("birth_registration_village_opinion", "生育登记村级意见", 3, "篇3 第11条",
-        "the village receives the registration"),
+    DeadlineRule("benefit_change_in_month", "奖励扶助对象变更当月登记", "end_of_month",
+                 "篇3 第12条", "the change happens (certificate, death, hukou moved away)"),
+    DeadlineRule("benefit_in_person_check", "奖励扶助对象本人核验（每半年）", "months",
+                 "篇4 第16条", "the last in-person check (or enrolment)", amount=6),
     _wd("birth_registration_to_township", "生育登记报乡镇", 5, "篇3 第11条",
         "the village receives the registration"),
     _wd("birth_registration_township_report", "乡镇生育登记并报县", 5, "篇4 第15条",
         "the township receives the registration"),
+    _wd("floating_birth_registration_to_township", "流入妇女生育登记：核实户籍地后报乡镇", 5,
+        "篇10 第15条", "the residence village receives the registration"),
+    _wd("floating_birth_registration_township", "流入妇女生育登记：乡镇登记", 10,
+        "篇10 第15条", "the township receives the registration from the village"),
+    _wd("floating_birth_registration_notify_hukou", "流入妇女生育登记：告知户籍地", 10,
+        "篇10 第15条", "the township registers it"),
     _wd("floating_notification", "流入地通报户籍地", 5, "篇10 第24条",
         "the event at the residence place"),
     _wd("floating_hukou_reply", "户籍地核实更新并反馈", 5, "篇10 第24条",
@@ -119,7 +135,9 @@ RULES: tuple[DeadlineRule, ...] = (
         "the enquiry about a birth is received"),
     _wd("floating_data_change", "流动人口信息变更", 5, "篇10 第24条",
         "the change becomes known"),
-    _wd("complaint_investigation", "信访调查", 5, "篇4 第18条", "the complaint is received"),
+    DeadlineRule("complaint_follow_up", "信访：首问责任人跟踪至答复", "until_done",
+                 "篇4 第18条, 篇3", "the complaint is received"),
+    _wd("tip_off_investigation", "举报调查", 5, "篇4 第18条", "the tip-off is received"),
 )
 # fmt: on
 
@@ -186,6 +204,14 @@ def due_date(rule_name: str, event: date, calendar: WorkCalendar | None = None) 
     if isinstance(event, datetime) or not isinstance(event, date):
         # A datetime would bring its own calendar day, not necessarily Shanghai's.
         raise TypeError(f"event must be a datetime.date, got {type(event).__name__}")
+    if rule.kind == "until_done":
+        raise ValueError(f"rule {rule.name} has no due date: it is followed until done")
+    if rule.kind == "end_of_month":
+        following = date(event.year + event.month // 12, event.month % 12 + 1, 1)
+        return DueDate(following - timedelta(days=1), False)
+    if rule.kind == "months":
+        assert rule.amount is not None
+        return DueDate(_add_months(event, rule.amount), False)
     if rule.kind == "workdays":
         assert rule.amount is not None
         return (calendar if calendar is not None else WorkCalendar()).add_workdays(
@@ -205,6 +231,14 @@ def due_date(rule_name: str, event: date, calendar: WorkCalendar | None = None) 
     if due <= last:
         due = date(last.year + 1, rule.month, rule.day)
     return DueDate(due, False)
+
+
+def _add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months; a day the month lacks becomes its last day."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    first = date(year, month0 + 1, 1)
+    last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,24 +261,40 @@ class OpenItem:
         get_rule(self.rule)  # fail when the item is made, not when a screen first shows it
 
     @property
+    def has_due_date(self) -> bool:
+        """False for an item followed until done (a complaint), which has no date."""
+        return get_rule(self.rule).kind != "until_done"
+
+    @property
     def due(self) -> DueDate:
+        """The due date.
+
+        Raises:
+            ValueError: the item has no due date (``has_due_date`` is False).
+        """
         return due_date(self.rule, self.event, self.calendar)
 
     @property
     def done_on_time(self) -> bool | None:
-        """True/False once done (for the "answered on time" figures of Table 5), else None."""
-        return None if self.done is None else self.done <= self.due.due
+        """True/False once done (for the "answered on time" figures of Table 5), else None;
+        an item without a due date is on time whenever it is done."""
+        if self.done is None:
+            return None
+        return not self.has_due_date or self.done <= self.due.due
 
     def is_overdue(self, now: datetime) -> bool:
-        """Whether the item is not done and today in Shanghai is after its due date.
+        """Whether the item is not done and today in Shanghai is after its due date
+        (never, for an item without one).
 
         Raises:
             ValueError: ``now`` is naive.
         """
-        return self.done is None and shanghai_date(now) > self.due.due
+        day = shanghai_date(now)
+        return self.done is None and self.has_due_date and day > self.due.due
 
-    def days_left(self, now: datetime) -> int:
-        """Calendar days from today in Shanghai to the due date: 0 due today, < 0 overdue.
+    def days_left(self, now: datetime) -> int | None:
+        """Calendar days from today in Shanghai to the due date: 0 due today, < 0 overdue,
+        None for an item without a due date.
 
         Calendar days, not working days, because officers read it against the wall
         calendar ("due in 3 days"); the due date itself already counts working days.
@@ -252,4 +302,5 @@ class OpenItem:
         Raises:
             ValueError: ``now`` is naive.
         """
-        return (self.due.due - shanghai_date(now)).days
+        day = shanghai_date(now)
+        return (self.due.due - day).days if self.has_due_date else None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -94,11 +95,16 @@ def test_missing_store(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_due_lists_the_monthly_report(runner: CliRunner, village: Path) -> None:
     """domain.md 3: the village's monthly change report is due on the 2nd of next month."""
+    from node.timeutil import shanghai_today
+
+    today = shanghai_today()
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 2)
     result = runner.invoke(
-        cli, ["node", "due", "--today", "2026-11-28", "--data-dir", str(village)]
+        cli, ["node", "due", "--today", today.isoformat(), "--data-dir", str(village)]
     )
     assert result.exit_code == 0
-    assert "2026-12-02" in result.output and "monthly_change_report" in result.output
+    assert following.isoformat() in result.output and "村月变更报告单报乡镇" in result.output
+    assert f"monthly_change_report/report/{today:%Y-%m}" in result.output
 
 
 def test_retention_needs_confirmation(runner: CliRunner, village: Path) -> None:

@@ -35,15 +35,20 @@ TABLE = [
     ("benefit_fund_stats_april", "fixed_date", (4, 10), "篇4 第16条"),
     ("benefit_fund_stats_october", "fixed_date", (10, 10), "篇4 第16条"),
     ("benefit_recipient_change", "workdays", 5, "篇3 第12条, 篇4 第16条"),
-    ("birth_registration_village_opinion", "workdays", 3, "篇3 第11条"),
+    ("benefit_change_in_month", "end_of_month", None, "篇3 第12条"),
+    ("benefit_in_person_check", "months", 6, "篇4 第16条"),
     ("birth_registration_to_township", "workdays", 5, "篇3 第11条"),
     ("birth_registration_township_report", "workdays", 5, "篇4 第15条"),
+    ("floating_birth_registration_to_township", "workdays", 5, "篇10 第15条"),
+    ("floating_birth_registration_township", "workdays", 10, "篇10 第15条"),
+    ("floating_birth_registration_notify_hukou", "workdays", 10, "篇10 第15条"),
     ("floating_notification", "workdays", 5, "篇10 第24条"),
     ("floating_hukou_reply", "workdays", 5, "篇10 第24条"),
     ("county_enquiry", "workdays", 10, "篇9 五(三)"),
     ("county_enquiry_birth", "workdays", 5, "篇9 五(三)"),
     ("floating_data_change", "workdays", 5, "篇10 第24条"),
-    ("complaint_investigation", "workdays", 5, "篇4 第18条"),
+    ("complaint_follow_up", "until_done", None, "篇4 第18条, 篇3"),
+    ("tip_off_investigation", "workdays", 5, "篇4 第18条"),
 ]
 
 
@@ -55,12 +60,14 @@ def test_the_table_is_domain_section_3():
 def test_rule(name, kind, amount, source):
     rule = get_rule(name)
     assert (kind, source) == (rule.kind, rule.source)
-    if kind == "workdays":
+    if kind in ("workdays", "months"):
         assert amount == rule.amount
     elif kind == "fixed_day_next_month":
         assert amount == rule.day
-    else:
+    elif kind == "fixed_date":
         assert amount == (rule.month, rule.day)
+    else:
+        assert (rule.amount, rule.day, rule.month) == (None, None, None)
     assert rule.zh_name and rule.counts_from
 
 
@@ -101,10 +108,10 @@ def test_annual_tables_after_a_new_statistical_year_started():
 
 
 def test_working_day_rules_across_national_day_2025():
-    """Sep 30 + 3 working days ends on Saturday Oct 11, a make-up working day."""
+    """Sep 30 + 5 working days: Oct 9, 10 and the make-up Saturday Oct 11, then Oct 13, 14."""
     start = date(2025, 9, 30)
-    assert date(2025, 10, 11) == due_date("birth_registration_village_opinion", start).due
-    assert date(2025, 10, 14) == due_date("complaint_investigation", start).due
+    assert date(2025, 10, 14) == due_date("tip_off_investigation", start).due
+    assert date(2025, 10, 14) == due_date("birth_registration_to_township", start).due
     assert date(2025, 10, 21) == due_date("county_enquiry", start).due
     assert chinese_calendar.find_workday(10, start) == date(2025, 10, 21)
 
@@ -188,9 +195,9 @@ def test_done_items_are_never_overdue():
 
 def test_open_item_due_with_calendar():
     calendar = WorkCalendar(schedules=[load_schedule(body_2027())])
-    item = OpenItem("complaint_investigation", date(2026, 12, 28), calendar=calendar)
+    item = OpenItem("tip_off_investigation", date(2026, 12, 28), calendar=calendar)
     assert DueDate(date(2027, 1, 5), False) == item.due
-    assert item == OpenItem("complaint_investigation", date(2026, 12, 28))
+    assert item == OpenItem("tip_off_investigation", date(2026, 12, 28))
 
 
 @pytest.mark.parametrize(
@@ -204,3 +211,31 @@ def test_statistical_year(day, year):
 def test_period_bounds():
     assert (date(2025, 10, 1), date(2026, 9, 30)) == statistical_year_bounds(2026)
     assert (date(2025, 10, 1), date(2026, 3, 31)) == semiannual_bounds(2026)
+
+
+def test_benefit_changes_are_recorded_in_their_month():
+    """篇3 第12条: a recipient's change is recorded in the month it happens."""
+    assert date(2026, 2, 28) == due_date("benefit_change_in_month", date(2026, 2, 3)).due
+    assert date(2026, 12, 31) == due_date("benefit_change_in_month", date(2026, 12, 31)).due
+
+
+def test_in_person_check_every_six_months():
+    """篇4 第16条: twice a year; 31 August + 6 months is the last day of February."""
+    assert date(2026, 2, 28) == due_date("benefit_in_person_check", date(2025, 8, 31)).due
+    assert date(2026, 9, 15) == due_date("benefit_in_person_check", date(2026, 3, 15)).due
+
+
+def test_a_complaint_is_followed_until_answered():
+    """篇4 第18条: no date, never overdue, on time whenever answered."""
+    item = OpenItem("complaint_follow_up", date(2026, 3, 1))
+    assert not item.has_due_date and item.days_left(datetime(2027, 1, 1, tzinfo=UTC)) is None
+    assert not item.is_overdue(datetime(2027, 1, 1, tzinfo=UTC))
+    with pytest.raises(ValueError):
+        item.due  # noqa: B018
+    assert OpenItem("complaint_follow_up", date(2026, 3, 1), date(2026, 9, 1)).done_on_time
+
+
+def test_no_village_opinion_step():
+    """Issue 16 item 4: the "village opinion within 3 days" step belonged to second-child
+    approval (篇3 第11条 (三)); registration is a service with no such step."""
+    assert not [r for r in RULES if "opinion" in r.name or "意见" in r.zh_name]

@@ -13,8 +13,14 @@ from datetime import date
 
 from node.synth import rates
 from node.synth.dates import add_months, between, days
-from node.synth.households import marriages, moves_in, moves_out
-from node.synth.office import benefits, certificates, complaints, supplies
+from node.synth.households import (
+    floating_in,
+    floating_out,
+    hukou_moves_in,
+    hukou_moves_out,
+    marriages,
+)
+from node.synth.office import benefit_checks, benefits, certificates, complaints, supplies
 from node.synth.plan import Village, VillagePlan
 from node.synth.population import populate
 from node.synth.services import follow_ups, health_checks, procedures
@@ -55,13 +61,16 @@ def plan_village(
         marriages(v, lo, hi)
         for _ in range(v.poisson(monthly_births)):
             conceive(v, between(v.rng, lo, hi - days(1)))
-        moves_out(v, lo, hi)
-        moves_in(v, lo, hi)
+        floating_out(v, lo, hi)
+        floating_in(v, lo, hi)
+        hukou_moves_out(v, lo, hi)
+        hukou_moves_in(v, lo, hi)
         supplies(v, month, lo, hi)
         health_checks(v, month, lo, hi)
         follow_ups(v, month, lo, hi)
         procedures(v, lo, hi)
         benefits(v, lo, hi)
+        benefit_checks(v, lo, hi)
         complaints(v, lo, hi)
         certificates(v, lo, hi)
     return VillagePlan(

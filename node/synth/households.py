@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
-"""People joining and leaving: marriages of women on cards, moves out and in.
+"""People joining and leaving: marriages, floating out and in, hukou moves out and in.
 
-A move in is a new card (a worker or a young family from an inland county, their hukou
-there) followed by the move record; a move out is a resident leaving for a coastal
-district. Both are what the floating-population tables (Table 5) count.
+Floating (流动) and hukou moves (户籍迁移) are different facts (domain.md section 2):
+
+* floating out: a resident leaves for a coastal district, her hukou stays here and her
+  card stays open (a floating record); floating in: a worker or a young family from an
+  inland county arrives, their hukou there (a card entered as floating in, whose
+  floating record comes with it). These are what Table 5 counts.
+* a hukou move out (mostly a bride moving her hukou to her husband's place) closes the
+  card here; a hukou move in (a bride marrying in, someone settling) opens a hukou card
+  here. These are Table 2's move columns.
 """
 
 from __future__ import annotations
@@ -65,54 +71,93 @@ def wed(v: Village, woman: Person, day: date) -> None:
         check(v, woman, "pre_pregnancy", day + days(v.rng.randint(14, 150)))
 
 
-def moves_out(v: Village, lo: date, hi: date) -> None:
-    """Residents leaving to work or study elsewhere; their hukou stays here."""
+def floating_out(v: Village, lo: date, hi: date) -> None:
+    """Residents leaving to work or study elsewhere; their hukou stays here (流出)."""
     pool = [
         p for p in v.people
         if p.native and p.floating == "resident" and p.present(lo) and 16 <= p.age(lo) <= 60
     ]  # fmt: skip
-    for _ in range(v.poisson(len(v.people) * rates.MOVES_OUT_PER_1000 / 1000 / 12)):
+    for _ in range(v.poisson(len(v.people) * rates.FLOATING_OUT_PER_1000 / 1000 / 12)):
         day = between(v.rng, lo, hi - days(1))
         p = v.rng.choice(pool) if pool else None
-        if p is None or p.floating != "resident" or not p.present(day):
+        if p is None or p.floating != "resident" or not p.present(day) or p.key is None:
             continue
         reason = v.rng.choices(*zip(*REASONS_OUT, strict=True))[0]
         place = (
             v.places.destination() if reason in ("work", "study") else v.rng.choice(v.places.nearby)
         )
-        data = {"person_ref": p.key, "direction": "out", "move_date": day, "reason": reason}
-        data.update(
-            from_code=v.places.code, to_code=place.code, address=place.street_address(v.rng)
-        )
-        v.add("move", day, data, [p])
-        p.floating = "flowed_out"
-        if p.benefit is not None:
-            benefit = {"person_ref": p.key, "programme": p.benefit, "change": "moved_out"}
-            v.add("benefit", day, {**benefit, "effective_date": day}, [p])
-            p.benefit = None
+        data = {"person_ref": p.key, "event": "flow_out", "event_date": day, "reason": reason}
+        data.update(place_code=place.code, address=place.street_address(v.rng))
+        if v.add("floating", day, data, [p]) is not None:
+            p.floating = "flowed_out"
 
 
-def moves_in(v: Village, lo: date, hi: date) -> None:
-    """Workers and young families from inland counties arriving to live here."""
-    for _ in range(v.poisson(len(v.people) * rates.MOVES_IN_PER_1000 / 1000 / 12)):
+def floating_in(v: Village, lo: date, hi: date) -> None:
+    """Workers and young families from inland counties arriving to live here (流入):
+    their cards are entered as floating in, which records the floating with them."""
+    for _ in range(v.poisson(len(v.people) * rates.FLOATING_IN_PER_1000 / 1000 / 12)):
         day = between(v.rng, lo, hi - days(1))
         origin = v.places.origin()
         address = v.places.home.street_address(v.rng)
         home = Household(v.places.code, address, v.places.code, address)
         float_in(v, home, origin, day)
-        people = arrivals(v, home, day)
-        for p in people:
-            if p.sex == "F" and p.spouse is not None and p.spouse.key is None:
-                plan_card(v, p.spouse, day)
-            if p.key is None:
-                plan_card(v, p, day)
-        for p in people:
-            data = {"person_ref": p.key, "direction": "in", "move_date": day, "address": address}
-            data.update(from_code=origin.code, to_code=v.places.code)
-            v.add("move", day, {**data, "reason": "work" if p.age(day) >= 16 else "family"}, [p])
-        for p in people:
-            if p.card == "woman" and p.currently_married:
-                p.method, p.method_since = choose_method(v, p), day
+        _arrive(v, home, day)
+
+
+def hukou_moves_out(v: Village, lo: date, hi: date) -> None:
+    """Hukou moved away (迁出): the card here closes (reason: moved away)."""
+    for _ in range(v.poisson(len(v.people) * rates.HUKOU_MOVES_OUT_PER_1000 / 1000 / 12)):
+        day = between(v.rng, lo, hi - days(1))
+        pool = [
+            p for p in v.people
+            if p.native and p.floating == "resident" and p.key is not None and p.present(day)
+            and 18 <= p.age(day) <= 40 and p.busy_until < day and p.benefit is None
+        ]  # fmt: skip
+        if not pool:
+            continue
+        p = v.rng.choice(pool)
+        bride = p.sex == "F" and p.currently_married
+        reason = "marriage" if bride else v.rng.choice(("work", "study", "family"))
+        place = v.rng.choice(v.places.nearby) if v.chance(0.6) else v.places.destination()
+        data = {"person_ref": p.key, "direction": "out", "move_date": day, "reason": reason}
+        data.update(from_code=v.places.code, to_code=place.code)
+        data["address"] = place.street_address(v.rng)
+        if v.add("move", day, data, [p]) is not None:
+            p.left = day
+
+
+def hukou_moves_in(v: Village, lo: date, hi: date) -> None:
+    """Hukou moved here (迁入): a bride marrying in or someone settling; a hukou card."""
+    for _ in range(v.poisson(len(v.people) * rates.HUKOU_MOVES_IN_PER_1000 / 1000 / 12)):
+        day = between(v.rng, lo, hi - days(1))
+        origin = v.rng.choice(v.places.nearby) if v.chance(0.6) else v.places.origin()
+        address = v.places.home.street_address(v.rng)
+        home = Household(v.places.code, address, v.places.code, address)
+        sex = "F" if v.chance(0.7) else "M"
+        p = new_person(v, home, sex, birth_for_age(v.rng, day, v.rng.randint(20, 35)))
+        if p.sex == "F" and v.chance(0.8):
+            p.marital, p.married_on = "married", day - days(v.rng.randint(1, 60))
+        p.id_number = v.id_number(origin.code[:6], p.birth, p.sex)
+        if plan_card(v, p, day) is None:
+            continue
+        reason = "marriage" if p.currently_married else "work"
+        data = {"person_ref": p.key, "direction": "in", "move_date": day, "reason": reason}
+        data.update(from_code=origin.code, to_code=v.places.code, address=address)
+        v.add("move", day, data, [p])
+        if p.card == "woman" and p.currently_married:
+            p.method, p.method_since = choose_method(v, p), day
+
+
+def _arrive(v: Village, home: Household, day: date) -> None:
+    people = arrivals(v, home, day)
+    for p in people:
+        if p.sex == "F" and p.spouse is not None and p.spouse.key is None:
+            plan_card(v, p.spouse, day)
+        if p.key is None:
+            plan_card(v, p, day)
+    for p in people:
+        if p.card == "woman" and p.currently_married:
+            p.method, p.method_since = choose_method(v, p), day
 
 
 def arrivals(v: Village, home: Household, day: date) -> list[Person]:

@@ -82,11 +82,41 @@ def benefits(v: Village, lo: date, hi: date) -> None:
 
 
 def enrol(v: Village, p: Person, programme: str, day: date, effective: date) -> None:
-    if not p.present(day):
+    """The application and its reviews (village review and public notice, township
+    review, payment certificate), then the recipient's change 'new' in the same month."""
+    if not p.present(day) or p.key is None:
         return
+    amount = rates.ANNUAL_AMOUNTS.get(programme, 960)
+    applied = max(day - days(20), v.start)
+    number = f"奖扶{applied.year}-{v.next_number('benefit'):04d}"
+    application = {"person_ref": p.key, "programme": programme, "applied_date": applied}
+    application.update(village_reviewed_date=applied + days(3), village_result="passed")
+    application.update(notice_from=applied + days(4), notice_until=applied + days(10))
+    application.update(township_reviewed_date=applied + days(14), township_result="passed")
+    application.update(certificate_no=number, certificate_date=day, annual_amount=amount)
+    ref = v.add("benefit_application", day, application, [p])
     data = {"person_ref": p.key, "programme": programme, "change": "new"}
+    data.update(annual_amount=amount, application_ref=ref)
     if v.add("benefit", day, {**data, "effective_date": effective}, [p], until=effective):
         p.benefit = programme
+        p.benefit_checked = day
+
+
+def benefit_checks(v: Village, lo: date, hi: date) -> None:
+    """The in-person check of each recipient every six months (篇4 第16条)."""
+    for p in v.people:
+        if p.benefit is None or p.benefit_checked is None or p.key is None:
+            continue
+        due = add_months(p.benefit_checked, rates.BENEFIT_CHECK_MONTHS)
+        if not lo <= due < hi or not p.present(due):
+            continue
+        day = due - days(v.rng.randint(0, 20))
+        if day < lo or day <= p.benefit_checked:
+            day = due
+        data = {"person_ref": p.key, "programme": p.benefit, "checked_date": day}
+        data.update(result="confirmed", checker="村计生专干")
+        if v.add("benefit_check", day, data, [p]) is not None:
+            p.benefit_checked = day
 
 
 def complaints(v: Village, lo: date, hi: date) -> None:
@@ -97,6 +127,7 @@ def complaints(v: Village, lo: date, hi: date) -> None:
         channel = v.rng.choices(*zip(*CHANNELS, strict=True))[0]
         data = {"received_date": received, "channel": channel, "subject": subject}
         data["content"] = content
+        data["first_contact_officer"] = "村计生专干"
         if v.chance(0.4):
             v.add("complaint", received, {**data, "status": "received"})
             continue

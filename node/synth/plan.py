@@ -83,7 +83,9 @@ class Person:
     busy_until: date = date(1900, 1, 1)
     entered: date = date.max
     died: date | None = None
+    left: date | None = None
     benefit: str | None = None
+    benefit_checked: date | None = None
     certified: bool = False
     phase: int = 0
 
@@ -95,8 +97,13 @@ class Person:
         return age_on(self.birth, on)
 
     def present(self, on: date) -> bool:
-        """On the village's records by ``on`` (card entered) and not dead before it."""
-        return self.entered <= on and (self.died is None or self.died >= on)
+        """On the village's records by ``on`` (card entered), not dead before it, and her
+        card not closed by then (a hukou moved away)."""
+        return (
+            self.entered <= on
+            and (self.died is None or self.died >= on)
+            and (self.left is None or self.left > on)
+        )
 
     @property
     def currently_married(self) -> bool:

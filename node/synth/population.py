@@ -11,7 +11,7 @@ flowed-in family's numbers carry the region of its hukou county.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from node.synth import rates
 from node.synth.cards import choose_method, float_in, float_out, plan_card
@@ -223,7 +223,10 @@ def enrol_benefits(v: Village) -> None:
             continue
         effective = min(date(year, 1, 1), v.start)
         data = {"person_ref": p.key, "programme": p.benefit, "change": "new"}
+        data["annual_amount"] = rates.ANNUAL_AMOUNTS[p.benefit]
         v.add("benefit", v.start, {**data, "effective_date": effective}, [p])
+        # Checked in person at some point of the last six months (篇4 第16条).
+        p.benefit_checked = v.start - timedelta(days=v.rng.randint(0, 170))
 
 
 def populate(v: Village, residents: int, floating_target: float, out_share: float) -> None:

@@ -12,8 +12,14 @@ from __future__ import annotations
 BIRTHS_PER_1000 = 6.8
 DEATHS_PER_1000 = 7.8
 MARRIAGES_PER_1000 = 5.0
-MOVES_OUT_PER_1000 = 12.0
-MOVES_IN_PER_1000 = 12.0
+# Floating (流动): people leaving to live elsewhere with the hukou staying, and people
+# arriving from elsewhere with their hukou there.
+FLOATING_OUT_PER_1000 = 12.0
+FLOATING_IN_PER_1000 = 12.0
+# Hukou moves (户籍迁移), mostly brides moving their hukou to the husband's place, some
+# students and workers settling: far rarer than floating.
+HUKOU_MOVES_OUT_PER_1000 = 3.0
+HUKOU_MOVES_IN_PER_1000 = 3.0
 COMPLAINTS_PER_1000 = 2.0
 SPECIAL_SUPPORT_PER_1000 = 0.3
 
@@ -90,6 +96,11 @@ METHOD_MIX_CHILDLESS = (("condom", 0.75), ("pill_injection", 0.25))
 # Yearly shares of people 60+ enrolled in the reward-support programme.
 REWARD_SUPPORT_SHARE = 0.12
 BENEFIT_AGE = 60
+# Yuan per person and year: the national reward-support standard, and a special-support
+# amount of the order counties pay (both vary by county).
+ANNUAL_AMOUNTS = {"reward_support": 960, "special_support": 5400}
+# The in-person check of every recipient, twice a year (篇4 第16条).
+BENEFIT_CHECK_MONTHS = 6
 
 # Monthly probabilities of routine services, per eligible woman.
 GYNAECOLOGICAL_CHECK_MONTHLY = 0.002

@@ -118,18 +118,25 @@ def deliver(v: Village, mother: Person, born: date, place: str) -> None:
 
 
 def register_birth(v: Village, mother: Person, born: date, order: int) -> None:
-    """生育登记 within days; the village's opinion and forwarding follow (篇3 第11条)."""
+    """生育登记, a service: registered, passed to the township within days and registered
+    there (篇3 第11条, 篇4 第15条); a floating-in mother's registration is first checked
+    with her hukou place and the hukou place told afterwards (篇10 第15条). The father is
+    named when known; an unmarried mother registers without one."""
     registered = born + days(v.rng.randint(0, 12))
-    opinion = registered + days(v.rng.randint(0, 3))
-    forwarded = opinion + days(v.rng.randint(0, 3))
-    number = f"{v.places.county}{forwarded.year}{v.next_number('birth_reg'):05d}"
+    floating = mother.home.floating == "flowed_in"
+    checked = registered + days(v.rng.randint(0, 3)) if floating else None
+    forwarded = (checked or registered) + days(v.rng.randint(0, 4))
+    township = forwarded + days(v.rng.randint(1, 6))
+    number = f"{v.places.county}{township.year}{v.next_number('birth_reg'):05d}"
     father = mother.spouse
     father_id = father.id_number if father is not None else mother.husband_id
-    data: dict[str, Any] = {"mother_ref": mother.key, "father_name": mother.husband_name or "不详"}
-    data.update(father_id_number=father_id, child_order=order)
-    data.update(registered_date=registered, village_opinion_date=opinion)
-    data.update(forwarded_date=forwarded, certificate_no=number)
-    v.add("birth_registration", forwarded, data, [mother])
+    data: dict[str, Any] = {"mother_ref": mother.key, "father_name": mother.husband_name}
+    data.update(father_id_number=father_id, child_order=order, registered_date=registered)
+    data.update(hukou_checked_date=checked, forwarded_date=forwarded)
+    data.update(township_registered_date=township, certificate_no=number)
+    if floating:
+        data["hukou_notified_date"] = township + days(v.rng.randint(1, 6))
+    v.add("birth_registration", data.get("hukou_notified_date") or township, data, [mother])
 
 
 def after_birth(v: Village, mother: Person, born: date, order: int) -> None:
@@ -179,6 +186,10 @@ def die(v: Village, p: Person, day: date) -> None:
     p.died = day
     if p.spouse is not None and p.spouse.currently_married:
         p.spouse.marital = "widowed"
+        widow = p.spouse
+        if widow.key is not None and widow.present(day):
+            change = {"person_ref": widow.key, "marital_status": "widowed", "change_date": day}
+            v.add("marital_change", day, change, [widow])
     if p.benefit is not None:
         benefit = {"person_ref": p.key, "programme": p.benefit, "change": "died"}
         v.add("benefit", day, {**benefit, "effective_date": day}, [p])

@@ -54,10 +54,14 @@ def big_plan() -> VillagePlan:
 def test_small_village_written_without_refusal(
     village: tuple[NodeStore, GenerationSummary],
 ) -> None:
-    """Every planned record passed add_record (a refusal would have raised)."""
+    """Every planned record passed add_record (a refusal would have raised); a card
+    entered as floating brought its floating record with it (issue 16 item 1)."""
     store, summary = village
     rows = store.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-    assert summary.total_records == rows
+    floating = sum(1 for _ in store.records("floating", include_retired=True))
+    with_cards = floating - summary.records.get("floating", 0)
+    assert rows == summary.total_records + with_cards
+    assert with_cards >= summary.floating  # every first-day floater's card brought one
     assert summary.residents == 300
     assert {"person", "health_check", "follow_up", "supply_handout"} <= set(summary.records)
     assert store.rebuild_hash() == store.records_hash()

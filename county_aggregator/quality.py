@@ -40,6 +40,9 @@ EVENT_DATES: dict[str, tuple[str, str]] = {
     "follow_up": ("person_ref", "visit_date"),
     "supply_handout": ("person_ref", "handout_date"),
     "move": ("person_ref", "move_date"),
+    "floating": ("person_ref", "event_date"),
+    "marital_change": ("person_ref", "change_date"),
+    "check_report_slip": ("person_ref", "check_date"),
 }
 """Events a person takes part in, with the person and the date: none may follow a death.
 Benefit changes are left out: "died" is recorded after the death, rightly."""

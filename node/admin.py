@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from node.domain.divisions import check_county_code
 from node.errors import NodeError
 from node.identity import key_dir, load_identity, private_directory
 from protocol import (
@@ -52,7 +53,13 @@ class CountyAdmin:
         suite: Suite = Suite.HYBRID,
     ) -> CountyAdmin:
         """A new county root of ``suite`` (hybrid; classical only for old hardware or
-        tests, and then every node of the county is classical too: SPEC §4)."""
+        tests, and then every node of the county is classical too: SPEC §4).
+
+        Raises:
+            ValidationError: ``code`` is not a county of the shipped division list
+                (issue 12: a root for a county that does not exist signs nothing real).
+        """
+        check_county_code(code, field="code")
         private_directory(directory)  # the county root key lives here
         node = NodeId.for_code(code)
         signing = SigningKey.generate(suite, random) if random else SigningKey.generate(suite)

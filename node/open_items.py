@@ -121,6 +121,7 @@ def _birth_registrations(lister: _Lister) -> None:
         card = lister.cards.get("person", mother) or {}
         forwarded = _d(reg.get("forwarded_date"))
         registered = _d(reg.get("township_registered_date"))
+        steps: tuple[tuple[str, date | None, date | None, str], ...]
         if card.get("floating_status") == "flowed_in":
             steps = (
                 ("floating_birth_registration_to_township", received, forwarded, "village"),

@@ -12,6 +12,7 @@ flowed-in family's numbers carry the region of its hukou county.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from node.synth import rates
 from node.synth.cards import choose_method, float_in, float_out, plan_card
@@ -222,7 +223,7 @@ def enrol_benefits(v: Village) -> None:
         else:
             continue
         effective = min(date(year, 1, 1), v.start)
-        data = {"person_ref": p.key, "programme": p.benefit, "change": "new"}
+        data: dict[str, Any] = {"person_ref": p.key, "programme": p.benefit, "change": "new"}
         data["annual_amount"] = rates.ANNUAL_AMOUNTS[p.benefit]
         v.add("benefit", v.start, {**data, "effective_date": effective}, [p])
         # Checked in person at some point of the last six months (篇4 第16条).

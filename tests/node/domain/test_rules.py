@@ -138,3 +138,16 @@ def test_dates_may_be_dates_or_iso_strings():
     assert rules.as_date("2026-11-28") == rules.as_date(TODAY)
     with pytest.raises(ValueError):
         rules.as_date("28/11/2026")
+
+
+@pytest.mark.parametrize("status", ["married", "divorced", "widowed", "remarried"])
+def test_contraceptive_status_checks_only_for_women_ever_married(status):
+    rules.check_no_contraceptive_check_unmarried(status, "check_type")
+
+
+def test_no_contraceptive_status_check_of_any_kind_for_an_unmarried_woman():
+    """篇7 四(一): no organised contraceptive-status check of any kind for an unmarried woman."""
+    p = refused(rules.check_no_contraceptive_check_unmarried, "unmarried", "check_type")
+    assert ("check_type", "rule.contraceptive_check_unmarried") == (p.field, p.code)
+    with pytest.raises(ValueError):
+        rules.check_no_contraceptive_check_unmarried("single", "check_type")

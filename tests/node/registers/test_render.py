@@ -123,3 +123,50 @@ def test_empty_register_renders(tmp_path: Path) -> None:
     assert ["死亡登记册", None] == [ws.cell(1, 1).value, ws.cell(1, 2).value]
     assert ["序号", "姓名"] == [ws.cell(2, 1).value, ws.cell(2, 2).value]
     assert "\ufeff死亡登记册\r\n序号,姓名\r\n" == csv_text(register)
+
+
+PREFIXES = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\tcmd", "\rcmd"]
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def hostile_register(village: str = "测试村") -> Register:
+    columns = (Column("no", "序号"), Column("text", "=内容"))
+    rows = [{"no": n, "text": text} for n, text in enumerate(PREFIXES, start=1)]
+    return Register("信访登记册", columns, rows, village=village, month="2026-03")
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_every_formula_prefix_is_neutralised_in_csv(prefix: str) -> None:
+    """Issue 17: = + - @ tab and CR each start a formula in a spreadsheet; none survives."""
+    rows = list(csv.reader(io.StringIO(csv_text(hostile_register()).removeprefix("\ufeff"))))
+    cell = rows[2 + PREFIXES.index(prefix)][1]
+    assert not cell.startswith(DANGEROUS)
+    assert cell.endswith(prefix[1:])
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_every_formula_prefix_is_text_in_xlsx(prefix: str, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.xlsx"
+    render_xlsx(hostile_register(), path)
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    cell = ws.cell(3 + PREFIXES.index(prefix), 2)
+    assert cell.data_type == "s" and str(cell.value).endswith(prefix[1:])
+
+
+def test_titles_headings_and_sheet_names_are_neutralised(tmp_path: Path) -> None:
+    """Issue 13 fact 12: the village name in the title row is neutralised like a cell."""
+    register = Register(
+        "登记册[1]/*?:\\\x1b",
+        (Column("no", "序号"), Column("text", "@标题")),
+        [{"no": 1, "text": "正常\x00内容"}],
+        village='=HYPERLINK("http://x","点我")',
+        month="2026-03",
+    )
+    lines = list(csv.reader(io.StringIO(csv_text(register).removeprefix("\ufeff"))))
+    assert lines[0][0].startswith("'=HYPERLINK") and lines[1][1] == "'@标题"
+    assert lines[2][1] == "正常\\x00内容"
+    path = tmp_path / "t.xlsx"
+    render_xlsx(register, path)  # a NUL in a cell would make openpyxl refuse the file
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    assert ws.cell(1, 1).data_type == "s" and ws.cell(2, 2).data_type == "s"
+    assert not any(ch in ws.title for ch in "[]:*?/\\\x1b")

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from node.deadlines import OpenItem, WorkCalendar, get_rule
-from node.deadlines.rules import _add_months
+from node.deadlines.rules import add_months
 from node.domain.codes import ACTIVE_CHANGES
 from node.store import lookup
 from node.store.store import NodeStore
@@ -237,7 +237,7 @@ def _reports(lister: _Lister) -> None:
         for rule in TOWNSHIP_REPORTS if township else VILLAGE_REPORTS:
             if (rule, period) not in sent:
                 lister.add(rule, "report", period, month, owner="township" if township else "")
-        month = _add_months(month, 1)
+        month = add_months(month, 1)
     if township:
         _periodic(lister, first, sent)
 

@@ -8,6 +8,7 @@ deploy/cli.py: node/ never imports county_aggregator/.
 
 from __future__ import annotations
 
+from node.cli import prints as _prints  # noqa: F401  (adds retention destroy-prints)
 from node.cli.keys import keys
 from node.cli.node_commands import node
 

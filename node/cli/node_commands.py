@@ -13,7 +13,7 @@ import click
 from node.cli_options import data_dir_option, reports_errors
 
 if TYPE_CHECKING:
-    from node.registers import Register
+    pass
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -108,7 +108,7 @@ def retention() -> None:
 @data_dir_option
 @reports_errors
 def retention_list(today: datetime | None, data_dir: Path) -> None:
-    """List cards whose retention has ended.
+    """List cards and printed registers whose retention has ended.
 
     Example:
 
@@ -116,6 +116,7 @@ def retention_list(today: datetime | None, data_dir: Path) -> None:
         renkou node retention list
     """
     from node.retention import due_for_deletion
+    from node.store import archive
     from node.store.store import NodeStore
     from node.timeutil import shanghai_today
 
@@ -125,6 +126,12 @@ def retention_list(today: datetime | None, data_dir: Path) -> None:
     for e in expired:
         click.echo(f"{e.kind} {e.record_id}  {e.reason_zh} / {e.reason_en} (since {e.since})")
     click.echo(f"{len(expired)} record(s) due for deletion")
+    prints = archive.due(store, day)
+    for a in prints:
+        click.echo(
+            f"print #{a.id}  {a.name} {a.period} printed {a.printed_at} kept to {a.keep_until}"
+        )
+    click.echo(f"{len(prints)} printed register(s) due for destruction (retention destroy-prints)")
 
 
 @retention.command("delete")
@@ -173,19 +180,9 @@ def import_schedule_command(file: IO[bytes], data_dir: Path) -> None:
     click.echo(f"imported the official schedule for {schedule.year}")
 
 
-def _export(register: Register, fmt: str, out: Path) -> None:
-    from node.registers import render_csv, render_xlsx
-
-    if fmt == "csv":
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            render_csv(register, fh)
-    else:
-        render_xlsx(register, out)
-
-
 @node.command()
 @click.argument("name")
-@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--month", required=True, help="YYYY-MM (YYYYY for an annual register)")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
 )
@@ -199,21 +196,24 @@ def _export(register: Register, fmt: str, out: Path) -> None:
 @data_dir_option
 @reports_errors
 def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: Path) -> None:
-    """Export register NAME for a month (marriages, births, supplies, ...).
+    """Print register NAME for a month (marriages, births, supplies, ...) to a file.
+
+    The print is archived as printed (signed) and audited.
 
     Example:
 
     \b
         renkou node register births --month 2026-03 --format xlsx --out births.xlsx
     """
-    from node.registers import build_register
+    from node.domain.text import terminal_safe
+    from node.registers.printing import print_register
     from node.store.store import NodeStore
 
     store = NodeStore.open(data_dir)
-    reg = build_register(store.db, name, month)
-    store.audit(actor, "print_register", name, month, f"export {fmt}")
-    _export(reg, fmt, out)
-    click.echo(f"{reg.full_title}: {len(reg.rows)} rows -> {out}")
+    printed = print_register(store, name, month, fmt, actor=actor, purpose=f"export {fmt}")
+    out.write_bytes(printed.output)
+    title = terminal_safe(printed.register.full_title)
+    click.echo(f"{title}: {len(printed.register.rows)} rows -> {out}")
 
 
 @node.command()
@@ -233,30 +233,31 @@ def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: P
 def report(
     kind: str, month: str, fmt: str | None, out: Path | None, actor: str, data_dir: Path
 ) -> None:
-    """The monthly change report (月变更报告单) for the township.
+    """The monthly change report (月变更报告单) for the township, archived and audited.
 
     Example:
 
     \b
         renkou node report monthly --month 2026-03 --format xlsx --out changes.xlsx
     """
-    from node.registers import build_monthly_change_report
+    from node.registers.printing import MONTHLY_CHANGES, print_register
     from node.store.store import NodeStore
 
+    if fmt is not None and out is None:
+        raise click.UsageError("--format needs --out")
     store = NodeStore.open(data_dir)
-    reg = build_monthly_change_report(store.db, month)
-    store.audit(actor, "print_report", "monthly_change_report", month, "report")
-    if fmt is not None:
-        if out is None:
-            raise click.UsageError("--format needs --out")
-        _export(reg, fmt, out)
-        click.echo(f"{reg.full_title}: {len(reg.rows)} changes -> {out}")
+    printed = print_register(
+        store, MONTHLY_CHANGES, month, fmt or "screen", actor=actor, purpose="report"
+    )
+    if out is not None and fmt is not None:
+        out.write_bytes(printed.output)
+        click.echo(f"{printed.register.full_title}: {len(printed.register.rows)} changes -> {out}")
         return
-    click.echo(f"{reg.full_title}: {len(reg.rows)} changes")
-    for row in reg.rows[:50]:
-        click.echo("  " + " | ".join(str(row.get(c.key, "")) for c in reg.columns[1:6]))
-    if len(reg.rows) > 50:
-        click.echo(f"  … {len(reg.rows) - 50} more (use --format/--out for the full report)")
+    lines = printed.text.splitlines()
+    for line in lines[:52]:
+        click.echo(line)
+    if len(lines) > 52:
+        click.echo(f"  … {len(lines) - 52} more (use --format/--out for the full report)")
 
 
 @node.command()

@@ -211,7 +211,7 @@ def due_date(rule_name: str, event: date, calendar: WorkCalendar | None = None) 
         return DueDate(following - timedelta(days=1), False)
     if rule.kind == "months":
         assert rule.amount is not None
-        return DueDate(_add_months(event, rule.amount), False)
+        return DueDate(add_months(event, rule.amount), False)
     if rule.kind == "workdays":
         assert rule.amount is not None
         return (calendar if calendar is not None else WorkCalendar()).add_workdays(
@@ -233,7 +233,7 @@ def due_date(rule_name: str, event: date, calendar: WorkCalendar | None = None) 
     return DueDate(due, False)
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
     """``day`` plus whole calendar months; a day the month lacks becomes its last day."""
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     first = date(year, month0 + 1, 1)

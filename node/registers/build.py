@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from node.errors import FieldProblem, ValidationError
 from node.registers.definitions import REGISTERS, ColumnSpec, RegisterDef
 from node.registers.labels import REF_KINDS, display_value
-from node.registers.model import Column, Register, parse_month
+from node.registers.model import Column, Register, parse_month, parse_year
 from node.store.lookup import RecordLookup, node_name
 
 NO = Column("no", "序号")
@@ -52,12 +52,17 @@ def build_register(db: Database, name: str, month: str) -> Register:
 
     Lists the live records whose date field falls in the month (Asia/Shanghai calendar
     dates, as officers write them), oldest first, numbered from 1; a column of a
-    referenced card (name, ID number, addresses) is read from that card.
+    referenced card (name, ID number, addresses) is read from that card. An annual
+    register (births to floating women) takes a statistical year instead (2026Y).
+
+    Building only reads and audits nothing: printing a register is
+    :func:`node.registers.printing.print_register`, which archives and audits it.
 
     Args:
         db: the node's database (``NodeStore.db``); only read.
         name: a register name such as ``"marriages"`` (see :func:`register_names`).
-        month: the month as 'YYYY-MM'.
+        month: the month as 'YYYY-MM' (the statistical year as 'YYYYY' for an annual
+            register).
 
     Returns:
         The register: title, columns (序号 first, 记录编号 last), rows of printed values,
@@ -69,20 +74,25 @@ def build_register(db: Database, name: str, month: str) -> Register:
     """
     problems: list[FieldProblem] = []
     definition = _collect(get_definition, name, problems)
-    month_range = _collect(parse_month, month, problems)
+    parse = parse_year if definition is not None and definition.annual else parse_month
+    month_range = _collect(parse, month, problems)
     if definition is None or month_range is None:
         raise ValidationError(problems)
     lookup = RecordLookup(db)
     first, last = month_range.first.isoformat(), month_range.last.isoformat()
     found = lookup.between(definition.kind, definition.date_field, first, last)
+    if definition.keep is not None:
+        found = [(rid, data) for rid, data in found if definition.keep(lookup, data)]
+    tail = () if definition.public else (RECORD_ID,)
     rows = [
-        {"no": n, **_values(lookup, definition, data), "record_id": record_id}
+        {"no": n, **_values(lookup, definition, data), **({} if definition.public else
+                                                           {"record_id": record_id})}
         for n, (record_id, data) in enumerate(found, start=1)
-    ]
+    ]  # fmt: skip
     sections = definition.sections(lookup, month_range) if definition.sections else ()
     return Register(
         title=definition.title,
-        columns=(NO, *(Column(c.key, c.heading) for c in definition.columns), RECORD_ID),
+        columns=(NO, *(Column(c.key, c.heading) for c in definition.columns), *tail),
         rows=rows,
         name=definition.name,
         village=node_name(db),
@@ -101,7 +111,11 @@ def _collect(check: Callable[[Any], T], arg: Any, problems: list[FieldProblem]) 
 
 
 def _values(lookup: RecordLookup, definition: RegisterDef, data: dict[str, Any]) -> dict[str, Any]:
-    return {c.key: display_value(c.field, _read(lookup, c, data)) for c in definition.columns}
+    out: dict[str, Any] = {}
+    for c in definition.columns:
+        value = _read(lookup, c, data)
+        out[c.key] = c.transform(value) if c.transform else display_value(c.field, value)
+    return out
 
 
 def _read(lookup: RecordLookup, column: ColumnSpec, data: dict[str, Any]) -> Any:

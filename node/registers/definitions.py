@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The twelve registers of domain.md section 2, declared as data.
+"""The registers of domain.md section 2, declared as data.
 
 Each definition says which record kind a register lists, which date puts a record in a
 month, and which columns it prints under which official heading. A column reads a field
@@ -16,10 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from node.registers.filters import (
+    floating_mother,
+    mask_name,
+    passed_village_review,
+    woman_on_card,
+)
 from node.registers.labels import REF_KINDS, is_sealed
 from node.registers.model import MonthRange, Section
-from node.registers.sections import benefit_roster, stock_ledger
+from node.registers.sections import benefit_roster, floating_roster, stock_ledger
 from node.store.lookup import RecordLookup
 
 
@@ -32,14 +39,21 @@ class ColumnSpec:
     heading: str
     field: str
     via: str | None = None
+    transform: Callable[[Any], Any] | None = None
 
 
 SectionBuilder = Callable[[RecordLookup, MonthRange], tuple[Section, ...]]
+Keep = Callable[[RecordLookup, dict[str, Any]], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class RegisterDef:
-    """One register: its name, title, record kind, month date and columns."""
+    """One register: its name, title, record kind, date field and columns.
+
+    ``annual``: printed per statistical year (2026Y) instead of per month; ``keep``
+    leaves out records the register is not about; ``public``: printed for the public
+    (no record id column).
+    """
 
     name: str
     title: str
@@ -47,6 +61,9 @@ class RegisterDef:
     date_field: str
     columns: tuple[ColumnSpec, ...]
     sections: SectionBuilder | None = None
+    annual: bool = False
+    keep: Keep | None = None
+    public: bool = False
 
 
 def rec(field: str, heading: str, key: str | None = None) -> ColumnSpec:
@@ -130,6 +147,7 @@ def _definitions() -> tuple[RegisterDef, ...]:
                 rec("father_id_number", "父亲身份证号码"),
                 rec("child_order", "孩次"),
                 rec("registered_date", "登记日期"),
+                card("mother_ref", "floating_status", "母亲流动状态"),
                 rec("hukou_checked_date", "与户籍地核实日期"),
                 rec("forwarded_date", "报送乡镇日期"),
                 rec("township_registered_date", "乡镇登记日期"),
@@ -226,21 +244,86 @@ def _definitions() -> tuple[RegisterDef, ...]:
                 rec("programme", "扶助项目"),
                 rec("change", "变更类别"),
                 rec("effective_date", "生效日期"),
-                rec("checked_in_person_date", "本人核验日期"),
+                rec("annual_amount", "扶助金额（元/年）"),
             ),
             benefit_roster,
         ),
         RegisterDef(
+            "benefit_notice",
+            "奖励扶助对象公示名单",
+            "benefit_application",
+            "notice_from",
+            (
+                ColumnSpec("name", "姓名", "name", "person_ref", mask_name),
+                card("person_ref", "sex", "性别"),
+                rec("programme", "扶助项目"),
+                rec("notice_from", "公示开始日期"),
+                rec("notice_until", "公示结束日期"),
+            ),
+            keep=passed_village_review,
+            public=True,
+        ),
+        RegisterDef(
+            "floating_women",
+            "流入流出育龄妇女登记册",
+            "floating",
+            "event_date",
+            (
+                *identity("person_ref", birth=True),
+                rec("event", "流动类别"),
+                rec("event_date", "流动日期"),
+                rec("place_code", "对方地区划代码"),
+                rec("address", "对方地址"),
+                rec("reason", "流动原因"),
+            ),
+            floating_roster,
+            keep=woman_on_card,
+        ),
+        RegisterDef(
+            "floating_births",
+            "流动人口子女出生登记册",
+            "birth",
+            "birth_date",
+            (
+                *identity("mother_ref", who="母亲"),
+                card("mother_ref", "floating_place", "母亲户籍地区划代码"),
+                rec("child_name", "婴儿姓名"),
+                rec("child_sex", "性别"),
+                rec("birth_date", "出生日期"),
+                rec("birth_order", "孩次"),
+                rec("birth_place", "出生地点"),
+            ),
+            annual=True,
+            keep=floating_mother,
+        ),
+        RegisterDef(
+            "check_slips",
+            "避孕节育情况报告单存根登记册",
+            "check_report_slip",
+            "issued_date",
+            (
+                *identity("person_ref", birth=True),
+                rec("slip_no", "报告单编号"),
+                rec("check_date", "检查日期"),
+                rec("check_place", "检查单位"),
+                rec("method_in_use", "避孕节育情况"),
+                rec("check_result", "检查结论"),
+                rec("issued_date", "出具日期"),
+            ),
+        ),
+        RegisterDef(
             "complaints",
-            "信访登记册",
+            "信访举报登记册",
             "complaint",
             "received_date",
             (
+                rec("category", "类别"),
                 rec("received_date", "受理日期"),
                 rec("channel", "信访形式"),
                 rec("subject", "事由"),
                 rec("content", "内容摘要"),
-                rec("handled_date", "办理日期"),
+                rec("first_contact_officer", "首问责任人"),
+                rec("handled_date", "办理（调查）日期"),
                 rec("answered_date", "答复日期"),
                 rec("status", "办理状态"),
             ),

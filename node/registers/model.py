@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from node.deadlines.rules import statistical_year_bounds
 from node.errors import FieldProblem, ValidationError
 from node.timeutil import SHANGHAI
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
+_YEAR = re.compile(r"(\d{4})Y\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +60,12 @@ class Register:
 
     @property
     def full_title(self) -> str:
-        """The title line of the printed form: village, register and month."""
+        """The title line of the printed form: village, register and month (or the
+        statistical year of an annual register)."""
         when = ""
-        if self.month:
+        if self.month.endswith("Y"):
+            when = f"（{self.month[:4]}统计年度）"
+        elif self.month:
             year, month = self.month.split("-")
             when = f"（{year}年{int(month)}月）"
         return f"{self.village}{self.title}{when}"
@@ -108,6 +113,37 @@ def parse_month(month: Any) -> MonthRange:
         last=following - timedelta(days=1),
         start_ms=_shanghai_midnight_ms(first),
         end_ms=_shanghai_midnight_ms(following),
+    )
+
+
+def parse_year(year: Any) -> MonthRange:
+    """Parse 'YYYYY' into the statistical year it names (1 October - 30 September,
+    篇4 第16条), for the annual registers.
+
+    Raises:
+        ValidationError: ``year`` is not written 'YYYYY' (2026Y: 2025-10-01 .. 2026-09-30).
+    """
+    found = _YEAR.match(year) if isinstance(year, str) else None
+    if found is None or not 1901 <= int(found[1]) <= 9998:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "period",
+                    "period.year_format",
+                    "年度登记册按统计年度编制，格式为 YYYYY，"
+                    "例如 2026Y（2025年10月1日至2026年9月30日）",
+                    "An annual register covers a statistical year, written YYYYY, for example "
+                    "2026Y (1 October 2025 to 30 September 2026).",
+                )
+            ]
+        )
+    first, last = statistical_year_bounds(int(found[1]))
+    return MonthRange(
+        month=year,
+        first=first,
+        last=last,
+        start_ms=_shanghai_midnight_ms(first),
+        end_ms=_shanghai_midnight_ms(last + timedelta(days=1)),
     )
 
 

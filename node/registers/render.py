@@ -209,15 +209,23 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _stamp(month: str) -> datetime:
+    """The fixed timestamp of a register's file: the first day of its month, or of its
+    statistical year (2026Y: 1 October 2025); 2000-01-01 without a period."""
+    if month.endswith("Y") and month[:4].isdigit():
+        return datetime(int(month[:4]) - 1, 10, 1)
+    if len(month) == 7:
+        return datetime.fromisoformat(f"{month}-01")
+    return datetime(2000, 1, 1)
+
+
 def _save(wb: Workbook, register: Register, target: Any) -> None:
     """Save with fixed timestamps so the same register always gives the same bytes.
 
     openpyxl stamps the document properties and every zip member with the current
     time; both are replaced by the first day of the register's month.
     """
-    stamp = (
-        datetime.fromisoformat(f"{register.month}-01") if register.month else datetime(2000, 1, 1)
-    )
+    stamp = _stamp(register.month)
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = wb.properties.lastModifiedBy = "renkou-net"
     wb.properties.title = escape_refused(register.full_title, keep_newlines=False)

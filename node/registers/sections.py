@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The tables printed under two registers: the stock ledger and the benefit roster.
+"""The tables printed under three registers: stock ledger, benefit roster, floating roster.
 
 Free supplies must balance (篇4 第35条): what was on the shelf at the start of the month,
 plus what arrived, less what was handed out, is what is on the shelf at its end. The
@@ -11,8 +11,10 @@ is a recipient at the month's end, and flags anyone who has died so payments sto
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from node.deadlines.rules import add_months
 from node.registers.labels import ITEM_ORDER, display_value
 from node.registers.model import Column, MonthRange, Section
 from node.store.lookup import RecordLookup
@@ -33,10 +35,22 @@ ROSTER_COLUMNS = (
     Column("programme", "扶助项目"),
     Column("since_change", "纳入类别"),
     Column("since", "纳入日期"),
+    Column("annual_amount", "扶助金额（元/年）"),
     Column("checked_in_person_date", "最近本人核验日期"),
+    Column("check_due", "下次核验截止日期"),
     Column("note", "备注"),
     Column("record_id", "记录编号"),
 )
+FLOATING_COLUMNS = (
+    Column("no", "序号"),
+    Column("name", "姓名"),
+    Column("id_number", "身份证号码"),
+    Column("event", "流动类别"),
+    Column("since", "流动日期"),
+    Column("place_code", "对方地区划代码"),
+    Column("record_id", "信息卡编号"),
+)
+CHECK_MONTHS = 6  # the in-person check of every recipient, twice a year (篇4 第16条)
 
 IN_CHANGES = frozenset({"new", "moved_in"})
 
@@ -99,6 +113,7 @@ class _Standing:
     receiving: bool = False
     since: str = ""
     since_change: str = ""
+    amount: int | None = None
     checked: list[str] = field(default_factory=list)
 
 
@@ -114,11 +129,15 @@ def benefit_roster(lookup: RecordLookup, month: MonthRange) -> tuple[Section, ..
         s = standing.setdefault(key, _Standing(person_ref=key[0], programme=key[1]))
         if data.get("change") in IN_CHANGES:
             s.receiving, s.since, s.since_change = True, data["effective_date"], data["change"]
-            s.record_id = record_id
+            s.record_id, s.amount = record_id, data.get("annual_amount")
         else:
             s.receiving = False
         if isinstance(data.get("checked_in_person_date"), str):
             s.checked.append(data["checked_in_person_date"])
+    for _rid, check in lookup.live_until("benefit_check", "checked_date", month.last.isoformat()):
+        key = (str(check.get("person_ref")), str(check.get("programme")))
+        if key in standing:
+            standing[key].checked.append(str(check["checked_date"]))
     deaths = {
         str(d.get("person_ref")): d["death_date"]
         for _id, d in lookup.live_until("death", "death_date", month.last.isoformat())
@@ -127,15 +146,20 @@ def benefit_roster(lookup: RecordLookup, month: MonthRange) -> tuple[Section, ..
         (s for s in standing.values() if s.receiving),
         key=lambda s: (s.since, s.programme, s.record_id),
     )
-    rows = [_roster_row(n, s, lookup, deaths) for n, s in enumerate(current, start=1)]
+    rows = [_roster_row(n, s, lookup, deaths, month) for n, s in enumerate(current, start=1)]
     return (Section("月末在册奖励扶助对象", ROSTER_COLUMNS, rows),)
 
 
 def _roster_row(
-    n: int, s: _Standing, lookup: RecordLookup, deaths: dict[str, str]
+    n: int, s: _Standing, lookup: RecordLookup, deaths: dict[str, str], month: MonthRange
 ) -> dict[str, Any]:
     card = lookup.get("person", s.person_ref) or {}
     died = deaths.get(s.person_ref)
+    last = max(s.checked) if s.checked else ""
+    due = add_months(date.fromisoformat(last or s.since), CHECK_MONTHS).isoformat()
+    note = f"本人已于{died}死亡，请办理停发" if died else ""
+    if not died and due < month.last.isoformat():
+        note = "逾期未进行本人核验"  # overdue: the six-monthly check stops payments to the dead
     return {
         "no": n,
         "name": display_value("name", card.get("name")),
@@ -144,7 +168,38 @@ def _roster_row(
         "programme": display_value("programme", s.programme),
         "since_change": display_value("change", s.since_change),
         "since": s.since,
-        "checked_in_person_date": max(s.checked) if s.checked else "",
-        "note": f"本人已于{died}死亡，请办理停发" if died else "",
+        "annual_amount": display_value("annual_amount", s.amount),
+        "checked_in_person_date": last,
+        "check_due": due,
+        "note": note,
         "record_id": s.record_id,
     }
+
+
+def floating_roster(lookup: RecordLookup, month: MonthRange) -> tuple[Section, ...]:
+    """Women on cards floating in or out at the month's end, by their latest floating
+    record up to then (domain.md section 2: the hukou village keeps a floating-out
+    woman's card open; the residence village keeps a floating-in woman's)."""
+    latest: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for rid, event in lookup.live_until("floating", "event_date", month.last.isoformat()):
+        who = str(event.get("person_ref"))
+        held = latest.get(who)
+        if held is None or (event["event_date"], rid) >= held[:2]:
+            latest[who] = (event["event_date"], rid, event)
+    rows: list[dict[str, Any]] = []
+    for who, (day, _rid, event) in sorted(latest.items(), key=lambda kv: (kv[1][0], kv[0])):
+        card = lookup.get("person", who) or {}
+        if event.get("event") not in ("flow_in", "flow_out") or card.get("card_type") != "woman":
+            continue
+        rows.append(
+            {
+                "no": len(rows) + 1,
+                "name": display_value("name", card.get("name")),
+                "id_number": display_value("id_number", card.get("id_number")),
+                "event": "流入" if event["event"] == "flow_in" else "流出",
+                "since": day,
+                "place_code": event.get("place_code") or "",
+                "record_id": who,
+            }
+        )
+    return (Section("月末流入流出育龄妇女名单", FLOATING_COLUMNS, rows),)

@@ -238,3 +238,22 @@ def m006_inbound_by_log(db: Database) -> None:
     kept batch that claims or covers a seq for every batch it receives; the partial
     index of m002 holds only envelopes not yet forwarded."""
     db.execute("CREATE INDEX inbound_by_log ON inbound (log, first_seq, last_seq)")
+
+
+@migrations()
+def m007_printed_archives(db: Database) -> None:
+    """Registers and reports as printed (node/store/archive.py): the signed header, the
+    register's data and the printed bytes, kept until ``keep_until`` (NULL: long-term);
+    once destroyed only the header and ``destroyed_at`` remain."""
+    db.execute(
+        """
+        CREATE TABLE archives (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL, period TEXT NOT NULL, printed_at TEXT NOT NULL,
+            actor TEXT NOT NULL, purpose TEXT NOT NULL, format TEXT NOT NULL,
+            signed BLOB NOT NULL, content BLOB, output BLOB,
+            keep_until TEXT, destroyed_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX archives_due ON archives (keep_until) WHERE destroyed_at IS NULL")

@@ -108,7 +108,7 @@ def test_rendering_is_deterministic(village: Village, tmp_path: Path, name: str)
     if name == "monthly_changes":
         register = build_monthly_change_report(db, "2026-01")
     else:
-        register = build_register(db, name, "2026-03")
+        register = build_register(db, name, "2026Y" if name == "floating_births" else "2026-03")
     render_xlsx(register, tmp_path / "a.xlsx")
     buffer = io.BytesIO()
     render_xlsx(register, buffer)

@@ -37,10 +37,12 @@ def init(code: str, name: str, data_dir: Path) -> None:
         renkou node init --code 441322119001 --name 上南村 --data-dir ./village
     """
     from node.domain.divisions import check_node_code
+    from node.domain.text import check_node_name
     from node.store.store import NodeStore
     from protocol import NodeId
 
     check_node_code(code)
+    check_node_name(name)
     store = NodeStore.init(data_dir, NodeId.for_code(code), name)
     click.echo(f"initialised {store.node} ({name}) in {data_dir}")
     click.echo("next: ask the administrator to enrol this PC (renkou keys enrol)")

@@ -24,7 +24,11 @@ from __future__ import annotations
 
 import unicodedata
 
+from node.domain.messages import problem
+from node.errors import ValidationError
+
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+NODE_NAME_LENGTH = 40
 _LINE_FEED = "\n"
 
 
@@ -45,6 +49,22 @@ def first_refused(text: str, *, multiline: bool = False) -> int | None:
         if is_refused(ch, multiline=multiline):
             return i
     return None
+
+
+def check_node_name(name: object, *, field: str = "name") -> None:
+    """A node's name is printed in every register's title: text like any field's.
+
+    Raises:
+        ValidationError: blank, longer than 40 characters, or holding a refused character.
+    """
+    text = name.strip() if isinstance(name, str) else ""
+    position = first_refused(text)
+    if not text:
+        raise ValidationError([problem(field, "text_empty")])
+    if position is not None:
+        raise ValidationError([problem(field, "text_control_char", position=position)])
+    if len(text) > NODE_NAME_LENGTH:
+        raise ValidationError([problem(field, "text_too_long", max=NODE_NAME_LENGTH)])
 
 
 def normalise_newlines(text: str) -> str:

@@ -181,8 +181,7 @@ def destroy(store: NodeStore, ids: list[int], today: date, *, actor: str) -> int
         store.db.conn.execute("PRAGMA secure_delete = ON")
         for archive_id in chosen:
             store.db.execute(
-                "UPDATE archives SET content = NULL, output = NULL, destroyed_at = ?"
-                " WHERE id = ?",
+                "UPDATE archives SET content = NULL, output = NULL, destroyed_at = ? WHERE id = ?",
                 [today.isoformat(), archive_id],
             )
             store.audit(actor, "destroy_archive", "archive", str(archive_id), "retention ended")

@@ -35,3 +35,14 @@ def test_a_listed_county_is_accepted(tmp_path: Path) -> None:
         cli, ["keys", "init-county", "--code", "440104", "--admin-dir", str(tmp_path / "a")]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_node_init_refuses_a_name_with_control_characters(tmp_path: Path) -> None:
+    """Issue 13 item 9: the village name is printed in every register's title."""
+    result = CliRunner().invoke(
+        cli,
+        ["node", "init", "--code", "440104001002", "--name", "上南\x1b[2J村",
+         "--data-dir", str(tmp_path / "n")],
+    )  # fmt: skip
+    assert result.exit_code != 0 and "控制字符" in result.output
+    assert not (tmp_path / "n" / "node.db").exists()

@@ -146,14 +146,16 @@ def test_missing_reference(store: NodeStore) -> None:
     assert exc.value.problems[0].field == "woman_ref"
 
 
-def test_complaint_reporter_is_sealed_for_the_county(store: NodeStore) -> None:
-    """domain.md 5: a complainant's identity is never revealed to the party complained about."""
+@pytest.mark.parametrize("category", ["complaint", "tip_off"])
+def test_complaint_reporter_is_sealed_for_the_county(store: NodeStore, category: str) -> None:
+    """domain.md 5, issue 16 item 10: a complainant's or an informant's identity is never
+    revealed to the party complained about (篇4 第18条): sealed in both kinds."""
     with pytest.raises(ValidationError) as exc:
-        add(store, "complaint")
+        add(store, "complaint", category=category)
     assert exc.value.problems[0].code == "sealed.not_enrolled"
     county = make_node("440104")
     (store.data_dir / "keys" / COUNTY_CERT).write_bytes(county.cert.raw)
-    rid = add(store, "complaint")
+    rid = add(store, "complaint", category=category)
     record = store.record("complaint", rid)
     assert record is not None and "王某" not in str(record)
     payloads = b"".join(e.payload or b"" for e in store.entries())

@@ -103,7 +103,8 @@ def keep(
             [name, period, printed_at, actor, purpose, fmt, signed, data, output, keep_until],
         )
         archive_id = int(cursor.lastrowid or 0)
-        store.audit(actor, "print_register", name, period, f"{purpose} ({fmt}, #{archive_id})")
+        action = "print_report" if name == MONTHLY_CHANGES else "print_register"
+        store.audit(actor, action, name, period, f"{purpose} ({fmt}, #{archive_id})")
     return archive_id
 
 

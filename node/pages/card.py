@@ -132,9 +132,10 @@ def due_rows(items: list[Due], now: datetime) -> list[DueRow]:
             d.item.due.due,
             d.item.due.provisional,
             d.item.is_overdue(now),
-            d.item.days_left(now),
+            d.item.days_left(now) or 0,
         )
         for d in items
+        if d.item.has_due_date  # a complaint followed until answered has no date
     ]
 
 
@@ -150,6 +151,7 @@ def build_card(
     record_id: str,
     data: dict[str, Any],
     today: date,
+    actor: str,
 ) -> CardView:
     retired = data.pop("_retired", None)
     facts = [
@@ -163,7 +165,11 @@ def build_card(
     card.events, card.services = _related(store, refs, record_id)
     mine = {record_id} | {r.record_id for r in card.events + card.services}
     items = [
-        d for d in open_items(store, today, node_calendar(store.data_dir)) if d.record_id in mine
+        d
+        for d in open_items(
+            store, today, node_calendar(store.data_dir), actor=actor, purpose=f"card {record_id}"
+        )
+        if d.record_id in mine
     ]
     card.due = due_rows(items, noon(today))
     card.audit = audit_of(store.db, "person", record_id, limit=20)

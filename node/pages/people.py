@@ -114,7 +114,7 @@ def card(record_id: str) -> ResponseReturnValue:
     pages.people.refresh(store)
     pages.log.refresh(store)
     pages.refs.refresh(store)
-    view = build_card(store, pages.people, pages.refs, record_id, data, today())
+    view = build_card(store, pages.people, pages.refs, record_id, data, today(), g.operator.name)
     view.history = pages.log.history(store, "person", record_id)
     from node.pages.records import close_choices
 

@@ -58,7 +58,7 @@ def _value_labels() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for kind, schema_class in RECORD_KINDS.items():
         for name, f in schema_class().fields.items():
-            for code, label in f.metadata.get("labels", {}).items():
+            for code, label in f.metadata.get("choices", {}).items():
                 held = out.setdefault(name, {}).setdefault(code, label)
                 if held != label:
                     raise ValueError(f"{kind}.{name}: code {code!r} labelled {held} and {label}")

@@ -136,12 +136,12 @@ class Choice(RecordField):
     """One of a fixed set of codes; the codes are stored, their Chinese labels shown.
 
     ``choices`` maps each code to its label (node/domain/codes.py); the label set goes
-    into the field's metadata as ``labels``, and the refusal lists the labels a person
-    can pick from, with the codes only in the English text for technicians.
+    into the field's metadata as ``choices`` (what the pages read), and the refusal
+    lists the labels a person can pick from, with the codes only in the English text.
     """
 
     def __init__(self, choices: Mapping[str, str], **kwargs: Any) -> None:
-        metadata = {**kwargs.pop("metadata", {}), "labels": dict(choices)}
+        metadata = {**kwargs.pop("metadata", {}), "choices": dict(choices)}
         super().__init__(metadata=metadata, **kwargs)
         self.choices = tuple(choices)
         self.labels = dict(choices)

@@ -87,7 +87,13 @@ class _Lister:
 
 
 def open_items(
-    store: NodeStore, today: date, calendar: WorkCalendar, *, actor: str, purpose: str
+    store: NodeStore,
+    today: date,
+    calendar: WorkCalendar,
+    *,
+    actor: str,
+    purpose: str,
+    audit: bool = True,
 ) -> list[Due]:
     """Every open item of the node, earliest due first (items without a date last).
 
@@ -96,13 +102,16 @@ def open_items(
         today: the Shanghai date of the list (months up to this one are reported).
         calendar: the node's working-day calendar.
         actor, purpose: who lists them and why (the list names people: audited).
+        audit: False only for a caller whose view already left its audit row (a card
+            page, whose read of the card is audited, lists that card's items).
     """
     lister = _Lister(store, today, calendar)
     _birth_registrations(lister)
     _complaints(lister)
     _benefits(lister)
     _reports(lister)
-    store.audit(actor, "list_open_items", "open_items", today.isoformat(), purpose)
+    if audit:
+        store.audit(actor, "list_open_items", "open_items", today.isoformat(), purpose)
     far = date.max
     return sorted(
         lister.out,

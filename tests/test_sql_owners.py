@@ -34,10 +34,6 @@ REPORTS = ("county_aggregator/reports/",)
 ALLOWED = NODE_STORE + COUNTY_STORE + MIGRATIONS + REPORTS
 
 TODAY: dict[str, str] = {
-    "node/checks.py": "domain: record checks",
-    "node/registers/changes.py": "domain: registers",
-    "node/registers/lookup.py": "domain: registers",
-    "node/registers/model.py": "domain: registers",
     "county_aggregator/notices.py": "sync/house: notices sent",
     "county_aggregator/outcomes.py": "sync/house: outcomes of a merge",
     "deploy/demo.py": "house: the demo's summary (Holdings.count_entries, PeerAcks.head)",

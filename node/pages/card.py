@@ -167,7 +167,12 @@ def build_card(
     items = [
         d
         for d in open_items(
-            store, today, node_calendar(store.data_dir), actor=actor, purpose=f"card {record_id}"
+            store,
+            today,
+            node_calendar(store.data_dir),
+            actor=actor,
+            purpose=f"card {record_id}",
+            audit=False,  # this view's audit row is the read of the card above
         )
         if d.record_id in mine
     ]

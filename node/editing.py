@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from node.checks import check_record, stock_balance
+from node.checks import check_record
 from node.domain.records import SEALED_FIELDS, validate_record
-from node.domain.rules import check_stock
 from node.errors import FieldProblem, NotFoundError, ValidationError
+from node.recording import refuse_floating_edits
 from node.store.queries import record_versions
 from node.store.store import NodeStore, nfc
 from protocol import Entry
@@ -74,6 +74,7 @@ def correct_record(
             problem listed; ``record.changed`` when the record moved on meanwhile.
     """
     before = current(store, kind, record_id)
+    refuse_floating_edits(kind, before, changes)
     sealed = set(SEALED_FIELDS.get(kind, ()))
     merged = {k: v for k, v in before.items() if k not in sealed}
     merged.update(changes)
@@ -93,29 +94,10 @@ def correct_record(
                 "打开表单后该记录已被修改，未保存；请重新打开后再更正",
                 "the record changed after the form was opened; nothing was saved, open it again",
             )
-        _check(store, kind, clean, before)
+        # The village checks of a new record; ``record_id`` keeps the record from counting
+        # against itself (its own death, its own hand-out in the stock, its own ID number).
+        check_record(store, kind, clean, record_id=record_id)
         return store.write([store.upsert_op(kind, record_id, changed)])
-
-
-def _check(store: NodeStore, kind: str, clean: dict[str, Any], before: dict[str, Any]) -> None:
-    """The village checks of a new record, less the two that would count this one twice:
-    its own death record, and its own hand-out in the stock balance."""
-    try:
-        check_record(store, kind, clean)
-    except ValidationError as exc:
-        kept = [
-            p
-            for p in exc.problems
-            if not (kind == "death" and p.code == "death.duplicate")
-            and not (kind == "supply_handout" and p.code == "rule.stock_negative")
-        ]
-        if kept:
-            raise type(exc)(kept) from None
-    if kind == "supply_handout":
-        balance = stock_balance(store, clean["item"])
-        if before.get("item") == clean["item"]:
-            balance += int(before.get("quantity") or 0)
-        check_stock(balance, int(clean["quantity"]))
 
 
 def close_record(store: NodeStore, kind: str, record_id: str, reason: str) -> Entry:

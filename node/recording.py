@@ -70,10 +70,7 @@ def update_record(
             f"记录 {record_id} 不存在或已注销", f"no live record {kind}/{record_id}"
         )
     changes = nfc(changes)
-    if kind == "person":
-        moved = [f for f in FLOATING_FIELDS if f in changes and changes[f] != held.get(f)]
-        if moved:
-            raise ValidationError([_floating_by_record(f) for f in moved])
+    refuse_floating_edits(kind, held, changes)
     sealed = set(SEALED_FIELDS.get(kind, ()))
     known = set(RECORD_KINDS[kind]().fields)
     # Fields an older ruleset wrote (a birth registration's former opinion date) stay
@@ -133,6 +130,20 @@ def _effect_ops(store: NodeStore, kind: str, record_id: str, clean: dict[str, An
         elif isinstance(effect, NewRecord):
             ops.append(store.upsert_op(effect.kind, store.new_id(effect.kind), effect.fields))
     return ops
+
+
+def refuse_floating_edits(kind: str, held: dict[str, Any], changes: dict[str, Any]) -> None:
+    """A card's floating fields follow its floating records (流出/流入/返回/离开): an
+    edit of them by hand would be a floating without a date and a place for the tables.
+
+    Raises:
+        ValidationError: a change of a floating field of a person card.
+    """
+    if kind != "person":
+        return
+    moved = [f for f in FLOATING_FIELDS if f in changes and changes[f] != held.get(f)]
+    if moved:
+        raise ValidationError([_floating_by_record(f) for f in moved])
 
 
 def _floating_by_record(field: str) -> FieldProblem:

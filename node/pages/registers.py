@@ -4,7 +4,8 @@
 Built by node/registers (the same build the CLI exports), shown as a table; the print
 view is the official form (village, title, month, columns, signatures, page numbers on
 A4); the download is the same .xlsx ``renkou node register`` writes. A register names
-people, so showing, printing and downloading one are each audited as the CLI does.
+people, so every one goes through ``node.registers.printing``, which audits the view in
+the store and archives what is printed or downloaded (signed, as printed).
 """
 
 from __future__ import annotations
@@ -20,13 +21,7 @@ from node.errors import ValidationError
 from node.pages.accounts import Right
 from node.pages.context import get_store, today
 from node.pages.guard import page_blueprint, requires
-from node.registers import (
-    REGISTERS,
-    Register,
-    build_monthly_change_report,
-    build_register,
-    render_xlsx,
-)
+from node.registers import REGISTERS, Printed, print_register
 
 bp = page_blueprint("registers", __name__, url_prefix="/registers")
 REPORT = "monthly_change_report"
@@ -45,21 +40,14 @@ def _month() -> str:
     return month
 
 
-def _build(name: str, month: str) -> Register:
-    store = get_store()
+def _print(name: str, month: str, fmt: str, how: str) -> Printed:
+    """Build, audit and (unless only shown) archive the register: node.registers.printing."""
+    if name != REPORT and name not in REGISTERS:
+        abort(404)
     try:
-        if name == REPORT:
-            return build_monthly_change_report(store.db, month)
-        if name not in REGISTERS:
-            abort(404)
-        return build_register(store.db, name, month)
+        return print_register(get_store(), name, month, fmt, actor=g.operator.name, purpose=how)
     except ValidationError:
         abort(400)
-
-
-def _audit(name: str, month: str, how: str) -> None:
-    action = "print_report" if name == REPORT else "print_register"
-    get_store().audit(g.operator.name, action, name, month, how)
 
 
 @bp.get("")
@@ -73,8 +61,7 @@ def index() -> ResponseReturnValue:
 @requires(Right.REGISTERS)
 def show(name: str) -> ResponseReturnValue:
     month = _month()
-    register = _build(name, month)
-    _audit(name, month, "shown on a page")
+    register = _print(name, month, "screen", "shown on a page").register
     return render_template("register.html", reg=register, name=name, month=month, printing=False)
 
 
@@ -82,8 +69,7 @@ def show(name: str) -> ResponseReturnValue:
 @requires(Right.REGISTERS)
 def print_view(name: str) -> ResponseReturnValue:
     month = _month()
-    register = _build(name, month)
-    _audit(name, month, "print view")
+    register = _print(name, month, "print", "print view").register
     return render_template("register.html", reg=register, name=name, month=month, printing=True)
 
 
@@ -91,11 +77,10 @@ def print_view(name: str) -> ResponseReturnValue:
 @requires(Right.REGISTERS)
 def download(name: str) -> ResponseReturnValue:
     month = _month()
-    register = _build(name, month)
-    _audit(name, month, "export xlsx")
-    out = io.BytesIO()
-    render_xlsx(register, out)
-    out.seek(0)
+    printed = _print(name, month, "xlsx", "export xlsx")
     return send_file(
-        out, mimetype=XLSX, as_attachment=True, download_name=f"{register.full_title}.xlsx"
+        io.BytesIO(printed.output),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"{printed.register.full_title}.xlsx",
     )

@@ -25,21 +25,25 @@ from node.registers.slip import build_slip
 from node.store import archive
 from node.store.store import NodeStore
 
-FORMATS = ("csv", "xlsx", "screen")
+FORMATS = ("csv", "xlsx", "print", "screen")
+ARCHIVED = frozenset({"csv", "xlsx", "print"})
+"""What leaves the screen (a file, a sheet of paper) is archived; a register shown on a
+screen is audited only."""
 MONTHLY_CHANGES = archive.MONTHLY_CHANGES
 
 
 @dataclass(frozen=True)
 class Printed:
-    """What was printed: the register, the bytes, and the archive that keeps them."""
+    """What was printed: the register, the bytes, and the archive that keeps them
+    (``archive_id`` None for a screen view, which is audited but not archived)."""
 
     register: Register
     output: bytes
-    archive_id: int
+    archive_id: int | None
 
     @property
     def text(self) -> str:
-        """The screen's text (for ``screen``), already escaped for a terminal."""
+        """The screen's text (``screen`` or ``print``), already escaped for a terminal."""
         return self.output.decode("utf-8")
 
 
@@ -53,7 +57,8 @@ def print_register(
     purpose: str,
     now: datetime | None = None,
 ) -> Printed:
-    """Print register ``name`` (or ``monthly_changes``, the change report) for a period.
+    """Print register ``name`` (or ``monthly_change_report``, the change report) for a
+    period.
 
     Raises:
         ValidationError: an unknown register, period or format (all listed together).
@@ -82,7 +87,8 @@ def print_slip(
 
 
 def render_bytes(register: Register, fmt: str) -> bytes:
-    """The bytes of ``register`` in ``fmt``: a CSV file, an .xlsx file, or screen text."""
+    """The bytes of ``register`` in ``fmt``: a CSV file, an .xlsx file, or its text (the
+    screen's, and what a print view's sheet holds)."""
     if fmt == "csv":
         text = io.StringIO(newline="")
         render_csv(register, text)
@@ -148,6 +154,9 @@ def _print(
     now: datetime | None,
 ) -> Printed:
     output = render_bytes(register, fmt)
+    if fmt not in ARCHIVED:
+        store.audit(actor, archive.print_action(name), name, period, purpose)
+        return Printed(register, output, None)
     archive_id = archive.keep(
         store,
         name=name,

@@ -29,7 +29,7 @@ from node.store.store import NodeStore
 from protocol import Role, canonical, decode_signed, sign_object
 
 ARCHIVE_TYPE = "printed_register"
-MONTHLY_CHANGES = "monthly_changes"
+MONTHLY_CHANGES = "monthly_change_report"
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,13 @@ def keep(
             [name, period, printed_at, actor, purpose, fmt, signed, data, output, keep_until],
         )
         archive_id = int(cursor.lastrowid or 0)
-        action = "print_report" if name == MONTHLY_CHANGES else "print_register"
-        store.audit(actor, action, name, period, f"{purpose} ({fmt}, #{archive_id})")
+        store.audit(actor, print_action(name), name, period, purpose)
     return archive_id
+
+
+def print_action(name: str) -> str:
+    """The audit action of printing ``name``: the change report is a report."""
+    return "print_report" if name == MONTHLY_CHANGES else "print_register"
 
 
 def get(store: NodeStore, archive_id: int) -> Archived:

@@ -18,7 +18,7 @@ from node.open_items import Due, open_items
 from node.recording import add_record
 from node.store.store import NodeStore
 from protocol import NodeId
-from tests.node.domain.examples import example, woman_card
+from tests.node.domain.examples import example, floating_in_card, woman_card
 from tests.node.registers.sample import FakeClock
 
 VILLAGE = NodeId.for_code("440104001002")
@@ -112,7 +112,7 @@ def test_floating_womans_registration_chain(store: NodeStore) -> None:
     """Issue 16 item 4, 篇10 第15条: at the residence place the village checks with the
     hukou place and passes it on within 5 working days, the township registers within 10
     and tells the hukou place within 10."""
-    mother = add_record(store, "person", woman_card(spouse_ref=None), today=TODAY)  # flowed in
+    mother = add_record(store, "person", floating_in_card(spouse_ref=None), today=TODAY)
     data = example(
         "birth_registration", mother_ref=mother, registered_date="2026-11-02",
         forwarded_date=None, township_registered_date=None,

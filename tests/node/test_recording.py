@@ -15,7 +15,7 @@ from node.store.store import NodeStore
 from protocol import NodeId
 from protocol.fields import open_field
 from protocol.testing import make_node
-from tests.node.domain.examples import HUSBAND_ID, example, woman_card
+from tests.node.domain.examples import HUSBAND_ID, example, floating_in_card, woman_card
 
 TODAY = date(2026, 11, 28)
 VILLAGE = NodeId.for_code("440104001002")
@@ -28,7 +28,7 @@ def add(store: NodeStore, kind: str, **fields: Any) -> str:
 def village_story(store: NodeStore) -> dict[str, str]:
     """A family's year: every record kind of domain.md section 2, in a plausible order."""
     ids: dict[str, str] = {}
-    ids["woman"] = add_record(store, "person", woman_card(spouse_ref=None), today=TODAY)
+    ids["woman"] = add_record(store, "person", floating_in_card(spouse_ref=None), today=TODAY)
     ids["husband"] = add_record(
         store,
         "person",

@@ -17,7 +17,7 @@ from node.recording import add_record, close_record, update_record
 from node.store import lookup
 from node.store.store import NodeStore
 from protocol import NodeId
-from tests.node.domain.examples import example, woman_card
+from tests.node.domain.examples import example, floating_in_card, woman_card
 
 TODAY = date(2026, 11, 28)
 VILLAGE = NodeId.for_code("440104001002")
@@ -137,7 +137,7 @@ def test_moves_and_floating_follow_the_card(
     store: NodeStore, kind: str, fields: dict[str, Any], code: str
 ) -> None:
     """A hukou move out leaves from here; floating follows the card's state."""
-    floater = add_record(store, "person", woman_card(spouse_ref=None), today=TODAY)  # flowed in
+    floater = add_record(store, "person", floating_in_card(spouse_ref=None), today=TODAY)
     other = add_record(store, "person", hukou_card(birth=date(1994, 4, 4)), today=TODAY)
     who = floater if code in ("move.not_hukou_here", "floating.in_already") else other
     with pytest.raises(ValidationError) as caught:
@@ -189,7 +189,7 @@ def test_an_unmarried_woman_may_still_have_aftercare_and_health_checks(store: No
 
 def test_check_report_slip_is_for_a_floating_in_woman(store: NodeStore) -> None:
     """篇10 第23条: the slip is what a woman who floated in carries to her hukou place."""
-    floater = add_record(store, "person", woman_card(spouse_ref=None), today=TODAY)
+    floater = add_record(store, "person", floating_in_card(spouse_ref=None), today=TODAY)
     add(store, "check_report_slip", person_ref=floater)
     resident = add_record(store, "person", hukou_card(birth=date(1994, 4, 4)), today=TODAY)
     with pytest.raises(ValidationError) as caught:

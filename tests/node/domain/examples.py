@@ -27,7 +27,8 @@ def changed(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def woman_card(birth: date = MOTHER_BIRTH, **changes: Any) -> dict[str, Any]:
-    """A woman's information card whose ID number agrees with ``birth``."""
+    """A woman's information card whose ID number agrees with ``birth``: her hukou and
+    her home in the test village 440104001002, not floating."""
     card = {
         "card_type": "woman",
         "id_number": make_resident_id("440104", birth, 12, "F"),
@@ -35,23 +36,36 @@ def woman_card(birth: date = MOTHER_BIRTH, **changes: Any) -> dict[str, Any]:
         "sex": "F",
         "birth_date": birth.isoformat(),
         "ethnicity": "汉族",
-        "hukou_code": "440106001001",
-        "hukou_address": "广州市天河区五山街道某社区1号",
+        "hukou_code": "440104001002",
+        "hukou_address": "广州市越秀区洪桥街道某社区1号",
         "residence_code": "440104001002",
         "residence_address": "广州市越秀区洪桥街道某路2号",
         "marital_status": "married",
         "first_marriage_date": "2015-10-01",
         "spouse_ref": "p-000002",
         "phone": "13800000000",
-        "floating_status": "flowed_in",
-        "floating_since": "2019-03-01",
-        "floating_place": "440106",
+        "floating_status": "resident",
+        "floating_since": None,
+        "floating_place": None,
     }
     return changed(card, **changes)
 
 
+def floating_in_card(birth: date = MOTHER_BIRTH, **changes: Any) -> dict[str, Any]:
+    """The card of a woman who floated into the test village from Tianhe (another county)
+    in 2019: her hukou is there (流入)."""
+    floating = {
+        "hukou_code": "440106001001",
+        "hukou_address": "广州市天河区五山街道某社区1号",
+        "floating_status": "flowed_in",
+        "floating_since": "2019-03-01",
+        "floating_place": "440106",
+    }
+    return woman_card(birth, **{**floating, **changes})
+
+
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "person": woman_card(),
+    "person": floating_in_card(),
     "marriage": {
         "woman_ref": "p-000001",
         "husband_name": "李建国",

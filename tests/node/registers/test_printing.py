@@ -22,7 +22,7 @@ from node.registers.printing import print_register, print_slip
 from node.store import archive
 from node.store.store import NodeStore
 from protocol import NodeId, SignatureError
-from tests.node.domain.examples import example, woman_card
+from tests.node.domain.examples import example, floating_in_card, woman_card
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 3, tzinfo=UTC)
@@ -99,7 +99,7 @@ def test_retention_of_prints_village_and_township(tmp_path: Path) -> None:
     try:
         long_term = print_register(village, "births", "2026-11", "csv", actor="x", purpose="t",
                                    now=NOW)  # fmt: skip
-        slips = print_register(village, "monthly_changes", "2026-11", "csv", actor="x",
+        slips = print_register(village, "monthly_change_report", "2026-11", "csv", actor="x",
                                purpose="t", now=NOW)  # fmt: skip
         town = print_register(township, "births", "2026-11", "csv", actor="x", purpose="t",
                               now=NOW)  # fmt: skip
@@ -124,7 +124,7 @@ def test_floating_women_register_and_roster(store: NodeStore) -> None:
     out = add_record(store, "person", hukou_card(name="外出女"), today=TODAY)
     add_record(store, "floating", example("floating", person_ref=out, event_date="2026-11-03"),
                today=TODAY)  # fmt: skip
-    add_record(store, "person", woman_card(name="外来女", birth=date(1993, 3, 3),
+    add_record(store, "person", floating_in_card(name="外来女", birth=date(1993, 3, 3),
                                            floating_since="2026-11-10", spouse_ref=None),
                today=TODAY)  # fmt: skip
     register = build_register(store.db, "floating_women", "2026-11")
@@ -141,8 +141,8 @@ def test_floating_women_register_and_roster(store: NodeStore) -> None:
 
 def test_annual_register_of_births_to_floating_women(store: NodeStore) -> None:
     """Issue 16 item 8, 篇10 第23条: births whose mother floated in and lived here then."""
-    floater = add_record(store, "person", woman_card(floating_since="2025-11-01", spouse_ref=None),
-                         today=TODAY)  # fmt: skip
+    card = floating_in_card(floating_since="2025-11-01", spouse_ref=None)
+    floater = add_record(store, "person", card, today=TODAY)
     local = add_record(store, "person", hukou_card(birth=date(1992, 2, 2)), today=TODAY)
     add_record(store, "birth", example("birth", mother_ref=floater, birth_date="2026-03-09"),
                today=TODAY)  # fmt: skip
@@ -181,7 +181,7 @@ def test_mask_name(name: str, masked: str) -> None:
 
 def test_check_report_slip_prints_with_its_stub(store: NodeStore, tmp_path: Path) -> None:
     """Issue 16 item 8, 篇10 第23条: the free slip and its stub, with the same number."""
-    floater = add_record(store, "person", woman_card(spouse_ref=None), today=TODAY)
+    floater = add_record(store, "person", floating_in_card(spouse_ref=None), today=TODAY)
     slip = add_record(store, "check_report_slip", example("check_report_slip", person_ref=floater),
                       today=TODAY)  # fmt: skip
     printed = print_slip(store, slip, "xlsx", actor="专干", purpose="出具", now=NOW)

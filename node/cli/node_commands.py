@@ -503,3 +503,7 @@ node.add_command(edit)
 from node.cli.bulk import template  # noqa: E402  (bulk-entry sheets, node/cli/bulk.py)
 
 node.add_command(template)
+
+from node.cli.done import done  # noqa: E402  (close an open item, node/cli/done.py)
+
+node.add_command(done)

@@ -20,6 +20,7 @@ from node.errors import NodeError
 from node.i18n import DEFAULT_LOCALE, LOCALE_DIR
 from node.pages import (
     auth,
+    due,
     filters,
     home,
     households,
@@ -38,6 +39,7 @@ SESSION_IDLE_S = 30 * 60
 BLUEPRINTS = (
     auth.bp,
     home.bp,
+    due.bp,
     people.bp,
     records.bp,
     households.bp,

@@ -20,4 +20,9 @@ def home() -> ResponseReturnValue:
     if may(g.operator.role, Right.READ_CARDS):
         state().people.refresh(store)
         groups = state().people.groups()
-    return render_template("home.html", groups=groups)
+    due_panel = None
+    if may(g.operator.role, Right.DUE):
+        from node.pages.due import PANEL_ITEMS, due_lines
+
+        due_panel = due_lines("home page")[:PANEL_ITEMS]
+    return render_template("home.html", groups=groups, due_panel=due_panel)

@@ -9,11 +9,12 @@ looked at the card. The view is audited by the caller (``NodeStore.read``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from node.calendar_store import node_calendar
+from node.calendar_store import METADATA_DIR, node_calendar
 from node.checks import EVENT_DATE
 from node.open_items import Due, open_items
 from node.pages.history import Change
@@ -144,6 +145,38 @@ def noon(day: date) -> datetime:
     return datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
 
 
+_ITEMS_LOCK = threading.Lock()
+_ITEMS: dict[tuple[str, int, int, date, int], list[Due]] = {}
+
+
+def node_items(store: NodeStore, today: date, actor: str, record_id: str) -> list[Due]:
+    """The node's open items, worked out once per state of the log and day.
+
+    Listing every item of a 5,000-resident village costs more than the rest of a card
+    view; between two writes the list cannot change, so card views share it (keyed by
+    the data dir, the log's epoch and head, and the day). Not audited: this view's
+    audit row is the read of the card.
+    """
+    schedules = store.data_dir / METADATA_DIR  # an imported holiday schedule moves dates
+    stamp = schedules.stat().st_mtime_ns if schedules.exists() else 0
+    key = (str(store.data_dir), store.changelog.log.epoch, store.changelog.head_seq, today, stamp)
+    with _ITEMS_LOCK:
+        found = _ITEMS.get(key)
+    if found is None:
+        found = open_items(
+            store,
+            today,
+            node_calendar(store.data_dir),
+            actor=actor,
+            purpose=f"card {record_id}",
+            audit=False,
+        )
+        with _ITEMS_LOCK:
+            _ITEMS.clear()  # only the newest state is worth keeping
+            _ITEMS[key] = found
+    return found
+
+
 def build_card(
     store: NodeStore,
     index: PeopleIndex,
@@ -164,18 +197,7 @@ def build_card(
         card.household = [hit for hit in index.household(address) if hit.record_id != record_id]
     card.events, card.services = _related(store, refs, record_id)
     mine = {record_id} | {r.record_id for r in card.events + card.services}
-    items = [
-        d
-        for d in open_items(
-            store,
-            today,
-            node_calendar(store.data_dir),
-            actor=actor,
-            purpose=f"card {record_id}",
-            audit=False,  # this view's audit row is the read of the card above
-        )
-        if d.record_id in mine
-    ]
+    items = [d for d in node_items(store, today, actor, record_id) if d.record_id in mine]
     card.due = due_rows(items, noon(today))
     card.audit = audit_of(store.db, "person", record_id, limit=20)
     return card

@@ -61,7 +61,7 @@ def _village(root: Path, residents: int) -> Path:
     from node.synth import generate_village
 
     store = NodeStore.init(root / "v", VILLAGE, "上南村")
-    generate_village(store, residents=residents, months=12, seed=7, start=date(2025, 10, 1))
+    generate_village(store, residents=residents, months=12, seed=1, start=date(2025, 10, 1))
     add_operator(OperatorStore(store.db), NAME, "village_officer", PASSWORD, 0)
     store.close()
     return root / "v"
@@ -139,15 +139,19 @@ def _save(
     ]
     picks = rng.sample(live, min(len(live), n + 1))
 
+    refused: list[int] = []
+
     def save(i: int) -> None:
         rid, data = picks[i % len(picks)]
         form = {k: v for k, v in data.items() if isinstance(v, str)}
         form.update(phone=f"139{i:08d}", csrf_token=csrf)
         answer = client.post(f"/records/person/{rid}/edit", data=form)
-        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+        if answer.status_code != 302:  # a card the domain's checks refuse: counted
+            assert answer.status_code in (400, 422), answer.status_code
+            refused.append(i)
 
     cold, p95 = _timed(save, min(n, len(picks) - 1))
-    yield {"name": "pages.save", "p95_ms": p95, "cold_ms": cold, **common}
+    yield {"name": "pages.save", "p95_ms": p95, "cold_ms": cold, "refused": len(refused), **common}
 
 
 def _weight(client: Any, record_id: str) -> dict[str, Any]:

@@ -122,3 +122,24 @@ def test_done_from_the_terminal(village: Village) -> None:
     line = next(x for x in due.output.splitlines() if item.group(1) in x)
     later = [x for x in again.output.splitlines() if item.group(1) in x]
     assert not later or later[0][:10] > line[:10]  # closed, or due again later (recurring)
+
+
+def test_the_cards_open_items_follow_a_write(village: Village, officer: FlaskClient) -> None:
+    """The card shares one list of the node's items between writes (card.node_items);
+    closing an item must show on the card at once."""
+    html = officer.get("/due").get_data(as_text=True)
+    item = next(i for i in _items(html) if i.startswith("benefit_in_person_check/"))
+    store = NodeStore.open(village.data_dir)
+    try:
+        benefit = store.record("benefit", item.split("/")[2])
+    finally:
+        store.close()
+    assert benefit is not None
+    card = f"/people/{benefit['person_ref']}"
+    due_table = re.compile(r'<table class="list" id="due">.*?</table>', re.S)
+    before = due_table.search(officer.get(card).get_data(as_text=True))
+    assert before is not None
+    officer.post("/due/done", data={"item": item, "done_date": "2026-03-02",
+                                    "csrf_token": form_token(officer, "/due")})  # fmt: skip
+    after = due_table.search(officer.get(card).get_data(as_text=True))
+    assert after is None or after.group(0) != before.group(0)

@@ -19,7 +19,6 @@ from node.sync import revocations
 from node.sync.receive import receive_envelope
 from node.sync.trust import held_revocations_raw
 from protocol import (
-    MalformedError,
     SessionAnswer,
     SignatureError,
     StateAnswer,
@@ -56,17 +55,23 @@ def _not_child(who: object, what: object, zh: str) -> SessionRefused:
 
 @bp.post("/session")
 def open_session() -> Response:
-    """Handshake (§15.4): framed (hello, certificate) -> framed (welcome, our certificate).
+    """Handshake (§15.4): framed (hello[, certificate]) -> framed (welcome[, ours]).
 
-    Nothing is stored until the hello has verified: a refused handshake leaves no trace
-    but the log line.
+    The client's certificate comes with the hello when the client does not know that
+    we hold it; otherwise we use the one we hold whose key signed the hello, and a
+    client whose certificate we lost is told ``unknown_certificate`` and sends it. Our
+    own certificate goes back only when the client did not name its serial in
+    ``have``. Nothing is stored until the hello has verified: a refused handshake
+    leaves no trace but the log line.
     """
     asked = decode_session_request(request.get_data(cache=False))
     store, trust, now = context.store(), context.trust(), context.now_ms()
-    if asked.certificate is None:
-        raise MalformedError("a session request carries the client's certificate")
-    cert = trust.check(asked.certificate, now)
+    held = parse_decimal(request.args["have"], "have") if "have" in request.args else 0
     hello = decode_hello(asked.hello, store.node, now)
+    if asked.certificate is not None:
+        cert = trust.check(asked.certificate, now)
+    else:
+        cert = trust.check(trust.signer_of(hello.sender, hello.signed.signer_key_id).raw, now)
     if hello.sender != cert.node:
         raise SignatureError("hello is not from the certificate's node")
     hello.signed.verify(cert.verify_key)
@@ -77,9 +82,11 @@ def open_session() -> Response:
             f"{hello.sender} 不是本节点（{store.node}）的下级，不能与本节点同步",
         )
     welcome = _sessions().open(hello, cert.serial, cert.kem_key, store.identity.signing, now)
-    with store.db.atomic():
-        trust.keep(cert)
-    answer = SessionAnswer(welcome, trust.own("node.cert").raw)
+    if asked.certificate is not None:
+        with store.db.atomic():
+            trust.keep(cert)
+    own = trust.own("node.cert")
+    answer = SessionAnswer(welcome, None if held == own.serial else own.raw)
     return Response(encode_session_answer(answer), mimetype=OCTETS)
 
 

@@ -257,3 +257,16 @@ def m007_printed_archives(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX archives_due ON archives (keep_until) WHERE destroyed_at IS NULL")
+
+
+@migrations()
+def m008_peer_certs(db: Database) -> None:
+    """Which certificates a peer holds, as far as we know (node/store/certs.py): our
+    own, which the parent kept at a handshake, and our children's, which we introduced
+    to it. A certificate is sent only to a peer not known to hold it (SPEC.md §15.4,
+    §15.6); a peer that lost one (restored from a backup) says so, and it is sent again."""
+    db.execute(
+        "CREATE TABLE peer_certs (peer TEXT NOT NULL, node TEXT NOT NULL,"
+        " serial INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, node, serial))"
+        " WITHOUT ROWID"
+    )

@@ -18,9 +18,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import requests
 
+from node.store.certs import PeerCerts
 from node.store.store import NodeStore
 from node.sync.failures import SessionFailed, SyncFailed
 from node.sync.report import Traffic
@@ -38,6 +40,19 @@ from protocol import (
 )
 
 SESSION_PATH = "/sync/v1/session"
+USER_AGENT = "renkou-sync/1"
+HTTP = TypeVar("HTTP", bound=requests.Session)
+
+
+def plain_session(kind: type[HTTP]) -> HTTP:
+    """An HTTP session that sends only the headers the sync API reads (and a
+    User-Agent): requests' own Accept, Accept-Encoding and Connection headers would add
+    80 bytes to every request of a village's link, and HTTP/1.1 keeps the connection
+    open without them."""
+    session = kind()
+    session.headers.clear()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
 
 
 class ParentLink:
@@ -63,7 +78,7 @@ class ParentLink:
         self.parent = parent
         self.own_cert = own_cert
         self.now_ms = now_ms
-        self.http = http or requests.Session()
+        self.http = http or plain_session(requests.Session)
         self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
         self.rng = rng or random.Random()
         self.timeout_s = timeout_s
@@ -77,7 +92,11 @@ class ParentLink:
         """One HTTP exchange; None when the link failed (the caller retries)."""
         try:
             resp = self.http.request(
-                method, self.url + path, data=body, headers=headers, timeout=self.timeout_s
+                method,
+                self.url + path,
+                data=body,
+                headers=headers,
+                timeout=self.timeout_s,
             )
         except requests.RequestException:
             return None
@@ -93,14 +112,33 @@ class ParentLink:
     def open_session(self) -> None:
         """The handshake (SPEC.md §8.5, §15.4): a signed hello, a signed welcome.
 
+        Our certificate goes with the hello unless the parent is known to hold it
+        (node/store/certs.py PeerCerts: it kept it at an earlier handshake); a parent
+        that lost it (restored from a backup) answers ``unknown_certificate`` and we send
+        it at once. We name the serial of the parent certificate we were enrolled with
+        (``have``), so the parent sends its own only if it holds another.
+
         Raises:
             SessionFailed: unreachable, refused, or a welcome that does not verify with
                 the parent certificate we were enrolled with.
         """
+        known = self._parent_holds_ours()
+        try:
+            self._handshake(with_certificate=not known)
+        except SessionFailed as exc:
+            if not known or exc.code != "unknown_certificate":
+                raise
+            self._note_parent_holds_ours(False)
+            self._handshake(with_certificate=True)
+        if not known:
+            self._note_parent_holds_ours(True)
+
+    def _handshake(self, *, with_certificate: bool) -> None:
         store = self.store
         hello = make_hello(store.identity.signing, store.node, self.parent.node, self.now_ms())
-        request = encode_session_request(SessionRequest(hello, self.own_cert.raw))
-        resp = self._send("POST", SESSION_PATH, request, {})
+        cert = self.own_cert.raw if with_certificate else None
+        request = encode_session_request(SessionRequest(hello, cert))
+        resp = self._send("POST", f"{SESSION_PATH}?have={self.parent.serial}", request, {})
         if resp is None:
             raise SessionFailed("parent unreachable")
         if resp.status_code != 200:
@@ -117,6 +155,19 @@ class ParentLink:
                 f"the parent's welcome is not valid: {exc}", code=str(exc.code)
             ) from None
         self.session, self.counter = (welcome.session_id, welcome.key), 0
+
+    def _parent_holds_ours(self) -> bool:
+        own = self.own_cert
+        return PeerCerts(self.store.db).holds(str(self.parent.node), str(own.node), own.serial)
+
+    def _note_parent_holds_ours(self, holds: bool) -> None:
+        own, peers = self.own_cert, PeerCerts(self.store.db)
+        peer = str(self.parent.node)
+        with self.store.db.atomic():
+            if holds:
+                peers.note(peer, str(own.node), own.serial, self.now_ms())
+            else:
+                peers.forget(peer, str(own.node), own.serial)
 
     def call(self, method: str, path: str, body: bytes = b"") -> requests.Response:
         """An authenticated request, retried on lost links and 5xx with a fresh counter.

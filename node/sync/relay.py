@@ -5,7 +5,9 @@ A township keeps the envelopes its villages send (node/sync/receive.py) and hand
 child's up in order, from the parent's head of that log, re-addressed and hop-signed by
 itself with the sealed part untouched (SPEC.md §6.5). The parent's acknowledgement goes
 into the child's outbox in the transaction that keeps it. Before a child's batch goes
-up, the parent is introduced to the child's certificate (``POST /certs``).
+up, the parent is introduced to the child's certificate (``POST /certs``) unless it is
+known to hold it; a parent that lost it answers the batch with ``unknown_certificate``,
+and it is introduced again and the batch resent.
 
 A batch the parent refuses (fork, quarantine, bad signature...) is recorded per
 (parent, log), and a notice signed with our key goes into the child's outbox
@@ -21,6 +23,7 @@ the parent answers the duplicate with a fresh acknowledgement for the child.
 
 from __future__ import annotations
 
+from node.store.certs import PeerCerts
 from node.store.holdings import Holdings
 from node.store.outbox import Outbox
 from node.sync.acks import AckBook
@@ -51,7 +54,9 @@ class Relay:
         self.round = round_
         self.acks = acks
         self.holdings = Holdings(round_.store.db)
-        self.introduced: set[tuple[str, int]] = set()
+        self.peer_certs = PeerCerts(round_.store.db)
+        self.revoked: set[tuple[str, int]] = set()
+        """Certificates the parent refused as revoked this round: not offered again."""
 
     def forward(self, theirs: Frontier) -> None:
         """Hand each child's envelopes up in order, from the parent's head of that log.
@@ -111,6 +116,8 @@ class Relay:
             # we introduced it earlier: introduce it again and resend, once.
             if exc.code not in ("bad_certificate", "unknown_certificate") or not is_refusal(exc):
                 raise
+            with r.store.db.atomic():
+                self.peer_certs.forget(r.peer, str(log.node), env.header.cert_serial)
             self._introduce(log.node, env.header.cert_serial, again=True)
             ack_raw = self._post_up(env)
         self.acks.record(ack_raw, r.parent.node, log, last, env.header.head_hash, pass_down=True)
@@ -153,15 +160,18 @@ class Relay:
             )
 
     def _introduce(self, node: NodeId, serial: int, *, again: bool = False) -> None:
-        """Hand the parent a child's certificate, once a round (or ``again``).
+        """Hand the parent a child's certificate unless it is known to hold it
+        (PeerCerts), or ``again`` (it said it does not: restored from a backup).
 
         The parent refuses to be introduced to a revoked certificate, but it may still
         take that node's batches up to ``valid_through`` (after a restore of the parent
         from a backup, say): the batch itself is sent, and the parent judges it.
         """
-        if (str(node), serial) in self.introduced and not again:
-            return
         r = self.round
+        peer = r.peer
+        known = self.peer_certs.holds(peer, str(node), serial)
+        if (str(node), serial) in self.revoked or (known and not again):
+            return
         cert = r.trust.certificate(node, serial)
         try:
             r.link.call("POST", CERTS_PATH, cert.raw)
@@ -173,4 +183,7 @@ class Relay:
                 f"{r.parent.node} did not take {node}'s revoked certificate; its batches "
                 f"are still sent for the parent to judge: {exc}"
             )
-        self.introduced.add((str(node), serial))
+            self.revoked.add((str(node), serial))
+            return
+        with r.store.db.atomic():
+            self.peer_certs.note(peer, str(node), serial, r.now_ms())

@@ -123,6 +123,20 @@ class Trust:
             )
         return held[0]
 
+    def signer_of(self, node: NodeId, key_id: bytes) -> Certificate:
+        """The certificate of ``node`` we hold whose verify key has ``key_id`` (the
+        newest, if several do): what a signed object of ``node`` names its signer by.
+
+        Raises:
+            UnknownCertificateError: we hold none (its sender sends it and tries again).
+        """
+        for cert in self.certificates(node):
+            if cert.verify_key.key_id == key_id:
+                return cert
+        raise UnknownCertificateError(
+            f"no certificate of {node} with key {key_id.hex()} is known here; send it"
+        )
+
     def certificates(self, node: NodeId, serial: int | None = None) -> list[Certificate]:
         """Every certificate of ``node`` we hold (with ``serial`` only), newest first:
         those that came over sync, then our enrolment's own files."""

@@ -12,6 +12,13 @@ byte-counting TCP proxy on loopback between the village client and the township;
 serve with waitress, as ``renkou node serve`` does, and the client keeps its connection
 open: "tcp_connections" (new connections during the measured round) is reported next to
 the HTTP round trips.
+
+"sync.wire" is a month of a village that synced before, by a fresh client (a new
+session; the township holds the village's certificate): the headline. Beside it, the
+same month as a first contact (a village enrolled just now: its certificate travels
+once), its ``breakdown`` by message, and "sync.wire_classic": the same month in a
+county whose keys are all of the classical suite (SPEC.md §4.1), the floor being the
+same kind of CSV.
 """
 
 from __future__ import annotations
@@ -23,17 +30,28 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
+from node.sync.link import plain_session
+from protocol import (
+    Suite,
+    decode_envelope,
+    decode_outbox_page,
+    decode_session_answer,
+    decode_session_request,
+)
 from tests.bench.bench_protocol import csv_floor
 from tests.bench.changes import Change, generate
 from tests.node.sync.network import County, loopback_county
 
 V1, V2, T = "440104001002", "440104001003", "440104001"
+V_FIRST = "440104001009"  # enrolled for the first-contact month
 MONTH = 200
 MONTHS = 5
 
@@ -160,8 +178,48 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
         root = Path(tmp)
         with loopback_county(root / "monthly", {T: [V1]}) as county:
             yield from monthly_figures(county)
+        with loopback_county(root / "classic", {T: [V1]}, suite=Suite.CLASSIC) as county:
+            yield classic_figure(county)
         with loopback_county(root / "catchup", {T: [V2]}) as county:
             yield catchup_figure(county, 3_000 if quick else 20_000)
+
+
+class Recording(requests.Session):
+    """The client's HTTP session, keeping each request's path and both bodies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, bytes, bytes]] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        resp = super().request(method, url, *args, **kwargs)
+        path = url.split("/sync/v1", 1)[-1].split("?")[0]
+        self.seen.append((path, bytes(kwargs.get("data") or b""), bytes(resp.content)))
+        return resp
+
+
+@dataclasses.dataclass
+class Month:
+    """One measured village -> township round."""
+
+    changes: list[Change]
+    report: Any
+    up: int
+    down: int
+    turns: int
+    connections: int
+    seen: list[tuple[str, bytes, bytes]]
+
+
+def measured_month(village: NodeStore, writer: Writer, proxy: ByteProxy) -> Month:
+    """Write a month and push it with a fresh client through the byte-counting proxy."""
+    changes = writer.write(MONTH)
+    proxy.reset()
+    http = plain_session(Recording)  # the headers the client sends of its own
+    report = SyncClient(village, proxy.url, http=http).sync_round()
+    up, down, turns = proxy.counts()
+    assert report.pushed_entries >= MONTH, report  # a first contact adds its epoch entry
+    return Month(changes, report, up, down, turns, proxy.connections, http.seen)
 
 
 def monthly_figures(county: County) -> Iterator[dict[str, Any]]:
@@ -197,13 +255,17 @@ def monthly_figures(county: County) -> Iterator[dict[str, Any]]:
     # A further month, the village -> township leg through the byte-counting proxy.
     proxy = ByteProxy(int(county.towns[T].url.rsplit(":", 1)[1]))
     try:
-        changes = writer.write(MONTH)
-        client = SyncClient(village, proxy.url)
-        report = client.sync_round()
-        up, down, turns = proxy.counts()
-        assert report.pushed_entries == MONTH, report
-        yield wire_figure(changes, report, up, down, turns, proxy.connections)
+        month = measured_month(village, writer, proxy)
+        first = county.enrol_village(V_FIRST)
+        first_month = measured_month(first, Writer(first, MONTH), proxy)
+        yield {
+            **wire_figure(month),
+            **first_contact(first_month),
+            "breakdown": breakdown(month),
+            "first_contact_breakdown": breakdown(first_month),
+        }
         county.client(T).sync_round()
+        client = SyncClient(village, proxy.url)
         client.sync_round()  # pulls the county's acknowledgement: both sides now agree
         proxy.reset()
         idle = client.sync_round()  # same client, session already open
@@ -223,26 +285,85 @@ def monthly_figures(county: County) -> Iterator[dict[str, Any]]:
         proxy.stop()
 
 
-def wire_figure(
-    changes: Sequence[Change], report: Any, up: int, down: int, turns: int, connections: int
-) -> dict[str, Any]:
-    floor = csv_floor(changes)
-    wire = up + down
+def classic_figure(county: County) -> dict[str, Any]:
+    """The headline month (a village that synced before, a fresh session) when every
+    key of the county is classical: what the hybrid signatures and wraps cost."""
+    village = county.villages[V1]
+    writer = Writer(village, MONTH * 3)
+    writer.write(MONTH)
+    county.client(V1).sync_round()
+    county.client(T).sync_round()  # the county's ack waits in the outbox, as monthly
+    proxy = ByteProxy(int(county.towns[T].url.rsplit(":", 1)[1]))
+    try:
+        month = measured_month(village, writer, proxy)
+        return {**wire_figure(month), "name": "sync.wire_classic", "breakdown": breakdown(month)}
+    finally:
+        proxy.stop()
+
+
+def first_contact(month: Month) -> dict[str, Any]:
+    floor = csv_floor(month.changes)
+    wire = month.up + month.down
+    return {
+        "first_contact_bytes_per_op": round(wire / len(month.changes), 2),
+        "first_contact_ratio_to_floor": round(wire / floor, 3),
+        "first_contact_requests": month.report.requests,
+    }
+
+
+def breakdown(month: Month) -> dict[str, int]:
+    """The round's bytes by message (bodies as sent; HTTP framing apart)."""
+    out: dict[str, int] = {}
+
+    def add(key: str, n: int) -> None:
+        out[key] = out.get(key, 0) + n
+
+    for path, sent, got in month.seen:
+        if path == "/session":
+            asked = decode_session_request(sent)
+            add("hello", len(asked.hello) + 4)
+            add("client_certificate", len(asked.certificate or b"") + 4 * bool(asked.certificate))
+            answer = decode_session_answer(got)
+            add("welcome", len(answer.welcome) + 4)
+            add("server_certificate", len(answer.certificate or b""))
+        elif path == "/envelopes":
+            env = decode_envelope(sent)
+            sigs = len(env.batch_sig) + len(env.hop_sig)
+            wraps = sum(8 + len(w) for _, w in env.wraps)
+            add("envelope_signatures", sigs)
+            add("envelope_wraps", wraps)
+            add("envelope_ciphertext", len(env.ciphertext))
+            add("envelope_fixed", len(sent) - sigs - wraps - len(env.ciphertext))
+            add("ack", len(got))
+        elif path == "/outbox":
+            for item in decode_outbox_page(got, 0):
+                add("outbox_items", len(item.raw) + 12)
+        else:
+            add(path.strip("/") + "_request", len(sent))
+            add(path.strip("/") + "_answer", len(got))
+    add("http_framing", month.up + month.down - sum(len(a) + len(b) for _, a, b in month.seen))
+    return out
+
+
+def wire_figure(month: Month) -> dict[str, Any]:
+    floor = csv_floor(month.changes)
+    wire = month.up + month.down
+    report = month.report
     return {
         "name": "sync.wire",
-        "entries": len(changes),
-        "bytes_per_op": round(wire / len(changes), 2),
-        "floor_bytes_per_op": round(floor / len(changes), 2),
+        "entries": len(month.changes),
+        "bytes_per_op": round(wire / len(month.changes), 2),
+        "floor_bytes_per_op": round(floor / len(month.changes), 2),
         "ratio_to_floor": round(wire / floor, 3),
-        "request_bytes": up,
-        "response_bytes": down,
+        "request_bytes": month.up,
+        "response_bytes": month.down,
         "body_bytes": report.bytes_sent + report.bytes_received,
         "http_overhead_bytes": wire - report.bytes_sent - report.bytes_received,
         "requests": report.requests,
-        "round_trips": turns,
-        "tcp_connections": connections,
+        "round_trips": month.turns,
+        "tcp_connections": month.connections,
         "pulled": report.pulled,
-        "leg": "village->township, fresh session",
+        "leg": "village->township, fresh session, certificates held",
     }
 
 

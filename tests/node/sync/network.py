@@ -21,11 +21,12 @@ from typing import Any
 from flask import Flask
 
 from node.admin import CountyAdmin
+from node.identity import load_certificate
 from node.server import create_app
 from node.server.serving import NodeServer
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
-from protocol import NodeId
+from protocol import NodeId, Suite
 
 
 @dataclass
@@ -97,6 +98,23 @@ class County:
             return SyncClient(store, self.towns[code[:9]].url, **kwargs)
         return SyncClient(self.towns[code].store, self.county.url, **kwargs)
 
+    def enrol_village(self, code: str) -> NodeStore:
+        """A new village under its (serving) town, enrolled now: a first contact."""
+        now = self.clock() if self.clock is not None else time.time_ns() // 1_000_000
+        town = self.towns[code[:9]].store
+        options: dict[str, Any] = {"suite": town.identity.suite}
+        if self.clock is not None:
+            options["clock"] = self.clock
+        store = NodeStore.init(self.root / code, NodeId.for_code(code), f"村{code}", **options)
+        cert = self.admin.certify(store.data_dir, now)
+        parent, county = (
+            load_certificate(s.data_dir, "node.cert") for s in (town, self.county.store)
+        )
+        assert parent is not None and county is not None
+        self.admin.enrol(store.data_dir, cert, parent, county)
+        self.villages[code] = store
+        return store
+
     def served(self, code: str) -> Served:
         return self.county if code == self.county.store.node.code else self.towns[code]
 
@@ -128,27 +146,33 @@ def serve(store: NodeStore, *, clock: Callable[[], int] | None = None, port: int
 
 @contextmanager
 def loopback_county(
-    root: Path, towns: dict[str, list[str]], *, clock: Callable[[], int] | None = None
+    root: Path,
+    towns: dict[str, list[str]],
+    *,
+    clock: Callable[[], int] | None = None,
+    suite: Suite = Suite.HYBRID,
 ) -> Iterator[County]:
-    """County 440104 with the given towns and villages, enrolled and serving."""
+    """County 440104 with the given towns and villages, enrolled and serving; every
+    key of ``suite`` (a county is all hybrid or all classical, SPEC.md §4)."""
     now = clock() if clock is not None else time.time_ns() // 1_000_000
-    store_clock: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    admin = CountyAdmin.create(root / "admin", "440104", now)
-    county_store = NodeStore.init(root / "440104", NodeId.for_code("440104"), "县", **store_clock)
+    store_options: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    store_options["suite"] = suite
+    admin = CountyAdmin.create(root / "admin", "440104", now, suite=suite)
+    county_store = NodeStore.init(root / "440104", NodeId.for_code("440104"), "县", **store_options)
     county_cert = admin.certify(county_store.data_dir, now)
     admin.enrol(county_store.data_dir, county_cert, county_cert, county_cert)
     county = County(root, admin, serve(county_store, clock=clock), clock=clock)
     try:
         for town_code, village_codes in towns.items():
             t_store = NodeStore.init(
-                root / town_code, NodeId.for_code(town_code), f"镇{town_code}", **store_clock
+                root / town_code, NodeId.for_code(town_code), f"镇{town_code}", **store_options
             )
             t_cert = admin.certify(t_store.data_dir, now)
             admin.enrol(t_store.data_dir, t_cert, county_cert, county_cert)
             county.towns[town_code] = serve(t_store, clock=clock)
             for v_code in village_codes:
                 v_store = NodeStore.init(
-                    root / v_code, NodeId.for_code(v_code), f"村{v_code}", **store_clock
+                    root / v_code, NodeId.for_code(v_code), f"村{v_code}", **store_options
                 )
                 v_cert = admin.certify(v_store.data_dir, now)
                 admin.enrol(v_store.data_dir, v_cert, t_cert, county_cert)

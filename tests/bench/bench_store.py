@@ -72,10 +72,21 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         store = NodeStore.init(Path(tmp) / "v", VILLAGE, "上南村")
         cards = list(_cards(2 * n))
-        t0 = time.perf_counter()
-        for card in cards[:n]:
+        base = Database(Path(tmp) / "base.db")
+        base.execute("PRAGMA journal_mode = WAL")
+        base.execute("PRAGMA synchronous = FULL")
+        table = base["person"]
+        # Ours and the baseline alternate, write by write: a disk whose fsync latency
+        # drifts (a shared one) then weighs on both alike, and the ratio stays fair.
+        durable_s = base_s = 0.0
+        for i, card in enumerate(cards[:n]):
+            t0 = time.perf_counter()
             add_record(store, "person", card, today=date(2026, 11, 28))
-        durable_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            table.insert({"id": i, **card}, pk="id")
+            t2 = time.perf_counter()
+            durable_s, base_s = durable_s + t1 - t0, base_s + t2 - t1
+        base.close()
         t0 = time.perf_counter()
         for i in range(n, 2 * n, 500):
             with store.bulk():
@@ -84,15 +95,6 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
         write_s = time.perf_counter() - t0
         assert store.records_hash() == store.rebuild_hash()
         store.close()
-        base = Database(Path(tmp) / "base.db")
-        base.execute("PRAGMA journal_mode = WAL")
-        base.execute("PRAGMA synchronous = FULL")
-        table = base["person"]
-        t0 = time.perf_counter()
-        for i, card in enumerate(cards[:n]):
-            table.insert({"id": i, **card}, pk="id")
-        base_s = time.perf_counter() - t0
-        base.close()
         yield {
             "name": "store.write",
             **_to_meet_write_goal(n / durable_s, n / base_s),
@@ -104,7 +106,8 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
             "durable_ratio": round(base_s / durable_s, 3),
             "writes": n,
             "sync": "full",
-            "baseline": "sqlite-utils insert of the same rows, one transaction each",
+            "baseline": "sqlite-utils insert of the same rows, one transaction each, "
+            "alternating with ours write by write",
         }
         yield from _import_village(Path(tmp), quick)
         yield from _process_figures(Path(tmp) / "v")
@@ -121,8 +124,8 @@ def _to_meet_write_goal(ops_per_s: float, baseline_ops_per_s: float) -> dict[str
             "to_meet_goal": f"a plain insert with the same sync takes {base:.3f} ms here, "
             f"more than the {need:.3f} ms {goal:,.0f}/s allows: the fsync of each commit "
             "alone rules the goal out on this disk (busy, or slow); it needs a disk whose "
-            f"commit takes well under {need:.3f} ms, then {ours - base:.3f} ms of our own "
-            "work per write on top"
+            f"commit takes well under {need:.3f} ms, and our own work per write "
+            f"({max(ours - base, 0):.3f} ms here) on top of it"
         }
     return {
         "to_meet_goal": f"a durable write takes {ours:.3f} ms, a plain insert with the same "

@@ -90,6 +90,7 @@ def _not_met(rows: list[str]) -> list[str]:
         if len(cells) >= 5 and cells[3] == "**not met**":
             found = dict(_REASON.findall(cells[4].rstrip(" |")))
             why = found.get("to_meet_goal") or found.get("note") or "no plan recorded"
+            why = why[:1].upper() + why[1:]
             out.append(f"- {cells[0].removeprefix('| ')}: {cells[1]} against {cells[2]}. {why}.")
     if not out:
         return []

@@ -132,24 +132,26 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
 
     keys = {root.kem.public_key.key_id: root.kem}
     vkey = village.signing.verify_key
-    t0 = time.perf_counter()
+    # CPU time of this process, not wall time: the work is one core's, and on a shared
+    # machine wall time also counts the time other processes held the core.
+    t0 = time.process_time()
     opened: list[Entry] = []
     for raw in envelopes:
         env = decode_envelope(raw)
         env.verify_hop(vkey, NOW)
         env.verify_batch(vkey)
         opened.extend(open_envelope(env, keys))
-    open_s = time.perf_counter() - t0
+    open_s = time.process_time() - t0
     assert len(opened) == total and opened[-1].hash == entries[-1].hash
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for e in opened:
         check_payload(e.payload or b"")
-    decode_s = time.perf_counter() - t0
+    decode_s = time.process_time() - t0
     sample = opened[:100_000]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for e in sample:
         decode_payload(e.payload or b"")
-    strict_s = time.perf_counter() - t0
+    strict_s = time.process_time() - t0
     yield {
         "name": "protocol.open_verify",
         **_to_meet_open_goal(total / (open_s + decode_s), total / open_s, total / decode_s),
@@ -158,6 +160,7 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
         "bare_ops_per_s": round(total / open_s),
         "payload_check_ops_per_s": round(total / decode_s),
         "strict_decode_ops_per_s": round(len(sample) / strict_s),
+        "clock": "process CPU time",
         "note": "the headline includes check_payload on every entry, the county's check at "
         "receipt (the fast path, the strict decoder for what it declines); bare is decode, "
         "verify and open alone; strict_decode is decode_payload alone on every payload",

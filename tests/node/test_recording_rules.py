@@ -4,9 +4,7 @@ hukou moves apart from floating, no contraceptive-status check of an unmarried w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,13 +19,6 @@ from tests.node.domain.examples import example, floating_in_card, woman_card
 
 TODAY = date(2026, 11, 28)
 VILLAGE = NodeId.for_code("440104001002")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村")
-    yield opened
-    opened.close()
 
 
 def hukou_card(**changes: Any) -> dict[str, Any]:

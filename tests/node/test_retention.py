@@ -4,12 +4,8 @@ erases the payloads in the change log too (SPEC §5.4), the chain still verifyin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from node.recording import add_record
 from node.retention import delete_expired, due_for_deletion
@@ -19,13 +15,6 @@ from tests.node.domain.examples import example, woman_card
 
 TODAY = date(2026, 11, 28)
 VILLAGE = NodeId.for_code("440104001002")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[NodeStore]:
-    opened = NodeStore.init(tmp_path / "v", VILLAGE, "测试村")
-    yield opened
-    opened.close()
 
 
 def card(store: NodeStore, **changes: Any) -> str:

@@ -193,3 +193,26 @@ def test_check_report_slip_prints_with_its_stub(store: NodeStore, tmp_path: Path
     assert archive.get(store, printed.archive_id).name == "check_slip"
     screen = print_slip(store, slip, "screen", actor="专干", purpose="查看", now=NOW)
     assert "避孕节育情况报告单" in screen.text
+
+
+def test_the_roster_flags_an_overdue_in_person_check(store: NodeStore) -> None:
+    """Issue 16 item 7, 篇4 第16条: every recipient is checked in person twice a year (it
+    stops payments to the dead); the roster shows the amount and flags an overdue check."""
+    old = add_record(store, "person", hukou_card(name="王桂兰", card_type="family",
+                                                 birth=date(1960, 1, 1)), today=TODAY)  # fmt: skip
+    add_record(store, "benefit", example("benefit", person_ref=old, effective_date="2026-01-01",
+                                         checked_in_person_date=None), today=TODAY)  # fmt: skip
+    add_record(store, "benefit_check", example("benefit_check", person_ref=old,
+                                               checked_date="2026-02-10"), today=TODAY)  # fmt: skip
+
+    def roster(month: str) -> dict[str, Any]:
+        (row,) = build_register(store.db, "benefits", month).sections[0].rows
+        return row
+
+    on_time = roster("2026-07")
+    assert (on_time["annual_amount"], on_time["check_due"], on_time["note"]) == (
+        960,
+        "2026-08-10",
+        "",
+    )
+    assert roster("2026-08")["note"] == "逾期未进行本人核验"  # not checked by 08-10

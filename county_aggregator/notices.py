@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from county_aggregator import store
 from county_aggregator.outcomes import outcome_notice
 from node.store.outbox import Outbox
 from node.store.store import NodeStore
@@ -26,7 +27,7 @@ def send_notices(merged: Database, county: NodeStore, now_ms: int) -> int:
     """Queue a notice for every log merged further than it was told; return how many."""
     sent = 0
     own = str(county.node)
-    for log_text, merged_upto in merged.execute("SELECT log, seq FROM merged_upto ORDER BY log"):
+    for log_text, merged_upto in sorted(store.cursor(merged).items()):
         log = LogId.parse(log_text)
         if str(log.node) == own:
             continue
@@ -40,16 +41,11 @@ def send_notices(merged: Database, county: NodeStore, now_ms: int) -> int:
             continue
         with county.db.atomic():
             Outbox(county.db).add(str(child), raw)
-        with merged.conn:
-            merged.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-                " DO UPDATE SET value = excluded.value",
-                [META + log_text, str(merged_upto)],
-            )
+        store.set_meta(merged, META + log_text, str(merged_upto))
         sent += 1
     return sent
 
 
 def _told(merged: Database, log: str) -> int:
-    row = merged.execute("SELECT value FROM meta WHERE key = ?", [META + log]).fetchone()
-    return int(row[0]) if row else 0
+    told = store.get_meta(merged, META + log)
+    return int(told) if told is not None else 0

@@ -18,12 +18,10 @@ never values: a relay carries it, and the node already holds its own values.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlite_utils import Database
 
+from county_aggregator import store
 from county_aggregator.ruleset import REF_FIELDS
-from county_aggregator.store import latest_version_hlc
 from protocol import LogId, OutcomeItem, OutcomeNotice
 
 MAX_LISTED = 200  # per notice; the count says how many more there were
@@ -33,30 +31,22 @@ def outcomes(db: Database, log: str, first: int, last: int) -> list[OutcomeItem]
     """The entries ``first..last`` of ``log`` that were rejected, lost a conflict or were
     superseded, in seq order (one line per entry and field)."""
     found: list[OutcomeItem] = [
-        OutcomeItem(seq, "rejected", code)
-        for seq, code in db.execute(
-            "SELECT seq, code FROM rejected WHERE log = ? AND seq BETWEEN ? AND ?",
-            [log, first, last],
-        )
+        OutcomeItem(seq, "rejected", code) for seq, code in store.rejected_in(db, log, first, last)
     ]
     lost = _lost_conflicts(db, log, first, last)
     origin = LogId.parse(log).node.code
-    rows = db.execute(
-        "SELECT kind, key, field, value, seq, hlc, record FROM versions"
-        " WHERE origin = ? AND log = ? AND seq BETWEEN ? AND ?",
-        [origin, log, first, last],
-    ).fetchall()
+    rows = store.versions_in(db, origin, log, first, last)
     for kind, key, field, value, seq, hlc, record in rows:
         if (seq, field) in lost:
             cid, rule = lost[seq, field]
             outcome = "superseded" if rule == "authority" else "conflict"
             found.append(OutcomeItem(seq, outcome, rule, record, field, cid))
             continue
-        if hlc < latest_version_hlc(db, kind, key, field, origin):
+        if hlc < store.latest_version_hlc(db, kind, key, field, origin):
             continue  # this origin wrote the field again later: that version answers
         if field in _ref_fields(kind):
             continue  # merged as the referenced record's key, not the local id: not comparable
-        standing = _merged_value(db, kind, key, field)
+        standing = store.merged_field(db, kind, key, field)
         if standing is not None and standing != (value,):
             found.append(OutcomeItem(seq, "superseded", "authority", record, field))
     found.sort(key=lambda o: (o.seq, o.field, o.outcome))
@@ -87,11 +77,7 @@ def _lost_conflicts(
     """(seq, field) -> (conflict id, rule), where this log's entry is the side that lost."""
     out: dict[tuple[int, str], tuple[str, str]] = {}
     prefix = f"{log}/"
-    for cid, field, rule, a_entry, b_entry, winner in db.execute(
-        "SELECT id, field, rule, a_entry, b_entry, winner FROM conflicts"
-        " WHERE a_entry LIKE ? ESCAPE '!' OR b_entry LIKE ? ESCAPE '!'",
-        [_like(prefix), _like(prefix)],
-    ):
+    for cid, field, rule, a_entry, b_entry, winner in store.conflicts_of_log(db, log):
         loser = b_entry if winner == "a" else a_entry
         if loser.startswith(prefix):
             seq = int(loser[len(prefix) :])
@@ -100,24 +86,5 @@ def _lost_conflicts(
     return out
 
 
-def _like(prefix: str) -> str:
-    escaped = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return escaped + "%"
-
-
 def _ref_fields(kind: str) -> frozenset[str]:
     return frozenset(field for field, _target in REF_FIELDS.get(kind, ()))
-
-
-def _merged_value(db: Database, kind: str, key: str, field: str) -> tuple[Any] | None:
-    """The merged value of ``field`` as the versions view spells values (json_extract),
-    so the two compare like for like; None when the merged record lacks the field."""
-    path = f'$."{field}"'
-    row = db.execute(
-        "SELECT json_type(data, ?), json_extract(data, ?) FROM merged_records"
-        " WHERE kind = ? AND key = ?",
-        [path, path, kind, key],
-    ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return (row[1],)

@@ -288,6 +288,53 @@ def rejected_rows(db: Database) -> list[tuple[str, int, str, str]]:
     return db.execute("SELECT log, seq, code, reason FROM rejected ORDER BY log, seq").fetchall()
 
 
+# -- what the merge made of one origin's entries (outcomes.py) ----------------------------
+
+
+def rejected_in(db: Database, log: str, first: int, last: int) -> list[tuple[int, str]]:
+    """``(seq, code)`` of the entries ``first..last`` of ``log`` kept out of the merge."""
+    return db.execute(
+        "SELECT seq, code FROM rejected WHERE log = ? AND seq BETWEEN ? AND ?", [log, first, last]
+    ).fetchall()
+
+
+def versions_in(
+    db: Database, origin: str, log: str, first: int, last: int
+) -> list[tuple[str, str, str, Any, int, int, str]]:
+    """``(kind, key, field, value, seq, hlc, record)`` of every field version the
+    entries ``first..last`` of ``log`` wrote."""
+    return db.execute(
+        "SELECT kind, key, field, value, seq, hlc, record FROM versions"
+        " WHERE origin = ? AND log = ? AND seq BETWEEN ? AND ?",
+        [origin, log, first, last],
+    ).fetchall()
+
+
+def conflicts_of_log(db: Database, log: str) -> list[tuple[str, str, str, str, str, str]]:
+    """``(id, field, rule, a_entry, b_entry, winner)`` of conflicts an entry of ``log``
+    (``<log>/<seq>``) is a side of."""
+    like = f"{log}/".replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    return db.execute(
+        "SELECT id, field, rule, a_entry, b_entry, winner FROM conflicts"
+        " WHERE a_entry LIKE ? ESCAPE '!' OR b_entry LIKE ? ESCAPE '!'",
+        [like, like],
+    ).fetchall()
+
+
+def merged_field(db: Database, kind: str, key: str, field: str) -> tuple[Any] | None:
+    """The merged value of ``field`` as the versions view spells values (json_extract),
+    so the two compare like for like; None when the merged record lacks the field."""
+    path = f'$."{field}"'
+    row = db.execute(
+        "SELECT json_type(data, ?), json_extract(data, ?) FROM merged_records"
+        " WHERE kind = ? AND key = ?",
+        [path, path, kind, key],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return (row[1],)
+
+
 # -- reading the county node's database ---------------------------------------------------
 
 

@@ -27,6 +27,9 @@ from node.admin import CountyAdmin
 from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, sign_in_line
 from node.server import create_app
 from node.server.serving import NodeServer
+from node.store.acks import PeerAcks
+from node.store.holdings import Holdings
+from node.store.outcomes import CountyOutcomes
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from node.timeutil import SHANGHAI
@@ -180,32 +183,18 @@ def _merge(county: DemoCounty, echo: Echo) -> None:
 
 
 def _summary(county: DemoCounty, echo: Echo) -> None:
-    db = county.stores[COUNTY[0]].db
+    held = Holdings(county.stores[COUNTY[0]].db)
     echo("")
     echo(f"{'town':<10}{'code':<12}{'entries at county':>18}{'villages confirmed':>20}")
+    villages = {code: store for code, store in county.stores.items() if len(code) == 12}
     for t_code, t_name in TOWNS:
-        n = db.execute(
-            "SELECT COUNT(*) FROM received_entries WHERE log LIKE ?", [f"%:{t_code}%"]
-        ).fetchone()[0]
+        n = held.count_entries(t_code)
         confirmed = sum(
-            1
-            for code, store in county.stores.items()
-            if len(code) == 12
-            and code.startswith(t_code)
-            and store.db.execute(
-                "SELECT seq FROM peer_acks WHERE peer = ?", [f"county:{COUNTY[0]}"]
-            ).fetchone()
-            == (store.changelog.head_seq,)
+            1 for code, store in villages.items() if code.startswith(t_code) and _confirmed(store)
         )
         echo(f"{t_name:<10}{t_code:<12}{n:>18}{confirmed:>17}/{VILLAGES_PER_TOWN}")
-    total = db.execute("SELECT COUNT(*) FROM received_entries").fetchone()[0]
-    echo(f"county {COUNTY[1]}: {total} entries verified and stored")
-    told = sum(
-        1
-        for code, store in county.stores.items()
-        if len(code) == 12
-        and store.db.execute("SELECT 1 FROM county_outcome_ranges").fetchone() is not None
-    )
+    echo(f"county {COUNTY[1]}: {held.count_entries()} entries verified and stored")
+    told = sum(1 for store in villages.values() if CountyOutcomes(store.db).ranges())
     echo(
         f"merged: {county.merged.get('records', 0)} records, "
         f"{county.merged.get('conflicts', 0)} conflict(s) queued; "
@@ -213,3 +202,10 @@ def _summary(county: DemoCounty, echo: Echo) -> None:
     )
     echo("last sync per node:")
     echo("  " + ", ".join(f"{county.names[c]} {t}" for c, t in sorted(county.last_sync.items())))
+
+
+def _confirmed(village: NodeStore) -> bool:
+    """Has the county acknowledged every entry of the village's log?"""
+    log = village.changelog
+    ack = PeerAcks(village.db).head(f"county:{COUNTY[0]}", log.log)
+    return ack is not None and ack.seq == log.head_seq

@@ -34,9 +34,6 @@ REPORTS = ("county_aggregator/reports/",)
 ALLOWED = NODE_STORE + COUNTY_STORE + MIGRATIONS + REPORTS
 
 TODAY: dict[str, str] = {
-    "county_aggregator/notices.py": "sync/house: notices sent",
-    "county_aggregator/outcomes.py": "sync/house: outcomes of a merge",
-    "deploy/demo.py": "house: the demo's summary (Holdings.count_entries, PeerAcks.head)",
 }
 """Modules that still run SQL of their own (to be moved; see the module docstring)."""
 

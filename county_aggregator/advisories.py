@@ -9,7 +9,8 @@ addressed to the advised node, its payload sealed for that node's key-agreement 
 alone (from the certificate its township introduced when relaying its log). The
 township checks the signatures and passes it on unopened; it cannot read the value.
 
-Durable and idempotent: ``advisories_issued`` in the county node's store records, in
+Durable and idempotent: ``advisories_issued`` (the county's table in the county node's
+store, store_node.py) records, in
 the same transaction as the outbox item, which (entry, node) pairs were sent, so
 re-running (every ``renkou county merge`` does, and ``renkou county advisories
 --send``) sends only what was never sent; a crash between the advisory entry and its
@@ -25,8 +26,8 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from county_aggregator.advised import pending_advisories
+from county_aggregator.store_node import IssuedAdvisories
 from node.errors import NodeError
-from node.store.advisories import Advisories
 from node.store.outbox import Outbox
 from node.store.store import NodeStore
 from node.sync.trust import Trust
@@ -71,14 +72,15 @@ def issue_pending(
     except NodeError as exc:  # a county node not enrolled yet cannot sign for the network
         out.waiting.append(f"{exc.code}: {exc.en}")
         return out
+    issued = IssuedAdvisories(county.db)
     for (log_text, seq), nodes in sorted(targets.items()):
         log = LogId.parse(log_text)
         entry = next(county.changelog.entries(seq, seq, epoch=log.epoch), None)
         for for_node in sorted(nodes):
-            if not again and Advisories(county.db).issued(log_text, seq, for_node):
+            if not again and issued.issued(log_text, seq, for_node):
                 out.already += 1
                 continue
-            problem = _send(county, trust, own.serial, entry, for_node, now_ms)
+            problem = _send(county, issued, trust, own.serial, entry, for_node, now_ms)
             if problem:
                 out.waiting.append(f"{log_text}/{seq} for {for_node}: {problem}")
             else:
@@ -87,7 +89,13 @@ def issue_pending(
 
 
 def _send(
-    county: NodeStore, trust: Trust, serial: int, entry: Entry | None, for_node: str, now_ms: int
+    county: NodeStore,
+    issued: IssuedAdvisories,
+    trust: Trust,
+    serial: int,
+    entry: Entry | None,
+    for_node: str,
+    now_ms: int,
 ) -> str:
     """Seal, address and queue one advisory; "" when queued, else why it must wait."""
     if entry is None or entry.payload is None:
@@ -111,10 +119,10 @@ def _send(
         return f"cannot seal for the node: {exc}"
     with county.db.atomic():
         Outbox(county.db).add(str(child), raw)
-        Advisories(county.db).record_issued(str(entry.log), entry.seq, for_node, str(child), now_ms)
+        issued.record(str(entry.log), entry.seq, for_node, str(child), now_ms)
     return ""
 
 
 def issued_to(db: Database, log: str, seq: int) -> list[str]:
     """The outboxes (townships) an advisory entry was put into."""
-    return Advisories(db).issued_to(log, seq)
+    return IssuedAdvisories(db).outboxes(log, seq)

@@ -29,6 +29,10 @@ from county_aggregator import store
 from county_aggregator.engine import Engine
 from county_aggregator.local import dumps
 from county_aggregator.store import EntryRow
+from node.store.certs import Certs
+from node.store.changelog import epoch_heads, own_rows
+from node.store.holdings import Holdings
+from node.store.store import stored_node
 from protocol import LogId, NodeId, RevocationList
 
 CHUNK = 50_000
@@ -57,14 +61,32 @@ class Plan:
 
 def plan(county_node_db: Database, revocations: RevocationList | None, county: str | None) -> Plan:
     """The county node's logs (with their last seq) and the revocation limits on them."""
-    own = store.county_node(county_node_db)
+    own = stored_node(county_node_db)
     if county is None:
         if own is None:
             raise ValueError("the county code is unknown: pass county= or a county node's db")
         county = NodeId.parse(own).code
-    logs = store.source_logs(county_node_db, own)
-    limits = revocation_limits(revocations, store.certificate_rows(county_node_db), logs)
+    logs = source_logs(county_node_db, own)
+    limits = revocation_limits(revocations, Certs(county_node_db).serials(), logs)
     return Plan(own, county, logs, limits, fingerprint(limits))
+
+
+def source_logs(county_node_db: Database, own: str | None) -> dict[str, int]:
+    """Every log the county node holds (received and its own), with its last seq."""
+    logs = Holdings(county_node_db).received_heads()
+    if own is not None:
+        for epoch, seq in epoch_heads(county_node_db).items():
+            logs[f"{own}#{epoch}"] = seq
+    return logs
+
+
+def entries_after(
+    county_node_db: Database, log: str, after: int, own: str | None, limit: int
+) -> list[EntryRow]:
+    """Up to ``limit`` entries of ``log`` after seq ``after``, in seq order."""
+    if own is not None and log.rpartition("#")[0] == own:
+        return own_rows(county_node_db, log, after, limit)
+    return Holdings(county_node_db).received_rows(log, after, limit)
 
 
 def begin(merged_db: Database, p: Plan, *, clear: bool, rebuild_mark: str = "") -> None:
@@ -110,7 +132,7 @@ def merge_logs(
     for log in sorted(logs):
         after = done.get(log, 0)
         while after < logs[log]:
-            rows = store.entries_after(county_node_db, log, after, own, chunk - len(pending))
+            rows = entries_after(county_node_db, log, after, own, chunk - len(pending))
             if not rows:
                 break
             pending += rows

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Schema of the county's merged database (sqlite-utils migrations, never edited).
+"""Schema of the county's merged database, and of the county's tables in the county
+node's database (sqlite-utils migrations, never edited).
 
 The merged database is separate from the county node's own store and can be thrown
 away and rebuilt from the logs at any time. ``merged_records`` is the contract other
@@ -126,5 +127,30 @@ def m001_merged(db: Database) -> None:
         JOIN json_each(o.value, '$[5]') AS f
         LEFT JOIN authority_rules AS r
             ON r.ruleset = json_extract(o.value, '$[4]') AND r.kind = l.kind AND r.field = f.key
+        """
+    )
+
+
+node_migrations = Migrations("county-node")
+"""The county's own tables inside the county node's database (store_node.py applies
+them): the county node's node.db is the node's (node/store/schema.py), but a table only
+the county aggregator uses is the county's, created here and nowhere else."""
+
+
+@node_migrations()
+def m001_advisories_issued(db: Database) -> None:
+    """Which advisory entries were put in whose outbox (county_aggregator/advisories.py).
+
+    In the county node's database because the record and the outbox item commit in one
+    transaction. IF NOT EXISTS: the node's own schema created this table until the
+    county took it over, so a county node's store from before keeps it, with its rows.
+    """
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS advisories_issued (
+            log TEXT NOT NULL, seq INTEGER NOT NULL, for_node TEXT NOT NULL,
+            child TEXT NOT NULL, at INTEGER NOT NULL,
+            PRIMARY KEY (log, seq, for_node)
+        ) WITHOUT ROWID
         """
     )

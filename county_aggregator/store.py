@@ -20,11 +20,12 @@ from sqlite_utils import Database
 
 from county_aggregator.migrations import migrations
 from county_aggregator.ruleset import authority_rules_rows
+from node.store import holdings
 
 LocalRow = tuple[str, str, str, str, str | None, str]
 """``(origin, kind, rid, key, sig, versions)``."""
 
-EntryRow = tuple[str, int, int, int, int, bytes | None, bytes]
+EntryRow = holdings.EntryRow
 """``(log, seq, hlc, ruleset, flags, payload, payload_hash)``: an entry as the merge reads it."""
 
 _LOCAL_COLUMNS = "origin, kind, rid, key, sig, versions"
@@ -333,60 +334,3 @@ def merged_field(db: Database, kind: str, key: str, field: str) -> tuple[Any] | 
     if row is None or row[0] is None:
         return None
     return (row[1],)
-
-
-# -- reading the county node's database ---------------------------------------------------
-
-
-def county_node(node_db: Database) -> str | None:
-    """The county node's own id (``county:440104``), from its metadata."""
-    try:
-        row = node_db.execute("SELECT value FROM node_meta WHERE key = 'node'").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return None if row is None else str(row[0])
-
-
-def source_logs(node_db: Database, own_node: str | None) -> dict[str, int]:
-    """Every log the county node holds (received and its own), with its last seq."""
-    # One seek per log rather than a GROUP BY, which would read every payload page.
-    logs: dict[str, int] = {}
-    row = node_db.execute("SELECT min(log) FROM received_entries").fetchone()
-    while row is not None and row[0] is not None:
-        log = row[0]
-        logs[log] = node_db.execute(
-            "SELECT max(seq) FROM received_entries WHERE log = ?", [log]
-        ).fetchone()[0]
-        row = node_db.execute(
-            "SELECT log FROM received_entries WHERE log > ? ORDER BY log LIMIT 1", [log]
-        ).fetchone()
-    if own_node is not None:
-        for epoch, seq in node_db.execute("SELECT epoch, max(seq) FROM log GROUP BY epoch"):
-            logs[f"{own_node}#{epoch}"] = seq
-    return logs
-
-
-def entries_after(
-    node_db: Database, log: str, after: int, own_node: str | None, limit: int
-) -> list[EntryRow]:
-    """Up to ``limit`` entries of ``log`` after seq ``after``, in seq order."""
-    node, _, epoch = log.rpartition("#")
-    if own_node is not None and node == own_node:
-        sql = (
-            "SELECT ?, seq, hlc, ruleset, flags, payload, payload_hash FROM log"
-            " WHERE epoch = ? AND seq > ? ORDER BY seq LIMIT ?"
-        )
-        return node_db.execute(sql, [log, int(epoch), after, limit]).fetchall()
-    return node_db.execute(
-        "SELECT log, seq, hlc, ruleset, flags, payload, payload_hash FROM received_entries"
-        " WHERE log = ? AND seq > ? ORDER BY seq LIMIT ?",
-        [log, after, limit],
-    ).fetchall()
-
-
-def certificate_rows(node_db: Database) -> list[tuple[str, int]]:
-    """``(node, serial)`` of every certificate the county node has admitted."""
-    try:
-        return node_db.execute("SELECT node, serial FROM certs").fetchall()
-    except sqlite3.OperationalError:
-        return []

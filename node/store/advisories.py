@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Conflict advisories: which were taken at the advised node, which the county sent.
+"""Conflict advisories: which were taken at the advised node.
 
 Owner of ``advisories_taken`` (at the advised node: one row per advisory op of a county
 entry, so it is applied exactly once however often it arrives, with ``applied`` or
-``refused`` and why; no values) and ``advisories_issued`` (at the county node: which
-advisory entries went into whose outbox, so re-running the issue step sends none twice).
+``refused`` and why; no values). Which advisories the county sent is the county's own
+table (county_aggregator/store_node.py).
 """
 
 from __future__ import annotations
@@ -34,14 +34,12 @@ class TakenOp:
 
 
 class Advisories:
-    """The ``advisories_taken`` and ``advisories_issued`` tables of one database."""
+    """The ``advisories_taken`` table of one database."""
 
     __slots__ = ("db",)
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    # -- at the advised node -------------------------------------------------------------
 
     def taken(self, log: str, seq: int) -> bool:
         """Was the county's advisory entry ``log``/``seq`` taken (applied or refused)?"""
@@ -95,31 +93,5 @@ class Advisories:
                 " local_log, local_seq, at FROM advisories_taken WHERE outcome = 'refused'"
                 " ORDER BY at DESC, log, seq, i LIMIT ?",
                 [limit],
-            )
-        ]
-
-    # -- at the county node --------------------------------------------------------------
-
-    def issued(self, log: str, seq: int, for_node: str) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM advisories_issued WHERE log = ? AND seq = ? AND for_node = ?",
-            [log, seq, for_node],
-        ).fetchone()
-        return row is not None
-
-    def record_issued(self, log: str, seq: int, for_node: str, child: str, at: int) -> None:
-        self.db.execute(
-            "INSERT INTO advisories_issued (log, seq, for_node, child, at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (log, seq, for_node) DO UPDATE SET at = excluded.at",
-            [log, seq, for_node, child, at],
-        )
-
-    def issued_to(self, log: str, seq: int) -> list[str]:
-        """The outboxes (townships) an advisory entry was put into."""
-        return [
-            str(r[0])
-            for r in self.db.execute(
-                "SELECT child FROM advisories_issued WHERE log = ? AND seq = ? ORDER BY child",
-                [log, seq],
             )
         ]

@@ -9,6 +9,8 @@ parent holds, as far as we know, so each travels to it once: SPEC.md §15.4, §1
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 
 
@@ -25,6 +27,13 @@ class Certs:
         self.db.execute(
             "INSERT OR IGNORE INTO certs (node, serial, raw) VALUES (?, ?, ?)", [node, serial, raw]
         )
+
+    def serials(self) -> list[tuple[str, int]]:
+        """``(node, serial)`` of every certificate we keep."""
+        try:
+            return self.db.execute("SELECT node, serial FROM certs").fetchall()
+        except sqlite3.OperationalError:  # not a node's database (no migrations applied)
+            return []
 
     def of(self, node: str, serial: int | None = None) -> list[bytes]:
         """The certificates of ``node`` we keep (with ``serial`` only), newest first."""

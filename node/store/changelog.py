@@ -13,12 +13,29 @@ from collections.abc import Callable, Iterator
 from sqlite_utils import Database
 
 from node.domain.records import RULESET
+from node.store.holdings import EntryRow
 from protocol import ZERO_HASH, Entry, HybridClock, LogId, NodeId, Suite, make_entry
 from protocol.entries import rebuilt_entry
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def epoch_heads(db: Database) -> dict[int, int]:
+    """``{epoch: last seq}`` of the node's own log, every epoch that holds entries."""
+    return {int(e): int(s) for e, s in db.execute("SELECT epoch, max(seq) FROM log GROUP BY epoch")}
+
+
+def own_rows(db: Database, log: str, after: int, limit: int) -> list[EntryRow]:
+    """Up to ``limit`` entries of our own ``log`` (``<node>#<epoch>``) after seq ``after``,
+    in seq order, in the row form the county's merge reads (holdings.EntryRow)."""
+    epoch = int(log.rpartition("#")[2])
+    return db.execute(
+        "SELECT ?, seq, hlc, ruleset, flags, payload, payload_hash FROM log"
+        " WHERE epoch = ? AND seq > ? ORDER BY seq LIMIT ?",
+        [log, epoch, after, limit],
+    ).fetchall()
 
 
 class ChangeLog:

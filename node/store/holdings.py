@@ -11,6 +11,7 @@ crash the head never claims more than the disk holds (CouchDB's checkpoint lesso
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -30,6 +31,10 @@ from protocol import (
 
 Held = tuple[bytes, int, int, bytes]
 """A relayed envelope we keep: (message id, first seq, last seq, raw bytes)."""
+
+EntryRow = tuple[str, int, int, int, int, bytes | None, bytes]
+"""``(log, seq, hlc, ruleset, flags, payload, payload_hash)``: an entry as the county's
+merge reads it (no hashes it does not need, no Entry objects: a rebuild reads millions)."""
 
 
 @contextmanager
@@ -152,6 +157,32 @@ class Holdings:
             [like + "%"],
         ).fetchone()
         return int(row[0])
+
+    def received_heads(self) -> dict[str, int]:
+        """Every log we hold received entries of, with its last seq."""
+        # One seek per log rather than a GROUP BY, which would read every payload page.
+        heads: dict[str, int] = {}
+        try:
+            row = self.db.execute("SELECT min(log) FROM received_entries").fetchone()
+        except sqlite3.OperationalError:  # not a node's database (no migrations applied)
+            return heads
+        while row is not None and row[0] is not None:
+            log = row[0]
+            heads[log] = self.db.execute(
+                "SELECT max(seq) FROM received_entries WHERE log = ?", [log]
+            ).fetchone()[0]
+            row = self.db.execute(
+                "SELECT log FROM received_entries WHERE log > ? ORDER BY log LIMIT 1", [log]
+            ).fetchone()
+        return heads
+
+    def received_rows(self, log: str, after: int, limit: int) -> list[EntryRow]:
+        """Up to ``limit`` received entries of ``log`` after seq ``after``, in seq order."""
+        return self.db.execute(
+            "SELECT log, seq, hlc, ruleset, flags, payload, payload_hash FROM received_entries"
+            " WHERE log = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [log, after, limit],
+        ).fetchall()
 
     def entry_hash(self, log: LogId, seq: int) -> bytes | None:
         row = self.db.execute(

@@ -168,15 +168,20 @@ def m003_rejections_and_outcomes(db: Database) -> None:
 
 @migrations()
 def m004_advisories(db: Database) -> None:
-    """Conflict advisories (node/advisories.py, county_aggregator/advisories.py).
+    """Conflict advisories taken (node/advisories.py).
 
     ``advisories_taken``: at the node the county advised, one row per advisory op it
     received, keyed by the county entry (log, seq) and op index, so an advisory is
     applied exactly once however often it is delivered; ``outcome`` is ``applied`` (our
     entry ``local_seq`` recorded it) or ``refused`` (``code``/``reason`` say why). No
-    values are kept: the change itself is in our log. ``advisories_issued``: at the
-    county node, which advisory entries were put in whose outbox, so re-running the
-    issue step does not send one twice.
+    values are kept: the change itself is in our log.
+
+    The one edit ever made to an applied migration: this one also created
+    ``advisories_issued``, which only the county aggregator uses. That table is the
+    county's now, created by the county's migration set for the county node's database
+    (county_aggregator/migrations.py, ``CREATE TABLE IF NOT EXISTS``), so a store that
+    ran this migration before keeps the table and its rows, and a new one gets it only
+    when the county uses it. (Stores of other nodes keep an empty leftover.)
     """
     db.execute(
         """
@@ -187,15 +192,6 @@ def m004_advisories(db: Database) -> None:
             reason TEXT NOT NULL, local_log TEXT NOT NULL, local_seq INTEGER NOT NULL,
             at INTEGER NOT NULL,
             PRIMARY KEY (log, seq, i)
-        ) WITHOUT ROWID
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE advisories_issued (
-            log TEXT NOT NULL, seq INTEGER NOT NULL, for_node TEXT NOT NULL,
-            child TEXT NOT NULL, at INTEGER NOT NULL,
-            PRIMARY KEY (log, seq, for_node)
         ) WITHOUT ROWID
         """
     )

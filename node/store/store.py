@@ -71,6 +71,16 @@ def nfc(value: Any) -> Any:
     return value
 
 
+def stored_node(db: Database) -> str | None:
+    """The id (``county:440104``) of the node whose database ``db`` is, from its metadata;
+    None when ``db`` is not a node's database."""
+    try:
+        row = db.execute("SELECT value FROM node_meta WHERE key = 'node'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else str(row[0])
+
+
 class NodeStore:
     """One node's SQLite store; the only writer of its records."""
 

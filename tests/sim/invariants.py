@@ -55,9 +55,10 @@ from county_aggregator.merge import (
     rebuild,
     revocation_limits,
 )
-from county_aggregator.store import certificate_rows, content_hash, init_merged
+from county_aggregator.store import content_hash, init_merged
 from node.identity import load_certificate
 from node.store.acks import PeerAcks
+from node.store.certs import Certs
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
 from protocol import NodeId, Suite
@@ -337,7 +338,7 @@ def merged_hashes(world: World) -> dict[str, str]:
     rows += rng.sample(rows, len(rows) // 10)
     rng.shuffle(rows)
     logs = sorted({row[0] for row in rows})  # the reader judges the logs it is given
-    limits = revocation_limits(crl, certificate_rows(county.store.db), logs)
+    limits = revocation_limits(crl, Certs(county.store.db).serials(), logs)
     direct = init_merged(Database(memory=True))
     cut = sorted(rng.sample(range(1, len(rows)), min(3, len(rows) - 1))) if len(rows) > 1 else []
     for lo, hi in zip([0, *cut], [*cut, len(rows)], strict=True):

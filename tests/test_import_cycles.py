@@ -4,10 +4,12 @@
 A circle means two modules that cannot be understood, tested or moved one without the
 other, and it is usually held together by an import hidden in a function body. So
 every import counts here, wherever it stands (module level, function body, behind
-TYPE_CHECKING, importlib with a literal name). Edges are the explicit imports between
-the modules of protocol/, node/, county_aggregator/ and deploy/; importing
-``a.b.c`` also runs ``a/__init__`` and ``a/b/__init__``, but that is Python's doing,
-not a dependency anyone wrote, so those implied edges do not count.
+TYPE_CHECKING, importlib with a literal name). Edges are the imports between the
+modules of protocol/, node/, county_aggregator/ and deploy/. Importing ``a.b.c`` also
+runs ``a/b/__init__``: that counts as an edge too, from a module outside package
+``a.b`` (one inside it runs after that __init__ started, so the import adds nothing):
+``node/bulk_xlsx.py`` importing ``node.pages.forms`` ran ``node/pages/__init__``, which
+imported the view that imports ``node.bulk_xlsx``, and ``import node.bulk_xlsx`` failed.
 """
 
 from __future__ import annotations
@@ -29,9 +31,19 @@ def project_graph() -> Graph:
         is_package = path.name == "__init__.py"
         for named in named_modules(path.read_text("utf-8"), module, is_package=is_package):
             if named.how != "string":
-                graph[module].update(_imported(named, paths))
+                for target in _imported(named, paths):
+                    graph[module].add(target)
+                    graph[module].update(_packages_run(module, target, paths))
         graph[module].discard(module)
     return graph
+
+
+def _packages_run(importer: str, target: str, modules: Iterable[str]) -> set[str]:
+    """The package __init__ modules that importing ``target`` runs, seen from
+    ``importer``: every package above ``target`` that ``importer`` is not inside."""
+    parts = target.split(".")
+    above = {".".join(parts[:i]) for i in range(1, len(parts))}
+    return {p for p in above if not importer.startswith(p + ".")} & set(modules)
 
 
 def _imported(named: Named, modules: Iterable[str]) -> set[str]:
@@ -108,6 +120,13 @@ def test_graph_sees_imports_in_function_bodies() -> None:
     graph = project_graph()
     assert "county_aggregator.store" in graph["county_aggregator.merge"]
     assert len(graph) > 100
+
+
+def test_an_import_runs_the_packages_above_its_target() -> None:
+    modules = ["a", "a.b", "a.b.c", "a.d"]
+    assert {"a.b"} == _packages_run("a.d", "a.b.c", modules)  # a/__init__ already runs
+    assert {"a", "a.b"} == _packages_run("x", "a.b.c", modules)
+    assert set() == _packages_run("a.b.e", "a.b.c", modules)
 
 
 def test_no_import_cycles() -> None:

@@ -33,8 +33,7 @@ MIGRATIONS = ("county_aggregator/migrations.py",)  # the node's are node/store/s
 REPORTS = ("county_aggregator/reports/",)
 ALLOWED = NODE_STORE + COUNTY_STORE + MIGRATIONS + REPORTS
 
-TODAY: dict[str, str] = {
-}
+TODAY: dict[str, str] = {}
 """Modules that still run SQL of their own (to be moved; see the module docstring)."""
 
 FOREIGN_TODAY: dict[str, str] = {}

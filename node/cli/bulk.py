@@ -25,9 +25,9 @@ def template(kind: str, out: Path) -> None:
     \b
         renkou node template person --out 人员信息卡.xlsx
     """
-    from node.bulk_xlsx import write_template
     from node.domain.records import RECORD_KINDS
     from node.errors import FieldProblem, ValidationError
+    from node.pages.bulk_xlsx import write_template
 
     if kind not in RECORD_KINDS:
         kinds = ", ".join(RECORD_KINDS)

@@ -24,10 +24,10 @@ from flask import abort, current_app, g, redirect, render_template, request, sen
 from flask.typing import ResponseReturnValue
 
 from node.batch import BatchResult, add_many
-from node.bulk_xlsx import read_sheet, write_template
 from node.domain.records import RECORD_KINDS
 from node.errors import ValidationError
 from node.pages.accounts import Right
+from node.pages.bulk_xlsx import read_sheet, write_template
 from node.pages.context import today
 from node.pages.guard import page_blueprint, requires
 from node.pages.labels import field_label, kind_label

@@ -12,8 +12,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from node.server import context
-from node.server.sessions import Session, SessionRefused, SessionTable
-from node.store.holdings import Holdings
+from node.server.sessions import Session, SessionRefused, SessionTable, replayed_hello
+from node.store.holdings import Holdings, immediate
+from node.store.nonces import HelloNonces
 from node.store.outbox import Outbox
 from node.sync import revocations
 from node.sync.receive import receive_envelope
@@ -81,7 +82,12 @@ def open_session() -> Response:
             f"does not sync with {store.node}",
             f"{hello.sender} 不是本节点（{store.node}）的下级，不能与本节点同步",
         )
-    welcome = _sessions().open(hello, cert.serial, cert.kem_key, store.identity.signing, now)
+    with immediate(store.db):  # taken once, in the database: a restart forgets nothing
+        if not HelloNonces(store.db).take(hello.nonce, hello.at, now):
+            raise replayed_hello()
+    table = _sessions()
+    _end_revoked(table)
+    welcome = table.open(hello, cert.serial, cert.kem_key, store.identity.signing, now)
     if asked.certificate is not None:
         with store.db.atomic():
             trust.keep(cert)
@@ -102,7 +108,16 @@ def _authenticated() -> tuple[Session, int]:
     table.accept(session, given, request.method, _path(), counter, body)
     g.rk_auth = (session, counter)
     _refuse_if_revoked(table, sid, session)  # after the MAC: the refusal is authenticated
+    _end_revoked(table)
     return session, counter
+
+
+def _end_revoked(table: SessionTable) -> None:
+    """A newly installed revocation list ends the sessions of every peer it revokes, so
+    a stolen PC's sessions stop holding places in the table (issue 13, fact 5)."""
+    crl = context.trust().crl
+    if crl is not None:
+        table.end_revoked(crl.version, crl.revoked)
 
 
 def _path() -> str:

@@ -266,3 +266,14 @@ def m008_peer_certs(db: Database) -> None:
         " serial INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, node, serial))"
         " WITHOUT ROWID"
     )
+
+
+@migrations()
+def m009_hello_nonces(db: Database) -> None:
+    """The nonces of the hellos that opened sessions (node/store/nonces.py), each kept
+    until its hello could no longer be fresh: in the database, so a server restarted
+    inside that time still refuses a recorded hello (issue 13, fact 13)."""
+    db.execute(
+        "CREATE TABLE hello_nonces (nonce BLOB PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX hello_nonces_until ON hello_nonces (until)")

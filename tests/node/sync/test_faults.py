@@ -29,6 +29,7 @@ from deploy.cli import cli
 from node.admin import YEAR_MS, CountyAdmin
 from node.identity import key_dir
 from node.server import MAX_REQUEST_BYTES
+from node.server.sessions import MAX_SESSIONS_PER_PEER
 from node.store.acks import PeerAcks
 from node.store.store import NodeStore
 from node.sync import client as client_module
@@ -470,8 +471,10 @@ def test_the_same_batch_delivered_at_once_many_times_is_stored_once(county: Coun
     """Issue 4: a client retrying while its first request is still being processed."""
     village = county.villages[V1]
     write(village, 50)
-    clients = [county.client(V1, sleep=no_sleep) for _ in range(6)]
-    for c in clients:  # one session each: within a session, counters must increase
+    # One session each (within a session, counters must increase), as many as a
+    # village may hold at once.
+    clients = [county.client(V1, sleep=no_sleep) for _ in range(MAX_SESSIONS_PER_PEER)]
+    for c in clients:
         c.link.open_session()
     raws = [envelope(c, 1, 51) for c in clients]
     requests_ = [

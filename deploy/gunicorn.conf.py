@@ -16,10 +16,12 @@ import os
 # Loopback only: nginx (deploy/nginx/) terminates TLS in front of it.
 bind = [os.environ.get("RENKOU_BIND", "127.0.0.1:8440")]
 
-# ONE worker process. Sync sessions, request counters and the hello replay cache live
-# in the process's memory (node/server/sessions.py SessionTable): with two workers a request
-# lands on a worker that never saw its session and gets 401 no_session, and a hello
-# replayed to the other worker would not be caught. Concurrency comes from threads.
+# ONE worker process. Sync sessions and request counters live in the process's memory
+# (node/server/sessions.py SessionTable): with two workers a request lands on a worker
+# that never saw its session and gets 401 no_session. (Hello nonces are kept in the
+# node's database, node/store/nonces.py, and outlive a restart.) Concurrency comes
+# from threads. gunicorn itself has no header timeout: run it behind nginx
+# (deploy/nginx/, client_header_timeout and per-address limits), never on its own.
 workers = 1
 worker_class = "gthread"
 threads = 8

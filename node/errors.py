@@ -9,7 +9,12 @@ node/, county_aggregator/ and deploy/ to it)::
     │   └── RuleViolation     a domain safeguard (domain.md section 5) refused the write
     ├── NotFoundError         a record, register or month that does not exist
     ├── StorageError          the disk is full, read-only or the store is damaged
-    ├── SessionRefused        the sync server refused a handshake (node/sync)
+    ├── SessionRefused        the sync server refused a handshake (node/server)
+    ├── SyncFailed            a sync round's parent refused or could not be reached
+    │   └── SessionFailed     the handshake itself failed (node/sync/failures.py)
+    ├── Stale                 our view of the parent's state is out of date (in a round)
+    ├── Refused               an advisory from the county that cannot apply (node/advisories)
+    ├── SignInRefused         a sign-in to the pages refused (node/pages/accounts.py)
     ├── SnapshotClosed        a report snapshot that can no longer change (county reports)
     └── Rejected              an entry the county keeps out of the merge
                               (county_aggregator/rejected.py)

@@ -22,7 +22,6 @@ from protocol.binary import Reader
 from protocol.envelope import MAGIC as ENVELOPE_MAGIC
 from protocol.envelope import MAX_ENVELOPE
 from protocol.errors import MalformedError, TooLargeError
-from protocol.signed import MAGIC as SIGNED_MAGIC
 
 MAX_PAGE_ITEMS = 64
 MAX_ITEM = MAX_ENVELOPE
@@ -42,10 +41,6 @@ class OutboxItem:
     def is_envelope(self) -> bool:
         """An advisory (an envelope, §6); every other item is a signed object (§8.1)."""
         return self.raw[: len(ENVELOPE_MAGIC)] == ENVELOPE_MAGIC
-
-    @property
-    def is_signed_object(self) -> bool:
-        return self.raw[: len(SIGNED_MAGIC)] == SIGNED_MAGIC
 
 
 def encode_outbox_page(items: list[OutboxItem]) -> bytes:

@@ -144,10 +144,6 @@ class OperatorStore:
             [now_ms, token_hash(token)],
         )
 
-    def forget_sessions_before(self, cutoff_ms: int) -> None:
-        """Delete rows of sessions last used before ``cutoff_ms`` (they can never resume)."""
-        self.db.execute("DELETE FROM operator_sessions WHERE last_seen < ?", [cutoff_ms])
-
     def _end_all(self, name: str) -> None:
         self.db.execute(
             "UPDATE operator_sessions SET ended_at = COALESCE(ended_at, last_seen)"

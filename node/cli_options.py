@@ -19,6 +19,9 @@ from protocol import ProtocolError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+DAY = click.DateTime(["%Y-%m-%d", "%Y年%m月%d日"])
+"""A date option: ISO (2026-03-05) or the Chinese written form (2026年3月5日)."""
+
 
 def data_dir_option(func: F) -> F:
     """``--data-dir``: from the option, else RENKOU_DATA_DIR, else ./data."""

@@ -15,7 +15,7 @@ from typing import IO
 import click
 
 from node.cli.card_files import KindsHelpCommand
-from node.cli_options import data_dir_option, reports_errors
+from node.cli_options import DAY, data_dir_option, reports_errors
 
 
 @click.command("add", cls=KindsHelpCommand)
@@ -30,7 +30,7 @@ from node.cli_options import data_dir_option, reports_errors
 )
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Date to validate against (default: today in Asia/Shanghai).",
 )

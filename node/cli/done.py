@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from node.cli_options import data_dir_option, reports_errors
+from node.cli_options import DAY, data_dir_option, reports_errors
 from node.i18n import gettext as _
 
 
@@ -17,7 +17,7 @@ from node.i18n import gettext as _
 @click.option(
     "--date",
     "done_date",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="The day it was done (default: today in Asia/Shanghai).",
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from node.cli_options import data_dir_option, reports_errors
+from node.cli_options import DAY, data_dir_option, reports_errors
 from node.i18n import gettext as _
 
 
@@ -28,7 +28,7 @@ from node.i18n import gettext as _
     help="A field and its new value; repeat for several fields.",
 )
 @click.option("--actor", default="officer", show_default=True, help="Who corrects it (audited).")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--today", type=DAY, default=None)
 @data_dir_option
 @reports_errors
 def edit(

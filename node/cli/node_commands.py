@@ -10,7 +10,7 @@ from typing import IO, TypeVar
 
 import click
 
-from node.cli_options import data_dir_option, reports_errors
+from node.cli_options import DAY, data_dir_option, reports_errors
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -73,7 +73,7 @@ def status(data_dir: Path) -> None:
 @node.command()
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Date to count from (default: today in Asia/Shanghai).",
 )
@@ -103,7 +103,7 @@ def retention() -> None:
 
 
 @retention.command("list")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--today", type=DAY, default=None)
 @data_dir_option
 @reports_errors
 def retention_list(today: datetime | None, data_dir: Path) -> None:
@@ -135,7 +135,7 @@ def retention_list(today: datetime | None, data_dir: Path) -> None:
 
 @retention.command("delete")
 @click.argument("record_ids", nargs=-1, required=True)
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--today", type=DAY, default=None)
 @click.option("--yes", is_flag=True, help="Confirm the controlled deletion.")
 @data_dir_option
 @reports_errors
@@ -265,7 +265,7 @@ def report(
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "--start",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default="2025-10-01",
     show_default=True,
     help="First day of the generated history.",

@@ -13,12 +13,12 @@ from pathlib import Path
 import click
 
 from node.cli.node_commands import retention
-from node.cli_options import data_dir_option, reports_errors
+from node.cli_options import DAY, data_dir_option, reports_errors
 
 
 @retention.command("destroy-prints")
 @click.argument("archive_ids", nargs=-1, required=True, type=int)
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--today", type=DAY, default=None)
 @click.option("--actor", default="officer", show_default=True, help="Who destroys them.")
 @click.option("--yes", is_flag=True, help="Confirm the controlled destruction.")
 @data_dir_option

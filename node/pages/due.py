@@ -24,6 +24,7 @@ from node.pages.accounts import Right
 from node.pages.card import noon
 from node.pages.context import get_store, today
 from node.pages.guard import page_blueprint, requires
+from node.timeutil import read_written_date
 
 bp = page_blueprint("due", __name__, url_prefix="/due")
 PANEL_ITEMS = 6
@@ -78,13 +79,14 @@ def index() -> ResponseReturnValue:
 @requires(Right.CLOSE_ITEMS)
 def done() -> ResponseReturnValue:
     item_id = request.form.get("item", "")[:200]
-    when = request.form.get("done_date", "") or today().isoformat()
+    when = request.form.get("done_date", "")[:40].strip()
     what = request.form.get("what", "").strip()[:100] or None
+    day = read_written_date(when) if when else today()
+    if day is None:
+        flash(_("Write the date as 2026年3月5日 or 2026-03-05."), "error")
+        return redirect(url_for("due.index"))
     try:
-        day = date.fromisoformat(when)
         close_item(get_store(), item_id, day, what, actor=g.operator.name, today=today())
-    except ValueError:
-        flash(_("The date must be written year-month-day, e.g. 2026-03-05."), "error")
     except ValidationError as refused:
         flash("；".join(p.zh for p in refused.problems), "error")
     else:

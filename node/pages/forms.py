@@ -3,10 +3,12 @@
 
 One source of truth: the fields of a form are the fields the schema declares at run
 time, in its order, with the widget its field type calls for (a drop-down or radio
-buttons with Chinese labels for a coded value, a date box for a date, yes/no for a
-flag), so a field the domain adds or a code it renames appears on the page without a
-change here. What comes back is handed to the same ``validate_record`` the CLI and the
-importers use, and its problems are shown next to the field they name.
+buttons with Chinese labels for a coded value, a text box for a date that takes
+2026年3月5日 or 2026-03-05 and shows the Chinese form (not the browser's date picker,
+whose format follows the browser's language), yes/no for a flag), so a field the
+domain adds or a code it renames appears on the page without a change here. What
+comes back is handed to the same ``validate_record`` the CLI and the importers use,
+and its problems are shown next to the field they name.
 
 :func:`coerce` turns one typed-in string into the JSON value the schema expects; the
 CLI's ``node edit --set field=value`` uses it too.
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import fields as mm
 
 from node.domain.schemas.fields import (
@@ -34,11 +37,13 @@ from node.domain.schemas.fields import (
 )
 from node.errors import FieldProblem
 from node.pages.labels import choice_labels, field_label, schema_fields
+from node.timeutil import read_written_date, written_date_iso
 
 RADIO_MAX = 4
 """Coded values with at most this many choices are radio buttons, others a drop-down."""
 TEXTAREA_FROM = 200
 YES, NO = "true", "false"
+
 _YES = {"true", "yes", "y", "1", "是", "有"}
 _NO = {"false", "no", "n", "0", "否", "无"}
 
@@ -95,6 +100,14 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _shown_date(value: Any) -> str:
+    """A stored date as the officer reads it (2026年3月5日); what she typed, if it is no
+    date, stays as typed so she can correct it."""
+    text = _shown(value)
+    day = read_written_date(text)
+    return f"{day.year}年{day.month}月{day.day}日" if day else text
+
+
 def build_form(
     kind: str,
     values: Mapping[str, Any],
@@ -110,7 +123,10 @@ def build_form(
     """
     by_field: dict[str, list[str]] = {}
     for p in problems:
-        by_field.setdefault(p.field, []).append(p.zh)
+        # The schema's word for an unreadable date asks for YYYY-MM-DD, the only form a
+        # card file holds; a page takes the Chinese form too, and says so.
+        said = _("Write the date as 2026年3月5日 or 2026-03-05.")
+        by_field.setdefault(p.field, []).append(said if p.code == "date_format" else p.zh)
     out: list[FormField] = []
     for name, f in schema_fields(kind).items():
         if name in skip:
@@ -132,7 +148,7 @@ def _one(
         field_label(kind, name),
         _widget(f),
         bool(f.required),
-        _shown(value),
+        _shown_date(value) if isinstance(f, IsoDate) else _shown(value),
         _choices(kind, name, f),
         errors.pop(key, []),
         getattr(f, "max_length", None),
@@ -160,7 +176,8 @@ def _nested(
 def coerce(f: mm.Field[Any], raw: str, kind: str = "", name: str = "") -> Any:
     """One typed-in string as the JSON value the field expects.
 
-    Yes/no (true/false, 是/否) becomes a boolean, and a coded value given by its Chinese
+    Yes/no (true/false, 是/否) becomes a boolean, a date written the Chinese way
+    (2026年3月5日) or ISO the YYYY-MM-DD the schema keeps, and a coded value given by its Chinese
     name (女, 已婚) its code when ``kind`` and ``name`` say which field it is; anything
     else stays a string for the schema to judge (whole numbers in digits are accepted
     by ``Int``), so a wrong entry gets the schema's own message.
@@ -174,6 +191,8 @@ def coerce(f: mm.Field[Any], raw: str, kind: str = "", name: str = "") -> Any:
             return False
     if isinstance(f, IdNumber):
         return text.upper()
+    if isinstance(f, IsoDate):
+        return written_date_iso(text) or text
     if isinstance(f, Choice) and text not in f.choices and kind:
         by_label = {label: code for code, label in choice_labels(kind, name, f.choices)}
         return by_label.get(text, text)

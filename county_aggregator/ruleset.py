@@ -215,7 +215,14 @@ RULESET_2: tuple[FieldGroup, ...] = (
     *(FieldGroup("services", kind, fields, "origin") for kind, fields in _SERVICE_KINDS_2.items()),
 )
 
-RULESETS: dict[int, tuple[FieldGroup, ...]] = {1: RULESET_1, 2: RULESET_2}
+# Ruleset 3 (issue 15): a card says its person's relationship to the head of the
+# household (户主); the household is a hukou fact, so the hukou place is its authority.
+RULESET_3: tuple[FieldGroup, ...] = (
+    *RULESET_2,
+    FieldGroup("household", "person", ("household_relation",), "hukou"),
+)
+
+RULESETS: dict[int, tuple[FieldGroup, ...]] = {1: RULESET_1, 2: RULESET_2, 3: RULESET_3}
 """Every published ruleset by version number; entries naming another are rejected."""
 
 ERASING_REASONS = frozenset({"retention"})

@@ -26,6 +26,22 @@ MARITAL_STATUSES: Final = labels(
     unmarried="未婚", married="已婚", divorced="离婚", widowed="丧偶", remarried="再婚"
 )
 MARRIED: Final = frozenset({"married", "remarried"})
+# A member's relationship to the head of the household (与户主关系, as the hukou booklet
+# writes it): a household is the people registered at one hukou address, and one of
+# them is its head (户主).
+HOUSEHOLD_RELATIONS: Final = labels(
+    head="户主",
+    spouse="配偶",
+    child="子女",
+    child_in_law="儿媳/女婿",
+    grandchild="孙子女/外孙子女",
+    parent="父母",
+    parent_in_law="公婆/岳父母",
+    grandparent="祖父母/外祖父母",
+    sibling="兄弟姐妹",
+    other="其他",
+)
+HEAD: Final = "head"
 # What the card says of the person's floating (流动) state; kept in step by floating
 # records (node/domain/effects.py), never typed into the card.
 FLOATING_STATUSES: Final = labels(resident="未流动", flowed_out="流出", flowed_in="流入")

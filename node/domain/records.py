@@ -47,13 +47,14 @@ from node.domain.schemas.services import (
 )
 from node.errors import ValidationError
 
-RULESET = 2
+RULESET = 3
 """The ruleset version this node writes its entries under (design.md: rules of a
 published version never change; the county's ``county_aggregator/ruleset.py`` holds the
 authority rules of each). Version 2 separates hukou moves from floating and adds the
-floating, marital-change, benefit-workflow, check-slip and report-submission kinds."""
+floating, marital-change, benefit-workflow, check-slip and report-submission kinds;
+version 3 adds the card's relationship to the head of the household (与户主关系)."""
 
-KNOWN_RULESETS = frozenset({1, 2})
+KNOWN_RULESETS = frozenset({1, 2, 3})
 """Versions whose entries a node accepts from others (a county opening a batch)."""
 
 RECORD_KINDS: dict[str, type[Schema]] = {

@@ -16,6 +16,7 @@ from typing import Any
 
 from node.calendar_store import METADATA_DIR, node_calendar
 from node.checks import EVENT_DATE
+from node.domain.codes import HEAD
 from node.open_items import Due, open_items
 from node.pages.history import Change
 from node.pages.labels import field_label, kind_label, schema_fields, value_label
@@ -69,6 +70,7 @@ class CardView:
     retired: str | None
     facts: list[Fact]
     household: list[PersonHit]
+    head: PersonHit | None = None  # of the household, when another member is its head
     events: list[Related] = field(default_factory=list)
     services: list[Related] = field(default_factory=list)
     due: list[DueRow] = field(default_factory=list)
@@ -195,6 +197,7 @@ def build_card(
     address = str(data.get("hukou_address") or "")
     if address:
         card.household = [hit for hit in index.household(address) if hit.record_id != record_id]
+        card.head = next((h for h in card.household if h.relation == HEAD), None)
     card.events, card.services = _related(store, refs, record_id)
     mine = {record_id} | {r.record_id for r in card.events + card.services}
     items = [d for d in node_items(store, today, actor, record_id) if d.record_id in mine]

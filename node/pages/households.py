@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Households: a household is the people registered at one hukou address (户籍地址).
 
-Moving a person into another household, or into a new one, is a correction of her
-card's hukou address (node/editing.py: validated whole, only the changed field written
-with its base version), so it shows in her history and travels like any change. The
-record schemas have no head-of-household field yet; until the domain adds one, the
-page says who shares the address and nothing more.
+Moving a person into another household, or into a new one, and saying how she is
+related to its head (户主, the card's ``household_relation``), is a correction of her
+card (node/editing.py: validated whole, only the changed fields written with their base
+version), so it shows in her history and travels like any change. Making someone the
+head of a household that has one already is allowed (the old head may be the one who
+moves out next) but said at once, so the officer corrects the other card too.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from node.domain.codes import HEAD, HOUSEHOLD_RELATIONS
 from node.editing import correct_record
 from node.errors import ValidationError
 from node.pages.accounts import Right
 from node.pages.context import get_store, state, today
 from node.pages.guard import page_blueprint, requires
 from node.pages.people import RECORD_ID
+from node.pages.people_index import PersonHit
 from node.store.queries import entry_mark
 
 bp = page_blueprint("households", __name__, url_prefix="/households")
@@ -37,12 +40,12 @@ def move(record_id: str) -> ResponseReturnValue:
     index.refresh(store)
     error = ""
     target = request.form.get("address", "").strip()[:MAX_ADDRESS]
+    relation = request.form.get("relation", "")[:40]
     if request.method == "POST":
-        members = index.household(target) if target else []
+        members = [h for h in index.household(target) if h.record_id != record_id]
+        changes = {"hukou_address": target, "household_relation": relation or None}
         try:
-            entry = correct_record(
-                store, "person", record_id, {"hukou_address": target}, today=today()
-            )
+            entry = correct_record(store, "person", record_id, changes, today=today())
         except ValidationError as refused:
             error = "；".join(p.zh for p in refused.problems)
         else:
@@ -51,11 +54,7 @@ def move(record_id: str) -> ResponseReturnValue:
                     g.operator.name, "correct", "person", record_id,
                     entry_mark(entry.log.epoch, entry.seq),
                 )  # fmt: skip
-            flash(
-                _("Moved into the household of %(name)s.", name=members[0].name)
-                if members
-                else _("Registered as a new household at this address.")
-            )
+            _said(members, relation)
             return redirect(url_for("people.card", record_id=record_id))
     current = str(card.get("hukou_address") or "")
     return render_template(
@@ -65,5 +64,24 @@ def move(record_id: str) -> ResponseReturnValue:
         current=current,
         members=[h for h in index.household(current) if h.record_id != record_id],
         target=target,
+        relation=relation if request.method == "POST" else card.get("household_relation") or "",
+        relations=list(HOUSEHOLD_RELATIONS.items()),
         error=error,
     ), (400 if error else 200)
+
+
+def _said(members: list[PersonHit], relation: str) -> None:
+    """What the officer is told after a move: whose household, and a second head."""
+    if not members:
+        flash(_("Registered as a new household at this address."))
+        return
+    flash(_("Moved into the household of %(name)s.", name=members[0].name))
+    head = next((h for h in members if h.relation == HEAD), None)
+    if relation == HEAD and head is not None:
+        flash(
+            _(
+                "%(name)s is recorded as head of this household too: correct one of the two cards.",
+                name=head.name,
+            ),
+            "error",
+        )

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from node.domain.codes import HEAD
 from node.store.queries import records_changed_since
 from node.store.store import NodeStore
 
@@ -44,6 +45,7 @@ class PersonHit:
     birth_year: str
     group: str
     retired: str | None
+    relation: str = ""  # to the head of the household (household_relation), '' unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ def _entry(record_id: str, data: dict[str, Any], retired: str | None) -> _Entry:
         str(data.get("birth_date", ""))[:4],
         group_of(address),
         retired,
+        str(data.get("household_relation") or ""),
     )
     return _Entry(
         hit,
@@ -162,13 +165,14 @@ class PeopleIndex:
         return found.hit.name if found else ""
 
     def household(self, address: str) -> list[PersonHit]:
-        """The open cards registered at exactly ``address`` (one household)."""
+        """The open cards registered at exactly ``address`` (one household), its head
+        (户主) first."""
         hits = [
             e.hit
             for e in list(self._entries.values())
             if e.address == address and not e.hit.retired
         ]
-        return sorted(hits, key=lambda h: (h.birth_year, h.record_id))
+        return sorted(hits, key=lambda h: (h.relation != HEAD, h.birth_year, h.record_id))
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -30,6 +30,28 @@ def float_in(v: Village, home: Household, place: Place, since: date) -> None:
     home.hukou_code, home.hukou_address = place.code, place.street_address(v.rng)
 
 
+def relation_to_head(p: Person) -> str:
+    """The person's relationship to the head of her household (与户主关系): the
+    household's first member is its head, the rest are named from the family ties the
+    generator knows (no random draw, so the village generated is otherwise the same)."""
+    head = p.home.members[0] if p.home.members else p
+    heads = [head] + ([head.spouse] if head.spouse is not None else [])
+    if p is head:
+        return "head"
+    if p is head.spouse or p.spouse is head:
+        return "spouse"
+    children = [c for h in heads for c in h.children]
+    if p in children:
+        return "child"
+    if p.spouse is not None and p.spouse in children:
+        return "child_in_law"
+    if any(p in c.children for c in children):
+        return "grandchild"
+    if any(h in p.children for h in heads):
+        return "parent"
+    return "other"
+
+
 def plan_card(v: Village, p: Person, today: date) -> Key | None:
     """Issue the person's ID number and plan their card, entered on ``today``."""
     home = p.home
@@ -46,6 +68,7 @@ def plan_card(v: Village, p: Person, today: date) -> Key | None:
         "ethnicity": p.ethnicity,
         "hukou_code": home.hukou_code,
         "hukou_address": home.hukou_address,
+        "household_relation": relation_to_head(p),
         "residence_code": home.residence_code,
         "residence_address": home.residence_address,
         "marital_status": p.marital,

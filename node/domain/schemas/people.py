@@ -82,6 +82,7 @@ class PersonSchema(RecordSchema):
     ethnicity = Text(max_length=20, required=False, label="民族")
     hukou_code = PlaceCode(lengths=(12,), label="户籍地区划代码")
     hukou_address = Text(max_length=ADDRESS_LENGTH, label="户籍地址")
+    household_relation = Choice(codes.HOUSEHOLD_RELATIONS, required=False, label="与户主关系")
     residence_code = PlaceCode(lengths=(12,), label="现居住地区划代码")
     residence_address = Text(max_length=ADDRESS_LENGTH, label="现居住地址")
     marital_status = Choice(codes.MARITAL_STATUSES, label="婚姻状况")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from node.store.store import NodeStore
@@ -39,3 +40,61 @@ def test_move_into_another_household_then_into_a_new_one(tmp_path: Path) -> None
     assert "已在该地址登记为新的一户" in client.get(f"/people/{mover}").get_data(as_text=True)
     refused = client.post(f"/households/{mover}/move", data={"address": "", "csrf_token": token})
     assert refused.status_code == 400 and "不能为空白" in refused.get_data(as_text=True)
+
+
+def _people(village) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]  # helpers' Village
+    store = NodeStore.open(village.data_dir)
+    try:
+        return list(store.records("person"))
+    finally:
+        store.close()
+
+
+def test_the_card_names_the_head_and_each_members_relationship(tmp_path: Path) -> None:
+    village = make_village(tmp_path, residents=80)
+    people = _people(village)
+    heads = {d["hukou_address"]: (rid, d) for rid, d in people if d["household_relation"] == "head"}
+    member, card = next(
+        (rid, d)
+        for rid, d in people
+        if d["household_relation"] == "spouse" and d["hukou_address"] in heads
+    )
+    head_id, head = heads[card["hukou_address"]]
+    client = village.app.test_client()
+    sign_in(client)
+    html = client.get(f"/people/{member}").get_data(as_text=True)
+    named = re.search(r'id="household-head">.*?</p>', html, re.S)
+    assert named is not None and str(head["name"]) in named.group(0)
+    assert f"/people/{head_id}" in named.group(0)
+    row = re.search(rf'<tr><td><a href="/people/{head_id}">.*?</tr>', html, re.S)
+    assert row is not None and "户主" in row.group(0)  # the head's row says 户主
+    assert "与户主关系" in html and "配偶" in html  # her own card's fact
+    own = client.get(f"/people/{head_id}").get_data(as_text=True)
+    assert re.search(r'id="household-head">\s*户主：\s*本人', own)
+
+
+def test_making_a_second_head_is_saved_and_said(tmp_path: Path) -> None:
+    village = make_village(tmp_path, residents=80)
+    people = _people(village)
+    heads = {d["hukou_address"] for _, d in people if d["household_relation"] == "head"}
+    mover, card = next((rid, d) for rid, d in people if d["household_relation"] != "head")
+    target = next(a for a in sorted(heads) if a != card["hukou_address"])
+    client = village.app.test_client()
+    sign_in(client)
+    form = client.get(f"/households/{mover}/move").get_data(as_text=True)
+    assert '<select id="relation"' in form and ">户主<" in form and ">head<" not in form
+    token = form_token(client, f"/households/{mover}/move")
+    moved = client.post(
+        f"/households/{mover}/move",
+        data={"address": target, "relation": "head", "csrf_token": token},
+    )
+    assert moved.status_code == 302
+    after = client.get(f"/people/{mover}").get_data(as_text=True)
+    assert "已迁入" in after and "请更正两张卡中的一张" in after
+    saved = dict(_people(village))[mover]
+    assert (saved["hukou_address"], saved["household_relation"]) == (target, "head")
+    refused = client.post(
+        f"/households/{mover}/move",
+        data={"address": target, "relation": "boss", "csrf_token": token},
+    )
+    assert refused.status_code == 400 and "户主" in refused.get_data(as_text=True)

@@ -12,12 +12,15 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 
 from node.server import create_app
 from node.server.errors import PROTOCOL_STATUS
-from protocol import ErrorCode
+from protocol import ErrorCode, QuarantineError, UnsupportedError, check_mac, mac
+from tests.node.sync.network import SimClock, loopback_county
 
 ROOT = Path(__file__).parents[3]
+V1, T = "440104001002", "440104001"
 SPEC = (ROOT / "protocol" / "SPEC.md").read_text("utf-8")
 
 
@@ -84,3 +87,47 @@ def test_every_protocol_code_has_its_row_and_status(code: ErrorCode) -> None:
     else:
         clause = re.search(rf"`{code}`[^;]*?(\d{{3}})", text)
         assert clause is not None and int(clause.group(1)) == status, code
+
+
+def test_a_quarantine_is_422_whatever_its_code(tmp_path: Path) -> None:
+    """§11: a batch the county quarantines for an ``unsupported`` payload is 422 (as the
+    receive pipeline raises it), an ``unsupported`` anywhere else 400."""
+    app = create_app({"RENKOU_DATA_DIR": str(tmp_path)})
+
+    @app.get("/quarantined")
+    def quarantined() -> str:
+        raise QuarantineError("op kind 9", code=ErrorCode.UNSUPPORTED)
+
+    @app.get("/unsupported")
+    def unsupported() -> str:
+        raise UnsupportedError("suite 9")
+
+    web = app.test_client()
+    held = web.get("/quarantined")
+    assert (held.status_code, held.json["code"]) == (422, "unsupported")  # type: ignore[index]
+    other = web.get("/unsupported")
+    assert (other.status_code, other.json["code"]) == (400, "unsupported")  # type: ignore[index]
+    assert "`unsupported` with 422 there" in _section("11")
+
+
+def test_the_mac_covers_the_counter_in_shortest_decimal(tmp_path: Path) -> None:
+    """§15.3: a header ``007`` is counter 7; both MACs cover ``7``, not the spelling."""
+    with loopback_county(tmp_path, {T: [V1]}, clock=SimClock()) as county:
+        c = county.client(V1)
+        c.link.open_session()
+        assert c.link.session is not None
+        sid, key = c.link.session
+        path = "/sync/v1/state?c=0"
+        headers = {
+            "X-Rk-Session": sid,
+            "X-Rk-Counter": "007",
+            "X-Rk-Mac": mac(key, "req", "GET", path, 7, b""),
+        }
+        resp = requests.get(c.link.url + path, headers=headers, timeout=30)
+        assert resp.status_code == 200, resp.text
+        check_mac(key, resp.headers["X-Rk-Mac"], "res", "GET", path, 7, resp.content)
+        headers["X-Rk-Counter"] = "008"
+        headers["X-Rk-Mac"] = mac(key, "req", "GET", path, 8, b"")
+        again = requests.get(c.link.url + path, headers=headers, timeout=30)
+        assert again.status_code == 200
+        assert "`007` is counter 7" in _section("15")

@@ -32,7 +32,8 @@ def test_verdicts_compare_with_the_target() -> None:
     assert verdict("merge.apply", {"ops_per_s": 120_000})[2] == "met"
     assert verdict("merge.apply", {"ops_per_s": 20_000})[2] == "**not met**"
     assert verdict("protocol.wire", {"ratio_to_floor": 1.2})[2] == "met"
-    assert verdict("sync.wire", {"ratio_to_floor": 9})[1] == "reported"
+    assert verdict("sync.wire", {"ratio_to_floor": 9})[2] == "**not met**"
+    assert verdict("sync.wire", {"ratio_to_floor": 2.9})[2] == "met"
 
 
 def test_an_unknown_group_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

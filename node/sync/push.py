@@ -63,6 +63,7 @@ class OwnLogPush:
                 self._push_log(have.seq + 1, ours.seq, old.epoch)
         log = store.changelog
         have = theirs.get(log.log) or _NOTHING
+        self._note_lost(log.log, have)
         if have.seq > log.head_seq and self._confirmed_through(log.head_seq):
             self._open_new_epoch(theirs, have)
             log = store.changelog
@@ -89,6 +90,21 @@ class OwnLogPush:
         before = {k.key_id for k in self.recipients()}
         self.round.reload_trust()
         return {k.key_id for k in self.recipients()} != before
+
+    def _note_lost(self, log: LogId, have: Head) -> None:
+        """The parent acknowledged more of ``log`` than it now holds: it lost copies (a
+        relay's disk, a PC put back from a backup). Say so; the push from its head
+        that follows sends them again (issue 12: a relay never stays short)."""
+        acked = self.acks.acked(log)
+        if have.seq >= acked:
+            return
+        r = self.round
+        r.report.lost.append(f"{log} {have.seq + 1}..{acked}")
+        r.report.notes.append(
+            f"{r.peer} 已确认收到 {log} 至第 {acked} 条，但现在只有 {have.seq} 条，"
+            f"将重新发送 / {r.peer} acknowledged {log} through {acked} but now holds "
+            f"{have.seq}: sending the rest again"
+        )
 
     def _confirmed_through(self, seq: int) -> bool:
         """Did the parent sign an acknowledgement of our current log at ``seq``, with the

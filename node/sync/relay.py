@@ -19,6 +19,16 @@ range again, freshly sealed.
 After restores and lost answers (what tests/sim found): a relay holding entries of a
 child the parent has not acknowledged to it sends the last covered envelope again, so
 the parent answers the duplicate with a fresh acknowledgement for the child.
+
+Lost copies heal (issue 12): a relay whose kept envelopes do not run on from the
+parent's head (a disk lost one, the PC was put back from a backup, the parent lost
+entries we had already forwarded and dropped) cannot hand that log up: every forward
+would be a ``gap``, for ever. So it sets its head of that log back to where its kept
+envelopes stop running on from the parent's, and forgets the copies beyond; its state
+then tells the child, whose acknowledgement from us reaches further, that we lack them,
+and the child sends them again from there (push.py). Nothing the child wrote is lost:
+the child keeps its whole log, and what it counts as delivered is what the relay's state
+shows, not an acknowledgement the relay can no longer honour.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from node.sync.round import Round
 from protocol import (
     Envelope,
     Frontier,
+    Head,
     LogId,
     NodeId,
     RejectionNotice,
@@ -71,19 +82,47 @@ class Relay:
             have = theirs.get(log)
             have_seq = have.seq if have else 0
             self.holdings.mark_forwarded_through(log, have_seq, r.now_ms())
-            pending = self.holdings.envelopes_after(log, have_seq) if ours.seq > have_seq else []
-            for message_id, first, last, raw in pending:
-                try:
-                    self._forward_one(log, message_id, last, raw)
-                except SyncFailed as exc:
-                    if exc.code == "gap":
-                        raise Stale(exc) from None
-                    if not is_refusal(exc):
-                        raise
-                    self._refused(log, first, last, raw, exc)
-                    break
+            if ours.seq > have_seq:
+                self._forward_log(log, have or Head(0, bytes(32)), ours.seq)
             if self.acks.acked(log) < have_seq and log.node not in revoked:
                 self._ask_ack(log, have_seq)  # no forward's ack covered what it holds
+
+    def _forward_log(self, log: LogId, have: Head, ours: int) -> None:
+        """Forward ``log``'s kept envelopes from the parent's head ``have`` up to our
+        head ``ours``, in order, while they run on; where they stop running on before
+        ``ours``, we lost copies: set our head back (:meth:`_lost`)."""
+        reached = have
+        for message_id, first, last, raw in self.holdings.envelopes_after(log, have.seq):
+            if last <= reached.seq:
+                continue  # a second copy of a range already handed up
+            if first > reached.seq + 1:
+                break  # the copies of reached.seq + 1 .. first - 1 are gone
+            try:
+                head = self._forward_one(log, message_id, last, raw)
+            except SyncFailed as exc:
+                if exc.code == "gap":
+                    raise Stale(exc) from None
+                if not is_refusal(exc):
+                    raise
+                self._refused(log, first, last, raw, exc)
+                return
+            reached = Head(last, head)
+        if reached.seq < ours:
+            self._lost(log, reached, ours)
+
+    def _lost(self, log: LogId, reached: Head, ours: int) -> None:
+        """We hold ``log`` through ``ours`` but our copies run on only to ``reached``
+        (what the parent now holds): take our head back there and forget the copies
+        beyond, so our state shows the child what we lack and it sends it again."""
+        r = self.round
+        dropped = self.holdings.drop_from(log, reached.seq + 1, reached.hash, r.now_ms())
+        r.report.lost.append(f"{log} {reached.seq + 1}..{ours}")
+        r.report.notes.append(
+            f"本机缺少 {log} 第 {reached.seq + 1}..{ours} 条的副本（已丢失），已退回到 "
+            f"{reached.seq}，下级将重新发送 / our copies of {log} {reached.seq + 1}..{ours} "
+            f"are lost: our head is back at {reached.seq} ({dropped} later copies dropped); "
+            "the child sends them again"
+        )
 
     def _ask_ack(self, log: LogId, have_seq: int) -> None:
         """The parent holds ``log`` through ``have_seq``, beyond the acknowledgement we
@@ -105,7 +144,8 @@ class Relay:
                 f"{parent} 未再次确认 {log} / {parent} did not acknowledge {log} again: {exc}"
             )
 
-    def _forward_one(self, log: LogId, message_id: bytes, last: int, raw: bytes) -> None:
+    def _forward_one(self, log: LogId, message_id: bytes, last: int, raw: bytes) -> bytes:
+        """Hand one kept envelope up; the head hash its batch ends with."""
         r = self.round
         env = decode_envelope(raw)
         self._introduce(log.node, env.header.cert_serial)
@@ -124,6 +164,7 @@ class Relay:
         with r.store.db.atomic():
             self.holdings.mark_forwarded(message_id, r.now_ms())
         r.report.forwarded_envelopes += 1
+        return env.header.head_hash
 
     def _post_up(self, env: Envelope) -> bytes:
         """Readdress a child's envelope to the parent and post it; the parent's ack."""

@@ -26,3 +26,6 @@ class RoundReport(Traffic):
     resyncs: int = 0
     rejected: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    """Relayed ranges whose copies were lost ("<log> <first>..<last>"): the relay's head
+    went back, the child sends them again (node/sync/relay.py)."""

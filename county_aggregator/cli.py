@@ -5,7 +5,8 @@ The ``renkou`` command (deploy/cli.py) puts this group beside the node's. Every
 command reads the county node's directory (``--data-dir``) and the merged database
 (``--merged``, by default ``merged.db`` inside it).
 
-The shared options come from ``node.cli_options``.
+The shared options come from ``node.cli_options``; what it prints comes from the
+node's gettext catalogue (node/i18n), like every other command's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from node.cli_options import data_dir_option, reports_errors
+from node.i18n import gettext as _
 
 # The county shares the node's --data-dir option and bilingual error reporting.
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,7 +102,8 @@ def rebuild(workers: int | None, data_dir: Path, merged: Path | None) -> None:
     node, db = _open(data_dir, merged)
     revocations = load_revocations(data_dir)
     stats = run(node.db, db, revocations=revocations, workers=workers or _cpus())
-    click.echo(f"rebuilt: {stats.applied} entries merged, {stats.rejected} rejected")
+    click.echo(_("Rebuilt: %(applied)s entries merged, %(rejected)s rejected.",
+                 applied=stats.applied, rejected=stats.rejected))  # fmt: skip
 
 
 @county.command()
@@ -123,10 +126,22 @@ def merge(data_dir: Path, merged: Path | None) -> None:
 
     node, db = _open(data_dir, merged)
     stats = merge_new(node.db, db, revocations=load_revocations(data_dir))
-    how = "rebuilt (revocations changed)" if stats.rebuilt else "merged"
-    click.echo(f"{how}: {stats.applied} entries merged, {stats.rejected} rejected")
+    said = (
+        _(
+            "Rebuilt (revocations changed): %(applied)s entries merged, %(rejected)s rejected.",
+            applied=stats.applied,
+            rejected=stats.rejected,
+        )  # fmt: skip
+        if stats.rebuilt
+        else _(
+            "Merged: %(applied)s entries merged, %(rejected)s rejected.",
+            applied=stats.applied,
+            rejected=stats.rejected,
+        )  # fmt: skip
+    )
+    click.echo(said)
     told = send_notices(db, node, now_ms())
-    click.echo(f"outcome notices queued for {told} log(s); townships pass them down")
+    click.echo(_("Outcome notices queued for %(n)s log(s); townships pass them down.", n=told))
     _echo_issued(issue_pending(db, node, now_ms()))
 
 
@@ -162,7 +177,7 @@ def list_(status: str | None, data_dir: Path, merged: Path | None, as_json: bool
             f"{it['id'][:12]}  {it['status']:<8} {it['rule']:<10} {it['kind']} "
             f"{it['key']}  [{fields}]  {it['a_origin']} / {it['b_origin']}"
         )
-    click.echo(f"{len(items)} conflict(s)", err=True)
+    click.echo(_("%(n)s conflict(s)", n=len(items)), err=True)
 
 
 @conflicts.command()
@@ -223,29 +238,22 @@ def resolve(conflict_id: str, choose: str, data_dir: Path, merged: Path | None) 
 
     node, db = _open(data_dir, merged)
     entry = run(db, node, conflict_id, choose)
-    click.echo(f"advisory written as entry {entry.log}/{entry.seq}")
+    click.echo(_("Advisory written as entry %(entry)s.", entry=f"{entry.log}/{entry.seq}"))
     towns = issued_to(node.db, str(entry.log), entry.seq)
     if towns:
-        click.echo(
-            f"已放入 {', '.join(towns)} 的发件箱，下次同步时送达 / queued in the outbox of "
-            f"{', '.join(towns)}; it reaches the node with the next syncs"
-        )
+        click.echo(_("Queued in the outbox of %(towns)s; it reaches the node with the next "
+                     "syncs.", towns=", ".join(towns)))  # fmt: skip
     else:
-        click.echo(
-            "暂未发出（该节点的证书尚未到达本县），下次合并时重试 / not sent yet (the node's "
-            "certificate has not reached the county); the next merge tries again"
-        )
+        click.echo(_("Not sent yet (the node's certificate has not reached the county); the "
+                     "next merge tries again."))  # fmt: skip
 
 
 def _echo_issued(issued: Any, *, err: bool = False) -> None:
     """One line about the advisories an issue run queued, and one per waiting one."""
-    click.echo(
-        f"advisories queued for {issued.sent} node(s) ({issued.already} sent before)"
-        f" / 已发出冲突处理意见 {issued.sent} 条",
-        err=err,
-    )
+    click.echo(_("Advisories queued for %(sent)s node(s) (%(before)s sent before).",
+                 sent=issued.sent, before=issued.already), err=err)  # fmt: skip
     for line in issued.waiting:
-        click.echo(f"advisory waiting (待发): {line}", err=True)
+        click.echo(_("Advisory waiting: %(line)s", line=line), err=True)
 
 
 @county.command()
@@ -326,7 +334,7 @@ def quality(stale_months: int, data_dir: Path, merged: Path | None, as_json: boo
         return
     for r in rows:
         click.echo(f"{r['village']}  {r['check']:<20} {r['kind']} {r['key']}  {r['detail']}")
-    click.echo(f"{len(rows)} finding(s)", err=True)
+    click.echo(_("%(n)s finding(s)", n=len(rows)), err=True)
 
 
 def _add_reports() -> None:

@@ -13,11 +13,16 @@ from pathlib import Path
 
 from node.calendar_store import node_calendar
 from node.domain.text import terminal_safe
+from node.i18n import gettext as _
+from node.i18n.cli import table
 from node.open_items import open_items
 from node.store.store import NodeStore
 from node.timeutil import SHANGHAI, shanghai_today
 
-OWNERS = {"village": "本村", "township": "乡镇"}
+
+def owner_name(owner: str) -> str:
+    """Whose item it is (本村, 乡镇)."""
+    return {"village": _("village"), "township": _("township")}.get(owner, owner)
 
 
 def due_lines(data_dir: Path, today: datetime | None, actor: str) -> Iterator[str]:
@@ -33,15 +38,17 @@ def due_lines(data_dir: Path, today: datetime | None, actor: str) -> Iterator[st
 def format_items(store: NodeStore, day: date, actor: str) -> Iterator[str]:
     now = datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
     items = open_items(store, day, node_calendar(store.data_dir), actor=actor, purpose="due list")
+    rows = []
     for d in items:
         if d.item.has_due_date:
             due = d.item.due
-            flag = "逾期 overdue" if d.item.is_overdue(now) else f"{d.item.days_left(now)} 天 days"
-            when = f"{due.due}{' (暂定 provisional)' if due.provisional else ''}"
+            late = d.item.is_overdue(now)
+            flag = _("overdue") if late else _("%(n)s day(s)", n=d.item.days_left(now))
+            when = due.due.isoformat() + (_(" (provisional)") if due.provisional else "")
         else:
-            flag, when = "跟踪至办结 until done", "—"
-        who = OWNERS.get(d.owner, d.owner)
-        yield terminal_safe(
-            f"{when}  {flag:<14} {d.zh_name}（{who}） {d.person} {d.item_id}".rstrip()
-        )
-    yield f"{len(items)} 项待办 open item(s)"
+            flag, when = _("until done"), "—"
+        who = owner_name(d.owner)
+        rows.append([when, flag, f"{d.zh_name}（{who}）", d.person, d.item_id])
+    for line in table(rows):
+        yield terminal_safe(line)
+    yield _("%(n)s open item(s)", n=len(items))

@@ -30,12 +30,14 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def renkou(runner: CliRunner) -> Callable[..., str]:
-    """Run ``renkou ARGS…`` as an officer would; it must succeed. Returns what it printed."""
+    """Run ``renkou ARGS…`` as an officer would; it must succeed. Returns what it printed,
+    in English (``--lang en``: the tests read its words; the Chinese every command prints
+    by default is tests/node/test_cli_language.py's)."""
 
     from deploy.cli import cli
 
     def run(*args: str) -> str:
-        result = runner.invoke(cli, list(args))
+        result = runner.invoke(cli, ["--lang", "en", *args])
         assert result.exit_code == 0, result.output
         return result.output
 

@@ -18,6 +18,7 @@ from county_aggregator.reports.definitions import DEFINITIONS
 from county_aggregator.reports.render import FORMATS, write_report
 from node.cli_options import reports_errors
 from node.errors import NotFoundError
+from node.i18n import gettext as _
 
 
 @click.command("report")
@@ -59,7 +60,8 @@ def report_command(name: str, period: str, fmt: str, out: Path, merged: Path) ->
         write_report(report, "csv" if fmt == "csv" else "xlsx", out)
     finally:
         conn.close()
-    click.echo(f"{report.title} {report.period.label} -> {out} ({len(report.rows)} rows)")
+    click.echo(_("%(title)s %(period)s: %(n)s row(s) written to %(out)s", title=report.title,
+                 period=report.period.label, n=len(report.rows), out=out))  # fmt: skip
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:

@@ -16,6 +16,7 @@ import click
 
 from node.cli.card_files import KindsHelpCommand
 from node.cli_options import DAY, data_dir_option, reports_errors
+from node.i18n import gettext as _
 
 
 @click.command("add", cls=KindsHelpCommand)
@@ -79,9 +80,6 @@ def add(
         for p in result.problems:
             where = f"#{p.row} " if len(cards) > 1 else ""
             click.echo(f"  {where}{p.field}: {p.zh} / {p.en} [{p.code}]", err=True)
-        click.echo(
-            f"{result.written} 条已登记，{len(result.refused_rows)} 条被拒 / "
-            f"{result.written} recorded, {len(result.refused_rows)} refused",
-            err=True,
-        )
+        click.echo(_("%(written)s recorded, %(refused)s refused.", written=result.written,
+                     refused=len(result.refused_rows)), err=True)  # fmt: skip
         raise SystemExit(1)

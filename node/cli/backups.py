@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from node.cli_options import data_dir_option, reports_errors
+from node.i18n import gettext as _
 
 
 @click.command()
@@ -40,7 +41,8 @@ def backup(target: Path, data_dir: Path) -> None:
         head = make_backup(store, target)
     finally:
         store.close()
-    click.echo(f"backed up {store.node} through entry {head} of its log to {target}")
+    click.echo(_("Backed up %(node)s through entry %(head)s of its log to %(target)s.",
+                 node=store.node, head=head, target=target))  # fmt: skip
 
 
 @click.command()
@@ -69,12 +71,13 @@ def restore(source: Path, yes: bool, data_dir: Path) -> None:
     from node.store.backup import restore as restore_backup
 
     if not yes:
-        raise click.UsageError("恢复会替换本节点数据库，请加 --yes 确认 / add --yes to confirm")
+        raise click.UsageError(_("Restoring replaces this node's database: add --yes to confirm."))
     done = restore_backup(data_dir, source)
-    click.echo(f"restored from {source} (its log stood at entry {done.backup_head})")
-    click.echo(f"new epoch {done.epoch} opened; sync as usual")
+    click.echo(_("Restored from %(source)s (its log stood at entry %(head)s).", source=source,
+                 head=done.backup_head))  # fmt: skip
+    click.echo(_("New epoch %(epoch)s opened; sync as usual.", epoch=done.epoch))
     if done.replaced is not None:
-        click.echo(f"the replaced database is kept as {done.replaced}")
+        click.echo(_("The replaced database is kept as %(path)s.", path=done.replaced))
 
 
 @click.command("new-epoch")
@@ -103,11 +106,11 @@ def new_epoch(reason: str, yes: bool, data_dir: Path) -> None:
     from node.sync.epochs import known_epoch
 
     if not yes:
-        raise click.UsageError("会关闭本节点当前日志，请加 --yes 确认 / add --yes to confirm")
+        raise click.UsageError(_("This closes the node's current log: add --yes to confirm."))
     store = NodeStore.open(data_dir)
     try:
         old = store.changelog.log
         entry = store.start_epoch(reason, known_epoch(store))
     finally:
         store.close()
-    click.echo(f"closed {old}; writing on in {entry.log}")
+    click.echo(_("Closed %(old)s; writing on in %(new)s.", old=old, new=entry.log))

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from node.cli_options import data_dir_option, reports_errors
+from node.i18n import gettext as _
+from node.timeutil import SHANGHAI
 
 admin_dir_option = click.option(
     "--admin-dir",
@@ -43,9 +46,10 @@ def init_county(code: str, admin_dir: Path) -> None:
     from node.admin import CountyAdmin
 
     if (admin_dir / "root.key").exists():
-        raise click.UsageError(f"{admin_dir} already holds a root key")
+        raise click.UsageError(_("%(dir)s already holds a root key.", dir=admin_dir))
     admin = CountyAdmin.create(admin_dir, code, _now())
-    click.echo(f"created the root of {admin.node} in {admin_dir} (root.key is 0600: keep it safe)")
+    click.echo(_("Created the root of %(node)s in %(dir)s (root.key is 0600: keep it safe).",
+                 node=admin.node, dir=admin_dir))  # fmt: skip
 
 
 @keys.command()
@@ -69,7 +73,9 @@ def enrol(admin_dir: Path, data_dir: Path) -> None:
         cert = admin.enrol_node(data_dir, _now())
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"enrolled {cert.node} (certificate {cert.serial}, valid until {cert.not_after})")
+    until = datetime.fromtimestamp(cert.not_after / 1000, SHANGHAI).date().isoformat()
+    click.echo(_("Enrolled %(node)s (certificate %(serial)s, valid until %(until)s).",
+                 node=cert.node, serial=cert.serial, until=until))  # fmt: skip
 
 
 @keys.command()
@@ -115,9 +121,10 @@ def revoke(
 
     valid: dict[LogId, int] = {}
     for item in through:
-        log, _, seq = item.rpartition("=")
+        log, _sep, seq = item.rpartition("=")
         if not seq.isdigit():
-            raise click.UsageError(f"--valid-through {item!r} must look like LOG=SEQ")
+            raise click.UsageError(_("--valid-through %(item)s must look like LOG=SEQ.",
+                                     item=repr(item)))  # fmt: skip
         valid[LogId.parse(log)] = int(seq)
     admin = CountyAdmin.open(admin_dir)
     try:
@@ -126,16 +133,23 @@ def revoke(
         raise click.UsageError(str(exc)) from None
     if county_data_dir is None:
         click.echo(
-            f"revoked {code}; install {admin_dir / 'revocations.signed'} at the county node "
-            "(renkou keys install-revocations): every sync then passes it down"
+            _(
+                "Revoked %(code)s; install %(path)s at the county node (renkou keys "
+                "install-revocations): every sync then passes it down.",
+                code=code,
+                path=admin_dir / "revocations.signed",
+            )  # fmt: skip
         )
         return
     from node.sync.trust import install_revocations
 
     install_revocations(county_data_dir, raw)
     click.echo(
-        f"已吊销 {code}，吊销名单已安装到县节点，随同步下发 / revoked {code}; the list is "
-        "installed at the county node and reaches every node with its next sync"
+        _(
+            "Revoked %(code)s; the list is installed at the county node and reaches every "
+            "node with its next sync.",
+            code=code,
+        )  # fmt: skip
     )
 
 
@@ -156,11 +170,9 @@ def install_revocations_command(admin_dir: Path, data_dir: Path) -> None:
 
     path = admin_dir / "revocations.signed"
     if not path.exists():
-        raise click.UsageError(f"{path} does not exist: nothing was revoked yet")
+        raise click.UsageError(_("%(path)s does not exist: nothing was revoked yet.", path=path))
     crl = install_revocations(data_dir, path.read_bytes())
     if crl is None:
-        click.echo("this list is already installed (已安装)")
+        click.echo(_("This list is already installed."))
     else:
-        click.echo(
-            f"已安装吊销名单第 {crl.version} 版 / installed revocation list version {crl.version}"
-        )
+        click.echo(_("Installed revocation list version %(version)s.", version=crl.version))

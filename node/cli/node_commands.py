@@ -11,6 +11,8 @@ from typing import IO, TypeVar
 import click
 
 from node.cli_options import DAY, data_dir_option, reports_errors
+from node.i18n import gettext as _
+from node.i18n.cli import table
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -41,8 +43,9 @@ def init(code: str, name: str, data_dir: Path) -> None:
     check_node_code(code)
     check_node_name(name)
     store = NodeStore.init(data_dir, NodeId.for_code(code), name)
-    click.echo(f"initialised {store.node} ({name}) in {data_dir}")
-    click.echo("next: ask the administrator to enrol this PC (renkou keys enrol)")
+    click.echo(_("Initialised %(node)s (%(name)s) in %(dir)s.", node=store.node, name=name,
+                 dir=data_dir))  # fmt: skip
+    click.echo(_("Next: ask the administrator to enrol this PC (renkou keys enrol)."))
 
 
 @node.command()
@@ -56,14 +59,33 @@ def status(data_dir: Path) -> None:
     \b
         renkou node status
     """
+    from node.domain.records import KIND_LABELS
+    from node.i18n import cli_language
     from node.store.store import NodeStore
 
     store = NodeStore.open(data_dir)
     log = store.changelog
-    click.echo(f"node:      {store.node} ({store.name})")
-    click.echo(f"log:       {log.log}  head seq {log.head_seq}  {log.head_hash.hex()[:16]}…")
     counts = store.counts()
-    click.echo("records:   " + (", ".join(f"{k} {n}" for k, n in counts.items()) or "none"))
+    named = KIND_LABELS if cli_language() == "zh_CN" else {}
+    for line in table(
+        [
+            [_("Node:"), f"{store.node} ({store.name})"],
+            [
+                _("Log:"),
+                _(
+                    "%(log)s, head entry %(seq)s %(hash)s…",
+                    log=log.log,
+                    seq=log.head_seq,
+                    hash=log.head_hash.hex()[:16],
+                ),
+            ],  # fmt: skip
+            [
+                _("Records:"),
+                "，".join(f"{named.get(k, k)} {n}" for k, n in counts.items()) or _("none"),
+            ],  # fmt: skip
+        ]
+    ):
+        click.echo(line)
     from node.sync.status import status_lines
 
     for line in status_lines(store.db, store.data_dir):
@@ -114,6 +136,7 @@ def retention_list(today: datetime | None, data_dir: Path) -> None:
     \b
         renkou node retention list
     """
+    from node.i18n import cli_language
     from node.retention import due_for_deletion
     from node.store import archive
     from node.store.store import NodeStore
@@ -123,14 +146,17 @@ def retention_list(today: datetime | None, data_dir: Path) -> None:
     day = today.date() if today is not None else shanghai_today()
     expired = due_for_deletion(store, day)
     for e in expired:
-        click.echo(f"{e.kind} {e.record_id}  {e.reason_zh} / {e.reason_en} (since {e.since})")
-    click.echo(f"{len(expired)} record(s) due for deletion")
+        reason = e.reason_zh if cli_language() == "zh_CN" else e.reason_en
+        click.echo(_("%(kind)s %(record)s  %(reason)s (since %(since)s)", kind=e.kind,
+                     record=e.record_id, reason=reason, since=e.since))  # fmt: skip
+    click.echo(_("%(n)s record(s) due for deletion", n=len(expired)))
     prints = archive.due(store, day)
     for a in prints:
-        click.echo(
-            f"print #{a.id}  {a.name} {a.period} printed {a.printed_at} kept to {a.keep_until}"
-        )
-    click.echo(f"{len(prints)} printed register(s) due for destruction (retention destroy-prints)")
+        click.echo(_("print #%(id)s  %(name)s %(period)s printed %(printed)s kept to %(until)s",
+                     id=a.id, name=a.name, period=a.period, printed=a.printed_at,
+                     until=a.keep_until))  # fmt: skip
+    click.echo(_("%(n)s printed register(s) due for destruction (retention destroy-prints)",
+                 n=len(prints)))  # fmt: skip
 
 
 @retention.command("delete")
@@ -154,11 +180,12 @@ def retention_delete(
     from node.timeutil import shanghai_today
 
     if not yes:
-        raise click.UsageError("controlled deletion needs --yes")
+        raise click.UsageError(_("Controlled deletion needs --yes."))
     store = NodeStore.open(data_dir)
     day = today.date() if today is not None else shanghai_today()
     count = delete_expired(store, list(record_ids), day)
-    click.echo(f"deleted {count} of {len(record_ids)} (others are not due for deletion)")
+    click.echo(_("Deleted %(count)s of %(total)s (the others are not due for deletion).",
+                 count=count, total=len(record_ids)))  # fmt: skip
 
 
 @node.command("import-schedule")
@@ -176,7 +203,7 @@ def import_schedule_command(file: IO[bytes], data_dir: Path) -> None:
     from node.calendar_store import import_schedule
 
     schedule = import_schedule(data_dir, file.read())
-    click.echo(f"imported the official schedule for {schedule.year}")
+    click.echo(_("Imported the official schedule for %(year)s.", year=schedule.year))
 
 
 @node.command()
@@ -212,7 +239,8 @@ def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: P
     printed = print_register(store, name, month, fmt, actor=actor, purpose=f"export {fmt}")
     out.write_bytes(printed.output)
     title = terminal_safe(printed.register.full_title)
-    click.echo(f"{title}: {len(printed.register.rows)} rows -> {out}")
+    click.echo(_("%(title)s: %(n)s row(s) written to %(out)s", title=title,
+                 n=len(printed.register.rows), out=out))  # fmt: skip
 
 
 @node.command()
@@ -243,20 +271,23 @@ def report(
     from node.store.store import NodeStore
 
     if fmt is not None and out is None:
-        raise click.UsageError("--format needs --out")
+        raise click.UsageError(_("--format needs --out."))
     store = NodeStore.open(data_dir)
     printed = print_register(
         store, MONTHLY_CHANGES, month, fmt or "screen", actor=actor, purpose="report"
     )
     if out is not None and fmt is not None:
         out.write_bytes(printed.output)
-        click.echo(f"{printed.register.full_title}: {len(printed.register.rows)} changes -> {out}")
+        click.echo(_("%(title)s: %(n)s change(s) written to %(out)s",
+                     title=printed.register.full_title, n=len(printed.register.rows),
+                     out=out))  # fmt: skip
         return
     lines = printed.text.splitlines()
     for line in lines[:52]:
         click.echo(line)
     if len(lines) > 52:
-        click.echo(f"  … {len(lines) - 52} more (use --format/--out for the full report)")
+        click.echo(_("  … %(n)s more (use --format/--out for the full report)",
+                     n=len(lines) - 52))  # fmt: skip
 
 
 @node.command()
@@ -287,7 +318,7 @@ def generate(residents: int, months: int, seed: int, start: datetime, data_dir: 
     summary = generate_village(
         store, residents=residents, months=months, seed=seed, start=start.date(), progress=True
     )
-    click.echo(f"generated {summary}")
+    click.echo(_("Generated: %(summary)s", summary=summary))
 
 
 def parent_url_option(func: F) -> F:
@@ -316,20 +347,27 @@ def sync(parent_url: str | None, data_dir: Path) -> None:
     from node.sync.client import SyncClient, SyncFailed
 
     if not parent_url:
-        raise click.UsageError("--parent-url (or RENKOU_PARENT_URL) is required")
+        raise click.UsageError(_("--parent-url (or RENKOU_PARENT_URL) is required."))
     store = NodeStore.open(data_dir)
     try:
         report = SyncClient(store, parent_url).sync_round()
     except SyncFailed as exc:
-        click.echo(f"同步失败 / sync failed: {exc}", err=True)
+        # A failure without the parent's own words says 同步失败 itself (SyncFailed).
+        zh = exc.zh.removeprefix("同步失败：")
+        click.echo(_("Sync failed: %(zh)s / %(en)s", zh=zh, en=exc.en), err=True)
         raise SystemExit(2) from None
     if report.idle:
-        click.echo("nothing to sync (1 round trip)")
+        click.echo(_("Nothing to sync (1 round trip)."))
     else:
         click.echo(
-            f"pushed {report.pushed_entries} entries, forwarded "
-            f"{report.forwarded_envelopes} envelopes, pulled {report.pulled} messages "
-            f"in {report.requests} requests"
+            _(
+                "Pushed %(pushed)s entries, forwarded %(forwarded)s envelopes, pulled "
+                "%(pulled)s messages in %(requests)s requests.",
+                pushed=report.pushed_entries,
+                forwarded=report.forwarded_envelopes,
+                pulled=report.pulled,
+                requests=report.requests,
+            )  # fmt: skip
         )
 
 
@@ -373,15 +411,16 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
             try:
                 SyncClient(store, parent_url or "").sync_round()
             except SyncFailed as exc:
-                click.echo(f"sync failed, will retry: {exc}", err=True)
+                click.echo(_("Sync failed, will retry: %(reason)s", reason=exc), err=True)
             finally:
                 store.close()
 
     if parent_url:
         threading.Thread(target=sync_loop, daemon=True).start()
     app = create_app({"RENKOU_DATA_DIR": str(data_dir), "RENKOU_PARENT_URL": parent_url or ""})
-    click.echo(f"serving {data_dir} on http://{host}:{port}/sync/v1/")
-    click.echo(f"pages (sign in): http://{host}:{port}/  (accounts: renkou node user add)")
+    click.echo(_("Serving %(dir)s on %(url)s", dir=data_dir, url=f"http://{host}:{port}/sync/v1/"))
+    click.echo(_("Pages (sign in): %(url)s  (accounts: renkou node user add)",
+                 url=f"http://{host}:{port}/"))  # fmt: skip
     NodeServer(host, port, app).serve_forever()
 
 

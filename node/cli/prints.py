@@ -14,6 +14,7 @@ import click
 
 from node.cli.node_commands import retention
 from node.cli_options import DAY, data_dir_option, reports_errors
+from node.i18n import gettext as _
 
 
 @retention.command("destroy-prints")
@@ -38,8 +39,9 @@ def retention_destroy_prints(
     from node.timeutil import shanghai_today
 
     if not yes:
-        raise click.UsageError("controlled destruction needs --yes")
+        raise click.UsageError(_("Controlled destruction needs --yes."))
     store = NodeStore.open(data_dir)
     day = today.date() if today is not None else shanghai_today()
     count = archive.destroy(store, list(archive_ids), day, actor=actor)
-    click.echo(f"destroyed {count} of {len(archive_ids)} (others are not due)")
+    click.echo(_("Destroyed %(count)s of %(total)s (the others are not due).", count=count,
+                 total=len(archive_ids)))  # fmt: skip

@@ -53,8 +53,12 @@ def set_cli_locale(locale: str | None) -> None:
     _cli_locale[:] = [locale] if locale else []
 
 
+def cli_language() -> str:
+    """The CLI's language now: ``--lang`` when given, else the terminal's."""
+    return _cli_locale[0] if _cli_locale else cli_locale()
+
+
 def gettext(message: str, **params: object) -> str:
     """``message`` in the CLI's language, with ``%(name)s`` parameters filled in."""
-    locale = _cli_locale[0] if _cli_locale else cli_locale()
-    text = translations(locale).gettext(message)
+    text = translations(cli_language()).gettext(message)
     return text % params if params else text

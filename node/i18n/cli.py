@@ -8,12 +8,16 @@ and shown through the same gettext catalogue as the pages, so a sentence exists 
 of any subcommand comes out in it) and puts each help text of the tree through the
 catalogue; :func:`help_messages` lists them for the catalogue and its test.
 
+click's own words (Usage:, Options, Error: ..., Missing option ...) come from the same
+catalogue (:func:`localize_click`, :data:`CLICK_MESSAGES`).
+
 Tables printed to a terminal are padded by display width (:func:`table`), so a column
 of Chinese names lines up under its heading (a CJK character takes two cells).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +25,7 @@ from typing import Any
 import click
 from wcwidth import wcswidth
 
-from node.i18n import gettext, set_cli_locale
+from node.i18n import cli_language, gettext, set_cli_locale, translations
 
 LANGS = ("zh", "en")
 _ORIGINAL = "_renkou_english"
@@ -62,8 +66,91 @@ class LocalizedGroup(click.Group):
 
         argv = list(sys.argv[1:] if args is None else args)
         set_cli_locale(_lang_from(argv))
+        localize_click()
         localize(self)
         return super().main(argv, *pos, **kwargs)
+
+
+CLICK_MODULES = (
+    "click.core",
+    "click.decorators",
+    "click.exceptions",
+    "click.formatting",
+    "click.parser",
+    "click.termui",
+    "click.types",
+    "click.utils",
+)
+
+CLICK_MESSAGES = (
+    "Usage:",
+    "Options",
+    "Commands",
+    "Show this message and exit.",
+    "Error: {message}",
+    "Try '{command} {option}' for help.",
+    "No such command {name!r}.",
+    "No such option {name!r}.",
+    "Missing command.",
+    "Missing argument",
+    "Missing option",
+    "Missing parameter",
+    "Missing {param_type}",
+    "Missing parameter: {param_name}",
+    "Invalid value for {param_hint}: {message}",
+    "Invalid value: {message}",
+    "Aborted!",
+    "default: {default}",
+    "env var: {var}",
+    "required",
+    "Repeat for confirmation",
+    "Error: The two entered values do not match.",
+    "{value!r} is not a valid {number_type}.",
+    "{value} is not in the range {range}.",
+    "{value!r} is not {choice}.",
+    "{value!r} is not one of {choices}.",
+    "{value!r} does not match the format {format}.",
+    "{value!r} does not match the formats {formats}.",
+    "Got unexpected extra argument ({args})",
+    "Got unexpected extra arguments ({args})",
+    "Option {name!r} requires an argument.",
+    "Option {name!r} does not take a value.",
+    "Did you mean {possibility}?",
+    "(Did you mean one of: {possibilities}?)",
+    "{name} {filename!r} does not exist.",
+    "{name} {filename!r} is a directory.",
+    "{name} {filename!r} is a file.",
+    "Could not open file {filename!r}: {message}",
+)
+"""click's messages an officer meets (help headings, usage errors), translated in the
+catalogue with click's own ``{placeholders}`` kept; tests/node/pages/test_catalogue.py
+checks each is still one of click's."""
+
+
+def _click_gettext(message: str) -> str:
+    return translations(cli_language()).gettext(message)
+
+
+def _click_ngettext(singular: str, plural: str, n: int) -> str:
+    # Chinese has one form; each English form is its own message id.
+    return _click_gettext(singular if n == 1 else plural)
+
+
+def localize_click() -> None:
+    """Give click's own words the catalogue's language.
+
+    click reads them through ``gettext.gettext``/``ngettext`` bound into each of its
+    modules at import (``from gettext import gettext as _``), with the domain and the
+    process locale of the standard library, which knows nothing of ``--lang`` or of our
+    catalogue; so those two names of each module are pointed at ours. A message our
+    catalogue lacks comes out in English, as before.
+    """
+    for name in CLICK_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "_"):
+            module._ = _click_gettext  # type: ignore[attr-defined]  # click's gettext alias
+        if hasattr(module, "ngettext"):
+            module.ngettext = _click_ngettext  # type: ignore[attr-defined]  # click's alias
 
 
 def _commands(group: click.Command) -> Iterator[click.Command]:

@@ -116,6 +116,9 @@ def audit_purpose(purpose: str) -> str:
     if purpose.startswith("search #"):
         asked = purpose.partition(": ")[2]
         return _("from the search “%(asked)s”", asked=asked)
-    if purpose == "opened directly":
-        return _("opened directly")
-    return purpose
+    known = {
+        "opened directly": _("opened directly"),
+        "correction form": _("to correct it"),
+        "household form": _("to change the household"),
+    }
+    return known.get(purpose, purpose)

@@ -59,8 +59,8 @@ def test_add_and_status(runner: CliRunner, village: Path, tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "P1"
-    status = runner.invoke(cli, ["node", "status", "--data-dir", str(village)])
-    assert "person 1" in status.output and "head seq 2" in status.output
+    status = runner.invoke(cli, ["--lang", "en", "node", "status", "--data-dir", str(village)])
+    assert "person 1" in status.output and "head entry 2" in status.output
 
 
 def test_add_lists_every_problem(runner: CliRunner, village: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def test_enrol_in_order_and_revoke(
     )
     assert early.exit_code != 0 and "before" in early.output
     for d in dirs.values():
-        assert "enrolled" in renkou("keys", "enrol", "--admin-dir", admin, "--data-dir", d)
+        said = renkou("keys", "enrol", "--admin-dir", admin, "--data-dir", d)
+        assert re.search(r"^Enrolled \S+ \(certificate \d+, valid until \d{4}-\d\d-\d\d\)", said)
     village = Path(dirs["440104001002"])
     parent = load_certificate(village, "parent.cert")
     assert parent is not None and str(parent.node) == "township:440104001"

@@ -14,8 +14,11 @@ from node.i18n import LOCALE_DIR, translations
 
 PO = LOCALE_DIR / "zh" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-NODE = Path(__file__).resolve().parents[3] / "node"
+ROOT = Path(__file__).resolve().parents[3]
+NODE = ROOT / "node"
 METHODS = [("**.py", "python"), ("pages/templates/**.html", "jinja2")]
+# The county's commands print through the node's catalogue too (and the root command).
+ELSEWHERE = [ROOT / "county_aggregator", ROOT / "deploy"]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None}
 
 
@@ -25,16 +28,18 @@ def _catalogue():  # type: ignore[no-untyped-def]
 
 
 def _message_ids() -> set[str]:
-    """Messages of the code and templates, and the help of every command an officer or
-    the administrator runs (the county aggregator's own group is its team's)."""
+    """Messages of the code and templates, click's words we translate, and the help of
+    every command an officer, the county or the administrator runs."""
     from deploy.cli import cli
-    from node.i18n.cli import help_messages
+    from node.i18n.cli import CLICK_MESSAGES, help_messages
 
-    found = help_messages(cli, frozenset({"county"}))
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(NODE), METHODS, keywords=KEYWORDS
-    ):
-        found.add(message if isinstance(message, str) else message[0])
+    found = help_messages(cli) | set(CLICK_MESSAGES)
+    sources = [(NODE, METHODS)] + [(d, [("**.py", "python")]) for d in ELSEWHERE]
+    for where, methods in sources:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(where), methods, keywords=KEYWORDS
+        ):
+            found.add(message if isinstance(message, str) else message[0])
     return found
 
 

@@ -98,3 +98,15 @@ def test_making_a_second_head_is_saved_and_said(tmp_path: Path) -> None:
         data={"address": target, "relation": "boss", "csrf_token": token},
     )
     assert refused.status_code == 400 and "户主" in refused.get_data(as_text=True)
+
+
+def test_the_cards_audit_says_why_it_was_read_in_chinese(tmp_path: Path) -> None:
+    village = make_village(tmp_path, residents=40)
+    rid = _people(village)[0][0]
+    officer = village.app.test_client()
+    sign_in(officer)
+    officer.get(f"/households/{rid}/move")
+    officer.get(f"/records/person/{rid}/edit")
+    html = officer.get(f"/people/{rid}").get_data(as_text=True)
+    assert "打开迁户表单" in html and "打开更正表单" in html
+    assert "household form" not in html and "correction form" not in html

@@ -122,10 +122,10 @@ def test_the_commands_back_up_and_restore(
     refused = runner.invoke(cli, ["node", "restore", "--from", target, "--data-dir", data_dir])
     assert refused.exit_code != 0 and "--yes" in refused.output
     done = runner.invoke(
-        cli, ["node", "restore", "--from", target, "--yes", "--data-dir", data_dir]
+        cli, ["--lang", "en", "node", "restore", "--from", target, "--yes", "--data-dir", data_dir]
     )
     assert done.exit_code == 0, done.output
-    assert "new epoch 2" in done.output
+    assert "New epoch 2" in done.output
 
 
 @pytest.fixture
@@ -170,7 +170,8 @@ def test_new_epoch_command_closes_the_log(store: NodeStore, runner: CliRunner) -
     refused = runner.invoke(cli, ["node", "new-epoch", "--reason", "fork", "--data-dir", data_dir])
     assert refused.exit_code != 0 and "--yes" in refused.output
     done = runner.invoke(
-        cli, ["node", "new-epoch", "--reason", "fork", "--yes", "--data-dir", data_dir]
+        cli,
+        ["--lang", "en", "node", "new-epoch", "--reason", "fork", "--yes", "--data-dir", data_dir],
     )
     assert done.exit_code == 0, done.output
     assert f"writing on in village:{VILLAGE.code}#2" in done.output

@@ -19,12 +19,13 @@ def test_sync_command(tmp_path: Path) -> None:
     with loopback_county(tmp_path, {T: [V]}) as county:
         village = county.villages[V]
         url = county.towns[T].url
-        args = ["node", "sync", "--parent-url", url, "--data-dir", str(village.data_dir)]
+        args = ["--lang", "en", "node", "sync", "--parent-url", url, "--data-dir",
+                str(village.data_dir)]  # fmt: skip
         first = runner.invoke(cli, args)
         assert first.exit_code == 0, first.output
-        assert "pushed 1 entries" in first.output
+        assert "Pushed 1 entries" in first.output
         second = runner.invoke(cli, args)
-        assert "nothing to sync" in second.output
+        assert "Nothing to sync" in second.output
 
 
 def test_sync_without_parent(tmp_path: Path) -> None:
@@ -34,6 +35,8 @@ def test_sync_without_parent(tmp_path: Path) -> None:
         result = runner.invoke(cli, ["node", "sync", "--data-dir", data_dir], env={})
         assert result.exit_code == 2 and "--parent-url" in result.output
         bad = runner.invoke(
-            cli, ["node", "sync", "--parent-url", "http://127.0.0.1:9", "--data-dir", data_dir]
-        )
-        assert bad.exit_code == 2 and "sync failed" in bad.output
+            cli, ["node", "sync", "--parent-url", "http://127.0.0.1:9", "--data-dir", data_dir],
+            env={"LANG": "zh_CN.UTF-8"},
+        )  # fmt: skip
+        assert bad.exit_code == 2 and bad.output.startswith("同步失败：")
+        assert "同步失败：同步失败" not in bad.output

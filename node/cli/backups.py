@@ -102,6 +102,7 @@ def new_epoch(reason: str, yes: bool, data_dir: Path) -> None:
     \b
         renkou node new-epoch --reason restore --yes
     """
+    from node.store.carry import start_epoch_carrying
     from node.store.store import NodeStore
     from node.sync.epochs import known_epoch
 
@@ -110,7 +111,27 @@ def new_epoch(reason: str, yes: bool, data_dir: Path) -> None:
     store = NodeStore.open(data_dir)
     try:
         old = store.changelog.log
-        entry = store.start_epoch(reason, known_epoch(store))
+        done = start_epoch_carrying(store, reason, known_epoch(store))
     finally:
         store.close()
-    click.echo(_("Closed %(old)s; writing on in %(new)s.", old=old, new=entry.log))
+    click.echo(_("Closed %(old)s; writing on in %(new)s.", old=old, new=done.entry.log))
+    if done.abandoned:
+        click.echo(
+            _(
+                "%(n)s changes written after entry %(kept)s, which the parent does not hold,"
+                " were recorded again in the new epoch",
+                n=done.abandoned,
+                kept=done.kept,
+            )
+        )
+    for old_id, new_id in sorted(done.renamed.items()):
+        click.echo(_("record %(old)s is now %(new)s", old=old_id, new=new_id))
+    for kind, rid, name in done.unsealed:
+        click.echo(
+            _(
+                "%(kind)s %(id)s: enter %(field)s again (it was sealed)",
+                kind=kind,
+                id=rid,
+                field=name,
+            )
+        )

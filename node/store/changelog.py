@@ -14,8 +14,18 @@ from sqlite_utils import Database
 
 from node.domain.records import RULESET
 from node.store.holdings import EntryRow
-from protocol import ZERO_HASH, Entry, HybridClock, LogId, NodeId, Suite, make_entry
-from protocol.entries import rebuilt_entry
+from protocol import (
+    ZERO_HASH,
+    Entry,
+    EpochStart,
+    HybridClock,
+    LogId,
+    NodeId,
+    Suite,
+    decode_payload,
+    make_entry,
+)
+from protocol.entries import FLAG_EPOCH_START, rebuilt_entry
 
 
 def now_ms() -> int:
@@ -110,13 +120,54 @@ class ChangeLog:
             yield rebuilt_entry(suite, log, seq, prev, hlc, ruleset, digest, length, payload, flags)
 
     def closed_heads(self) -> dict[int, tuple[int, bytes]]:
-        """The head (seq, entry hash) of each epoch before this one that holds entries."""
+        """The head (seq, entry hash) of each epoch before this one that holds entries.
+
+        An epoch a later one was cut from (:meth:`cuts`) ends where the cut says: the
+        entries past it were abandoned (a fork the parent refused) and are never sent.
+        """
         rows = self.db.execute(
             "SELECT epoch, seq, entry_hash FROM log AS l WHERE epoch < ? AND seq ="
             " (SELECT MAX(seq) FROM log WHERE epoch = l.epoch)",
             [self.log.epoch],
         )
-        return {int(epoch): (int(seq), bytes(h)) for epoch, seq, h in rows}
+        heads = {int(epoch): (int(seq), bytes(h)) for epoch, seq, h in rows}
+        for epoch, seq in self.cuts().items():
+            if epoch in heads and seq < heads[epoch][0]:
+                row = self.db.execute(
+                    "SELECT entry_hash FROM log WHERE epoch = ? AND seq = ?", [epoch, seq]
+                ).fetchone()
+                if row is None:
+                    del heads[epoch]
+                else:
+                    heads[epoch] = (seq, bytes(row[0]))
+        return heads
+
+    def cuts(self) -> dict[int, int]:
+        """``{epoch: last kept seq}`` for each epoch a later epoch's first entry names
+        below its head (SPEC §3.5: the first entry names the last head the node keeps).
+
+        A store that wrote on a stale copy forks its log; the new epoch then starts from
+        the last entry the parent is known to hold, and what the copy wrote past it is
+        carried into the new epoch (node/store/carry.py), not kept in the old one.
+        """
+        rows = self.db.execute(
+            "SELECT payload FROM log WHERE seq = 1 AND flags & ? AND payload IS NOT NULL",
+            [FLAG_EPOCH_START],
+        )
+        out: dict[int, int] = {}
+        for (payload,) in rows:
+            first = decode_payload(bytes(payload))[0]
+            if isinstance(first, EpochStart) and first.prev_epoch > 0:
+                out[first.prev_epoch] = min(first.prev_seq, out.get(first.prev_epoch, 2**62))
+        heads = dict(self.db.execute("SELECT epoch, MAX(seq) FROM log GROUP BY epoch").fetchall())
+        return {e: s for e, s in out.items() if s < heads.get(e, 0)}
+
+    def kept_entries(self) -> Iterator[Entry]:
+        """Every entry the records are a view of, epoch by epoch: all but the abandoned
+        stretches past a cut."""
+        cuts = self.cuts()
+        for epoch in self.epochs():
+            yield from self.entries(1, cuts.get(epoch), epoch=epoch)
 
     def epochs(self) -> list[int]:
         """Every epoch this store holds entries of, oldest first."""

@@ -32,7 +32,7 @@ from node.identity import (
 from node.store.apply import apply_entry, dumps
 from node.store.changelog import ChangeLog, now_ms
 from node.store.database import DB_NAME, open_database, storage_error
-from protocol import Entry, EpochStart, NodeId, Op, Retire, Suite, Upsert, encode_payload
+from protocol import ZERO_HASH, Entry, EpochStart, NodeId, Op, Retire, Suite, Upsert, encode_payload
 from protocol.entries import FLAG_EPOCH_START
 
 ID_PREFIX = {
@@ -186,7 +186,7 @@ class NodeStore:
             apply_entry(self.db, entry, ops)
         return entry
 
-    def start_epoch(self, reason: str, known_epoch: int = 0) -> Entry:
+    def start_epoch(self, reason: str, known_epoch: int = 0, *, kept: int | None = None) -> Entry:
         """Open a new log for this node (SPEC §3.5): after a restore or a fork.
 
         A store restored from a backup must never write on in the old log: the parent
@@ -195,20 +195,32 @@ class NodeStore:
         highest the parent holds for us), its first entry links to the head this store
         knew and says why, and record ids issued from now on carry the epoch, so they
         cannot collide with ids the lost copy issued after the backup was taken.
+
+        ``kept`` (below our head) starts the new epoch from that entry of the old log
+        instead: the entries past it are abandoned (node/store/carry.py carries what
+        they wrote over; the caller rebuilds the records).
         """
         if reason not in ("restore", "fork"):
             raise ValueError("a new epoch is started after a restore or a fork")
         old = self.changelog
+        seq = old.head_seq if kept is None else kept
+        prev = old.head_hash if kept is None else self._entry_hash(kept)
         with self._transaction():
             epoch = max(old.log.epoch, known_epoch) + 1
             self.db.execute("UPDATE node_meta SET value = ? WHERE key = 'epoch'", [str(epoch)])
             new = ChangeLog(self.db, self.node, self.identity.suite, epoch, self.clock)
             new.clock.last = old.clock.last
-            ops: list[Op] = [EpochStart(old.log.epoch, old.head_seq, reason)]
-            entry = new.append(encode_payload(ops), FLAG_EPOCH_START, old.head_hash)
+            ops: list[Op] = [EpochStart(old.log.epoch, seq, reason)]
+            entry = new.append(encode_payload(ops), FLAG_EPOCH_START, prev)
             apply_entry(self.db, entry, ops)
         self.changelog = new
         return entry
+
+    def _entry_hash(self, seq: int) -> bytes:
+        """The hash of entry ``seq`` of the current log (ZERO32 for 0)."""
+        if seq == 0:
+            return ZERO_HASH
+        return next(self.entries(seq, seq)).hash
 
     def new_id(self, kind: str) -> str:
         """A record id unique within this node (the county qualifies it with the node).
@@ -320,9 +332,8 @@ class NodeStore:
         scratch = Database(memory=True)
         migrations.apply(scratch)
         with scratch.atomic():
-            for epoch in self.changelog.epochs():
-                for entry in self.changelog.entries(epoch=epoch):
-                    apply_entry(scratch, entry)
+            for entry in self.changelog.kept_entries():
+                apply_entry(scratch, entry)
         return self.records_hash(scratch)
 
     def entries(

@@ -9,23 +9,29 @@ Rules, numbered as in anchors/protocols.md 9.8:
 
 1. Each version of a field is ranked ``(authority, hlc, origin, entry)``: a total order
    that never looks at the relaying node or at arrival order. The highest wins.
-2. Walking a field's versions in that order, each one overrides the one before it. If
-   its base is not the version it overrides, and the two values differ, the pair is a
-   conflict item: ``concurrent`` (equal authority) or ``same_event`` (the same event
-   recorded by two places). Where a lower authority tier ends, its last version is
-   compared with the winner instead: a different value written *later* than the
-   winner, without having seen it, is an ``authority`` item (the authority should
-   review it). The provisional winner stays the higher-ranked version.
+2. Each version of a field is paired with the first version each other place wrote
+   after it (by hlc). If the later one is not written on top of the earlier, the two
+   values differ, and the value the later one replaced at its own place was not the
+   earlier one's (else that place changed it knowingly), the pair is a conflict item:
+   ``concurrent`` (equal authority), ``same_event`` (the same event recorded by two
+   places) or ``authority`` (edits at two places of different authority; a new card
+   meeting the other's is simply superseded by the authority). A version of less
+   authority written after the authority's last one, with another value, is an
+   ``authority`` item too: the authority should review it. The provisional winner is
+   the highest-ranked version. Items are formed so that one, once derived, is derived
+   again after any later merge (:func:`_field_conflicts`).
 3. A retire and an update of the same merged record from another log that is later
    than the retire are a ``retire`` item: the update stays visible in the queue.
 
 A conflict id is ``sha256("<entry a> <entry b>")`` over the two entry ids
-(``"<log>/<seq>"``) sorted; its rows are one per field.
+(``"<log>/<seq>"``) sorted (a review item's: the later entry and ``review:<authority's
+place>``); its rows are one per field.
 """
 
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -77,17 +83,8 @@ def merge_record(
         if len(cands) == 1:
             data[name] = cands[0][1]
             continue
-        cands.sort(key=lambda c: c[0])
-        win = cands[-1]
-        data[name] = win[1]
-        for prev, cur in zip(cands, cands[1:], strict=False):
-            if prev[0][0] != cur[0][0]:
-                # The top of a lower authority tier meets the authority: compare it with
-                # the value that stands, not with the authority's oldest version.
-                cur = win
-            rule = _pair_rule(prev, cur, event)
-            if rule is not None:
-                conflicts.append(_conflict(kind, key, name, rule, prev, cur))
+        data[name] = max(cands, key=lambda c: c[0])[1]
+        conflicts += _field_conflicts(kind, key, name, cands, event)
     retired = _retired(recs)
     conflicts += _retire_conflicts(kind, key, recs, ref_key, retired is not None)
     bounds = [r.hlc_bounds() for r in recs]
@@ -164,14 +161,98 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _pair_rule(prev: _Cand, cur: _Cand, event: bool) -> str | None:
-    if _same(prev[1], cur[1]) or cur[2] == prev[0][3] or prev[0][3][0] == cur[0][3][0]:
-        return None  # equal, based on it, or the same log (whose entries are sequential)
-    if prev[0][0] == cur[0][0]:
-        return "same_event" if event and prev[3] is not cur[3] else "concurrent"
-    if prev[0][1] > cur[0][1]:
-        return "authority"
-    return None
+def _when(c: _Cand) -> tuple[int, str, Vid]:
+    """When a version was written: (hlc, origin, entry), a total order."""
+    return c[0][1], c[0][2], c[0][3]
+
+
+def _field_conflicts(
+    kind: str, key: str, name: str, cands: list[_Cand], event: bool
+) -> list[ConflictRow]:
+    """Rule 2: each version against the first version every other place wrote after it,
+    and a version of less authority also against the authority's last one before it.
+
+    Logs arrive whole and in order (only contiguous entries apply), and a log's clock
+    only grows, so once a place's first version after ``x`` is here it stays the first:
+    such an item, once derived, is derived again after every later merge, whatever
+    order the logs arrive in. So an id a village is told names an item the county can
+    show, and a field edited at two places is queued whichever of them merged first.
+    """
+    lines: dict[str, list[_Cand]] = {}
+    for c in cands:
+        lines.setdefault(c[0][2], []).append(c)
+    whens: dict[str, list[tuple[int, str, Vid]]] = {}
+    for origin, line in lines.items():
+        line.sort(key=_when)
+        whens[origin] = [_when(c) for c in line]
+    out: dict[tuple[str, str], ConflictRow] = {}
+    for x in cands:
+        for origin, line in lines.items():
+            if origin == x[0][2]:
+                continue  # one place's versions follow each other (its epochs too)
+            at = bisect_right(whens[origin], _when(x))
+            before = line[at - 1] if at else None
+            if at < len(line):
+                rule = _pair_rule(x, line[at], before, event)
+                _add(out, kind, key, name, rule, x, line[at])
+            review = _review(x, line[:at])
+            if review is not None:
+                row = _conflict(kind, key, name, "authority", x, review)
+                rid = conflict_id(vid_text(x[0][3]), f"review:{origin}")
+                out.setdefault((rid, name), (rid, *row[1:]))
+    return list(out.values())
+
+
+def _add(
+    out: dict[tuple[str, str], ConflictRow],
+    kind: str,
+    key: str,
+    name: str,
+    rule: str | None,
+    x: _Cand,
+    y: _Cand,
+) -> None:
+    if rule is not None:
+        low, high = sorted((x, y), key=lambda c: c[0])
+        row = _conflict(kind, key, name, rule, low, high)
+        out.setdefault((row[0], name), row)
+
+
+def _pair_rule(x: _Cand, y: _Cand, before: _Cand | None, event: bool) -> str | None:
+    """The rule of ``x`` and ``y``, the first version another place wrote after ``x``
+    (``before``: the version ``y`` replaced at its place)."""
+    if _same(x[1], y[1]) or y[2] == x[0][3]:
+        return None  # equal, or written on top of it
+    if before is not None and _same(before[1], x[1]):
+        return None  # that place held x's value too and changed it knowingly
+    if x[0][0] == y[0][0]:
+        return "same_event" if event and x[3] is not y[3] else "concurrent"
+    if _created(x) or _created(y):
+        return None  # a card written afresh meets the other's: the authority's stands
+    return "authority"
+
+
+def _review(later: _Cand, earlier: list[_Cand]) -> _Cand | None:
+    """A place of less authority wrote ``later`` after the authority's last version
+    (in ``earlier``, that place's versions before it) with another value: the
+    authority's value stays, and an item asks the authority to review it.
+
+    Its id names ``later`` and the authority's place, not the authority's entry, so a
+    version of the authority that arrives late (its log lagging) changes what the item
+    shows, not which item it is. Known limit: if that late version holds ``later``'s
+    own value, nobody disagrees any more and the item goes.
+    """
+    if not earlier or earlier[-1][0][0] <= later[0][0]:
+        return None
+    last = earlier[-1]
+    if _same(last[1], later[1]) or later[2] == last[0][3]:
+        return None
+    return last
+
+
+def _created(c: _Cand) -> bool:
+    """Was this version written by the entry that created its record (a new card)?"""
+    return c[0][1] == c[3].hlc_bounds()[0]
 
 
 def _conflict(kind: str, key: str, name: str, rule: str, prev: _Cand, cur: _Cand) -> ConflictRow:

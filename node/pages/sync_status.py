@@ -21,6 +21,8 @@ from node.pages.context import get_store
 from node.pages.guard import page_blueprint, requires
 from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
+from node.store.restores import Restores
+from node.sync.restored import describe
 from protocol import ErrorCode
 
 bp = page_blueprint("sync_status", __name__, url_prefix="/sync-status")
@@ -75,6 +77,7 @@ def status() -> ResponseReturnValue:
         refusals=refusals,
         alerts=[(a.at, a.kind, a.log, _alert_text(a.detail)) for a in alerts],
         quarantined=kept,
+        restores=[(e.at, describe(e, _)) for e in Restores(store.db).events()],
         parent_url=parent_url(),
     )
 

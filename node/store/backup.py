@@ -21,6 +21,7 @@ from pathlib import Path
 from node.errors import StorageError
 from node.identity import private_file
 from node.store.database import DB_NAME
+from node.store.restores import RestoreEvent, Restores
 from node.store.store import NodeStore
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -105,6 +106,7 @@ def restore(data_dir: Path, source: Path) -> Restored:
                     code="backup_other_node",
                 )
             head = copy.verify_log()
+            backup_log = copy.changelog.log
         finally:
             copy.close()
     except sqlite3.DatabaseError:
@@ -117,15 +119,35 @@ def restore(data_dir: Path, source: Path) -> Restored:
     except BaseException:
         _remove_tree(staging)
         raise
+    lost_last = _head_of(live, backup_log.epoch)
     replaced = _set_aside(live)
     os.replace(staging / DB_NAME, live)
     _remove_tree(staging)
     store = NodeStore.open(data_dir)
     try:
-        entry = store.start_epoch("restore", known_epoch)
+        with store.bulk():
+            entry = store.start_epoch("restore", known_epoch)
+            event = RestoreEvent(
+                store.clock(), "restore", entry.log.epoch, str(backup_log), head,
+                max(lost_last, head), source.name,
+            )  # fmt: skip
+            Restores(store.db).record(event)
     finally:
         store.close()
     return Restored(entry.log.epoch, head, replaced)
+
+
+def _head_of(db_path: Path, epoch: int) -> int:
+    """How far the database being replaced had written log ``epoch`` (0 if unknown):
+    the restored copy lacks the entries past the backup's head up to it."""
+    if not db_path.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT MAX(seq) FROM log WHERE epoch = ?", [epoch]).fetchone()
+        return int(row[0] or 0)
+    except sqlite3.Error:
+        return 0
 
 
 def _epoch_of(db_path: Path) -> int:

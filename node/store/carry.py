@@ -37,6 +37,7 @@ from typing import Any
 from node.domain.records import SEALED_FIELDS
 from node.store.acks import PeerAcks
 from node.store.apply import apply_entry
+from node.store.restores import RestoreEvent, Restores
 from node.store.store import NodeStore
 from protocol import Entry, Note, Op, Retire, Upsert, decode_payload
 
@@ -72,21 +73,29 @@ def agreed_seq(store: NodeStore) -> int:
 
 
 def start_epoch_carrying(store: NodeStore, reason: str, known_epoch: int) -> CarriedOver:
-    """Open a new epoch from the last agreed entry and write the rest again in it."""
+    """Open a new epoch from the last agreed entry and write the rest again in it; keep
+    what happened for the status (node/store/restores.py)."""
     old = store.changelog
     kept = agreed_seq(store)
     abandoned = list(store.entries(kept + 1, old.head_seq))
-    if not abandoned:
-        return CarriedOver(store.start_epoch(reason, known_epoch), kept, 0)
+    lost_last = max((r.last_seq for r in PeerAcks(store.db).rejections() if r.log == str(old.log)),
+                    default=0)  # fmt: skip
     try:
         with store.bulk():
-            entry = store.start_epoch(reason, known_epoch, kept=kept)
-            _rebuild_records(store)
-            done = CarriedOver(entry, kept, len(abandoned))
-            for old_entry in abandoned:
-                ops = _carried_ops(store, old_entry, done)
-                if ops:
-                    store.write(ops)
+            if not abandoned:
+                done = CarriedOver(store.start_epoch(reason, known_epoch), kept, 0)
+            else:
+                entry = store.start_epoch(reason, known_epoch, kept=kept)
+                _rebuild_records(store)
+                done = CarriedOver(entry, kept, len(abandoned))
+                for old_entry in abandoned:
+                    ops = _carried_ops(store, old_entry, done)
+                    if ops:
+                        store.write(ops)
+            how = "fork" if reason == "fork" else "hand_copy"
+            event = RestoreEvent(store.clock(), how, done.entry.log.epoch, str(old.log), kept,
+                                 max(lost_last, kept), rewritten=len(abandoned))  # fmt: skip
+            Restores(store.db).record(event)
     except BaseException:
         store.changelog = old
         raise

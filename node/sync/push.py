@@ -17,6 +17,7 @@ only where that lets the parent record it too.
 
 from __future__ import annotations
 
+from node.store.restores import RestoreEvent, Restores
 from node.sync import epochs
 from node.sync.acks import AckBook
 from node.sync.failures import Stale, SyncFailed, is_refusal
@@ -120,9 +121,13 @@ class OwnLogPush:
         acknowledged: this is an old copy (a PC restored by copying node.db back).
         Writing on in this log would fork it, so a new epoch starts and we go on."""
         store = self.round.store
-        old = store.changelog.log
+        old, kept = store.changelog.log, store.changelog.head_seq
         known = max((log.epoch for log, _ in theirs.items() if log.node == old.node), default=0)
-        entry = store.start_epoch("restore", known)
+        with store.bulk():
+            entry = store.start_epoch("restore", known)
+            lost = RestoreEvent(self.round.now_ms(), "hand_copy", entry.log.epoch, str(old),
+                                kept, have.seq)  # fmt: skip
+            Restores(store.db).record(lost)
         self.round.report.notes.append(
             f"本机数据比上级保存的旧（{old} 上级有 {have.seq} 条），已开始新的日志周期 "
             f"{entry.log.epoch} / this store is older than the parent's copy of {old} "

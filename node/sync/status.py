@@ -17,6 +17,7 @@ from node.advisories import status_lines as advisory_lines
 from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
 from node.sync.outcomes import status_lines as outcome_lines
+from node.sync.restored import status_lines as restore_lines
 from node.sync.revocations import status_lines as revocation_lines
 from node.timeutil import SHANGHAI
 
@@ -47,6 +48,7 @@ def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
         )
     if kept > QUARANTINE_SHOWN:
         lines.append(f"quarantined: … {kept - QUARANTINE_SHOWN} older batch(es) not shown")
+    lines += restore_lines(db)
     lines += outcome_lines(db)
     lines += advisory_lines(db)
     lines += revocation_lines(data_dir)

@@ -106,6 +106,9 @@ def test_a_card_written_on_a_hand_copy_reaches_the_county_with_its_birth(
         assert mother != lost and mother.endswith(".2")
         assert f"记录 {lost} 现编号为 {mother}" in shown.output
         assert stale.rebuild_hash() == stale.records_hash()
+        told = CliRunner().invoke(cli, ["node", "status", "--data-dir", str(copy)]).output
+        assert "发现日志分叉，已开始新的日志周期 2" in told  # issue 12 item 6
+        assert "在旧副本上录入的 2 条变更已重新记录" in told
         add_record(stale, "birth", example("birth", mother_ref=mother), today=TODAY)
         _sync(county, stale)
         merged = _merged(county)

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What happened when this PC's database was put back (issue 12 item 6).
+
+A restore from a backup, a copy put back by hand and found out at sync, or a new epoch
+after a fork each leave changes this PC once held (or its lost copy sent upstream) that
+it no longer has. The officer must be told: when, from which backup, which changes of
+which log this PC lacks now (they are upstream: the county holds them), and how many
+changes written on the stale copy were written again. ``renkou node status`` and the
+sync status page show every event; nothing personal is kept, only logs and seqs.
+
+Owner of the ``restore:<epoch>`` keys of ``node_meta`` (one event per epoch opened).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from sqlite_utils import Database
+
+KEY = "restore:{epoch}"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreEvent:
+    """One new epoch opened because this PC's database was older than its log."""
+
+    at: int
+    """UTC ms."""
+    how: str
+    """``restore`` (renkou node restore), ``hand_copy`` (found at sync) or ``fork``."""
+    epoch: int
+    """The epoch opened."""
+    log: str
+    """The log this PC lacks entries of."""
+    kept: int
+    """The last entry of ``log`` this PC holds (and the new epoch continues from)."""
+    lost_last: int
+    """The last entry of ``log`` the lost copy held (0 if unknown): this PC lacks
+    ``kept + 1 .. lost_last``."""
+    source: str = ""
+    """The backup's file name, for a restore."""
+    rewritten: int = 0
+    """Changes written on the stale copy that were written again in the new epoch."""
+
+
+class Restores:
+    """The restore events kept in one node's ``node_meta``."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, event: RestoreEvent) -> None:
+        self.db.execute(
+            "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+            " DO UPDATE SET value = excluded.value",
+            [KEY.format(epoch=event.epoch), json.dumps(asdict(event), sort_keys=True)],
+        )
+
+    def events(self) -> list[RestoreEvent]:
+        """Every event, oldest first."""
+        rows = self.db.execute("SELECT value FROM node_meta WHERE key LIKE 'restore:%'")
+        found = [RestoreEvent(**json.loads(value)) for (value,) in rows]
+        return sorted(found, key=lambda e: (e.epoch, e.at))

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What ``renkou node status`` and the sync status page say about restores (issue 12
+item 6): when, how, from which backup, which changes this PC lacks since, and how many
+changes written on a stale copy were written again. Logs and seqs only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from node.i18n import gettext as _
+from node.store.restores import RestoreEvent, Restores
+from node.timeutil import SHANGHAI
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
+    """One sentence for the officer about ``event`` (``_``: the pages pass theirs)."""
+    if event.how == "restore":
+        text = _(
+            "restored from backup %(source)s at %(when)s; new epoch %(epoch)s",
+            source=event.source,
+            when=_when(event.at),
+            epoch=event.epoch,
+        )
+    elif event.how == "fork":
+        text = _(
+            "new epoch %(epoch)s after a fork at %(when)s", epoch=event.epoch, when=_when(event.at)
+        )
+    else:
+        text = _(
+            "this PC's database was an old copy (found at %(when)s); new epoch %(epoch)s",
+            when=_when(event.at),
+            epoch=event.epoch,
+        )
+    if event.lost_last > event.kept:
+        text += "; " + _(
+            "changes %(first)s-%(last)s of %(log)s are no longer on this PC (upstream holds them)",
+            first=event.kept + 1,
+            last=event.lost_last,
+            log=event.log,
+        )
+    if event.rewritten:
+        text += "; " + _(
+            "%(n)s changes written on the old copy were recorded again", n=event.rewritten
+        )
+    return text
+
+
+def status_lines(db: Database) -> list[str]:
+    return [f"restore:   {describe(e)}" for e in Restores(db).events()]

@@ -49,9 +49,17 @@ def init(code: str, name: str, data_dir: Path) -> None:
 
 
 @node.command()
+@click.option(
+    "--county-lag-days",
+    type=click.IntRange(1, 365),
+    envvar="RENKOU_COUNTY_LAG_DAYS",
+    default=3,
+    show_default=True,
+    help="Alert when the county's confirmation lags the township's by more days than this.",
+)
 @data_dir_option
 @reports_errors
-def status(data_dir: Path) -> None:
+def status(county_lag_days: int, data_dir: Path) -> None:
     """Show the node's identity, log head and integrity.
 
     Example:
@@ -86,8 +94,14 @@ def status(data_dir: Path) -> None:
         ]
     ):
         click.echo(line)
-    from node.sync.status import status_lines
+    from node.sync.delivery import delivery
+    from node.sync.status import delivery_lines, status_lines
+    from protocol import Role
 
+    if store.node.role is not Role.COUNTY:  # the county has nobody upstream
+        sent = delivery(store.db, log.log, log.head_seq)
+        for line in delivery_lines(sent, store.clock(), county_lag_days):
+            click.echo(line)
     for line in status_lines(store.db, store.data_dir):
         click.echo(line)
 

@@ -22,6 +22,7 @@ from node.pages.guard import page_blueprint, requires
 from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
 from node.store.restores import Restores
+from node.sync.delivery import DAY_MS, delivery, lag_days
 from node.sync.restored import describe
 from protocol import ErrorCode
 
@@ -64,6 +65,10 @@ def status() -> ResponseReturnValue:
         (a for a in ours if a.peer.startswith("county:")), key=lambda a: a.seq, default=None
     )
     confirmed = max((a.seq for a in ours), default=0)
+    sent = delivery(store.db, store.changelog.log, head)
+    lag = lag_days(current_app.config.get("RENKOU_COUNTY_LAG_DAYS"))
+    clock = current_app.config.get("RENKOU_NOW_MS") or store.clock
+    now = clock()
     refusals = [(r, _refusal_text(r.code)) for r in peers.rejections()]
     kept, _newest = evidence.quarantined(0)
     alerts = sorted(evidence.alerts(), key=lambda a: a.at, reverse=True)[:20]
@@ -79,6 +84,10 @@ def status() -> ResponseReturnValue:
         quarantined=kept,
         restores=[(e.at, describe(e, _)) for e in Restores(store.db).events()],
         parent_url=parent_url(),
+        sent=sent,
+        lag_days=lag,
+        lagging=sent.lagging(now, lag),
+        lag_ago=(now - sent.relay_since) // DAY_MS,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from node.store.acks import PeerAcks, Rejection
 from node.store.outbox import Outbox
+from node.sync import delivery
 from node.sync.failures import SyncFailed, refusal_code, refusal_reason
 from node.sync.round import Round
 from protocol import Head, LogId, NodeId, ProtocolError, decode_ack
@@ -59,6 +60,8 @@ class AckBook:
             self.keep(ack_raw, str(by), str(log), ack.seq, ack.head)
             if pass_down:
                 Outbox(r.store.db).add(str(log.node), ack_raw)
+            elif by != r.county.node:  # our log, held by a relay: date it (delivery.py)
+                delivery.relay_acknowledged(r.store.db, log, ack.seq, r.now_ms())
 
     def keep(self, raw: bytes, by: str, log: str, seq: int, head: bytes) -> None:
         """Keep a verified acknowledgement (one further than what we hold wins)."""

@@ -14,8 +14,10 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from node.advisories import status_lines as advisory_lines
+from node.i18n import gettext
 from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
+from node.sync.delivery import DAY_MS, LAG_DAYS, Delivery
 from node.sync.outcomes import status_lines as outcome_lines
 from node.sync.restored import status_lines as restore_lines
 from node.sync.revocations import status_lines as revocation_lines
@@ -26,6 +28,47 @@ QUARANTINE_SHOWN = 10
 
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def delivery_lines(d: Delivery, now_ms: int, days: int = LAG_DAYS) -> list[str]:
+    """Where our log's changes are: confirmed by the relay only, or by nobody yet; and
+    the alert when the county's confirmation lags the relay's by more than ``days``
+    (node/sync/delivery.py). Through the catalogue: an officer reads these."""
+    lines = []
+    if d.at_relay_only:
+        county = (
+            gettext("the county last confirmed on %(date)s", date=_when(d.county_at))
+            if d.county_at
+            else gettext("the county has confirmed nothing yet")
+        )
+        lines.append(
+            gettext(
+                "Sent to %(relay)s, not yet confirmed by the county: %(count)s change(s) "
+                "(seq %(first)s-%(last)s), confirmed by %(relay)s on %(date)s; %(county)s",
+                relay=d.relay,
+                count=d.at_relay_only,
+                first=d.county_seq + 1,
+                last=d.relay_seq,
+                date=_when(d.relay_since),
+                county=county,
+            )
+        )
+    if d.unconfirmed:
+        lines.append(
+            gettext("Not yet confirmed upstream: %(count)s change(s)", count=d.unconfirmed)
+        )
+    if d.lagging(now_ms, days):
+        lines.append(
+            gettext(
+                "ALERT: the county has not confirmed changes %(relay)s confirmed %(ago)s "
+                "day(s) ago (more than %(days)s): it may have lost or withheld them; tell "
+                "the county administrator",
+                relay=d.relay,
+                ago=(now_ms - d.relay_since) // DAY_MS,
+                days=days,
+            )
+        )
+    return lines
 
 
 def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:

@@ -97,6 +97,8 @@ class Relay:
                 continue  # a second copy of a range already handed up
             if first > reached.seq + 1:
                 break  # the copies of reached.seq + 1 .. first - 1 are gone
+            if self._expired(raw):
+                break  # past the origin's expiry: never handed on as fresh (SPEC §6.5)
             try:
                 head = self._forward_one(log, message_id, last, raw)
             except SyncFailed as exc:
@@ -134,6 +136,8 @@ class Relay:
         if not held:
             return  # we hold none of it (restored from a backup): nothing to show
         message_id, _first, last, raw = held[-1]
+        if self._expired(raw):
+            return  # past its origin's expiry: not ours to hand on again (SPEC §6.5)
         try:
             self._forward_one(log, message_id, last, raw)
         except SyncFailed as exc:
@@ -143,6 +147,10 @@ class Relay:
             self.round.report.notes.append(
                 f"{parent} 未再次确认 {log} / {parent} did not acknowledge {log} again: {exc}"
             )
+
+    def _expired(self, raw: bytes) -> bool:
+        """Is a kept envelope past the expiry its sender signed?"""
+        return decode_envelope(raw).expires_ms <= self.round.now_ms()
 
     def _forward_one(self, log: LogId, message_id: bytes, last: int, raw: bytes) -> bytes:
         """Hand one kept envelope up; the head hash its batch ends with."""
@@ -167,12 +175,14 @@ class Relay:
         return env.header.head_hash
 
     def _post_up(self, env: Envelope) -> bytes:
-        """Readdress a child's envelope to the parent and post it; the parent's ack."""
+        """Readdress a child's envelope to the parent and post it; the parent's ack.
+
+        Its expiry is never later than the child's (SPEC.md §6.5): we cannot keep a
+        batch back and hand it on as fresh."""
         r = self.round
         now = r.now_ms()
-        up = readdress(
-            env, r.store.identity.signing, r.store.node, r.parent.node, now, now + ENVELOPE_TTL_MS
-        )
+        expires = min(env.expires_ms, now + ENVELOPE_TTL_MS)
+        up = readdress(env, r.store.identity.signing, r.store.node, r.parent.node, now, expires)
         return bytes(r.link.call("POST", ENVELOPES_PATH, up).content)
 
     def _refused(self, log: LogId, first: int, last: int, raw: bytes, exc: SyncFailed) -> None:

@@ -16,12 +16,16 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from node.store.database import DB_NAME
 from node.store.store import NodeStore
 from node.sync import client as client_module
+from node.sync.delivery import DAY_MS
+from protocol import decode_envelope
 from tests.node.sync.faults import count, no_sleep, write
 from tests.node.sync.network import County, SimClock, loopback_county
 
@@ -122,3 +126,51 @@ def test_a_county_put_back_gets_what_the_township_no_longer_keeps(
     assert _county_seqs(county) == list(range(1, 11))
     assert _round(county, T).lost == [f"village:{V1}#1 11..20"]
     _heals(county, 20)
+
+
+class _Recording(requests.Session):
+    """Keeps the envelopes the township posts to the county."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted: list[bytes] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if url.endswith("/sync/v1/envelopes"):
+            self.posted.append(bytes(kwargs.get("data") or b""))
+        return super().request(method, url, *args, **kwargs)
+
+
+def _clock(county: County) -> SimClock:
+    assert isinstance(county.clock, SimClock)
+    return county.clock
+
+
+def test_a_relay_never_hands_a_batch_on_later_than_its_origin_allowed(county: County) -> None:
+    """SPEC §6.5: the township's expiry is never later than the village's."""
+    write(county.villages[V1], 4)
+    _round(county, V1)
+    kept = county.towns[T].store.db.execute("SELECT raw FROM inbound").fetchone()[0]
+    origin = decode_envelope(bytes(kept))
+    _clock(county).advance(6 * DAY_MS)  # a township off for six days
+    http = _Recording()
+    county.client(T, sleep=no_sleep, http=http).sync_round()
+    relayed = [decode_envelope(raw) for raw in http.posted]
+    ours = [env for env in relayed if env.header.log == origin.header.log]
+    assert ours and all(env.expires_ms <= origin.expires_ms for env in ours)
+    assert _county_seqs(county) == list(range(1, 6))
+
+
+def test_a_kept_copy_past_its_expiry_is_sent_again_by_the_village(county: County) -> None:
+    """A township off for longer than the village's envelope lives does not re-sign it
+    as fresh: it sets its head back, the village sends the range again, the county gets
+    every entry once."""
+    write(county.villages[V1], 4)
+    _round(county, V1)
+    _clock(county).advance(8 * DAY_MS)  # past the village's 7 days
+    http = _Recording()
+    report = county.client(T, sleep=no_sleep, http=http).sync_round()
+    assert report.lost == [f"village:{V1}#1 1..5"], report
+    assert _county_seqs(county) == []
+    assert all(decode_envelope(raw).header.log.node.code != V1 for raw in http.posted)
+    _heals(county, 5)

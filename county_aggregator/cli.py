@@ -337,6 +337,74 @@ def quality(stale_months: int, data_dir: Path, merged: Path | None, as_json: boo
     click.echo(_("%(n)s finding(s)", n=len(rows)), err=True)
 
 
+@county.command()
+@click.option(
+    "--silent-days",
+    type=click.IntRange(1, 3650),
+    envvar="RENKOU_SILENT_DAYS",
+    default=35,
+    show_default=True,
+    help="Alert for a node not heard from (directly or through its relay) for longer.",
+)
+@click.option(
+    "--admin-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The administrator's directory: list every node issued a certificate there.",
+)
+@data_dir_option
+@json_option
+@reports_errors
+def nodes(silent_days: int, admin_dir: Path | None, data_dir: Path, as_json: bool) -> None:
+    """Every node of the county: last contact, head, what the county holds, alerts.
+
+    Example:
+
+    \b
+        renkou county nodes --silent-days 35
+    """
+    from county_aggregator.nodes import node_rows
+    from node.i18n import gettext
+    from node.store.store import NodeStore
+
+    store = NodeStore.open(data_dir)
+    issued = sorted(p.stem for p in (admin_dir / "issued").glob("*.cert")) if admin_dir else []
+    rows = node_rows(store, store.clock(), silent_days, issued)
+    if as_json:
+        _echo_json([r.as_dict() for r in rows])
+        return
+    for r in rows:
+        seen = _day(r.last_contact) if r.last_contact else gettext("never")
+        via = gettext(" via %(relay)s", relay=r.relay) if r.relay else ""
+        line = gettext(
+            "%(node)s  last contact %(seen)s%(via)s  head %(head)s (%(when)s)  "
+            "held at the county %(held)s",
+            node=r.node, seen=seen, via=via, head=r.head,
+            when=_day(r.head_at) if r.head_at else "-", held=r.held,
+        )  # fmt: skip
+        if r.alert:
+            line += "  " + (
+                gettext("ALERT: never heard from")
+                if r.silent_days < 0
+                else gettext(
+                    "ALERT: not heard from for %(days)s days (more than %(limit)s)",
+                    days=r.silent_days,
+                    limit=silent_days,
+                )
+            )
+        click.echo(line)
+    click.echo(gettext("%(n)s node(s), %(alerts)s alert(s)", n=len(rows),
+                       alerts=sum(r.alert for r in rows)), err=True)  # fmt: skip
+
+
+def _day(ms: int) -> str:
+    from datetime import datetime
+
+    from node.timeutil import SHANGHAI
+
+    return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d")
+
+
 def _add_reports() -> None:
     from county_aggregator.reports.cli import add_report_command
 

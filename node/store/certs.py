@@ -35,6 +35,10 @@ class Certs:
         except sqlite3.OperationalError:  # not a node's database (no migrations applied)
             return []
 
+    def nodes(self) -> list[str]:
+        """Every node we keep a certificate of."""
+        return [str(n) for (n,) in self.db.execute("SELECT DISTINCT node FROM certs ORDER BY node")]
+
     def of(self, node: str, serial: int | None = None) -> list[bytes]:
         """The certificates of ``node`` we keep (with ``serial`` only), newest first."""
         if serial is None:

@@ -88,6 +88,11 @@ class Holdings:
                 heads[parsed] = Head(seq, head)
         return Frontier(heads)
 
+    def head_times(self) -> dict[LogId, tuple[int, int]]:
+        """Every log we hold: (head seq, when the head last moved, UTC ms)."""
+        rows = self.db.execute("SELECT log, seq, updated_at FROM frontier").fetchall()
+        return {LogId.parse(log): (int(seq), int(at or 0)) for log, seq, at in rows}
+
     def set_head(self, log: LogId, seq: int, head: bytes, now_ms: int) -> None:
         self.db.execute(
             "INSERT INTO frontier (log, seq, head, updated_at) VALUES (?, ?, ?, ?)"

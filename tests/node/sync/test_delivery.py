@@ -9,9 +9,11 @@ and never hands them up) is thereby visible at the village. Real servers on loop
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -155,3 +157,54 @@ def test_the_sync_status_page_shows_it_and_the_alert(tmp_path: Path) -> None:
         sign_in(calm)
         page = calm.get("/sync-status").get_data(as_text=True)
         assert 'id="county-lag"' not in page and 'id="at-relay-only">4 条变更' in page
+
+
+def test_a_withholding_township_is_visible_at_both_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A township hands up one village's changes and quietly keeps another's, after
+    acknowledging them: the village alerts after 3 days, the county lists that village
+    as not heard from after 35 days; a village enrolled and never heard from too."""
+    from node.sync.relay import Relay
+
+    v2, v3 = "440104001003", "440104001004"
+    clock = SimClock(time.time_ns() // 1_000_000 - 40 * DAY_MS)
+    with loopback_county(tmp_path, {T: [V1, v2, v3]}, clock=clock) as c:
+        for code in (V1, v2):
+            write(c.villages[code], 2)
+            c.client(code, sleep=no_sleep).sync_round()
+        c.client(T, sleep=no_sleep).sync_round()  # 40 days ago: both handed up
+        clock.advance(30 * DAY_MS)
+        for code in (V1, v2):
+            write(c.villages[code], 2)
+            c.client(code, sleep=no_sleep).sync_round()  # the township acknowledges both
+        honest = Relay._forward_log
+
+        def withholding(self: Relay, log: Any, have: Any, ours: int) -> None:
+            if log.node.code != v2:
+                honest(self, log, have, ours)
+
+        monkeypatch.setattr(Relay, "_forward_log", withholding)
+        c.client(T, sleep=no_sleep).sync_round()  # ten days ago: only V1's go up
+        for code in (V1, v2):
+            c.client(code, sleep=no_sleep).sync_round()
+        now = time.time_ns() // 1_000_000
+        village = c.villages[v2]
+        sent = delivery(village.db, village.changelog.log, village.changelog.head_seq)
+        assert sent.at_relay_only == 2 and sent.lagging(now)  # the village's end
+        fine = c.villages[V1]
+        assert not delivery(fine.db, fine.changelog.log, fine.changelog.head_seq).lagging(now)
+
+        county_dir = str(c.county.store.data_dir)
+        args = ["county", "nodes", "--data-dir", county_dir, "--admin-dir", str(c.admin.directory)]
+        out = CliRunner().invoke(cli, args, env={"LANG": "zh_CN.UTF-8"})
+        assert out.exit_code == 0, out.output
+        lines = {line.split()[0]: line for line in out.output.splitlines() if line}
+        assert "警报：已 40 天未收到其数据（超过 35 天）" in lines[f"village:{v2}"]
+        assert f"经 township:{T}" in lines[f"village:{v2}"]
+        assert "警报" not in lines[f"village:{V1}"] and "县级已有 5 条" in lines[f"village:{V1}"]
+        assert "警报" not in lines[f"township:{T}"]
+        assert "警报：从未收到其数据" in lines[f"village:{v3}"]
+        rows = CliRunner().invoke(cli, [*args, "--json", "--silent-days", "45"])
+        alerts = {r["node"] for r in json.loads(rows.output) if r["alert"]}
+        assert alerts == {f"village:{v3}"}  # the threshold is configurable

@@ -83,13 +83,22 @@ def marry(v: Village, woman: Person, on: date, status: str) -> Person | None:
     return husband
 
 
-def bear_children(v: Village, mother: Person, father: Person | None) -> None:
-    """Children born since the marriage, first after ~1-3 years, then spaced 2-6 years."""
+def bear_children(v: Village, mother: Person, father: Person | None, cap: int) -> None:
+    """Children born since the marriage, first after ~1-3 years, then spaced 2-6 years.
+
+    No child once the village holds ``cap`` people: a small village must not end up with
+    more residents than were asked for.
+    """
     target = v.rng.choices(*zip(*rates.CHILDREN_WEIGHTS, strict=True))[0]
     assert mother.married_on is not None
     born = mother.married_on + days(v.rng.randint(300, 1100))
     surname = father.family_name if father else mother.family_name
-    while len(mother.children) < target and born < v.start and age_on(mother.birth, born) <= 42:
+    while (
+        len(mother.children) < target
+        and born < v.start
+        and age_on(mother.birth, born) <= 42
+        and len(v.people) < cap
+    ):
         sex = "M" if v.chance(rates.P_BOY) else "F"
         child = new_person(v, mother.home, sex, born, family_name=surname)
         mother.children.append(child)
@@ -99,20 +108,25 @@ def bear_children(v: Village, mother: Person, father: Person | None) -> None:
     mother.next_conception = born if mother.children else mother.married_on + days(60)
 
 
-def married_woman(v: Village, age: int) -> Person:
-    """A woman who is or was married, with her household."""
+def married_woman(v: Village, age: int, cap: int) -> Person:
+    """A woman who is or was married, with her household (at most ``cap`` people in all)."""
     woman = new_person(v, native_home(v), "F", birth_for_age(v.rng, v.start, age))
     drawn = round(v.rng.gauss(rates.COHORT_FIRST_MARRIAGE_AGE, 3.5))
     first_age = max(rates.LEGAL_MARRIAGE_AGE["F"], min(age, drawn))
     on = min(add_years(woman.birth, first_age) + days(v.rng.randint(0, 364)), v.start - days(1))
     statuses, weights = zip(*rates.EVER_MARRIED_STATUS, strict=True)
     husband = marry(v, woman, on, v.rng.choices(statuses, weights)[0])
-    bear_children(v, woman, husband)
+    bear_children(v, woman, husband, cap)
     return woman
 
 
-def women_15_49(v: Village, count: int) -> list[Person]:
-    """Married women first; their grown daughters then take unmarried women's places."""
+def women_15_49(v: Village, count: int, residents: int) -> list[Person]:
+    """Married women first; their grown daughters then take unmarried women's places.
+
+    A married woman's household (she, her husband, their children) only takes the room
+    left after every woman still to come has hers, so the village never holds more than
+    ``residents`` people; a wife with no room for a husband stays unmarried instead.
+    """
     weights = rates.AGE_BANDS[3:10]
     ages = [age_in_band(v, v.rng.choices(range(3, 10), weights)[0]) for _ in range(count)]
     married: list[int] = []
@@ -120,7 +134,13 @@ def women_15_49(v: Village, count: int) -> list[Person]:
     for age in ages:
         ever = rates.EVER_MARRIED_BY_BAND[band_of(age) - 3]
         (married if age >= 20 and v.chance(ever) else single).append(age)
-    women = [married_woman(v, age) for age in married]
+    women: list[Person] = []
+    for i, age in enumerate(married):
+        to_come = len(married) - i - 1 + len(single)
+        if residents - len(v.people) - to_come < 2:
+            single.append(age)
+            continue
+        women.append(married_woman(v, age, cap=residents - to_come))
     for daughter in [c for w in women for c in w.children]:
         if daughter.sex == "F" and 15 <= daughter.age(v.start) <= 49 and single:
             single.remove(min(single, key=lambda a: abs(a - daughter.age(v.start))))
@@ -232,7 +252,7 @@ def enrol_benefits(v: Village) -> None:
 
 def populate(v: Village, residents: int, floating_target: float, out_share: float) -> None:
     """Build the first day's village and plan every resident's card on ``v.start``."""
-    women = women_15_49(v, round(residents * rates.WOMEN_15_49_SHARE))
+    women = women_15_49(v, round(residents * rates.WOMEN_15_49_SHARE), residents)
     fill_pyramid(v, residents)
     assign_floating(v, floating_target, out_share)
     for woman in women:

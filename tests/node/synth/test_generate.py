@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import node.synth
@@ -158,6 +158,7 @@ def test_married_women_use_the_section_6_mix() -> None:
     seed=st.integers(0, 10**6),
     start=st.dates(date(2019, 1, 1), date(2027, 12, 31)),
 )
+@example(residents=11, months=0, seed=267725, start=date(2019, 1, 1))
 def test_any_small_village_is_accepted(residents: int, months: int, seed: int, start: date) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = new_store(Path(tmp) / "v", "441322119001", "园洲镇第1村")
@@ -168,6 +169,18 @@ def test_any_small_village_is_accepted(residents: int, months: int, seed: int, s
         finally:
             store.close()
     assert summary.residents == residents
+
+
+def test_married_households_never_outgrow_a_small_village() -> None:
+    """Three wives with husbands and children once made 12 people of an 11-resident village
+    (seed 267725): a household only takes the room the women still to come leave it."""
+    plan = plan_village(
+        village_code="441322119001", village_name="", residents=11, months=0, seed=267725,
+        start=date(2019, 1, 1),
+    )  # fmt: skip
+    assert len(plan.initial) == 11
+    assert sum(p.card == "woman" for p in plan.initial) >= round(11 * rates.WOMEN_15_49_SHARE)
+    assert all(p.spouse in plan.initial for p in plan.initial if p.spouse is not None)
 
 
 def test_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

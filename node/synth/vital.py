@@ -50,6 +50,10 @@ def mother_for(v: Village, lmp: date, order: int) -> Person | None:
         age = p.age(due)
         if not 20 <= age <= 45 or p.method in STERILISED or p.died is not None:
             continue
+        # A woman whose hukou moved away has no card here any more: nothing more is
+        # recorded about her in this village.
+        if p.left is not None:
+            continue
         if p.next_conception > lmp or p.married_on > lmp - days(30):
             continue
         # Pregnancies under way on the first day began before the cards were entered.
@@ -148,7 +152,8 @@ def after_birth(v: Village, mother: Person, born: date, order: int) -> None:
         options = (("iud", 40), ("female_sterilisation", 20), ("male_sterilisation", 3),
                    ("condom", 27), ("implant", 5), ("none", 5))  # fmt: skip
     method = v.rng.choices(*zip(*options, strict=True))[0]
-    if method == "male_sterilisation" and mother.spouse is None:
+    husband = mother.spouse
+    if method == "male_sterilisation" and (husband is None or husband.left is not None):
         method = "female_sterilisation"
     when = born + days(v.rng.randint(1, 90) if method in STERILISED else v.rng.randint(42, 180))
     procedure = {"iud": "iud_insertion", "implant": "implant_insertion"}.get(method, method)

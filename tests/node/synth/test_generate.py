@@ -24,6 +24,7 @@ from node.synth import (
     rates,
     summarise,
 )
+from node.synth.plan import Key
 from protocol import NodeId
 
 VILLAGE = "440104001002"
@@ -181,6 +182,25 @@ def test_married_households_never_outgrow_a_small_village() -> None:
     assert len(plan.initial) == 11
     assert sum(p.card == "woman" for p in plan.initial) >= round(11 * rates.WOMEN_15_49_SHARE)
     assert all(p.spouse in plan.initial for p in plan.initial if p.spouse is not None)
+
+
+def test_nothing_recorded_about_a_person_after_their_hukou_moved_away() -> None:
+    """``renkou node generate --residents 5000 --seed 7`` was refused ("woman_ref: no person
+    record with id P1037"): a bride whose hukou moved away (card closed) later conceived.
+    No planned record refers to a person after the day their card closed."""
+    plan = plan_village(
+        village_code="441322119001", village_name="上南村", residents=5000, months=12, seed=7,
+        start=START,
+    )  # fmt: skip
+    left = {p.key.index: p.left for p in plan.people if p.key is not None and p.left is not None}
+    assert left  # the span holds hukou moves out
+    late = [
+        (record.kind, record.today, value.index)
+        for record in plan.records
+        for value in record.data.values()
+        if isinstance(value, Key) and value.index in left and record.today > left[value.index]
+    ]
+    assert late == []
 
 
 def test_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from node.checks import check_record
-from node.domain.records import SEALED_FIELDS, validate_record
+from node.correcting import check_change, validate_change
+from node.domain.records import SEALED_FIELDS
 from node.errors import FieldProblem, NotFoundError, ValidationError
 from node.recording import refuse_floating_edits
 from node.store.queries import record_versions
@@ -76,9 +76,9 @@ def correct_record(
     before = current(store, kind, record_id)
     refuse_floating_edits(kind, before, changes)
     sealed = set(SEALED_FIELDS.get(kind, ()))
-    merged = {k: v for k, v in before.items() if k not in sealed}
-    merged.update(changes)
-    clean = validate_record(kind, nfc(merged), today=today)
+    held = nfc({k: v for k, v in before.items() if k not in sealed})
+    merged = {**held, **changes}
+    clean = validate_change(kind, held, nfc(changes), today=today)
     changed = {
         k: v for k, v in clean.items() if k not in sealed and v != before.get(k) and k in merged
     }
@@ -95,8 +95,9 @@ def correct_record(
                 "the record changed after the form was opened; nothing was saved, open it again",
             )
         # The village checks of a new record; ``record_id`` keeps the record from counting
-        # against itself (its own death, its own hand-out in the stock, its own ID number).
-        check_record(store, kind, clean, record_id=record_id)
+        # against itself (its own death, its own hand-out in the stock, its own ID number),
+        # and a problem it already had on a field left alone does not block the change.
+        check_change(store, kind, record_id, held, clean, changes)
         return store.write([store.upsert_op(kind, record_id, changed)])
 
 

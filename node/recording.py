@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from node.checks import check_record, check_stock_with
+from node.correcting import check_change, validate_change
 from node.domain.effects import CardChange, CardClose, NewRecord, effects
 from node.domain.records import RECORD_KINDS, SEALED_FIELDS, SUBJECT_REFS, validate_record
 from node.errors import FieldProblem, NotFoundError, ValidationError
@@ -55,7 +56,8 @@ def update_record(
     store: NodeStore, kind: str, record_id: str, changes: dict[str, Any], *, today: date
 ) -> None:
     """Change some fields of a live record: the whole record is validated and checked
-    again as it will stand, and only the changed fields are written.
+    again as it will stand, and only the changed fields are written. A problem the
+    record already had on a field left alone does not block it (node/correcting.py).
 
     A card's floating fields are not changed here: floating is recorded as a floating
     record, which keeps its date and place for the tables.
@@ -76,9 +78,9 @@ def update_record(
     # Fields an older ruleset wrote (a birth registration's former opinion date) stay
     # stored as they are; the record is judged by the fields of today's forms.
     base = {k: v for k, v in held.items() if k in known and k not in sealed}
-    clean = validate_record(kind, {**base, **changes}, today=today)
+    clean = validate_change(kind, base, changes, today=today)
     with store.bulk():
-        check_record(store, kind, clean, record_id=record_id)
+        check_change(store, kind, record_id, base, clean, changes)
         changed = {k: clean[k] for k in changes if k in clean and clean[k] != held.get(k)}
         _seal_fields(store, kind, record_id, changed)
         if changed:

@@ -45,7 +45,7 @@ from node.domain.schemas.services import (
     SupplyHandoutSchema,
     SupplyReceiptSchema,
 )
-from node.errors import ValidationError
+from node.errors import FieldProblem, ValidationError
 
 RULESET = 3
 """The ruleset version this node writes its entries under (design.md: rules of a
@@ -151,13 +151,32 @@ def validate_record(kind: str, data: Mapping[str, Any], *, today: date) -> dict[
         ValidationError: anything else is wrong (an unknown ``kind`` too, on field
             ``kind``); it lists every problem, rule problems included.
     """
+    loaded, problems = load_record(kind, data, today=today)
+    raise_problems(problems)
+    return loaded
+
+
+def load_record(
+    kind: str, data: Mapping[str, Any], *, today: date
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Validate one record without raising: the fields that loaded, and every problem.
+
+    A correction needs both (node/correcting.py): the record as it will stand, and the
+    problems, so that one it already had on a field the officer left alone does not stop
+    her correcting another field.
+
+    Raises:
+        ValidationError: an unknown ``kind`` (on field ``kind``).
+    """
     schema_class = RECORD_KINDS.get(kind) if isinstance(kind, str) else None
     if schema_class is None:
         raise ValidationError([problem("kind", "unknown_kind")])
     with as_of(today):
         try:
-            return dict(_schema(schema_class).load(data))
+            return dict(_schema(schema_class).load(data)), []
         except marshmallow.ValidationError as err:
             problems = problems_from_errors(err.messages)
-    raise_problems(problems)
-    raise AssertionError("marshmallow rejected the record without a message")  # pragma: no cover
+            loaded = err.valid_data if isinstance(err.valid_data, dict) else {}
+    if not problems:  # pragma: no cover
+        raise AssertionError("marshmallow rejected the record without a message")
+    return dict(loaded), problems

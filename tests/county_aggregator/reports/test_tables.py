@@ -6,6 +6,7 @@ Rows are given per village; townships and the county are checked to be their sum
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -14,7 +15,19 @@ import pytest
 from county_aggregator.reports import DEFINITIONS, Report, build_report
 from county_aggregator.reports.rules import TableDef
 from node.errors import ValidationError
-from tests.county_aggregator.reports.fixtures import COUNTY, T1, T2, A, B, C, P
+from tests.county_aggregator.reports.fixtures import (
+    COUNTY,
+    OLD,
+    T1,
+    T2,
+    A,
+    B,
+    C,
+    P,
+    event,
+    hlc,
+    person,
+)
 
 
 def figures(report: Report, row: str) -> dict[str, Any]:
@@ -170,6 +183,60 @@ def test_table5(merged: sqlite3.Connection) -> None:
     # No notification records exist yet (floating-population exchange issue).
     assert report.value(COUNTY, "notices_sent") == 0 == report.value(COUNTY, "notices_on_time")
     check_sums(report)
+
+
+def add_rows(conn: sqlite3.Connection, rows: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+    """Write more hand-made records into the merged county (entered on OLD, live)."""
+    conn.executemany(
+        "INSERT INTO merged_records VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+        [
+            (kind, key, json.dumps(data, ensure_ascii=False), json.dumps([village]), village,
+             hlc(OLD), hlc(OLD))
+            for kind, key, village, data in rows
+        ],
+    )  # fmt: skip
+
+
+def test_table5_counts_women_18_49_who_crossed_a_county_line(merged: sqlite3.Connection) -> None:
+    """篇10 第3条: floating-population work is about people who crossed a county line,
+    aged 18-49. Added: d1 floats out of A to a village of the same county; d2 (17 at the
+    year's end) and d3 (56) float into B from Haizhu; d4, a man, floats into C; d5 moves
+    to C from A (same county). None of them is counted. d6 (18) floats into B from
+    Haizhu: she is, which shows the added rows are read."""
+    before = build_report(merged, "table5", period="2026Y").as_rows()
+    haizhu, same_county = "440105001001", "440104001001"
+    rows = [
+        person(A, "440104199001010301", "F", "1990-01-01", "married", floating="flowed_out",
+               since="2025-12-01", place=C),
+        event("floating", "fl-d1", A, person_ref="idn:440104199001010301", event="flow_out",
+              event_date="2025-12-01", place_code=C),
+        person(B, "440105200906010322", "F", "2009-06-01", "unmarried", floating="flowed_in",
+               since="2025-11-01", hukou=haizhu, place=haizhu),
+        event("floating", "fl-d2", B, person_ref="idn:440105200906010322", event="flow_in",
+              event_date="2025-11-01", place_code=haizhu),
+        person(B, "440105197001010343", "F", "1970-01-01", "married", card="family",
+               floating="flowed_in", since="2025-11-01", hukou=haizhu, place=haizhu),
+        event("floating", "fl-d3", B, person_ref="idn:440105197001010343", event="flow_in",
+              event_date="2025-11-01", place_code=haizhu),
+        person(C, "440105199001010351", "M", "1990-01-01", "married", card="family",
+               floating="flowed_in", since="2025-11-01", hukou=haizhu, place=haizhu),
+        event("floating", "fl-d4", C, person_ref="idn:440105199001010351", event="flow_in",
+              event_date="2025-11-01", place_code=haizhu),
+        person(C, "440104199501010364", "F", "1995-01-01", "married", floating="flowed_in",
+               since="2025-11-01", hukou=same_county, place=same_county),
+        event("floating", "fl-d5", C, person_ref="idn:440104199501010364", event="flow_in",
+              event_date="2025-11-01", place_code=same_county),
+    ]  # fmt: skip
+    add_rows(merged, rows)
+    assert build_report(merged, "table5", period="2026Y").as_rows() == before
+    add_rows(merged, [
+        person(B, "440105200801010385", "F", "2008-01-01", "unmarried", floating="flowed_in",
+               since="2025-11-01", hukou=haizhu, place=haizhu),
+        event("floating", "fl-d6", B, person_ref="idn:440105200801010385", event="flow_in",
+              event_date="2025-11-01", place_code=haizhu),
+    ])  # fmt: skip
+    after = build_report(merged, "table5", period="2026Y")
+    assert (after.value(B, "flowed_in"), after.value(B, "flowed_in_new")) == (2, 2)
 
 
 def test_table5_is_annual_only(merged: sqlite3.Connection) -> None:

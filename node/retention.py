@@ -9,7 +9,8 @@ at least two years and then destroyed under control:
   ``moved_away``; two years after the move).
 
 A floating-out (流出) woman's card is never due: she lives elsewhere, but her hukou is
-still here and the village still answers for her, however long she has been away. A
+still here and the village still answers for her, however long she has been away and
+whatever her age (domain.md section 4: "never due"). A
 card of a current benefit recipient is not due either: the village still pays her.
 
 Deletion is one signed entry per card: retires with reason ``retention`` of the card and
@@ -74,6 +75,8 @@ def due_for_deletion(store: NodeStore, today: date) -> list[Expired]:
             continue
         if closed is not None or not card.get("birth_date"):
             continue  # withdrawn, or already deleted
+        if card.get("floating_status") == "flowed_out":
+            continue  # her hukou is still here, at any age (domain.md 4)
         aged_out = _add_years(date.fromisoformat(card["birth_date"]), AGE_LIMIT)
         if _add_years(aged_out, KEEP_YEARS) <= today:
             out.append(

@@ -58,6 +58,24 @@ def test_floating_out_card_is_never_due_hukou_moved_away_is(store: NodeStore) ->
     assert [e.record_id for e in due_for_deletion(store, date(2040, 1, 1))] == [moved]
 
 
+def test_floating_out_card_is_never_due_even_past_the_childbearing_age(store: NodeStore) -> None:
+    """Issue 12 item 9, domain.md 4: "a floating-out woman's card is never due", also
+    once she is past 50: her hukou is still here. A resident of the same age is due."""
+    entered = date(2016, 1, 1)  # both were 45
+    cards = [
+        add_record(store, "person", woman_card(
+            birth=born, name=name, hukou_code="440104001002", floating_status="resident",
+            floating_since=None, floating_place=None, spouse_ref=None), today=entered)
+        for name, born in (("外出老妇", date(1970, 1, 1)), ("在家老妇", date(1970, 2, 2)))
+    ]  # fmt: skip
+    away, home = cards
+    add_record(store, "floating", example("floating", person_ref=away,
+                                          event_date="2015-05-01"), today=entered)  # fmt: skip
+    assert [e.record_id for e in due_for_deletion(store, date(2035, 1, 1))] == [home]
+    assert delete_expired(store, [away, home], date(2035, 1, 1)) == 1
+    assert store.record("person", away) is not None
+
+
 def test_a_current_benefit_recipient_is_not_due(store: NodeStore) -> None:
     old = card(store, birth=date(1960, 1, 1), card_type="family", name="王桂兰")
     add_record(store, "benefit", example("benefit", person_ref=old, effective_date="2021-01-01"),

@@ -200,6 +200,8 @@ def _check_kind_rules(
     if kind == "supply_handout":
         change = (data["handout_date"], -int(data["quantity"]))
         check_stock_with(source.db, data["item"], change, without=record_id)
+    if kind == "supply_receipt" and record_id is not None:
+        _check_receipt_change(source, data, record_id)
     if kind == "move":
         _check_hukou_move(str(source.node.code), data, person)
     if kind == "floating":
@@ -286,19 +288,37 @@ def _check_floating(node: str, data: dict[str, Any], card: dict[str, Any]) -> No
         _require(status == "flowed_in", "event", "floating.leave_needs_in")
 
 
+def _check_receipt_change(source: RecordSource, data: dict[str, Any], record_id: str) -> None:
+    """A corrected receipt (fewer received, received later, another item) must not take
+    away stock that the hand-outs already recorded used (篇4 第35条): every day from the
+    earlier of its old and new dates is checked, and the old item's ledger without it."""
+    held = source.record("supply_receipt", record_id) or {}
+    new = (str(data["received_date"]), int(data["quantity"]))
+    old_day = str(held.get("received_date") or new[0])
+    check_stock_with(source.db, data["item"], new, without=record_id, since=min(old_day, new[0]))
+    if held.get("item") not in (None, data["item"]):
+        check_stock_with(source.db, str(held["item"]), (old_day, 0), without=record_id)
+
+
 def check_stock_with(
-    db: Database, item: str, change: tuple[str, int], *, without: str | None = None
+    db: Database,
+    item: str,
+    change: tuple[str, int],
+    *,
+    without: str | None = None,
+    since: str | None = None,
 ) -> None:
     """The stock of ``item`` day by day, with ``change`` added and record ``without``
-    (a receipt being withdrawn, a hand-out being corrected) left out.
+    (a receipt being withdrawn or corrected, a hand-out being corrected) left out.
 
     Raises:
-        RuleViolation: some day from ``change``'s date on would be below zero.
+        RuleViolation: some day from ``since`` (by default ``change``'s date) on would be
+            below zero.
     """
     moves = [(day, qty) for day, qty, rid in lookup.stock_movements(db, item) if rid != without]
     if change[1]:
         moves.append(change)
-    rules.check_stock(moves, since=change[0])
+    rules.check_stock(moves, since=since or change[0])
 
 
 def stock_balance(source: RecordSource, item: str) -> int:

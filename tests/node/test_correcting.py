@@ -51,11 +51,17 @@ def test_a_correction_that_breaks_the_age_band_is_still_refused(store: NodeStore
 
 def test_a_new_problem_on_another_field_is_still_refused(store: NodeStore) -> None:
     """A problem the stored record did not have blocks the change, whatever field it
-    names: a new phone number with letters is refused for a woman over 49 too."""
+    names: a new phone number with letters is refused for a woman over 49 too, and so is
+    a change that breaks a rule about another field."""
     card = over_49(store)
     with pytest.raises(ValidationError) as caught:
         update_record(store, "person", card, {"phone": "1391234567x"}, today=TODAY)
     assert [p.field for p in caught.value.problems] == ["phone"]
+    # "Unmarried" while a first-marriage date stays: the problem names the date, which
+    # the change did not touch, but the change caused it.
+    with pytest.raises(ValidationError) as caught:
+        correct_record(store, "person", card, {"marital_status": "unmarried"}, today=TODAY)
+    assert [p.field for p in caught.value.problems] == ["first_marriage_date"]
 
 
 def test_a_check_recorded_before_her_divorce_is_corrected(store: NodeStore) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from node.checks import stock_balance
+from node.editing import correct_record
 from node.errors import RuleViolation, ValidationError
 from node.recording import add_record, close_record, update_record
 from node.store import lookup
@@ -68,6 +69,24 @@ def test_a_back_dated_handout_may_not_leave_a_day_below_zero(store: NodeStore) -
     with pytest.raises(RuleViolation) as caught:
         add(store, "supply_handout", quantity=20, handout_date="2026-03-05")
     assert "2026-03-10" in caught.value.problems[0].zh
+
+
+def test_a_corrected_receipt_may_not_leave_a_day_below_zero(store: NodeStore) -> None:
+    """Issue 12 item 8, 篇4 第35条: correcting a receipt to fewer pieces, a later date or
+    another item would take away stock that a hand-out already used; each is refused,
+    and a correction that leaves every day covered is accepted."""
+    receipt = add(store, "supply_receipt", quantity=100, received_date="2026-03-01")
+    add(store, "supply_handout", quantity=90, handout_date="2026-03-10")
+    for change in ({"quantity": 10}, {"received_date": "2026-03-20"}, {"item": "pill"}):
+        with pytest.raises(RuleViolation) as caught:
+            correct_record(store, "supply_receipt", receipt, change, today=TODAY)
+        assert caught.value.problems[0].code == "rule.stock_negative", change
+        with pytest.raises(RuleViolation):
+            update_record(store, "supply_receipt", receipt, change, today=TODAY)
+    assert stock_balance(store, "condom") == 10
+    correct_record(store, "supply_receipt", receipt, {"quantity": 95}, today=TODAY)
+    correct_record(store, "supply_receipt", receipt, {"received_date": "2026-03-09"}, today=TODAY)
+    assert stock_balance(store, "condom") == 5
 
 
 def test_retired_receipts_are_not_stock(store: NodeStore) -> None:

@@ -37,8 +37,8 @@ from county_aggregator.feed import (
 )
 from county_aggregator.parallel import rebuild_parallel
 from county_aggregator.store import EntryRow, content_hash
-from node.identity import key_dir, load_certificate
-from protocol import Entry, RevocationList, decode_revocations
+from node.sync.trust import held_revocations
+from protocol import Entry, RevocationList
 
 __all__ = [
     "MergeStats",
@@ -53,8 +53,6 @@ __all__ = [
     "rebuild",
     "revocation_limits",
 ]
-
-CRL_FILE = "revocations.signed"
 
 
 def entry_row(entry: Entry) -> EntryRow:
@@ -184,9 +182,6 @@ def lost_logs(cursor: dict[str, int], logs: dict[str, int]) -> list[str]:
 
 
 def load_revocations(data_dir: Path) -> RevocationList | None:
-    """The county node's revocation list (``keys/revocations.signed``), verified, if any."""
-    path = key_dir(data_dir) / CRL_FILE
-    root = load_certificate(data_dir, "root.cert")
-    if not path.exists() or root is None:
-        return None
-    return decode_revocations(path.read_bytes(), root)
+    """The county node's revocation list (``keys/revocations.signed``), verified against
+    the root or the county's issuing key (as every node verifies it), if any."""
+    return held_revocations(data_dir)

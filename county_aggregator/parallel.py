@@ -35,6 +35,7 @@ from sqlite_utils import Database
 from county_aggregator import store
 from county_aggregator.engine import Engine, KindKey
 from county_aggregator.feed import MergeStats, begin, gc_paused, merge_logs, plan
+from node.store.database import reopen
 from protocol import LogId, RevocationList
 
 WRITE_RATIO = 0.25
@@ -172,7 +173,7 @@ def _worker(
     # objects (which form no cycles, see merge.gc_paused) on the way out.
     gc.disable()
     try:
-        node_db = Database(node_path)
+        node_db = reopen(node_path)  # the county node's file, under the key it was opened with
         merged_db = store.open_merged(merged_path, busy_timeout_ms=600_000)
         engine = Engine(merged_db, county, limits=limits, complete=True)
         # Deferred: each worker writes its share once, in key order, at the end (see

@@ -7,6 +7,12 @@ them and all residents are synthetic. The county and each town run the real sync
 server on a free loopback port; each village generates a realistic year into its own
 SQLite store, and sync rounds carry every change village -> town -> county, with the
 county's acknowledgements travelling back down.
+
+Every PC is enrolled the way an administrator does it (issue 14): the county's root is
+made offline (``admin/offline-root``) and certifies the issuing key the aggregator
+serves enrolments with; each town and village gets a one-time code (``renkou keys
+invite``) and enrols with it over the network (``renkou node enroll``), a village
+through its town.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from county_aggregator.notices import send_notices
 from county_aggregator.store import counts as merged_counts
 from county_aggregator.store import open_merged
 from node.admin import CountyAdmin
+from node.keys.enrolment import enrol_with_code
+from node.keys.invites import DAY_MS, create_invite
 from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, sign_in_line
 from node.server import create_app
 from node.server.serving import NodeServer
@@ -34,6 +42,7 @@ from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from node.timeutil import SHANGHAI
 from protocol import NodeId
+from protocol.enrolment import format_code
 
 COUNTY = ("441322", "博罗县")
 TOWNS = (("441322119", "园洲镇"), ("441322121", "石湾镇"), ("441322100", "石坝镇"))
@@ -51,8 +60,11 @@ class DemoCounty:
     last_sync: dict[str, str] = field(default_factory=dict)
     merged: dict[str, int] = field(default_factory=dict)
 
-    def serve(self, store: NodeStore, parent: str = "") -> None:
-        app = create_app({"RENKOU_DATA_DIR": str(store.data_dir), "RENKOU_PARENT_URL": parent})
+    def serve(self, store: NodeStore, parent: str = "", admin_dir: Path | None = None) -> None:
+        config = {"RENKOU_DATA_DIR": str(store.data_dir), "RENKOU_PARENT_URL": parent}
+        if admin_dir is not None:
+            config["RENKOU_ADMIN_DIR"] = str(admin_dir)  # the county answers enrolments
+        app = create_app(config)
         server = NodeServer("127.0.0.1", 0, app)
         server.start()
         self.servers.append(server)
@@ -107,19 +119,18 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
         c_cert = admin.certify(c_store.data_dir, now)
         admin.enrol(c_store.data_dir, c_cert, c_cert, c_cert)
         county.stores[COUNTY[0]], county.names[COUNTY[0]] = c_store, COUNTY[1]
-        county.serve(c_store)
+        county.serve(c_store, admin_dir=admin.directory)
+        county_url = county.urls[COUNTY[0]]
         echo(f"demo county {COUNTY[1]} ({COUNTY[0]}) in {directory}")
         for t_index, (t_code, t_name) in enumerate(TOWNS):
             t_store = NodeStore.init(directory / t_code, NodeId.for_code(t_code), t_name)
-            t_cert = admin.certify(t_store.data_dir, now)
-            admin.enrol(t_store.data_dir, t_cert, c_cert, c_cert)
+            _enrol_by_code(admin, t_store, county_url, county_url, echo)
             county.stores[t_code], county.names[t_code] = t_store, t_name
-            county.serve(t_store)
+            county.serve(t_store, parent=county_url)
             for v in range(1, VILLAGES_PER_TOWN + 1):
                 v_code, v_name = f"{t_code}{v:03d}", f"{t_name[:2]}第{v}村"
                 v_store = NodeStore.init(directory / v_code, NodeId.for_code(v_code), v_name)
-                v_cert = admin.certify(v_store.data_dir, now)
-                admin.enrol(v_store.data_dir, v_cert, t_cert, c_cert)
+                _enrol_by_code(admin, v_store, county.urls[t_code], county_url, echo)
                 county.stores[v_code], county.names[v_code] = v_store, v_name
                 generate_village(
                     v_store,
@@ -134,6 +145,21 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
         yield county
     finally:
         county.close()
+
+
+def _enrol_by_code(
+    admin: CountyAdmin, store: NodeStore, via: str, county_url: str, echo: Echo
+) -> None:
+    """``renkou keys invite`` on the aggregator, then ``renkou node enroll`` on the PC
+    (through ``via``: the county for a town, the town for a village)."""
+    now = time.time_ns() // 1_000_000
+    code, _invite = create_invite(admin.directory, store.node, now, 7 * DAY_MS)
+    started = time.monotonic()
+    answer = enrol_with_code(store.data_dir, code, via, now, county_url=county_url)
+    echo(
+        f"  enrolled {store.node} with code {format_code(code)} via {via} "
+        f"(certificate {answer.node.serial}, {time.monotonic() - started:.2f} s)"
+    )
 
 
 def _sign_ins(county: DemoCounty, echo: Echo, once: bool) -> None:

@@ -124,7 +124,9 @@ def verify_chain(chain: list[Certificate], anchors: list[Certificate], now_ms: i
     Checks, in order: 1. length 1..MAX_CHAIN; a trailing copy of an anchor (the same
     bytes) is dropped unless it is the only certificate; 2. a certificate whose subject
     is a county (a cross-certificate) appears only as the last one, directly under an
-    anchor, so there is at most one; 3. each certificate is signed by the next one's
+    anchor, or directly under a certificate of the same county (the county's issuing
+    certificate, or the cross-certificate of that county's root), so there is at most
+    one cross-certificate; 3. each certificate is signed by the next one's
     key (the last by an anchor with the issuer's node id); 4. issuers are counties and a
     county only certifies its own nodes or another county's root; 5. every certificate
     is inside its validity window at ``now_ms``.
@@ -138,11 +140,12 @@ def verify_chain(chain: list[Certificate], anchors: list[Certificate], now_ms: i
     tail = roots.get(chain[-1].node)
     if len(chain) > 1 and tail is not None and tail.raw == chain[-1].raw:
         chain = chain[:-1]
-    for cert in chain[:-1]:
-        if cert.node.role is Role.COUNTY:
+    for cert, above in zip(chain[:-1], chain[1:], strict=True):
+        if cert.node.role is Role.COUNTY and above.node != cert.node:
             raise CertificateError(
                 f"certificate {cert.serial} for {cert.node} may only be the last of a chain, "
-                "directly under a trusted root (at most one cross-certificate)"
+                "directly under a trusted root (at most one cross-certificate), or stand "
+                "under a certificate of its own county (its issuing key)"
             )
     for i, cert in enumerate(chain):
         issuer = chain[i + 1] if i + 1 < len(chain) else roots.get(cert.issuer)

@@ -134,6 +134,35 @@ class RejectionBody(_Strict):
     at = fields.Integer(required=True, strict=True, validate=_MS)
 
 
+class EnrolRequestBody(_Strict):
+    """SPEC.md §8.8: a new PC's request, signed by the keys it asks to be certified."""
+
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("enrol_request"))
+    invite = fields.String(required=True, validate=validate.Regexp(r"[0-9a-f]{32}\Z"))
+    node = fields.String(required=True, validate=_NODE)
+    suite = fields.Integer(required=True, strict=True)
+    verify_key = fields.String(required=True, validate=validate.Length(max=4096))
+    kem_key = fields.String(required=True, validate=validate.Length(max=4096))
+    at = fields.Integer(required=True, strict=True, validate=_MS)
+
+
+_CERT_B64 = validate.Length(min=1, max=16384)
+
+
+class EnrolAnswerBody(_Strict):
+    """SPEC.md §8.8: the certificates the county sends back, bound to the request."""
+
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    type = fields.String(required=True, validate=validate.Equal("enrol_answer"))
+    request = fields.String(required=True, validate=_HEX64)
+    node = fields.String(required=True, validate=_CERT_B64)
+    issuing = fields.String(required=True, allow_none=True, validate=_CERT_B64)
+    root = fields.String(required=True, validate=_CERT_B64)
+    parent = fields.String(required=True, validate=_CERT_B64)
+    county = fields.String(required=True, validate=_CERT_B64)
+
+
 def load_body(schema: Schema, body: Any, what: str) -> dict[str, Any]:
     """Validate a decoded body; marshmallow's complaints become one MalformedError."""
     try:

@@ -10,16 +10,28 @@ county_aggregator: a scenario and a merged database; tests/protocol: seeded keys
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner
 
+from node.keys import sealed
 from tests.skip_policy import (  # noqa: F401 - pytest finds hooks by name here
     pytest_configure,
     pytest_runtest_logreport,
     pytest_sessionfinish,
 )
+
+# Key files are sealed under the operator's passphrase (node/keys/unlock.py). The suite
+# runs unattended, so the passphrase comes from the environment, as a script's would;
+# the Argon2id cost is lowered to its minimum, as Django's tests use a fast password
+# hasher (a new node derives a key once, and the suite makes thousands of nodes). The
+# OS keyring stays out: a developer's own keychain must not fill with test keys.
+TEST_PASSPHRASE = "test passphrase of the suite"
+os.environ.setdefault("RENKOU_PASSPHRASE", TEST_PASSPHRASE)
+os.environ["RENKOU_KEYRING"] = "off"
+sealed.KDF_COST = sealed.KdfCost(time=1, memory_kib=8, lanes=1)
 
 
 @pytest.fixture

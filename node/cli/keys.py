@@ -1,17 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""``renkou keys …``: the county administrator's commands (root, enrolment, revocation)."""
+"""``renkou keys …``: the county administrator's commands (enrolment, revocation).
+
+Setting up a county is node/cli/keys_county.py; enrolment by code node/cli/keys_invite.py.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from node.cli_options import data_dir_option, reports_errors
 from node.i18n import gettext as _
-from node.timeutil import SHANGHAI
 
 admin_dir_option = click.option(
     "--admin-dir",
@@ -26,33 +27,36 @@ def _now() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _stdin_passphrase(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value and not ctx.resilient_parsing:
+        from node.keys.unlock import read_stdin_passphrase
+
+        read_stdin_passphrase()
+    return value
+
+
+passphrase_option = click.option(
+    "--passphrase-stdin",
+    is_flag=True,
+    expose_value=False,
+    callback=_stdin_passphrase,
+    help="Read the key's passphrase from the first line of standard input (for "
+    "scripts; else RENKOU_PASSPHRASE, else it is asked at the terminal). Never logged.",
+)
+
+
 @click.group()
 def keys() -> None:
-    """County administration: the root key, enrolling PCs, revoking lost ones."""
+    """County administration: the offline root, the issuing key, enrolling PCs,
+    revoking lost ones.
 
-
-@keys.command("init-county")
-@click.option("--code", required=True, help="The county's 6-digit code.")
-@admin_dir_option
-@reports_errors
-def init_county(code: str, admin_dir: Path) -> None:
-    """Create the county root key and certificate (once per county; keep it offline).
-
-    Example:
-
-    \b
-        renkou keys init-county --code 441322 --admin-dir ./admin
+    Every key file is sealed under a passphrase (Argon2id): it is asked at the
+    terminal, or read from RENKOU_PASSPHRASE or --passphrase-stdin for scripts.
     """
-    from node.admin import CountyAdmin
-
-    if (admin_dir / "root.key").exists():
-        raise click.UsageError(_("%(dir)s already holds a root key.", dir=admin_dir))
-    admin = CountyAdmin.create(admin_dir, code, _now())
-    click.echo(_("Created the root of %(node)s in %(dir)s (root.key is 0600: keep it safe).",
-                 node=admin.node, dir=admin_dir))  # fmt: skip
 
 
 @keys.command()
+@passphrase_option
 @admin_dir_option
 @data_dir_option
 @reports_errors
@@ -67,18 +71,21 @@ def enrol(admin_dir: Path, data_dir: Path) -> None:
         renkou keys enrol --admin-dir ./admin --data-dir ./village
     """
     from node.admin import CountyAdmin
+    from node.keys.dates import local_time
 
     admin = CountyAdmin.open(admin_dir)
     try:
         cert = admin.enrol_node(data_dir, _now())
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    until = datetime.fromtimestamp(cert.not_after / 1000, SHANGHAI).date().isoformat()
-    click.echo(_("Enrolled %(node)s (certificate %(serial)s, valid until %(until)s).",
-                 node=cert.node, serial=cert.serial, until=until))  # fmt: skip
+    click.echo(
+        f"已登记 {cert.node}（证书 {cert.serial}，有效至 {local_time(cert.not_after)}）/ "
+        f"enrolled {cert.node} (certificate {cert.serial})"
+    )
 
 
 @keys.command()
+@passphrase_option
 @click.option("--code", required=True, help="Code of the node whose PC was lost or stolen.")
 @click.option(
     "--reason", type=click.Choice(["lost", "stolen", "compromised", "retired"]), required=True
@@ -117,20 +124,21 @@ def revoke(
             --county-data-dir ./county
     """
     from node.admin import CountyAdmin
+    from node.keys.revoking import parse_valid_through, refused
     from protocol import LogId
 
     valid: dict[LogId, int] = {}
     for item in through:
-        log, _sep, seq = item.rpartition("=")
-        if not seq.isdigit():
-            raise click.UsageError(_("--valid-through %(item)s must look like LOG=SEQ.",
-                                     item=repr(item)))  # fmt: skip
-        valid[LogId.parse(log)] = int(seq)
+        log, seq = parse_valid_through(item)
+        if log in valid:
+            raise refused(
+                f"--valid-through 两次写了 {log}",
+                f"--valid-through names {log} twice",
+                "bad_valid_through",
+            )
+        valid[log] = seq
     admin = CountyAdmin.open(admin_dir)
-    try:
-        raw = admin.revoke_node(code, reason, valid, _now())
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    raw = admin.revoke_node(code, reason, valid, _now())
     if county_data_dir is None:
         click.echo(
             _(

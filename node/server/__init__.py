@@ -18,7 +18,7 @@ from flask import Flask
 
 from node import pages
 from node.errors import NodeError
-from node.server import errors, sync_api
+from node.server import enrol, errors, published, sync_api
 
 MAX_REQUEST_BYTES = 9 * 1024 * 1024
 
@@ -39,5 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["RENKOU_DATA_DIR"] = from_env
     errors.init_app(app)
     sync_api.init_app(app)
+    published.init_app(app)  # signed trust material for anyone (node/keys/published.py)
+    enrol.init_app(app)  # enrolment by one-time code (node/keys/enrolment.py)
     pages.init_app(app)  # the operator pages (node/pages), beside the sync API
     return app

@@ -9,9 +9,9 @@ parent holds, as far as we know, so each travels to it once: SPEC.md §15.4, §1
 
 from __future__ import annotations
 
-import sqlite3
-
 from sqlite_utils import Database
+
+from node.store.database import OPERATIONAL_ERRORS
 
 
 class Certs:
@@ -32,7 +32,7 @@ class Certs:
         """``(node, serial)`` of every certificate we keep."""
         try:
             return self.db.execute("SELECT node, serial FROM certs").fetchall()
-        except sqlite3.OperationalError:  # not a node's database (no migrations applied)
+        except OPERATIONAL_ERRORS:  # not a node's database (no migrations applied)
             return []
 
     def nodes(self) -> list[str]:

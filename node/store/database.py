@@ -1,16 +1,29 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Opening the node's SQLite file: WAL, full sync for hand-made writes, a clear error.
+"""Opening the node's SQLite file: encrypted, WAL, full sync for hand-made writes, a clear
+error.
 
 A village PC loses power. WAL with ``synchronous=FULL`` makes a committed transaction
 survive that; the bulk importer may relax to NORMAL because it can be re-run, and says
 so where it does.
+
+At rest the file is encrypted with SQLCipher (sqlcipher3, the maintained binding; pages
+under AES-256 with an HMAC each) under the node's 32-byte database key, which lives only
+inside the sealed ``keys/node.key`` (node/identity.py): a stolen disk, a copied data dir
+or a file on a stick reads as noise without the operator's passphrase. Whole-file
+encryption was chosen over sealing the sensitive columns: every column of a card is
+personal data, indexes and the log's payloads would leak it otherwise, and SQL keeps
+working unchanged; the cost is measured by ``python -m tests.bench store`` (store.write
+beside a plain file, the same run). A store of an older version, whose key file
+carried no database key, opens as a plain file as before.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any, cast
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlite_utils import Database
 
 from node.errors import StorageError
@@ -18,13 +31,59 @@ from node.store.schema import migrations
 
 DB_NAME = "node.db"
 
+ERRORS = (sqlite3.Error, sqlcipher.Error)
+"""What a failing SQLite call raises, from a plain or an encrypted connection."""
+DATABASE_ERRORS = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+OPERATIONAL_ERRORS = (sqlite3.OperationalError, sqlcipher.OperationalError)
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, sqlcipher.IntegrityError)
 
-def open_database(path: Path | str, *, create: bool = False) -> Database:
-    """Open (or create) the node database and apply pending migrations.
+
+_KEYS: dict[str, bytes] = {}
+"""The key each database this process opened is encrypted under, by resolved path: a
+worker process forked to read the same file (county_aggregator/parallel.py) opens it
+with :func:`reopen` without the node's key file."""
+
+
+def reopen(path: Path | str) -> Database:
+    """Another connection to a database this process (or its parent, before a fork)
+    opened with :func:`open_database`, under the same key."""
+    key = _KEYS.get(str(Path(path).resolve()), b"")
+    return Database(connect(path, key))
+
+
+def connect(path: Path | str, key: bytes, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection to ``path``, encrypted under ``key`` (plain when ``key`` is empty).
 
     Raises:
-        StorageError: the file is missing (and ``create`` is false), read-only,
-            not a SQLite database, or the disk is full.
+        StorageError: ``store_key`` when the file does not open with ``key``.
+    """
+    target = f"file:{Path(path)}?mode=ro" if readonly else str(path)
+    if not key:
+        return sqlite3.connect(target, uri=readonly, isolation_level=None, check_same_thread=False)
+    conn = sqlcipher.connect(target, uri=readonly, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        raise StorageError(
+            "节点数据库无法用本机的密钥打开（文件被替换、来自其他电脑或已损坏），"
+            "未做任何更改；请联系管理员",
+            f"the node database {Path(path).name} does not open with this node's key (it "
+            "was replaced, comes from another PC, or is damaged); nothing was changed",
+            code="store_key",
+        ) from None
+    return cast(sqlite3.Connection, conn)
+
+
+def open_database(path: Path | str, *, create: bool = False, key: bytes = b"") -> Database:
+    """Open (or create) the node database, encrypted under ``key``, and apply pending
+    migrations.
+
+    Raises:
+        StorageError: the file is missing (and ``create`` is false), does not open with
+            ``key``, is read-only, not a SQLite database, or the disk is full.
     """
     path = Path(path)
     if not create and not path.exists():
@@ -34,19 +93,21 @@ def open_database(path: Path | str, *, create: bool = False) -> Database:
             code="store_missing",
         )
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        conn = connect(path, key)
         conn.execute("PRAGMA busy_timeout = 5000")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         db = Database(conn)
         migrations.apply(db)
-    except sqlite3.DatabaseError as exc:
+        if key:
+            _KEYS[str(path.resolve())] = key
+    except DATABASE_ERRORS as exc:
         raise storage_error(exc) from None
     return db
 
 
-def storage_error(exc: sqlite3.Error) -> StorageError:
+def storage_error(exc: Any) -> StorageError:
     """Translate SQLite's failure into words an officer can act on."""
     text = str(exc).lower()
     if "full" in text:

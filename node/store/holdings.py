@@ -11,13 +11,13 @@ crash the head never claims more than the disk holds (CouchDB's checkpoint lesso
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
 
 from sqlite_utils import Database
 
+from node.store.database import OPERATIONAL_ERRORS
 from protocol import (
     HEADER_VIEW_OFFSET,
     HEADER_VIEW_SIZE,
@@ -169,7 +169,7 @@ class Holdings:
         heads: dict[str, int] = {}
         try:
             row = self.db.execute("SELECT min(log) FROM received_entries").fetchone()
-        except sqlite3.OperationalError:  # not a node's database (no migrations applied)
+        except OPERATIONAL_ERRORS:  # not a node's database (no migrations applied)
             return heads
         while row is not None and row[0] is not None:
             log = row[0]

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from node.store.database import OPERATIONAL_ERRORS
 from node.timeutil import SHANGHAI
 from protocol.clock import COUNTER_BITS
 
@@ -151,7 +151,7 @@ def node_name(db: Database) -> str:
     """The node's own name from its metadata ('' on a bare test database)."""
     try:
         row = db.execute("SELECT value FROM node_meta WHERE key = 'name'").fetchone()
-    except sqlite3.OperationalError:  # a bare database without node_meta has no name
+    except OPERATIONAL_ERRORS:  # a bare database without node_meta has no name
         return ""
     return str(row[0]) if row else ""
 

@@ -12,10 +12,9 @@ recorded before the restart as the running one would (issue 13, fact 13).
 
 from __future__ import annotations
 
-import sqlite3
-
 from sqlite_utils import Database
 
+from node.store.database import INTEGRITY_ERRORS
 from protocol.session import MAX_SKEW_MS
 
 NONCE_KEEP_MS = 2 * MAX_SKEW_MS
@@ -42,7 +41,7 @@ class HelloNonces:
                 "INSERT INTO hello_nonces (nonce, until) VALUES (?, ?)",
                 [nonce, max(hello_at, now_ms) + NONCE_KEEP_MS],
             )
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:  # plain or encrypted (SQLCipher) store alike
             return False
         return True
 

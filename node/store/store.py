@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +30,13 @@ from node.identity import (
 )
 from node.store.apply import apply_entry, dumps
 from node.store.changelog import ChangeLog, now_ms
-from node.store.database import DB_NAME, open_database, storage_error
+from node.store.database import (
+    DB_NAME,
+    ERRORS,
+    OPERATIONAL_ERRORS,
+    open_database,
+    storage_error,
+)
 from protocol import ZERO_HASH, Entry, EpochStart, NodeId, Op, Retire, Suite, Upsert, encode_payload
 from protocol.entries import FLAG_EPOCH_START
 
@@ -76,7 +81,7 @@ def stored_node(db: Database) -> str | None:
     None when ``db`` is not a node's database."""
     try:
         row = db.execute("SELECT value FROM node_meta WHERE key = 'node'").fetchone()
-    except sqlite3.OperationalError:
+    except OPERATIONAL_ERRORS:
         return None
     return None if row is None else str(row[0])
 
@@ -121,7 +126,7 @@ class NodeStore:
         private_directory(data_dir)
         identity = create_identity(data_dir, node, suite)
         private_file(data_dir / DB_NAME)
-        db = open_database(data_dir / DB_NAME, create=True)
+        db = open_database(data_dir / DB_NAME, create=True, key=identity.db_key)
         with db.atomic():
             for key, value in (
                 ("node", str(node)),
@@ -139,8 +144,11 @@ class NodeStore:
     def open(cls, data_dir: Path | str, clock: Callable[[], int] = now_ms) -> NodeStore:
         """Open an existing node; ``clock`` (UTC ms) is injectable for simulations."""
         data_dir = Path(data_dir)
-        db = open_database(data_dir / DB_NAME)
-        return cls(data_dir, db, load_identity(data_dir), clock)
+        if not (data_dir / DB_NAME).exists():
+            open_database(data_dir / DB_NAME)  # raises store_missing, before any passphrase
+        identity = load_identity(data_dir)
+        db = open_database(data_dir / DB_NAME, key=identity.db_key)
+        return cls(data_dir, db, identity, clock)
 
     def close(self) -> None:
         self.db.close()
@@ -171,7 +179,7 @@ class NodeStore:
         try:
             with self.db.atomic():
                 yield
-        except sqlite3.Error as exc:
+        except ERRORS as exc:
             log.rollback_to(*saved)
             raise storage_error(exc) from None
         except BaseException:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 
 import requests
 
+from node.keys import published
 from node.store.holdings import Holdings
 from node.store.store import NodeStore
 from node.sync import epochs, revocations
@@ -110,6 +111,7 @@ class SyncClient:
         """
         r = self.round = Round(self.store, self.round.trust, self.link, self.now_ms)
         self.link.traffic = r.report
+        published.before_round(r)  # the county's list; never sync with a revoked parent
         acks = AckBook(r)
         intake = Intake(r, acks)
         push, relay = OwnLogPush(r, acks, MAX_BATCH_ENTRIES), Relay(r, acks)

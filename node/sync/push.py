@@ -194,9 +194,17 @@ class OwnLogPush:
             have.seq,
             have.seq,
             SyncFailed(
-                f"the parent holds another entry {have.seq} of our log {log.log} (fork); "
-                "the administrator runs `renkou node new-epoch --reason fork --yes`",
+                f"the parent holds another entry {have.seq} of our log {log.log} (fork): "
+                "two copies of this node wrote, so this data dir was copied to another PC "
+                "(a clone) or put back by hand. If this PC is not the village's own, stop "
+                "it and tell the administrator; otherwise the administrator runs "
+                "`renkou node new-epoch --reason fork --yes`",
                 code="fork",
+                detail={
+                    "zh": f"上级保存的本机日志 {log.log} 第 {have.seq} 条与本机不同（分叉）："
+                    "本节点的数据目录被复制到另一台电脑使用（克隆），或被手工放回旧副本。"
+                    "如本机不是该村自己的电脑，请停用并报告管理员",
+                },
             ),
         )
         return have.seq < log.head_seq  # a push lets the parent see and record the fork

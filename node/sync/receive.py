@@ -48,7 +48,6 @@ from protocol import (
     check_recipients,
     decode_envelope,
     open_envelope,
-    verify_chain,
 )
 from protocol.fast_payload import check_payload
 from protocol.frontier import Ack, sign_ack
@@ -98,7 +97,7 @@ def _check(store: NodeStore, trust: Trust, env: Envelope, peer: NodeId, now_ms: 
     if not origin.code.startswith(peer.code):
         raise CertificateError(f"{peer} may not relay changes of {origin}")
     origin_cert = trust.certificate(origin, env.header.cert_serial)
-    verify_chain([origin_cert], [trust.root], now_ms)
+    trust.verify(origin_cert, now_ms)
     env.verify_batch(origin_cert.verify_key)
     check_signer(env.header, origin_cert, trust.crl)
     if store.node.role is not Role.COUNTY:

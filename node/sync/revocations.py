@@ -21,6 +21,7 @@ hop per sync, each node passing on the list it holds:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from node.sync.trust import held_revocations, install_revocations
@@ -61,8 +62,14 @@ def take(data_dir: Path, raw: bytes) -> str:
     )
 
 
-def status_lines(data_dir: Path | None) -> list[str]:
-    """``renkou node status``: which list this node holds."""
+MAX_LIST_AGE_MS = 30 * 86_400_000
+"""A list older than this is a warning in status: the county re-issues its list at least
+monthly (``renkou keys refresh-revocations``), so an older one means this node has been
+cut off from it (a parent withholding it, say)."""
+
+
+def status_lines(data_dir: Path | None, now_ms: int | None = None) -> list[str]:
+    """``renkou node status``: which list this node holds, and a warning when it is old."""
     if data_dir is None:
         return []
     try:
@@ -71,7 +78,19 @@ def status_lines(data_dir: Path | None) -> list[str]:
         return [f"revocations: the installed list does not verify ({exc.code}) (吊销名单无效)"]
     if crl is None:
         return ["revocations: none installed (未安装吊销名单)"]
-    return [
+    lines = [
         f"revocations: version {crl.version}, {len(crl.revoked)} revoked"
         f" (吊销名单第 {crl.version} 版, {len(crl.revoked)} 项)"
     ]
+    now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    if now - crl.issued_at > MAX_LIST_AGE_MS:
+        from node.keys.dates import local_date
+
+        days = (now - crl.issued_at) // 86_400_000
+        lines.append(
+            f"WARNING:   the revocation list was issued {days} days ago "
+            f"({local_date(crl.issued_at)}): fetch the county's current list "
+            f"(renkou node sync, or renkou node install-revocations FILE) "
+            f"(警告：吊销名单已 {days} 天未更新)"
+        )
+    return lines

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from node.errors import StorageError
 from node.identity import key_dir
+from node.keys.issuing import ISSUING_CERT, chain_of, list_signer
 from node.store.certs import Certs
 from protocol import (
     Certificate,
@@ -27,6 +28,7 @@ from protocol import (
     UnknownCertificateError,
     decode_certificate,
     decode_revocations,
+    decode_signed,
     verify_chain,
 )
 
@@ -44,9 +46,19 @@ def decoded_certificate(raw: bytes) -> Certificate:
 
 
 @lru_cache(maxsize=64)
-def _decoded_revocations(raw: bytes, root_raw: bytes) -> RevocationList:
-    """A revocation list verified against the root whose exact bytes are ``root_raw``."""
-    return decode_revocations(raw, decoded_certificate(root_raw))
+def _decoded_revocations(raw: bytes, root_raw: bytes, issuing_raw: bytes) -> RevocationList:
+    """A revocation list verified against the root whose exact bytes are ``root_raw``,
+    or against the issuing certificate ``issuing_raw`` that root signed (the county's
+    day-to-day key signs the lists of nodes: node/keys/issuing.py)."""
+    root = decoded_certificate(root_raw)
+    issuing = [decoded_certificate(issuing_raw)] if issuing_raw else []
+    signer = list_signer(decode_signed(raw, expect_type="revocations"), root, issuing)
+    return decode_revocations(raw, signer)
+
+
+def _issuing_raw(data_dir: Path) -> bytes:
+    path = key_dir(data_dir) / ISSUING_CERT
+    return path.read_bytes() if path.exists() else b""
 
 
 def load_certificate(data_dir: Path, name: str) -> Certificate | None:
@@ -69,13 +81,20 @@ class Trust:
     data_dir: Path
     root: Certificate
     crl: RevocationList | None
+    issuing: list[Certificate] = field(default_factory=list)
 
     @classmethod
     def load(cls, db: Database, data_dir: Path) -> Trust:
         root = load_certificate(data_dir, "root.cert")
         if root is None:
             raise not_enrolled("root.cert")
-        return cls(db, data_dir, root, held_revocations(data_dir))
+        issuing = load_certificate(data_dir, ISSUING_CERT)
+        return cls(db, data_dir, root, held_revocations(data_dir), [issuing] if issuing else [])
+
+    def verify(self, cert: Certificate, now_ms: int) -> Certificate:
+        """Verify ``cert``'s chain up to our root, through the county's issuing
+        certificate when that key signed it (SPEC.md §8.2)."""
+        return verify_chain(chain_of(cert, self.root, self.issuing), [self.root], now_ms)
 
     def own(self, name: str) -> Certificate:
         cert = load_certificate(self.data_dir, name)
@@ -93,7 +112,7 @@ class Trust:
         them. Sessions never pass it: a revoked node cannot sync.
         """
         cert = decoded_certificate(bytes(raw))
-        verify_chain([cert], [self.root], now_ms)
+        self.verify(cert, now_ms)
         if not revoked_ok:
             self.check_not_revoked(cert)
         return cert
@@ -160,7 +179,7 @@ def held_revocations(data_dir: Path) -> RevocationList | None:
     path = key_dir(data_dir) / CRL_FILE
     if root is None or not path.exists():
         return None
-    return _decoded_revocations(path.read_bytes(), root.raw)
+    return _decoded_revocations(path.read_bytes(), root.raw, _issuing_raw(data_dir))
 
 
 def held_revocations_raw(data_dir: Path) -> bytes:
@@ -187,7 +206,8 @@ def install_revocations(data_dir: Path, raw: bytes) -> RevocationList | None:
     root = load_certificate(data_dir, "root.cert")
     if root is None:
         raise not_enrolled("root.cert")
-    newer = _decoded_revocations(bytes(raw), root.raw)
+    issuing_raw = _issuing_raw(data_dir)
+    newer = _decoded_revocations(bytes(raw), root.raw, issuing_raw)
     keys = key_dir(data_dir)
     path = keys / CRL_FILE
     with _INSTALL_LOCK:
@@ -195,7 +215,7 @@ def install_revocations(data_dir: Path, raw: bytes) -> RevocationList | None:
             held_raw = path.read_bytes()
             if held_raw == bytes(raw):
                 return None
-            _decoded_revocations(held_raw, root.raw).check_successor(newer)
+            _decoded_revocations(held_raw, root.raw, issuing_raw).check_successor(newer)
         tmp = keys / f".{CRL_FILE}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # public, as certs
         try:

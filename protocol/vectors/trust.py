@@ -12,9 +12,17 @@ from typing import Any
 
 from protocol.batches import sign_batch
 from protocol.certs import Revocation, decode_certificate, issue_certificate, issue_revocations
-from protocol.crypto import Suite
+from protocol.crypto import KemPrivateKey, SigningKey, Suite
 from protocol.ids import LogId
-from protocol.testing import NOT_AFTER, NOT_BEFORE, NOW, TestNode, chain_entries, make_node
+from protocol.testing import (
+    NOT_AFTER,
+    NOT_BEFORE,
+    NOW,
+    TestNode,
+    chain_entries,
+    make_node,
+    seed,
+)
 from protocol.testing import person_payload as _person
 
 
@@ -38,6 +46,14 @@ def _cert(
         not_before=not_before,
         not_after=not_after,
     )
+
+
+def _issuing(root: TestNode, suite: Suite) -> TestNode:
+    """The county's issuing key (SPEC.md §8.2), certified by ``root`` (serial 2)."""
+    signing = SigningKey(suite, seed(f"{root.node.code} issuing sign", suite.sign_seed_size))
+    kem = KemPrivateKey(suite, seed(f"{root.node.code} issuing kem", suite.kem_seed_size))
+    subject = TestNode(root.node, signing, kem, root.cert)
+    return TestNode(root.node, signing, kem, decode_certificate(_cert(root, subject, serial=2)))
 
 
 def _chain_case(
@@ -83,6 +99,12 @@ def certificate_vectors() -> dict[str, Any]:
     hybrid_root = make_node("440104")
     hybrid_village = make_node("440104001002", hybrid_root)
     rootc, villagec = root.cert.raw, village.cert.raw
+    issuing = _issuing(root, suite)
+    by_issuing = _cert(issuing, village, serial=9010)
+    county_by_issuing = _cert(issuing, make_node("440104", suite=suite), serial=9011)
+    other_issuing = _issuing(other_root, suite)
+    other_by_issuing = _cert(other_issuing, other_village, serial=9012)
+    other_county_by_issuing = _cert(issuing, other_root, serial=9013)
     cases = [
         _chain_case("village under its root", [villagec], [rootc], "ok"),
         _chain_case("township under its root", [town.cert.raw], [rootc], "ok"),
@@ -103,6 +125,18 @@ def certificate_vectors() -> dict[str, Any]:
             [other_village.cert.raw, cross, rootc], [rootc], "ok",
         ),
         _chain_case("cross-certificate alone", [cross], [rootc], "ok"),
+        _chain_case(
+            "village under the county's issuing certificate",
+            [by_issuing, issuing.cert.raw], [rootc], "ok",
+        ),
+        _chain_case(
+            "the county node under its issuing certificate",
+            [county_by_issuing, issuing.cert.raw], [rootc], "ok",
+        ),
+        _chain_case(
+            "another county's village through its issuing key and our cross-certificate",
+            [other_by_issuing, other_issuing.cert.raw, cross], [rootc], "ok",
+        ),
         _chain_case("HYBRID village under its root", [hybrid_village.cert.raw],
                     [hybrid_root.cert.raw], "ok"),
         # Step 1: length.
@@ -116,6 +150,10 @@ def certificate_vectors() -> dict[str, Any]:
         _chain_case(
             "a county certificate in the middle", [villagec, rootc, cross], [rootc],
             "bad_certificate",
+        ),
+        _chain_case(
+            "another county's certificate under our issuing key",
+            [other_county_by_issuing, issuing.cert.raw], [rootc], "bad_certificate",
         ),
         # Step 3: issuers.
         _chain_case(
@@ -137,6 +175,10 @@ def certificate_vectors() -> dict[str, Any]:
             "bad_signature",
         ),
         _chain_case("signature flipped", [bytes(flipped)], [rootc], "bad_signature"),
+        _chain_case(
+            "village under an issuing certificate the root did not sign",
+            [other_by_issuing, other_issuing.cert.raw], [rootc], "bad_certificate",
+        ),
         _chain_case("leaf expired", [short], [rootc], "expired"),
         _chain_case("leaf not yet valid", [early], [rootc], "expired"),
         _chain_case("leaf after not_after", [villagec], [rootc], "expired", now=NOT_AFTER + 1),

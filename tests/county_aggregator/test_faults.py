@@ -212,7 +212,7 @@ def test_revoked_node_entries_beyond_valid_through_are_rejected(
     admin.certify(villages.stores[H].data_dir, now)
     log = villages.stores[H].changelog.log
     raw = admin.revoke_node(H, "stolen", {log: 3}, now)
-    crl = decode_revocations(raw, admin.root)
+    crl = decode_revocations(raw, admin.issuing)
     stats = merge_new(county.db, db, revocations=crl)
     assert stats.rebuilt
     rejected = db.execute("SELECT log, seq, code FROM rejected ORDER BY seq").fetchall()

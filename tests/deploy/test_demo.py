@@ -40,3 +40,14 @@ def test_the_demo_county_syncs_merges_and_tells_every_village(
     finally:
         county.close()
     assert held == stored > 10_000
+    # Issue 14: every town and village PC enrolled with a one-time code over the network
+    # (a village through its town), the root offline and never in the aggregator's dir.
+    enrolled = re.findall(
+        r"^  enrolled (township|village):\d+ with code [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4} "
+        r"via http://127\.0\.0\.1:\d+ ",
+        result.output,
+        re.M,
+    )
+    assert sorted(enrolled) == ["township"] * 3 + ["village"] * 12, result.output
+    assert len(list((tmp_path / "admin" / "invites" / "used").iterdir())) == 15
+    assert not (tmp_path / "admin" / "root.key").exists()

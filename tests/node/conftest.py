@@ -23,10 +23,11 @@ def store(tmp_path: Path) -> Iterator[NodeStore]:
 
 @pytest.fixture
 def admin_dir(tmp_path: Path, renkou: Callable[..., str]) -> str:
-    """The administrator's directory of county 440104, its root key made
-    (``renkou keys init-county``)."""
+    """The administrator's directory of county 440104 with its issuing key, the root
+    made offline in ``root`` beside it (``renkou keys init-county``)."""
     admin = str(tmp_path / "admin")
-    renkou("keys", "init-county", "--code", "440104", "--admin-dir", admin)
+    root = str(tmp_path / "root")
+    renkou("keys", "init-county", "--code", "440104", "--admin-dir", admin, "--root-dir", root)
     return admin
 
 

@@ -14,11 +14,13 @@ from deploy.cli import cli
 @pytest.mark.parametrize("code", ["449999", "440100", "44010", "abcdef"])
 def test_init_county_refuses_a_code_that_is_no_county(tmp_path: Path, code: str) -> None:
     result = CliRunner().invoke(
-        cli, ["keys", "init-county", "--code", code, "--admin-dir", str(tmp_path / "a")]
-    )
+        cli,
+        ["keys", "init-county", "--code", code, "--admin-dir", str(tmp_path / "a"),
+         "--root-dir", str(tmp_path / "r")],
+    )  # fmt: skip
     assert result.exit_code != 0
     assert "区划代码" in result.output and "code" in result.output
-    assert not (tmp_path / "a" / "root.key").exists()
+    assert not (tmp_path / "a").exists() and not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize("code", ["449999", "449999001", "449999001001", "440104999"])
@@ -32,8 +34,10 @@ def test_node_init_refuses_a_code_outside_the_list(tmp_path: Path, code: str) ->
 
 def test_a_listed_county_is_accepted(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["keys", "init-county", "--code", "440104", "--admin-dir", str(tmp_path / "a")]
-    )
+        cli,
+        ["keys", "init-county", "--code", "440104", "--admin-dir", str(tmp_path / "a"),
+         "--root-dir", str(tmp_path / "r")],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import shutil
-import sqlite3
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,10 +43,10 @@ from county_aggregator.merge import load_revocations, merge_new
 from county_aggregator.store import init_merged
 from node.admin import CountyAdmin
 from node.domain.resident_id import check_digit
-from node.identity import key_dir
+from node.identity import key_dir, load_identity
 from node.server import create_app
 from node.server.context import close_kept_stores
-from node.store.database import DB_NAME
+from node.store.database import DB_NAME, connect
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from protocol import (
@@ -531,8 +530,9 @@ class World:
         dest = self.root / "backups" / f"{node.code}-{n}"
         dest.mkdir(parents=True)
         shutil.copytree(key_dir(node.data_dir), key_dir(dest))
-        src = sqlite3.connect(node.data_dir / DB_NAME)
-        target = sqlite3.connect(dest / DB_NAME)
+        key = load_identity(node.data_dir).db_key  # node.db is encrypted under it
+        src = connect(node.data_dir / DB_NAME, key)
+        target = connect(dest / DB_NAME, key)
         src.backup(target)
         target.close()
         src.close()

@@ -12,7 +12,8 @@ from node.store.accounts import OperatorStore
 from node.store.store import NodeStore
 from tests.node.pages.helpers import ACCOUNTS, PASSWORD, Village, csrf_token, form_token, sign_in
 
-PAGE_BLUEPRINTS_EXEMPT = {"static", "static_pages", "sync"}
+# published: /keys/v1, enrol: /enrol/v1 (APIs, not pages)
+PAGE_BLUEPRINTS_EXEMPT = {"static", "static_pages", "sync", "published", "enrol"}
 
 
 def _page_rules(village: Village) -> list[tuple[str, str, set[str]]]:

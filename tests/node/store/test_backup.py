@@ -99,7 +99,7 @@ def test_a_bad_backup_changes_nothing(store: NodeStore, tmp_path: Path, case: st
     store.close()
     with pytest.raises(StorageError) as caught:
         restore(data_dir, source)
-    expected = {"missing": "backup_missing", "not_sqlite": "backup_invalid"}
+    expected = {"missing": "backup_missing", "not_sqlite": "backup_unsealed"}
     assert caught.value.code == expected.get(case, "backup_other_node")
     assert caught.value.zh and caught.value.en
     again = NodeStore.open(data_dir)

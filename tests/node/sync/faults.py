@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 import requests
 
 from node.identity import key_dir
-from node.store.database import DB_NAME
+from node.store.database import DB_NAME, connect
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from protocol import SessionRequest, encode_session_request, mac, make_hello
@@ -48,7 +47,7 @@ def copy_node(store: NodeStore, dest: Path) -> Path:
     (as SQLite copies it, safe while the node runs)."""
     dest.mkdir(parents=True)
     shutil.copytree(key_dir(store.data_dir), key_dir(dest))
-    target = sqlite3.connect(dest / DB_NAME)
+    target = connect(dest / DB_NAME, store.identity.db_key)  # encrypted, as node.db
     store.db.conn.backup(target)
     target.close()
     return dest

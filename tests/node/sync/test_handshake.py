@@ -11,15 +11,16 @@ backup) says ``unknown_certificate``, and it is sent again.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from node.store.database import DB_NAME
+from node.identity import load_identity
+from node.store.database import DB_NAME, connect
 from protocol import decode_session_answer, decode_session_request
 from tests.node.sync.faults import copy_node, no_sleep, write
 from tests.node.sync.network import County, SimClock, loopback_county
@@ -59,7 +60,7 @@ def _hello(county: County, village: Any) -> bytes:
 
 def _certs_held(data_dir: Path) -> set[str]:
     """The nodes whose certificates a node's database keeps (read from the file)."""
-    with sqlite3.connect(data_dir / DB_NAME) as db:
+    with closing(connect(data_dir / DB_NAME, load_identity(data_dir).db_key)) as db:
         return {node for (node,) in db.execute("SELECT node FROM certs")}
 
 
@@ -157,7 +158,7 @@ def test_a_parent_restored_from_a_backup_learns_both_certificates_again(
     assert ("/certs", 200) in codes and report.rejected == [], (codes, report)
     assert {f"township:{T}", f"village:{V1}"} <= _certs_held(county_store.data_dir)
     held = (
-        sqlite3.connect(county_store.data_dir / DB_NAME)
+        connect(county_store.data_dir / DB_NAME, county_store.identity.db_key)
         .execute(
             "SELECT MAX(seq) FROM received_entries WHERE log = ?", [str(village.changelog.log)]
         )

@@ -7,12 +7,14 @@ Setting up a county is node/cli/keys_county.py; enrolment by code node/cli/keys_
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from node.cli_options import data_dir_option, reports_errors
 from node.i18n import gettext as _
+from node.timeutil import SHANGHAI
 
 admin_dir_option = click.option(
     "--admin-dir",
@@ -71,17 +73,15 @@ def enrol(admin_dir: Path, data_dir: Path) -> None:
         renkou keys enrol --admin-dir ./admin --data-dir ./village
     """
     from node.admin import CountyAdmin
-    from node.keys.dates import local_time
 
     admin = CountyAdmin.open(admin_dir)
     try:
         cert = admin.enrol_node(data_dir, _now())
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(
-        f"已登记 {cert.node}（证书 {cert.serial}，有效至 {local_time(cert.not_after)}）/ "
-        f"enrolled {cert.node} (certificate {cert.serial})"
-    )
+    until = datetime.fromtimestamp(cert.not_after / 1000, SHANGHAI).date().isoformat()
+    click.echo(_("Enrolled %(node)s (certificate %(serial)s, valid until %(until)s).",
+                 node=cert.node, serial=cert.serial, until=until))  # fmt: skip
 
 
 @keys.command()

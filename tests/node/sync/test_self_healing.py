@@ -13,7 +13,6 @@ village sends it again, and the county ends with every entry exactly once.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from node.store.database import DB_NAME
+from node.store.database import DB_NAME, connect
 from node.store.store import NodeStore
 from node.sync import client as client_module
 from node.sync.delivery import DAY_MS
@@ -94,7 +93,7 @@ def test_a_township_that_lost_every_copy_heals(county: County) -> None:
 
 def _backup(store: NodeStore, dest: Path) -> Path:
     shutil.copytree(store.data_dir, dest, ignore=shutil.ignore_patterns(DB_NAME + "*"))
-    target = sqlite3.connect(dest / DB_NAME)
+    target = connect(dest / DB_NAME, store.identity.db_key)  # encrypted, as node.db
     store.db.conn.backup(target)
     target.close()
     return dest

@@ -38,7 +38,9 @@ After heal (``final_violations``), in addition:
      away the only copy (no committed write lost by the store);
   L3 no node wrote two different entries at one seq of its log;
   M1 the county's merged rows (incremental and rebuilt) equal the reference merge
-     (tests/sim/reference.py) of every entry the county should hold.
+     (tests/sim/reference.py) of every entry the county should hold;
+  P1 no card the county holds (so no merged record) has entries the officers wrote
+     about two different people (a local id reused for another person, issue 12).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ from node.store.acks import PeerAcks
 from node.store.certs import Certs
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
-from protocol import NodeId, Suite
+from protocol import LogId, NodeId, Retire, Suite, Upsert, decode_payload
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
 
@@ -266,6 +268,7 @@ def final_violations(world: World) -> list[str]:
     out += _merged_hashes(world)
     out += reference_violations(world)
     out += ledger_violations(world)
+    out += one_person_per_card(world, logs)
     for code, node in world.nodes.items():
         if node.kind == "village":
             continue
@@ -388,6 +391,32 @@ def reference_violations(world: World) -> list[str]:
     for name, rows in engines.items():
         for problem in differences(rows, want)[:10]:
             out.append(f"M1 {name} merge differs from the reference merge: {problem}")
+    return out
+
+
+def one_person_per_card(world: World, logs: dict[str, str]) -> list[str]:
+    """P1: every entry the county holds of one card (origin, kind, local id) was written
+    about one person: ``world.meant`` says whom each write was about, as the officer
+    meant it, outside any store. The county merges by card, so a local id reused for
+    another person (a stale copy's new card) joins two people in one merged record."""
+    county = world.db("440104")
+    people: dict[tuple[str, str, str], dict[str, tuple[str, int]]] = {}
+    for log in sorted(logs):
+        origin = LogId.parse(log).node.code
+        for seq, _hash, _payload_hash, payload in _held(county, log):
+            idn = world.meant.get((log, seq))
+            if idn is None or payload is None:
+                continue
+            for op in decode_payload(payload):
+                if isinstance(op, Upsert | Retire):
+                    people.setdefault((origin, op.kind, op.id), {}).setdefault(idn, (log, seq))
+    out = []
+    for (origin, kind, rid), who in sorted(people.items()):
+        if len(who) > 1:
+            writes = ", ".join(f"{idn} ({log} {seq})" for idn, (log, seq) in sorted(who.items()))
+            out.append(
+                f"P1 card {origin}/{kind}/{rid} holds entries about {len(who)} people: {writes}"
+            )
     return out
 
 

@@ -240,3 +240,26 @@ def test_each_final_invariant_fires(
 ) -> None:
     problems = _run(sim_root, plant)
     assert fires in _codes(problems), problems
+
+
+def test_a_local_id_given_to_two_people_is_found(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new card gets the local id of an earlier card of the village (as a copy of the
+    PC put back by hand once did): the county merges two women's entries into one
+    record. Every engine and the reference merge agree (they merge by card); only what
+    the officer meant by each write tells (P1)."""
+    real = NodeStore.new_id
+    issued: list[str] = []
+
+    def new_id(self: NodeStore, kind: str) -> str:
+        rid = real(self, kind)
+        if self.node.code != V1:
+            return rid
+        issued.append(rid)
+        return issued[0] if len(issued) == 2 else rid
+
+    monkeypatch.setattr(NodeStore, "new_id", new_id)
+    problems = _run(sim_root)
+    assert "P1" in _codes(problems), problems
+    assert "M1" not in _codes(problems), problems

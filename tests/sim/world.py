@@ -50,6 +50,7 @@ from node.store.database import DB_NAME, connect
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from protocol import (
+    Entry,
     LogId,
     NodeId,
     Suite,
@@ -188,6 +189,8 @@ class World:
         self.forged: list[Forged] = []
         self.records: dict[str, list[tuple[str, str]]] = {}  # village -> [(rid, idn)]
         self.people: list[str] = []  # id numbers, shared by villages (people move)
+        # (log, seq) -> the ID number of the person the officer meant by that write
+        self.meant: dict[tuple[str, int], str] = {}
         self.jumped = False
         self.depth = 0
         self.step_no = 0
@@ -427,11 +430,11 @@ class World:
                         {"name": f"人{rng.randint(1, 999)}"},
                     ]
                 )
-                store.write([store.upsert_op("person", rid, fields)])
+                self._meant(store.write([store.upsert_op("person", rid, fields)]), idn)
             elif mine and roll < 0.33:
                 rid, idn = mine.pop(rng.randrange(len(mine)))
                 if store.record("person", rid) is not None:
-                    store.write([store.retire_op("person", rid, "duplicate")])
+                    self._meant(store.write([store.retire_op("person", rid, "duplicate")]), idn)
             else:
                 if self.people and rng.random() < 0.25:
                     idn = rng.choice(self.people)  # someone another village also knows
@@ -439,10 +442,15 @@ class World:
                     idn = self._id_number(len(self.people) + 1)
                     self.people.append(idn)
                 rid = store.new_id("person")
-                store.write([store.upsert_op("person", rid, self._card(node.code, idn))])
+                entry = store.write([store.upsert_op("person", rid, self._card(node.code, idn))])
+                self._meant(entry, idn)
                 mine.append((rid, idn))
         tag = "  nested " if nested else ""
         self.note(f"{tag}write {node.code} k={k} head={store.changelog.head_seq}")
+
+    def _meant(self, entry: Entry, idn: str) -> None:
+        """The officer wrote ``entry`` about the person of ID number ``idn`` (P1)."""
+        self.meant[(str(entry.log), entry.seq)] = idn
 
     def _id_number(self, n: int) -> str:
         body = f"{COUNTY}1990{1 + n % 12:02d}{1 + n % 28:02d}{(2 * n) % 1000:03d}"

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """``pytest tests/sim --seed N`` runs exactly simulation seed N, with its full report.
 
+``--seed-range A:B`` keeps only seeds A <= s < B of every seeded test: a slow run split
+over processes (``-m slow --seed-range 200:2700`` and ``--seed-range 2700:5200``).
+
 Tests that take seeds are marked ``@pytest.mark.seeds(<seeds>)``; seeds that show a
 known bug (tests/sim/seeds.py BUG_SEEDS) run as strict xfails. With ``--seed N`` only
 ``test_seed`` runs, on N alone and without any xfail, so the failure shows.
@@ -16,6 +19,7 @@ from pathlib import Path
 import pytest
 
 MAIN = "test_seed"
+_NO = type("NoCallspec", (), {"params": {}})()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,6 +29,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=None,
         help="tests/sim: run only this simulation seed (as named in a failure report)",
+    )
+    parser.addoption(
+        "--seed-range",
+        action="store",
+        default=None,
+        help="tests/sim: run only the seeds A <= s < B of each seeded test (A:B)",
     )
 
 
@@ -36,6 +46,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _chosen(config: pytest.Config) -> int | None:
     return config.getoption("seed", default=None)  # type: ignore[no-any-return]
+
+
+def _range(config: pytest.Config) -> tuple[int, int]:
+    text = config.getoption("seed_range", default=None)
+    if text is None:
+        return 0, 2**63
+    low, sep, high = str(text).partition(":")
+    if not sep or not low.isdigit() or not high.isdigit():
+        raise pytest.UsageError(f"--seed-range takes A:B (two whole numbers), not {text!r}")
+    return int(low), int(high)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -51,7 +71,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("seed", seeds, ids=[f"seed{s}" for s in seeds])
         return
     params = []
+    low, high = _range(metafunc.config)
     for s in marker.args[0]:
+        if not low <= s < high:
+            continue
         marks = []
         if s in BUG_SEEDS:
             reason = KNOWN_BUGS[BUG_SEEDS[s]]
@@ -61,6 +84,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("seed_range", default=None) is not None:
+        # A seeded test none of whose seeds is in the range is deselected, not skipped
+        # with an empty parameter set.
+        empty = [
+            i
+            for i in items
+            if i.get_closest_marker("seeds") and "seed" not in getattr(i, "callspec", _NO).params
+        ]
+        if empty:
+            config.hook.pytest_deselected(items=empty)
+            items[:] = [i for i in items if i not in empty]
     if _chosen(config) is None:
         return
     here = Path(__file__).parent

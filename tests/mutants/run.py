@@ -37,6 +37,7 @@ from pathlib import Path
 from tests.mutants.catalogue import CATALOGUE, ROOT, Mutant, load, problems
 
 TIME_LIMIT_S = 600
+OUTPUT_LINES = 60  # of a failed baseline's or an error's pytest output, in the report
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Outcome:
     verdict: str  # killed | survived | error | passed (baseline) | failed (baseline)
     seconds: float
     detail: str
+    output: str = ""  # the end of pytest's output, shown for a failed baseline or an error
 
 
 def tree_files(root: Path) -> list[str]:
@@ -74,7 +76,7 @@ def _forget_bytecode(path: Path) -> None:
         pass
 
 
-def run_tests(copy: Path, tests: list[str]) -> tuple[int, float, str]:
+def run_tests(copy: Path, tests: list[str]) -> tuple[int, float, str, str]:
     env = {**os.environ, "PYTHONPATH": str(copy)}
     started = time.monotonic()
     try:
@@ -87,11 +89,11 @@ def run_tests(copy: Path, tests: list[str]) -> tuple[int, float, str]:
             timeout=TIME_LIMIT_S,
         )
     except subprocess.TimeoutExpired:
-        return -1, time.monotonic() - started, f"over the {TIME_LIMIT_S} s limit"
+        return -1, time.monotonic() - started, f"over the {TIME_LIMIT_S} s limit", ""
     lines = (proc.stdout + proc.stderr).splitlines()
     failed = [ln.split(" - ")[0] for ln in lines if ln.startswith(("FAILED ", "ERROR "))]
     detail = "; ".join(failed) or (lines[-1] if lines else "")
-    return proc.returncode, time.monotonic() - started, detail
+    return proc.returncode, time.monotonic() - started, detail, "\n".join(lines[-OUTPUT_LINES:])
 
 
 def try_mutant(copy: Path, m: Mutant) -> Outcome:
@@ -104,7 +106,7 @@ def try_mutant(copy: Path, m: Mutant) -> Outcome:
     path.write_text(mutated, encoding="utf-8")
     _forget_bytecode(path)
     try:
-        code, seconds, detail = run_tests(copy, list(m.tests))
+        code, seconds, detail, output = run_tests(copy, list(m.tests))
     finally:
         path.write_text(original, encoding="utf-8")
         _forget_bytecode(path)
@@ -112,7 +114,7 @@ def try_mutant(copy: Path, m: Mutant) -> Outcome:
         return Outcome(m, "killed", seconds, detail)
     if code == 0:
         return Outcome(m, "survived", seconds, "every named test passed without the defence")
-    return Outcome(m, "error", seconds, f"pytest exit status {code}: {detail}")
+    return Outcome(m, "error", seconds, f"pytest exit status {code}: {detail}", output)
 
 
 def check_copy(copy: Path, packages: list[str]) -> None:
@@ -190,9 +192,9 @@ def _run_all(root: Path, mutants: list[Mutant], jobs: int, baseline: bool) -> li
                     return
                 if kind == "baseline":
                     assert isinstance(item, list)
-                    code, seconds, detail = run_tests(copy, item)
+                    code, seconds, detail, output = run_tests(copy, item)
                     verdict = "passed" if code == 0 else "failed"
-                    outcome = Outcome(None, verdict, seconds, detail if code else "")
+                    outcome = Outcome(None, verdict, seconds, detail if code else "", output)
                 else:
                     assert isinstance(item, Mutant)
                     outcome = try_mutant(copy, item)
@@ -226,6 +228,10 @@ def _report(outcomes: list[Outcome], stale: list[tuple[str, str]], seconds: floa
     for o in bad:
         name = o.mutant.id if o.mutant else "baseline"
         print(f"FAILED {name}: {o.verdict}: {o.detail}")
+        if o.verdict in ("error", "failed") and o.output:
+            # A baseline that fails only under load (a flaky test) must be diagnosable
+            # from the CI log alone.
+            print("\n".join(f"    | {line}" for line in o.output.splitlines()))
     for mid, why in stale:
         print(f"FAILED {mid}: stale: {why}")
     print(f"mutants: {len(outcomes)} runs in {seconds:.0f} s")

@@ -15,7 +15,10 @@ from __future__ import annotations
 # A county restore happens in 3 of the first 200 seeds; these add 10 more, so that every
 # fault kind happens at least MIN_FAULTS times across the CI seeds (test_sim.py checks).
 COUNTY_RESTORE_SEEDS = [271, 276, 321, 329, 347, 358, 364, 397]
-CI_SEEDS = [*range(200), *COUNTY_RESTORE_SEEDS]
+# Townships losing kept copies of their villages' batches (issue 12 item 2) happen from
+# seed 400 on (world.py LOST_COPIES_FROM); these are the first seeds that draw it.
+LOST_COPIES_SEEDS = [402, 408, 411, 420, 424, 425, 427, 428, 429, 431, 433, 439]
+CI_SEEDS = [*range(200), *COUNTY_RESTORE_SEEDS, *LOST_COPIES_SEEDS]
 SLOW_SEEDS = range(200, 10_200)
 
 MIN_FAULTS = 10
@@ -42,6 +45,7 @@ FAULT_KINDS = (
     "forged_impersonate",
     "forged_stolen_cert",
     "interleave",
+    "lose_copies",  # issue 12: a township's disk loses kept copies
 )
 
 BUG_SEEDS: dict[int, str] = {}

@@ -9,8 +9,9 @@ writes, a village or township syncs, a node crashes and restarts from its data d
 township is backed up or restored from an old backup, a node is cut off for days or
 weeks, a clock jumps by up to two days and is put right again, time passes, the county
 aggregator merges, a forged node tries its luck, the administrator revokes a stolen
-village PC. Faults of the network (tests/sim/transport.py) come from the same seed, and
-at any request the scheduler may run another node's step first (interleaving).
+village PC, a township's disk loses kept copies of a village's batches (issue 12).
+Faults of the network (tests/sim/transport.py) come from the same seed, and at any
+request the scheduler may run another node's step first (interleaving).
 ``heal()`` lifts partitions, fixes clocks, switches faults off and runs sync passes
 until nothing moves; tests/sim/invariants.py then checks the outcome against the write
 ledger (tests/sim/ledger.py: every entry each node wrote, recorded as it wrote it,
@@ -63,6 +64,8 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 START_MS = 1_772_323_200_000  # 2026-03-01T00:00:00Z, fixed so a seed replays exactly
 COUNTY = "440104"
+LOST_COPIES_SHARE = 0.3  # of the seeds from LOST_COPIES_FROM: townships lose kept copies
+LOST_COPIES_FROM = 400
 HELLO_SKEW_MS = 5 * MINUTE  # protocol/session.py MAX_SKEW_MS: sessions need clocks this close
 
 
@@ -87,6 +90,7 @@ class Params:
     revoke: bool = False
     forged: bool = True
     town_writes: bool = False  # townships write records of their own (see README of sim)
+    lost_copies: bool = False  # a township's disk loses kept copies of its villages' batches
     interleave: float = 0.1
     merges: bool = True
     # One SyncClient per node kept across rounds (sessions and caches live on), or a new
@@ -175,6 +179,15 @@ class World:
             # restored township exercises the new-epoch path (SPEC §3.5). Chosen by seed,
             # not drawn, so the other seeds replay exactly as before.
             self.params = dataclasses.replace(self.params, town_writes=True)
+        if (
+            params is None
+            and seed >= LOST_COPIES_FROM
+            and random.Random(seed * 104_729 + 3).random() < LOST_COPIES_SHARE
+        ):
+            # Issue 12's fault comes from its own generator and from seed 400 on, so the
+            # seeds below replay exactly as before (the CI seeds were chosen on those runs;
+            # tests/sim/seeds.py adds seeds that have it).
+            self.params = dataclasses.replace(self.params, lost_copies=True)
         self.time = SimTime(START_MS)
         self.network = SimNetwork(self.time, random.Random(seed * 7919 + 1))
         self.network.interleave = self._interleave
@@ -332,6 +345,7 @@ class World:
             "clock_fix": 2.0 if p.clock_jumps else 0.0,
             "merge": 3.0 if p.merges else 0.0,
             "town_write": 3.0 if p.town_writes else 0.0,
+            "lose_copies": 4.0 if p.lost_copies else 0.0,
         }
         names = [k for k, w in weights.items() if w > 0]
         return self.rng.choices(names, [weights[k] for k in names])[0]
@@ -383,6 +397,8 @@ class World:
                 self.note(f"clock of {node.code} fixed")
         elif action == "merge":
             self.merge()
+        elif action == "lose_copies":
+            self.lose_copies(rng.choice(self.of_kind("town")))
         elif action == "forged":
             self.forged_attempt()
         elif action == "revoke":
@@ -583,6 +599,29 @@ class World:
         self.note(
             f"restore {node.code} from backup of t+{(at - START_MS) // 1000}s; rolled back {lost}"
         )
+
+    def lose_copies(self, town: SimNode) -> None:
+        """The township's disk loses kept copies of one village's batches (issue 12: it
+        used to answer ``gap`` for ever while the village believed everything sent).
+        Its frontier stays: only the copies are gone."""
+        if town.busy:
+            return
+        db = self.db(town.code)
+        held = [str(log) for (log,) in db.execute("SELECT DISTINCT log FROM inbound ORDER BY log")]
+        if not held:
+            return
+        log = self.rng.choice(held)
+        rows = db.execute("SELECT first_seq FROM inbound WHERE log = ? ORDER BY first_seq", [log])
+        firsts = [int(f) for (f,) in rows]
+        first = self.rng.choice(firsts)
+        every = self.rng.random() < 0.3
+        with db.atomic():
+            if every:
+                db.execute("DELETE FROM inbound WHERE log = ?", [log])
+            else:
+                db.execute("DELETE FROM inbound WHERE log = ? AND first_seq = ?", [log, first])
+        self.events["lose_copies"] += 1
+        self.note(f"lose copies {town.code}: {log} " + ("all" if every else f"from {first}"))
 
     def merge(self) -> None:
         stats = merge_new(

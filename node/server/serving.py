@@ -157,7 +157,10 @@ class NodeServer:
         """
         thread = self._thread
         if thread is not None and thread.is_alive():
-            self._server.trigger.pull_trigger(self._close_sockets)
+            try:
+                self._server.trigger.pull_trigger(self._close_sockets)
+            except OSError:
+                pass  # the loop already closed its trigger on its way out: nothing to wake
             thread.join(timeout=5)
         else:
             self._close_sockets()

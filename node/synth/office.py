@@ -86,8 +86,10 @@ def enrol(v: Village, p: Person, programme: str, day: date, effective: date) -> 
     review, payment certificate), then the recipient's change 'new' in the same month."""
     if not p.present(day) or p.key is None:
         return
+    applied = day - days(20)
+    if applied < v.start:
+        return  # the reviews and the notice take 20 days: none fits before the start
     amount = rates.ANNUAL_AMOUNTS.get(programme, 960)
-    applied = max(day - days(20), v.start)
     number = f"奖扶{applied.year}-{v.next_number('benefit'):04d}"
     application = {"person_ref": p.key, "programme": programme, "applied_date": applied}
     application.update(village_reviewed_date=applied + days(3), village_result="passed")

@@ -160,6 +160,7 @@ def test_married_women_use_the_section_6_mix() -> None:
     start=st.dates(date(2019, 1, 1), date(2027, 12, 31)),
 )
 @example(residents=11, months=0, seed=267725, start=date(2019, 1, 1))
+@example(residents=32, months=1, seed=32, start=date(2019, 2, 1))  # benefit in its first days
 def test_any_small_village_is_accepted(residents: int, months: int, seed: int, start: date) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = new_store(Path(tmp) / "v", "441322119001", "园洲镇第1村")

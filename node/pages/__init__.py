@@ -21,6 +21,7 @@ from node.i18n import DEFAULT_LOCALE, LOCALE_DIR
 from node.pages import (
     auth,
     due,
+    errors,
     filters,
     home,
     households,
@@ -78,6 +79,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(assets)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    # An address no route knows is answered with a Chinese page, not the sync API's
+    # JSON (node/server/errors.py asks for this under its PAGE_ERROR key).
+    app.extensions["renkou_page_error"] = errors.page_for
 
 
 def _page_context() -> dict[str, object]:

@@ -52,6 +52,11 @@ def _csrf(exc: CSRFError) -> ResponseReturnValue:
     )
 
 
+def page_for(exc: HTTPException) -> ResponseReturnValue:
+    """The error page for an address that matched no route (outside the sync API)."""
+    return _http(exc)
+
+
 def _http(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     return _page(status, _titles().get(status, _("The request could not be understood.")))

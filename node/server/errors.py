@@ -11,14 +11,20 @@ batch started (``first``), so the sender can re-read the state and resend from t
 from __future__ import annotations
 
 import logging
+from typing import cast
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from node.errors import NodeError, protocol_message
 from protocol import ErrorCode, GapError, ProtocolError, QuarantineError
 
 log = logging.getLogger(__name__)
+
+PAGE_ERROR = "renkou_page_error"
+"""``app.extensions`` key of the pages' answer to an address that matches no route."""
+API = "/sync/"
 
 PROTOCOL_STATUS = {
     ErrorCode.BAD_SIGNATURE: 401,
@@ -56,7 +62,12 @@ def init_app(app: Flask) -> None:
         return error_body(exc.status, exc.code, exc.zh, exc.en, **_problems(exc))
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        # An address no route knows, outside the sync API, was typed by a person: the
+        # pages answer it with their Chinese error page (node/pages/errors.py).
+        page = app.extensions.get(PAGE_ERROR)
+        if page is not None and request.url_rule is None and not request.path.startswith(API):
+            return cast(ResponseReturnValue, page(exc))
         status = exc.code or 500
         return error_body(
             status, f"http_{status}", _HTTP_ZH.get(status, "请求无效"), exc.description or exc.name

@@ -74,7 +74,7 @@ def status() -> ResponseReturnValue:
     alerts = sorted(evidence.alerts(), key=lambda a: a.at, reverse=True)[:20]
     return render_template(
         "sync_status.html",
-        node=str(store.node),
+        node=f"{store.name}（{store.node.code}）",
         head=head,
         waiting=max(0, head - confirmed),
         parent=parent,

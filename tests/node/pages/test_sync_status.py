@@ -60,3 +60,13 @@ def test_the_auditor_sees_the_status_but_cannot_run_a_sync(tmp_path: Path) -> No
     assert "立即同步" not in client.get("/sync-status").get_data(as_text=True)
     token = form_token(client, "/sync-status")
     assert client.post("/sync-status/run", data={"csrf_token": token}).status_code == 403
+
+
+def test_the_status_names_this_node_by_its_name_and_code(tmp_path: Path) -> None:
+    from tests.node.pages.helpers import VILLAGE, make_village
+
+    village = make_village(tmp_path)
+    client = village.app.test_client()
+    sign_in(client)
+    html = client.get("/sync-status").get_data(as_text=True)
+    assert f"上南村（{VILLAGE}）" in html and f"village:{VILLAGE}" not in html

@@ -42,6 +42,13 @@ def _refusal_text(code: str) -> str:
         return _("The parent refused these changes (code %(code)s).", code=code)
 
 
+def _alert_kind(kind: str) -> str:
+    """What an alert is, in Chinese (its stored kind is a code such as ``fork``)."""
+    if kind == "fork":
+        return PROTOCOL_ZH[ErrorCode.FORK]
+    return _("Alert (%(kind)s)", kind=kind)
+
+
 def _alert_text(detail: str) -> str:
     try:
         return str(json.loads(detail).get("detail", detail))
@@ -80,7 +87,7 @@ def status() -> ResponseReturnValue:
         parent=parent,
         county=county,
         refusals=refusals,
-        alerts=[(a.at, a.kind, a.log, _alert_text(a.detail)) for a in alerts],
+        alerts=[(a.at, _alert_kind(a.kind), a.log, _alert_text(a.detail)) for a in alerts],
         quarantined=kept,
         restores=[(e.at, describe(e, _)) for e in Restores(store.db).events()],
         parent_url=parent_url(),

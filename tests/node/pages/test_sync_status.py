@@ -70,3 +70,20 @@ def test_the_status_names_this_node_by_its_name_and_code(tmp_path: Path) -> None
     sign_in(client)
     html = client.get("/sync-status").get_data(as_text=True)
     assert f"上南村（{VILLAGE}）" in html and f"village:{VILLAGE}" not in html
+
+
+def test_an_alert_is_named_in_chinese(tmp_path: Path) -> None:
+    from node.store.evidence import Evidence
+    from node.store.store import NodeStore
+    from tests.node.pages.helpers import make_village
+
+    village = make_village(tmp_path)
+    store = NodeStore.open(village.data_dir)
+    try:
+        Evidence(store.db).fork(START_MS, f"village:{VILLAGE}#1", "m1", {"detail": "x"}, b"p")
+    finally:
+        store.close()
+    client = village.app.test_client()
+    sign_in(client)
+    html = client.get("/sync-status").get_data(as_text=True)
+    assert "同一日志出现两份不同的历史" in html and "<td>fork</td>" not in html

@@ -111,12 +111,15 @@ def kinds_help() -> str:
 
     from node.domain.records import RECORD_KINDS
     from node.domain.schemas.fields import Choice
+    from node.i18n import gettext as _
     from node.pages.labels import choice_labels, field_label, kind_label, schema_fields
 
     lines = [
         "\b",
-        "Kinds and their fields (* required); a coded value may be given as its code or",
-        "its Chinese name (F or 女) / 记录类型及字段（*为必填）；代码值可填代码或中文（F 或 女）:",
+        _(
+            "Kinds and their fields (* required); a coded value may be given as its code or "
+            "its Chinese name (F or 女):"
+        ),  # fmt: skip
     ]
     for kind in RECORD_KINDS:
         names = []
@@ -134,13 +137,13 @@ def kinds_help() -> str:
                 line = "    "
             line += name + " "
         lines.append(line.rstrip())
-    lines += ["", "\b", "Example card (person) / 信息卡示例:", *EXAMPLE.splitlines()]
+    lines += ["", "\b", _("Example card (person):"), *EXAMPLE.splitlines()]
+    lines.append("  " + _("A file may hold one card, a JSON array of cards, or one card per line."))
     return "\n".join(lines)
 
 
 EXAMPLE = """  {"card_type": "woman", "id_number": "44132219900315002X", "name": "张三妹",
    "sex": "F", "birth_date": "1990-03-15", "hukou_code": "441322119001",
    "hukou_address": "上南村3组45号", "residence_code": "441322119001",
-   "residence_address": "上南村3组45号", "marital_status": "married"}
-  A file may hold one card, a JSON array of cards, or one card per line.
-  一个文件可以是一张卡、一个 JSON 数组，或每行一张卡。"""
+   "residence_address": "上南村3组45号", "marital_status": "married",
+   "household_relation": "户主"}"""

@@ -170,3 +170,14 @@ def test_edit_refuses_bad_input_and_writes_nothing(
         assert store.changelog.head_seq == 2
     finally:
         store.close()
+
+
+def test_the_example_card_of_the_help_is_valid() -> None:
+    from datetime import date
+
+    from node.cli.card_files import EXAMPLE
+    from node.domain.records import validate_record
+    from node.pages.forms import plain_codes
+
+    card = plain_codes("person", json.loads(EXAMPLE))
+    assert validate_record("person", card, today=date(2026, 3, 5))["household_relation"] == "head"

@@ -4,7 +4,8 @@
 Owner of ``peer_acks`` (per peer and log, the newest acknowledgement we verified: a
 sender advances its record of a peer only from these, SPEC.md §8.4) and
 ``sync_rejections`` (per peer and log, the last batch the peer refused and why, kept
-until that peer acknowledges the range; ``renkou node status`` shows it).
+until that peer acknowledges the range; ``renkou node status`` shows it). A refusal we
+only heard of from a relay names the relay in ``told_by``: it is the relay's word.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Rejection:
     code: str
     reason: str
     at: int
+    told_by: str | None = None
+    """The relay whose signed notice told us of this refusal; None when ``peer``
+    refused to our face (an authenticated answer of our own session)."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,12 @@ class PeerAcks:
         if row is not None and tuple(row) == (r.first_seq, r.last_seq, r.code):
             return False
         self.db.execute(
-            "INSERT INTO sync_rejections (peer, log, first_seq, last_seq, code, reason, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, log) DO UPDATE SET"
+            "INSERT INTO sync_rejections (peer, log, first_seq, last_seq, code, reason, at,"
+            " told_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, log) DO UPDATE SET"
             " first_seq = excluded.first_seq, last_seq = excluded.last_seq,"
-            " code = excluded.code, reason = excluded.reason, at = excluded.at",
-            [r.peer, r.log, r.first_seq, r.last_seq, r.code, r.reason, r.at],
+            " code = excluded.code, reason = excluded.reason, at = excluded.at,"
+            " told_by = excluded.told_by",
+            [r.peer, r.log, r.first_seq, r.last_seq, r.code, r.reason, r.at, r.told_by],
         )
         return True
 
@@ -94,7 +99,8 @@ class PeerAcks:
         return [
             Rejection(*row)
             for row in self.db.execute(
-                "SELECT peer, log, first_seq, last_seq, code, reason, at FROM sync_rejections"
+                "SELECT peer, log, first_seq, last_seq, code, reason, at, told_by"
+                " FROM sync_rejections"
                 " ORDER BY log, peer"
             )
         ]

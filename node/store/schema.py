@@ -277,3 +277,13 @@ def m009_hello_nonces(db: Database) -> None:
         "CREATE TABLE hello_nonces (nonce BLOB PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID"
     )
     db.execute("CREATE INDEX hello_nonces_until ON hello_nonces (until)")
+
+
+@migrations()
+def m010_rejections_told_by(db: Database) -> None:
+    """Who told us of a refusal, when it is not the refusing node itself: a relay's
+    notice that the county refused our batch is signed by the relay, so it is shown as
+    the relay's word, never as the county's (issue 13, fact 7). NULL: the refusing
+    node answered us itself, on an authenticated session."""
+    db.execute("ALTER TABLE sync_rejections ADD COLUMN told_by TEXT")
+

@@ -86,8 +86,9 @@ class AckBook:
             return self.acks.record_rejection(row)
 
     def took_rejection(self, row: Rejection) -> None:
-        """A relay told us that its parent refused one of our batches."""
+        """A relay told us that its parent refused one of our batches (its word)."""
         self.acks.record_rejection(row)
         self.round.report.rejected.append(
-            f"{row.peer} refused {row.log} {row.first_seq}..{row.last_seq}: {row.code}"
+            f"{row.told_by} says {row.peer} refused {row.log} {row.first_seq}..{row.last_seq}:"
+            f" {row.code}"
         )

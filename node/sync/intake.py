@@ -126,7 +126,8 @@ class Intake:
         notice = decode_rejection(raw, r.parent.verify_key, r.parent.node)
         if notice.log.node != r.store.node:
             raise MalformedError("a rejection notice about another node's log")
-        reason = f"{notice.reason} (relayed by {notice.relay})"
+        # Signed by our parent alone: what it says the county refused is its word, and
+        # is kept and shown as such (told_by), never as the county's (issue 13, fact 7).
         self.acks.took_rejection(
             Rejection(
                 str(notice.by),
@@ -134,7 +135,8 @@ class Intake:
                 notice.first_seq,
                 notice.last_seq,
                 notice.code,
-                reason[:600],
+                notice.reason[:600],
                 notice.at,
+                told_by=str(r.parent.node),
             )
         )

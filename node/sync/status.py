@@ -79,9 +79,17 @@ def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
         for a in acks.kept()
     ]
     for r in acks.rejections():
+        if r.told_by is None:
+            lines.append(
+                f"rejected by {r.peer}: {r.code}  {r.log} seq {r.first_seq}..{r.last_seq}"
+                f" (被拒收, {_when(r.at)}): {r.reason}"
+            )
+            continue
+        # A relay's notice: its word, signed by it alone (issue 13, fact 7).
         lines.append(
-            f"rejected by {r.peer}: {r.code}  {r.log} seq {r.first_seq}..{r.last_seq}"
-            f" (被拒收, {_when(r.at)}): {r.reason}"
+            f"told by {r.told_by}: {r.code}  {r.log} seq {r.first_seq}..{r.last_seq}"
+            f" refused upstream, it says, by {r.peer} (上级转告被拒收, 非{r.peer}签发,"
+            f" {_when(r.at)}): {r.reason}"
         )
     kept, quarantined = evidence.quarantined(QUARANTINE_SHOWN)
     for q in quarantined:

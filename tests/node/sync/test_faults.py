@@ -696,7 +696,8 @@ def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_villag
 ) -> None:
     """Issue 4: only the county opens batches: it answers 422 unknown_ruleset, keeps the
     batch in quarantine; the township records it, forwards the other villages, and the
-    village learns "rejected by county: unknown_ruleset" on its next round."""
+    village learns on its next round that the township says the county refused it
+    (the township's signed word, not the county's: issue 13, fact 7)."""
     import node.store.changelog as changelog
 
     village = county.villages[V1]
@@ -723,8 +724,10 @@ def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_villag
     sync(county, V1)  # pulls the notice: the township took the batch, so no failure here
     (seen,) = PeerAcks(village.db).rejections()
     assert (seen.peer, seen.log, seen.code) == (f"county:{C}", log_of(village), "unknown_ruleset")
+    assert seen.told_by == f"township:{T}"
     shown = CliRunner().invoke(cli, ["node", "status", "--data-dir", str(village.data_dir)])
-    assert f"rejected by county:{C}: unknown_ruleset" in shown.output
+    assert f"told by township:{T}: unknown_ruleset" in shown.output
+    assert "rejected by county" not in shown.output
     assert f"acked:     township:{T} holds {log_of(village)} through seq 4" in shown.output
     town_status = CliRunner().invoke(
         cli, ["node", "status", "--data-dir", str(county.towns[T].store.data_dir)]

@@ -9,6 +9,7 @@ defines its own group and knows nothing of the others; only this module joins th
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,11 +19,19 @@ from county_aggregator.cli import county
 from node.cli import keys, node
 from node.i18n.cli import LocalizedGroup, lang_option
 
+PRIVATE_UMASK = 0o077
+"""Every file a command creates (exports, databases, backups, keys) is its user's alone:
+they hold people's cards (issue 13, fact 8 and item 7). Restored when the command ends,
+so a test or a caller in the same process keeps its own."""
+
 
 @click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @lang_option
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """renkou-net: county population-services records network."""
+    before = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(before))
 
 
 @cli.command()

@@ -15,10 +15,11 @@ import click
 
 from county_aggregator.reports.build import build_report
 from county_aggregator.reports.definitions import DEFINITIONS
-from county_aggregator.reports.render import FORMATS, write_report
+from county_aggregator.reports.render import FORMATS, report_bytes
 from node.cli_options import reports_errors
 from node.errors import NotFoundError
 from node.i18n import gettext as _
+from node.output_files import check_target, force_option, write_output
 
 
 @click.command("report")
@@ -32,9 +33,10 @@ from node.i18n import gettext as _
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="File to write.",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (not over an existing file without --force).",
 )
+@force_option
 @click.option(
     "--merged",
     required=True,
@@ -42,7 +44,7 @@ from node.i18n import gettext as _
     help="The county's merged database (holding merged_records).",
 )
 @reports_errors
-def report_command(name: str, period: str, fmt: str, out: Path, merged: Path) -> None:
+def report_command(name: str, period: str, fmt: str, out: Path, force: bool, merged: Path) -> None:
     """Build report NAME for a period and write it as .xlsx or CSV.
 
     The figures are counted from the merged records; the file carries the official
@@ -54,12 +56,14 @@ def report_command(name: str, period: str, fmt: str, out: Path, merged: Path) ->
         renkou county report table2 --period 2026H1 --format xlsx \\
             --out 表2.xlsx --merged data/county.db
     """
+    check_target(out, force=force, protected=[merged])
     conn = _open_read_only(merged)
     try:
         report = build_report(conn, name, period=period)
-        write_report(report, "csv" if fmt == "csv" else "xlsx", out)
     finally:
         conn.close()
+    data = report_bytes(report, "csv" if fmt == "csv" else "xlsx")
+    write_output(out, data, force=force, protected=[merged])
     click.echo(_("%(title)s %(period)s: %(n)s row(s) written to %(out)s", title=report.title,
                  period=report.period.label, n=len(report.rows), out=out))  # fmt: skip
 

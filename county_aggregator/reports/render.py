@@ -10,6 +10,7 @@ the 填报人 / 审核人 / 填报日期 line for signatures. So a report is con
 
 from __future__ import annotations
 
+import io
 import os
 from typing import IO, Literal
 
@@ -43,6 +44,24 @@ def render_report_csv(report: Report, fp: IO[str]) -> None:
 def render_report_xlsx(report: Report, target: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write ``report`` as a one-sheet .xlsx form, ready to print and sign."""
     render_xlsx(to_register(report), target)
+
+
+def report_bytes(report: Report, fmt: Format) -> bytes:
+    """The file ``report`` makes in ``fmt``, in memory: the CLI writes it private to the
+    user and never over a file it should not (node.output_files).
+
+    Raises:
+        ValueError: an unknown format.
+    """
+    if fmt == "csv":
+        text = io.StringIO(newline="")
+        render_report_csv(report, text)
+        return text.getvalue().encode("utf-8")
+    if fmt == "xlsx":
+        sheet = io.BytesIO()
+        render_report_xlsx(report, sheet)
+        return sheet.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; choose one of {FORMATS}")
 
 
 def write_report(report: Report, fmt: Format, path: str | os.PathLike[str]) -> None:

@@ -13,6 +13,7 @@ import click
 from node.cli_options import DAY, data_dir_option, reports_errors
 from node.i18n import gettext as _
 from node.i18n.cli import table
+from node.output_files import check_target, force_option, write_output
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -227,6 +228,7 @@ def import_schedule_command(file: IO[bytes], data_dir: Path) -> None:
     "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@force_option
 @click.option(
     "--actor",
     default="officer",
@@ -235,7 +237,9 @@ def import_schedule_command(file: IO[bytes], data_dir: Path) -> None:
 )
 @data_dir_option
 @reports_errors
-def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: Path) -> None:
+def register(
+    name: str, month: str, fmt: str, out: Path, force: bool, actor: str, data_dir: Path
+) -> None:
     """Print register NAME for a month (marriages, births, supplies, ...) to a file.
 
     The print is archived as printed (signed) and audited.
@@ -249,9 +253,10 @@ def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: P
     from node.registers.printing import print_register
     from node.store.store import NodeStore
 
+    check_target(out, force=force, protected=[data_dir])  # before the print is audited
     store = NodeStore.open(data_dir)
     printed = print_register(store, name, month, fmt, actor=actor, purpose=f"export {fmt}")
-    out.write_bytes(printed.output)
+    write_output(out, printed.output, force=force, protected=[data_dir])
     title = terminal_safe(printed.register.full_title)
     click.echo(_("%(title)s: %(n)s row(s) written to %(out)s", title=title,
                  n=len(printed.register.rows), out=out))  # fmt: skip
@@ -268,11 +273,18 @@ def register(name: str, month: str, fmt: str, out: Path, actor: str, data_dir: P
     help="Write a file instead of printing a summary.",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@force_option
 @click.option("--actor", default="officer", show_default=True)
 @data_dir_option
 @reports_errors
 def report(
-    kind: str, month: str, fmt: str | None, out: Path | None, actor: str, data_dir: Path
+    kind: str,
+    month: str,
+    fmt: str | None,
+    out: Path | None,
+    force: bool,
+    actor: str,
+    data_dir: Path,
 ) -> None:
     """The monthly change report (月变更报告单) for the township, archived and audited.
 
@@ -286,12 +298,14 @@ def report(
 
     if fmt is not None and out is None:
         raise click.UsageError(_("--format needs --out."))
+    if out is not None and fmt is not None:
+        check_target(out, force=force, protected=[data_dir])  # before the print is audited
     store = NodeStore.open(data_dir)
     printed = print_register(
         store, MONTHLY_CHANGES, month, fmt or "screen", actor=actor, purpose="report"
     )
     if out is not None and fmt is not None:
-        out.write_bytes(printed.output)
+        write_output(out, printed.output, force=force, protected=[data_dir])
         click.echo(_("%(title)s: %(n)s change(s) written to %(out)s",
                      title=printed.register.full_title, n=len(printed.register.rows),
                      out=out))  # fmt: skip

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,18 @@ def test_every_command_has_an_example() -> None:
         # The docstring, in English: ``help`` is in the language of the last run.
         assert "Example:" in (command.callback.__doc__ or ""), command.name
         assert command.name == command.name.lower() and "_" not in (command.name or "")
+
+
+def test_the_merged_database_is_private_to_its_user(county_dir: Path, tmp_path: Path) -> None:
+    """Issue 13, fact 8 (the county's part): merged.db was created 0644 under the usual
+    umask. The ``renkou`` command runs under umask 077, so every file it creates is its
+    user's alone; the caller's umask is back when it returns."""
+    merged = tmp_path / "m.db"
+    before = os.umask(0o022)
+    try:
+        run("merge", "--data-dir", str(county_dir), "--merged", str(merged))
+        assert os.umask(0o022) == 0o022
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(merged.stat().st_mode) == 0o600
+

@@ -12,9 +12,10 @@ node's gettext catalogue (node/i18n), like every other command's.
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -43,6 +44,36 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
 
 
+def reader_options(purpose: str) -> Callable[[F], F]:
+    """``--actor`` and ``--purpose``: who reads people's data at the county, and why.
+
+    What a command shows of people (ID numbers, names, field values) is audited in the
+    county node's audit trail like a village's card reads (issue 13, fact 9)."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--purpose",
+            default=purpose,
+            show_default=True,
+            help="Why the data is looked at (kept in the audit trail).",
+        )(func)
+        return click.option(
+            "--actor",
+            default=getpass.getuser,
+            show_default="the login name",
+            help="Who looks (kept in the audit trail).",
+        )(func)
+
+    return decorate
+
+
+def _audit(
+    node: Any, actor: str, action: str, records: Iterable[tuple[str, str]], purpose: str
+) -> None:
+    """One audit row per record shown, before anything of it is printed."""
+    node.audit_many(actor, action, sorted(set(records)), purpose)
+
+
 def _open(data_dir: Path, merged: Path | None) -> tuple[Any, Any]:
     from county_aggregator.store import open_merged
     from node.store.store import NodeStore
@@ -51,8 +82,25 @@ def _open(data_dir: Path, merged: Path | None) -> tuple[Any, Any]:
     return node, open_merged(merged or data_dir / "merged.db")
 
 
+def _say(line: str) -> None:
+    """A line about people, to a terminal: control, format and bidi characters in the
+    data escaped, so a value cannot rewrite what the officer sees (issue 13, fact 11)."""
+    from node.domain.text import terminal_safe
+
+    click.echo(terminal_safe(line))
+
+
 def _echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True))
+    """JSON, Chinese kept readable, but every character a terminal would obey (format
+    and bidi characters pass ``ensure_ascii=False`` raw) written as a JSON escape."""
+    from node.domain.text import is_refused
+
+    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True)
+    click.echo("".join(_json_escape(ch) if is_refused(ch, multiline=True) else ch for ch in text))
+
+
+def _json_escape(ch: str) -> str:
+    return json.dumps(ch, ensure_ascii=True)[1:-1]
 
 
 def _timed(func: F) -> F:
@@ -155,8 +203,16 @@ def conflicts() -> None:
 @data_dir_option
 @merged_option
 @json_option
+@reader_options("conflict queue review")
 @reports_errors
-def list_(status: str | None, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+def list_(
+    status: str | None,
+    data_dir: Path,
+    merged: Path | None,
+    as_json: bool,
+    actor: str,
+    purpose: str,
+) -> None:
     """List conflict items (id, rule, record, fields, status).
 
     Example:
@@ -166,14 +222,15 @@ def list_(status: str | None, data_dir: Path, merged: Path | None, as_json: bool
     """
     from county_aggregator.conflicts import list_conflicts
 
-    _node, db = _open(data_dir, merged)
+    node, db = _open(data_dir, merged)
     items = list_conflicts(db, status=status)
+    _audit(node, actor, "county_conflicts", ((i["kind"], i["key"]) for i in items), purpose)
     if as_json:
         _echo_json(items)
         return
     for it in items:
         fields = ",".join(it["fields"])
-        click.echo(
+        _say(
             f"{it['id'][:12]}  {it['status']:<8} {it['rule']:<10} {it['kind']} "
             f"{it['key']}  [{fields}]  {it['a_origin']} / {it['b_origin']}"
         )
@@ -185,8 +242,11 @@ def list_(status: str | None, data_dir: Path, merged: Path | None, as_json: bool
 @data_dir_option
 @merged_option
 @json_option
+@reader_options("conflict resolution")
 @reports_errors
-def show(conflict_id: str, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+def show(
+    conflict_id: str, data_dir: Path, merged: Path | None, as_json: bool, actor: str, purpose: str
+) -> None:
     """Show one conflict: both values, both origins, both times (ID may be a prefix).
 
     Example:
@@ -196,22 +256,23 @@ def show(conflict_id: str, data_dir: Path, merged: Path | None, as_json: bool) -
     """
     from county_aggregator.conflicts import show as run
 
-    _node, db = _open(data_dir, merged)
+    node, db = _open(data_dir, merged)
     item = run(db, conflict_id)
+    _audit(node, actor, "county_conflict", [(item["kind"], item["key"])], purpose)
     if as_json:
         _echo_json(item)
         return
-    click.echo(f"conflict {item['id']}  ({item['rule']}, {item['status']})")
-    click.echo(f"record   {item['kind']} {item['key']}")
+    _say(f"conflict {item['id']}  ({item['rule']}, {item['status']})")
+    _say(f"record   {item['kind']} {item['key']}")
     for side in ("a", "b"):
         s = item[side]
-        click.echo(
+        _say(
             f"{side}: entry {s['entry']}  node {s['origin']}  record {s['record']}  hlc {s['hlc']}"
         )
     for f in item["fields"]:
         a = json.dumps(f["a"], ensure_ascii=False)
         b = json.dumps(f["b"], ensure_ascii=False)
-        click.echo(f"  {f['field']}: a={a}  b={b}  (provisional: {f['provisional']})")
+        _say(f"  {f['field']}: a={a}  b={b}  (provisional: {f['provisional']})")
 
 
 @conflicts.command()
@@ -263,6 +324,7 @@ def _echo_issued(issued: Any, *, err: bool = False) -> None:
 @data_dir_option
 @merged_option
 @json_option
+@reader_options("advisory follow-up")
 @reports_errors
 def advisories(
     node_id: str | None,
@@ -271,6 +333,8 @@ def advisories(
     data_dir: Path,
     merged: Path | None,
     as_json: bool,
+    actor: str,
+    purpose: str,
 ) -> None:
     """List advisories still pending (the node has not written the field since).
 
@@ -293,12 +357,13 @@ def advisories(
 
         _echo_issued(issue_pending(db, node, now_ms(), again=again), err=as_json)
     rows = pending_advisories(db, node_id)
+    _audit(node, actor, "county_advisories", ((r["kind"], r["record"]) for r in rows), purpose)
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
         value = json.dumps(r["value"], ensure_ascii=False)
-        click.echo(
+        _say(
             f"{r['for_node']}  {r['kind']} {r['record']}  {r['field']} := {value}  "
             f"(conflict {r['conflict'][:12]})"
         )
@@ -315,8 +380,16 @@ def advisories(
 @data_dir_option
 @merged_option
 @json_option
+@reader_options("data quality check")
 @reports_errors
-def quality(stale_months: int, data_dir: Path, merged: Path | None, as_json: bool) -> None:
+def quality(
+    stale_months: int,
+    data_dir: Path,
+    merged: Path | None,
+    as_json: bool,
+    actor: str,
+    purpose: str,
+) -> None:
     """Data-quality findings per village: births without a mother card, implausible
     dates, one ID number under different names, stale cards.
 
@@ -327,13 +400,14 @@ def quality(stale_months: int, data_dir: Path, merged: Path | None, as_json: boo
     """
     from county_aggregator.quality import build_quality
 
-    _node, db = _open(data_dir, merged)
+    node, db = _open(data_dir, merged)
     rows = build_quality(db, now_ms=time.time_ns() // 1_000_000, stale_months=stale_months)
+    _audit(node, actor, "county_quality", ((r["kind"], r["key"]) for r in rows), purpose)
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['village']}  {r['check']:<20} {r['kind']} {r['key']}  {r['detail']}")
+        _say(f"{r['village']}  {r['check']:<20} {r['kind']} {r['key']}  {r['detail']}")
     click.echo(_("%(n)s finding(s)", n=len(rows)), err=True)
 
 
@@ -392,7 +466,7 @@ def nodes(silent_days: int, admin_dir: Path | None, data_dir: Path, as_json: boo
                     limit=silent_days,
                 )
             )
-        click.echo(line)
+        _say(line)
     click.echo(gettext("%(n)s node(s), %(alerts)s alert(s)", n=len(rows),
                        alerts=sum(r.alert for r in rows)), err=True)  # fmt: skip
 

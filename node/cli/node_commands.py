@@ -105,6 +105,16 @@ def status(county_lag_days: int, data_dir: Path) -> None:
             click.echo(line)
     for line in status_lines(store.db, store.data_dir):
         click.echo(line)
+    from node.store.audit import first_break, head
+
+    rows, chain = head(store.db)
+    broken = first_break(store.db)
+    if broken is None:
+        click.echo(f"audit:     {rows} rows, chain whole (审计记录完整), head {chain.hex()[:16]}…")
+    else:
+        click.echo(
+            f"ALERT:     audit trail altered at row {broken} (审计记录自第 {broken} 行起被改动)"
+        )
 
 
 @node.command()

@@ -16,6 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from node.domain.records import REF_KINDS
+from node.store import audit as audit_trail
+from node.store.audit import AuditEntry
 
 PERSON_REFS = tuple(f for f, kind in REF_KINDS.items() if kind == "person")
 
@@ -56,12 +58,7 @@ def record_versions(db: Database, kind: str, record_id: str) -> tuple[dict[str, 
 def log_search(db: Database, at: str, actor: str, query: str) -> int:
     """Audit a search (who looked for whom) and return its row id, which the result
     links carry so the card view's audit row can say which search led there."""
-    cur = db.execute(
-        "INSERT INTO audit (at, actor, action, kind, record_id, purpose)"
-        " VALUES (?, ?, 'search', 'person', '', ?)",
-        [at, actor, query],
-    )
-    return int(cur.lastrowid or 0)
+    return audit_trail.append(db, [AuditEntry(at, actor, "search", "person", "", query)])
 
 
 def audit_row(db: Database, rowid: int) -> AuditRow | None:

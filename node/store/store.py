@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,9 @@ from node.identity import (
     private_directory,
     private_file,
 )
+from node.store import audit as audit_trail
 from node.store.apply import apply_entry, dumps
+from node.store.audit import AuditEntry
 from node.store.changelog import ChangeLog, now_ms
 from node.store.database import (
     DB_NAME,
@@ -290,19 +292,16 @@ class NodeStore:
         return found
 
     def audit(self, actor: str, action: str, kind: str, record_id: str, purpose: str) -> None:
+        self.audit_many(actor, action, [(kind, record_id)], purpose)
+
+    def audit_many(
+        self, actor: str, action: str, records: Iterable[tuple[str, str]], purpose: str
+    ) -> None:
+        """One audit row per ``(kind, record id)``, in one transaction (node/store/audit.py)."""
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = [AuditEntry(at, actor, action, k, r, purpose) for k, r in records]
         with self._transaction():
-            self.db.execute(
-                "INSERT INTO audit (at, actor, action, kind, record_id, purpose)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    datetime.now(UTC).isoformat(timespec="seconds"),
-                    actor,
-                    action,
-                    kind,
-                    record_id,
-                    purpose,
-                ],
-            )
+            audit_trail.append(self.db, rows)
 
     def records(
         self, kind: str, *, include_retired: bool = False

@@ -2,18 +2,23 @@
 """The state exchange of a sync round (``GET /sync/v1/state``, SPEC.md §15.5).
 
 A child asks with the digest of what it believes the pair should hold (``d``), its
-outbox cursor (``c``) and the version of the revocation list it holds (``r``). The
-parent answers 204 when its own digest of the same things is equal and it offers no
-newer list; otherwise with its view, as canonical JSON (§2):
+outbox cursor (``c``), the version of the revocation list it holds (``r``) and the
+digest of the parent's holiday schedules it last took (``h``, protocol/schedules.py).
+The parent answers 204 when its own digest of the same things is equal and it offers
+no newer list and no other set of schedules; otherwise with its view, as canonical JSON
+(§2):
 
-    {"crl": <version>?, "heads": <frontier JSON form, §9.1>, "mark": <mark>?, "outbox": <n>}
+    {"crl": <version>?, "heads": <frontier JSON form, §9.1>, "mark": <mark>?, "outbox": <n>,
+     "schedules": <schedule-set digest>?}
 
 * ``heads``: the parent's frontier of the logs of the child's subtree;
 * ``outbox``: the number of the last item in the child's outbox (0 when empty);
 * ``mark``: present when the child sent ``c``: the mark of the parent's outbox item
   ``c`` ("" when there is none), so a child that read another outbox (the parent was
   restored from a backup and numbered new items over old ones) sees it;
-* ``crl``: present when the parent holds a revocation list newer than ``r``.
+* ``crl``: present when the parent holds a revocation list newer than ``r``;
+* ``schedules``: present when the parent holds schedules and their set digest is not
+  ``h``.
 
 The **mark** of an outbox item is the first 16 bytes of SHA-256 over its exact bytes, in
 lower-case hex. The **state digest** is the first 16 bytes of
@@ -32,6 +37,7 @@ from protocol import canonical
 from protocol.crypto import sha256
 from protocol.errors import MalformedError, TooLargeError
 from protocol.frontier import MAX_FRONTIER_LOGS, Frontier
+from protocol.schedules import check_schedule_digest
 
 MAX_DECIMAL_DIGITS = 15
 MAX_STATE = 128 + MAX_FRONTIER_LOGS * 160
@@ -86,6 +92,7 @@ class StateAnswer:
     outbox: int
     mark: str | None = None
     crl: int = 0
+    schedules: str = ""
 
 
 def encode_state(answer: StateAnswer) -> bytes:
@@ -95,6 +102,8 @@ def encode_state(answer: StateAnswer) -> bytes:
         body["mark"] = answer.mark
     if answer.crl:
         body["crl"] = answer.crl
+    if answer.schedules:
+        body["schedules"] = answer.schedules
     return canonical.encode(body)
 
 
@@ -104,7 +113,8 @@ def decode_state(data: bytes) -> StateAnswer:
     Raises:
         TooLargeError: over MAX_STATE bytes, or a frontier over its bound.
         MalformedError: not canonical JSON of exactly that shape (keys, types, a mark
-            that is neither "" nor 32 lower-case hex, a ``crl`` that is not positive).
+            that is neither "" nor 32 lower-case hex, a ``crl`` that is not positive, a
+            ``schedules`` that is not 32 lower-case hex).
     """
     if len(data) > MAX_STATE:
         raise TooLargeError(f"state answer of {len(data)} bytes exceeds {MAX_STATE}")
@@ -114,8 +124,11 @@ def decode_state(data: bytes) -> StateAnswer:
         "outbox",
         "mark",
         "crl",
+        "schedules",
     }:
-        raise MalformedError("state answer must hold heads and outbox, and mark or crl")
+        raise MalformedError(
+            "state answer must hold heads and outbox, and may hold mark, crl and schedules"
+        )
     outbox, mark, crl = body["outbox"], body.get("mark"), body.get("crl", 0)
     if type(outbox) is not int or outbox < 0:
         raise MalformedError("state answer: outbox must be a non-negative integer")
@@ -123,7 +136,12 @@ def decode_state(data: bytes) -> StateAnswer:
         raise MalformedError("state answer: mark must be empty or 32 lower-case hex digits")
     if type(crl) is not int or crl < 0 or ("crl" in body and crl == 0):
         raise MalformedError("state answer: crl must be a positive integer")
-    return StateAnswer(Frontier.from_json(body["heads"]), outbox, mark, crl)
+    schedules = body.get("schedules", "")
+    if "schedules" in body:
+        if type(schedules) is not str:
+            raise MalformedError("state answer: schedules must be a schedule-set digest")
+        check_schedule_digest(schedules, "state answer: schedules")
+    return StateAnswer(Frontier.from_json(body["heads"]), outbox, mark, crl, schedules)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
+from node.calendar_store import held_schedules_raw
 from node.server import context
 from node.server.sessions import Session, SessionRefused, SessionTable, replayed_hello
 from node.store.holdings import Holdings, immediate
@@ -34,6 +35,11 @@ from protocol import (
     state_digest,
 )
 from protocol.outbox import MAX_PAGE, MAX_PAGE_ITEMS
+from protocol.schedules import (
+    check_schedule_digest,
+    encode_schedule_bundle,
+    schedule_set_digest,
+)
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
 EXTENSION = "renkou_sessions"
@@ -178,8 +184,9 @@ def add_certificate() -> Response:
 
 @bp.get("/state")
 def state() -> Response:
-    """204 when the caller's digest equals ours and we offer no newer revocation list
-    (nothing to do), else our view as canonical JSON (protocol.sync_state, §15.5).
+    """204 when the caller's digest equals ours and we offer no newer revocation list and
+    no set of holiday schedules it has not taken (``h``; nothing to do), else our view
+    as canonical JSON (protocol.sync_state, §15.5).
 
     ``c`` is the caller's outbox cursor: the answer's ``mark`` names our outbox item
     there, so a caller that read another outbox (we were restored from a backup and
@@ -192,15 +199,19 @@ def state() -> Response:
     last = outbox.last(child)
     crl = revocations.version(context.trust().crl)
     theirs_crl = parse_decimal(request.args["r"], "r") if "r" in request.args else 0
+    held = schedule_set_digest(held_schedules_raw(store.data_dir))
+    theirs_held = check_schedule_digest(request.args["h"]) if "h" in request.args else ""
+    offer = held if held not in ("", theirs_held) else ""
     digest = request.args.get("d")
     if digest is not None and check_digest(digest) == state_digest(
         heads, last, outbox.mark(child, last)
     ):
-        if crl <= theirs_crl:
+        if crl <= theirs_crl and not offer:
             return _answer(b"", 204)
     cursor = request.args.get("c")
     mark = None if cursor is None else outbox.mark(child, parse_decimal(cursor, "c"))
-    return _answer(encode_state(StateAnswer(heads, last, mark, crl if crl > theirs_crl else 0)))
+    newer_crl = crl if crl > theirs_crl else 0
+    return _answer(encode_state(StateAnswer(heads, last, mark, newer_crl, offer)))
 
 
 @bp.get("/revocations")
@@ -209,6 +220,14 @@ def revocation_list() -> Response:
     none. A child fetches it when our state offers a newer version (§8.6)."""
     _authenticated()
     return _answer(held_revocations_raw(context.store().data_dir))
+
+
+@bp.get("/schedules")
+def schedule_bundle() -> Response:
+    """The holiday schedules we hold, as the county root signed them (protocol/
+    schedules.py); a child fetches them when our state offers a set it has not taken."""
+    _authenticated()
+    return _answer(encode_schedule_bundle(held_schedules_raw(context.store().data_dir)))
 
 
 @bp.post("/envelopes")

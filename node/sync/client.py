@@ -2,7 +2,8 @@
 """The sync client: one round = compare state, push what the parent lacks, pull the outbox.
 
 A round reads the parent's state (``GET /state``: one request when nothing changed,
-SPEC.md §15.5), installs a newer revocation list the parent offers, then runs its jobs
+SPEC.md §15.5), installs a newer revocation list and the holiday schedules the parent
+offers, then runs its jobs
 in order, each in its own module:
 
 * push.py: our own log, from the parent's head;
@@ -37,7 +38,8 @@ import requests
 from node.keys import published
 from node.store.holdings import Holdings
 from node.store.store import NodeStore
-from node.sync import epochs, revocations
+from node.store.sync_meta import SyncMeta
+from node.sync import epochs, revocations, schedules
 from node.sync.acks import AckBook
 from node.sync.failures import SessionFailed, Stale, SyncFailed
 from node.sync.intake import Intake
@@ -57,6 +59,7 @@ MAX_BATCH_ENTRIES = 2000
 MAX_RESYNC = 3
 STATE_PATH = "/sync/v1/state"
 REVOCATIONS_PATH = "/sync/v1/revocations"
+SCHEDULES_PATH = "/sync/v1/schedules"
 
 
 class SyncClient:
@@ -123,6 +126,7 @@ class SyncClient:
                 return self._finish()
             outbox = state.outbox
             self._take_revocations(state.crl)
+            self._take_schedules(state.schedules)
             remember_revoked(self.store.db, r.peer, r.trust.crl, state.heads)
             intake.reset_if_renumbered(state.outbox, state.mark)
             try:
@@ -174,7 +178,10 @@ class SyncClient:
         asked = f"c={cursor}"
         if not unacknowledged(self.store.db, r.peer, r.trust.crl):
             asked = f"d={state_digest(self.wanted(), cursor, intake.mark())}&{asked}"
-        resp = self.link.call("GET", f"{STATE_PATH}?{asked}{revocations.state_param(r.trust.crl)}")
+        asked += revocations.state_param(r.trust.crl)
+        resp = self.link.call(
+            "GET", f"{STATE_PATH}?{asked}{schedules.state_param(SyncMeta(self.store.db))}"
+        )
         if resp.status_code == 204:
             return None
         try:
@@ -199,3 +206,19 @@ class SyncClient:
             )
             return
         r.reload_trust()
+
+    def _take_schedules(self, digest: str) -> None:
+        """Fetch and install the parent's holiday schedules if it holds a set we have
+        not taken (node/sync/schedules.py); a bundle that is not readable is a note."""
+        meta = SyncMeta(self.store.db)
+        if not schedules.offered(meta, digest):
+            return
+        r = self.round
+        try:
+            bundle = self.link.call("GET", SCHEDULES_PATH).content
+            r.report.notes.extend(schedules.take(self.store.data_dir, meta, digest, bundle))
+        except ProtocolError as exc:
+            r.report.notes.append(
+                f"上级的节假日安排无法读取 / the parent's holiday schedules were not readable: "
+                f"{exc.code}: {exc}"
+            )

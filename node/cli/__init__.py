@@ -12,6 +12,7 @@ from node.cli import keys_county as _keys_county  # noqa: F401  (adds keys init-
 from node.cli import keys_invite as _keys_invite  # noqa: F401  (adds keys invite)
 from node.cli import prints as _prints  # noqa: F401  (adds retention destroy-prints)
 from node.cli.keys import keys
+from node.cli.keys_peers import fingerprint_command, trust_command
 from node.cli.keys_schedule import sign_schedule_command
 from node.cli.node_commands import node
 from node.cli.node_enroll import enroll
@@ -37,5 +38,7 @@ node.add_command(protect_keys)
 node.add_command(enroll)
 # The administrator's commands beyond enrolment and revocation, each in its own module.
 keys.add_command(sign_schedule_command)
+keys.add_command(trust_command)
+keys.add_command(fingerprint_command)
 
 __all__ = ["keys", "node"]

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from node.errors import StorageError
 from node.identity import key_dir
 from node.keys.issuing import ISSUING_CERT, chain_of, list_signer
+from node.keys.peers import held_peers, untrusted_root
 from node.store.certs import Certs
 from protocol import (
     Certificate,
@@ -31,6 +32,7 @@ from protocol import (
     decode_signed,
     verify_chain,
 )
+from protocol.ids import Role
 
 CRL_FILE = "revocations.signed"
 
@@ -93,8 +95,9 @@ class Trust:
 
     def verify(self, cert: Certificate, now_ms: int) -> Certificate:
         """Verify ``cert``'s chain up to our root, through the county's issuing
-        certificate when that key signed it (SPEC.md §8.2)."""
-        return verify_chain(chain_of(cert, self.root, self.issuing), [self.root], now_ms)
+        certificate when that key signed it (SPEC.md §8.2), or, for a peer county's,
+        through its issuing certificate and our cross-certificate of its root."""
+        return verify_chain(self._chain(cert), [self.root], now_ms)
 
     def own(self, name: str) -> Certificate:
         cert = load_certificate(self.data_dir, name)
@@ -104,6 +107,10 @@ class Trust:
 
     def check(self, raw: bytes, now_ms: int, *, revoked_ok: bool = False) -> Certificate:
         """Verify a certificate against the root and the revocations; store nothing.
+
+        A peer county's certificate verifies through our cross-certificate of its root
+        (node/keys/peers.py); callers that take only their own county's nodes check the
+        subject (a session: our child; ``/certs``: below the peer), as they always did.
 
         ``revoked_ok``: a revoked certificate passes too. A relay introduces the
         certificates of its children's batches; a revoked node's batches up to its
@@ -116,6 +123,18 @@ class Trust:
         if not revoked_ok:
             self.check_not_revoked(cert)
         return cert
+
+    def _chain(self, cert: Certificate) -> list[Certificate]:
+        """The chain of ``cert``: through our issuing certificate for our own county;
+        through the peer's issuing certificate (when its key signed) and our
+        cross-certificate of its root for a peer county (node/keys/peers.py). A county
+        we have not cross-certified is refused by name."""
+        if cert.issuer == self.root.node or cert.issuer.role is not Role.COUNTY:
+            return chain_of(cert, self.root, self.issuing)
+        peer = held_peers(self.data_dir).get(cert.issuer)
+        if peer is None:
+            raise untrusted_root(cert)
+        return [*chain_of(cert, peer.cross, peer.issuing), peer.cross]
 
     def keep(self, cert: Certificate) -> None:
         """Store a certificate that :meth:`check` accepted (idempotent)."""

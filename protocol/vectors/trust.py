@@ -94,6 +94,11 @@ def certificate_vectors() -> dict[str, Any]:
         verify_key=root.signing.verify_key, kem_key=root.kem.public_key,
         not_before=NOT_BEFORE, not_after=NOW - 1,
     )  # fmt: skip
+    spare = make_node("440107", suite=suite)  # other keys, under the peer county's name
+    peer_county_node = _cert(
+        other_root, TestNode(other_root.node, spare.signing, spare.kem, spare.cert), serial=9009
+    )
+    third_as_leaf = _cert(other_root, third_root, serial=9010)
     flipped = bytearray(village.cert.raw)
     flipped[-1] ^= 1
     hybrid_root = make_node("440104")
@@ -137,6 +142,10 @@ def certificate_vectors() -> dict[str, Any]:
             "another county's village through its issuing key and our cross-certificate",
             [other_by_issuing, other_issuing.cert.raw, cross], [rootc], "ok",
         ),
+        _chain_case(
+            "another county's own county node through our cross-certificate",
+            [peer_county_node, cross], [rootc], "ok",
+        ),
         _chain_case("HYBRID village under its root", [hybrid_village.cert.raw],
                     [hybrid_root.cert.raw], "ok"),
         # Step 1: length.
@@ -154,6 +163,10 @@ def certificate_vectors() -> dict[str, Any]:
         _chain_case(
             "another county's certificate under our issuing key",
             [other_county_by_issuing, issuing.cert.raw], [rootc], "bad_certificate",
+        ),
+        _chain_case(
+            "a peer's cross-certificate of a third county as the leaf (not its own node)",
+            [third_as_leaf, cross], [rootc], "bad_certificate",
         ),
         # Step 3: issuers.
         _chain_case(

@@ -2,7 +2,8 @@
 """Holiday schedules the county publishes, kept by the node as signed files.
 
 When the State Council publishes a year the holiday package does not know yet, the
-county administrator signs the schedule with the root key (``renkou keys sign-schedule``)
+county administrator signs the schedule with the county's issuing key (``renkou keys
+sign-schedule``; the root's signature is accepted too)
 and installs it at the county node; from there it travels down with every sync
 (node/sync/schedules.py), so no one carries files to villages. ``renkou node
 import-schedule FILE`` still takes a signed file by hand. Either way the node verifies
@@ -22,7 +23,15 @@ from node.deadlines import WorkCalendar, YearSchedule, load_schedule
 from node.errors import FieldProblem, ValidationError
 from node.identity import load_certificate
 from node.keys.files import write_atomic
-from protocol import ProtocolError, SignedObject, decode_signed
+from node.keys.issuing import held_issuing, list_signer
+from protocol import (
+    Certificate,
+    CertificateError,
+    ProtocolError,
+    SignatureError,
+    SignedObject,
+    decode_signed,
+)
 
 METADATA_DIR = "metadata"
 ROOT_CERT = "root.cert"
@@ -50,8 +59,7 @@ def verified_schedule(data_dir: Path, raw: bytes) -> YearSchedule:
             "signature cannot be checked",
         )
     try:
-        signed: SignedObject = decode_signed(raw, expect_type="holiday_schedule")
-        signed.verify(root.verify_key)
+        signed = _verified(data_dir, root, raw)
     except ProtocolError as exc:
         raise _refused(
             str(exc.code),
@@ -59,6 +67,20 @@ def verified_schedule(data_dir: Path, raw: bytes) -> YearSchedule:
             f"the holiday schedule file is invalid or not signed by the county root: {exc}",
         ) from None
     return load_schedule(dict(signed.body))
+
+
+def _verified(data_dir: Path, root: Certificate, raw: bytes) -> SignedObject:
+    """The schedule's container, its signature checked: by the root, or by the issuing
+    certificate the root signed (the county's day-to-day key, node/keys/issuing.py)."""
+    signed = decode_signed(raw, expect_type="holiday_schedule")
+    try:
+        signer = list_signer(signed, root, held_issuing(data_dir))
+    except CertificateError:  # signed by some other key: SPEC §8.7 says bad_signature
+        raise SignatureError(
+            "the schedule is signed by neither the root nor its issuing key"
+        ) from None
+    signed.verify(signer.verify_key)
+    return signed
 
 
 def install_schedule(data_dir: Path, raw: bytes) -> tuple[YearSchedule, bool]:
@@ -127,7 +149,5 @@ def node_calendar(data_dir: Path) -> WorkCalendar:
     schedules = []
     if root is not None:
         for raw in held_schedules_raw(data_dir):
-            signed = decode_signed(raw, expect_type="holiday_schedule")
-            signed.verify(root.verify_key)
-            schedules.append(load_schedule(dict(signed.body)))
+            schedules.append(load_schedule(dict(_verified(data_dir, root, raw).body)))
     return WorkCalendar(schedules=schedules)

@@ -13,10 +13,12 @@ from node.cli import keys_invite as _keys_invite  # noqa: F401  (adds keys invit
 from node.cli import prints as _prints  # noqa: F401  (adds retention destroy-prints)
 from node.cli.keys import keys
 from node.cli.keys_peers import fingerprint_command, trust_command
+from node.cli.keys_renewal import list_command, renew_command, rotate_command
 from node.cli.keys_schedule import sign_schedule_command
 from node.cli.node_commands import node
 from node.cli.node_enroll import enroll
 from node.cli.node_keys import county_url_command, install_revocations_file, protect_keys
+from node.cli.node_rotation import rotate_keys_command
 from node.keys.unlock import set_prompt
 
 
@@ -36,9 +38,13 @@ node.add_command(install_revocations_file)
 node.add_command(county_url_command)
 node.add_command(protect_keys)
 node.add_command(enroll)
+node.add_command(rotate_keys_command)
 # The administrator's commands beyond enrolment and revocation, each in its own module.
 keys.add_command(sign_schedule_command)
 keys.add_command(trust_command)
 keys.add_command(fingerprint_command)
+keys.add_command(renew_command)
+keys.add_command(rotate_command)
+keys.add_command(list_command)
 
 __all__ = ["keys", "node"]

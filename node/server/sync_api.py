@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from node.calendar_store import held_schedules_raw
+from node.keys.rotation import certificate_of_key
 from node.server import context
 from node.server.sessions import Session, SessionRefused, SessionTable, replayed_hello
 from node.store.holdings import Holdings, immediate
@@ -97,7 +98,9 @@ def open_session() -> Response:
     if asked.certificate is not None:
         with store.db.atomic():
             trust.keep(cert)
-    own = trust.own("node.cert")
+    own = certificate_of_key(
+        store.data_dir, trust.own("node.cert"), store.identity.signing.verify_key
+    )
     answer = SessionAnswer(welcome, None if held == own.serial else own.raw)
     return Response(encode_session_answer(answer), mimetype=OCTETS)
 

@@ -46,6 +46,7 @@ from node.sync.intake import Intake
 from node.sync.link import ParentLink
 from node.sync.push import OwnLogPush
 from node.sync.relay import Relay
+from node.sync.renewed import renewed_here
 from node.sync.report import RoundReport
 from node.sync.revoked import remember_revoked, revoked_wanted, unacknowledged
 from node.sync.round import Round
@@ -115,6 +116,7 @@ class SyncClient:
         r = self.round = Round(self.store, self.round.trust, self.link, self.now_ms)
         self.link.traffic = r.report
         published.before_round(r)  # the county's list; never sync with a revoked parent
+        renewed_here(r)  # our renewed or rotated certificate, from the county
         acks = AckBook(r)
         intake = Intake(r, acks)
         push, relay = OwnLogPush(r, acks, MAX_BATCH_ENTRIES), Relay(r, acks)

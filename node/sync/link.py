@@ -22,10 +22,12 @@ from typing import TypeVar
 
 import requests
 
+from node.keys.renewal import keep_parent, newer_parent
 from node.store.certs import PeerCerts
 from node.store.store import NodeStore
 from node.sync.failures import SessionFailed, SyncFailed
 from node.sync.report import Traffic
+from node.sync.trust import Trust
 from protocol import (
     Certificate,
     ProtocolError,
@@ -120,7 +122,8 @@ class ParentLink:
 
         Raises:
             SessionFailed: unreachable, refused, or a welcome that does not verify with
-                the parent certificate we were enrolled with.
+                the parent certificate we hold, or with a newer one the answer carries
+                that chains to our root (it is then kept as parent.cert).
         """
         known = self._parent_holds_ours()
         try:
@@ -145,15 +148,18 @@ class ParentLink:
             raise failure_of(resp, SessionFailed)
         try:
             answer = decode_session_answer(resp.content)
-            if answer.certificate is not None and answer.certificate != self.parent.raw:
-                raise SessionFailed("the parent answered with another certificate than enrolled")
-            welcome = open_welcome(
-                answer.welcome, hello, store.identity.kem, self.parent.verify_key
-            )
+            parent = self.parent
+            if answer.certificate is not None:  # renewed or rotated: node/keys/renewal.py
+                trust = Trust.load(store.db, store.data_dir)
+                parent = newer_parent(trust, parent, answer.certificate, self.now_ms())
+            welcome = open_welcome(answer.welcome, hello, store.identity.kem, parent.verify_key)
         except ProtocolError as exc:
             raise SessionFailed(
                 f"the parent's welcome is not valid: {exc}", code=str(exc.code)
             ) from None
+        if parent is not self.parent:  # its welcome verified with it: keep it
+            keep_parent(store.data_dir, parent)
+            self.parent = parent
         self.session, self.counter = (welcome.session_id, welcome.key), 0
 
     def _parent_holds_ours(self) -> bool:

@@ -8,6 +8,7 @@ No personal data: logs, seqs, codes and the protocol's own messages only.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlite_utils import Database
 
 from node.advisories import status_lines as advisory_lines
 from node.i18n import gettext
+from node.keys.expiry import status_lines as expiry_lines
 from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
 from node.sync.delivery import DAY_MS, LAG_DAYS, Delivery
@@ -72,7 +74,8 @@ def delivery_lines(d: Delivery, now_ms: int, days: int = LAG_DAYS) -> list[str]:
 
 
 def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
-    """``data_dir`` (the keys/ there) adds the revocation list this node holds."""
+    """``data_dir`` (the keys/ there) adds the revocation list this node holds and a
+    warning for each of its certificates that expires within 30 days."""
     acks, evidence = PeerAcks(db), Evidence(db)
     lines = [
         f"acked:     {a.peer} holds {a.log} through seq {a.seq} (已确认, {_when(a.at)})"
@@ -103,6 +106,7 @@ def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
     lines += outcome_lines(db)
     lines += advisory_lines(db)
     lines += revocation_lines(data_dir)
+    lines += expiry_lines(data_dir, time.time_ns() // 1_000_000)
     alerts = evidence.alerts()
     for alert in alerts:
         try:

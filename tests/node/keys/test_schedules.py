@@ -131,7 +131,9 @@ def test_a_schedule_signed_by_another_key_is_refused_everywhere(
     a township that somehow holds such a file cannot pass it on."""
     forged = sign_object(body_2027(), make_node("440104", None).signing)
     by_node = sign_object(body_2027(), county.county.store.identity.signing)
-    for raw in (forged, by_node):
+    tampered = bytearray(sign_object(body_2027(), county.admin.signing))
+    tampered[-1] ^= 1  # the issuing key's id, a signature that is not its
+    for raw in (forged, by_node, bytes(tampered)):
         with pytest.raises(ValidationError) as info:
             install_schedule(county.county.store.data_dir, raw)
         assert [p.code for p in info.value.problems] == ["schedule.bad_signature"]

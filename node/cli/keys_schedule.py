@@ -40,7 +40,7 @@ from node.cli_options import reports_errors
 def sign_schedule_command(
     year: int, file: Path, published: object, county_data_dir: Path | None, admin_dir: Path
 ) -> None:
-    """Sign YEAR's holidays and make-up working days with the county root.
+    """Sign YEAR's holidays and make-up working days with the county's issuing key.
 
     The signed schedule is kept in --admin-dir/schedules/; with --county-data-dir it is
     installed at the county node, and every node takes it with its next sync (no file

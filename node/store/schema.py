@@ -297,4 +297,3 @@ def m011_audit_chain(db: Database) -> None:
 
     db.execute("ALTER TABLE audit ADD COLUMN chain BLOB")
     chain_all(db)
-

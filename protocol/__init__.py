@@ -188,7 +188,6 @@ __all__ = [
     "encode_session_answer",
     "encode_session_request",
     "encode_state",
-    "header_view_end",
     "issue_certificate",
     "issue_revocations",
     "item_mark",

@@ -16,18 +16,13 @@ from the row before it), so two writers never chain onto the same row.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from node.store.audit_chain import AUDIT_FIELDS, GENESIS, link
 from node.store.holdings import immediate
-
-GENESIS = bytes(32)
-"""The chain "before" the first row."""
-_FIELDS = "at, actor, action, kind, record_id, purpose"
 
 
 @dataclass(frozen=True)
@@ -41,12 +36,6 @@ class AuditEntry:
 
     def fields(self) -> list[str]:
         return [self.at, self.actor, self.action, self.kind, self.record_id, self.purpose]
-
-
-def link(prev: bytes, fields: Sequence[object]) -> bytes:
-    """The chain of a row with ``fields`` after a row whose chain is ``prev``."""
-    text = json.dumps([str(f) for f in fields], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(prev + text.encode("utf-8")).digest()
 
 
 def append(db: Database, entries: Sequence[AuditEntry]) -> int:
@@ -70,7 +59,7 @@ def append(db: Database, entries: Sequence[AuditEntry]) -> int:
 
 def _insert(db: Database, entry: AuditEntry, chain: bytes | None) -> int:
     cur = db.execute(
-        f"INSERT INTO audit ({_FIELDS}, chain) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO audit ({AUDIT_FIELDS}, chain) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [*entry.fields(), chain],
     )
     return int(cur.lastrowid or 0)
@@ -83,21 +72,12 @@ def _chain_before(db: Database, rowid: int) -> bytes:
     return GENESIS if row is None or row[0] is None else bytes(row[0])
 
 
-def chain_all(db: Database) -> None:
-    """Compute the chain of every row in order (migration m011: rows made before it)."""
-    prev = GENESIS
-    rows = db.execute(f"SELECT rowid, {_FIELDS} FROM audit ORDER BY rowid").fetchall()
-    for rowid, *fields in rows:
-        prev = link(prev, fields)
-        db.execute("UPDATE audit SET chain = ? WHERE rowid = ?", [prev, rowid])
-
-
 def first_break(db: Database) -> int | None:
     """The row id of the first row whose chain does not follow from the rows before it
     (changed, or a row before it removed), or None when the trail is whole."""
     prev = GENESIS
     for rowid, chain, *fields in db.execute(
-        f"SELECT rowid, chain, {_FIELDS} FROM audit ORDER BY rowid"
+        f"SELECT rowid, chain, {AUDIT_FIELDS} FROM audit ORDER BY rowid"
     ):
         prev = link(prev, fields)
         if chain is None or bytes(chain) != prev:

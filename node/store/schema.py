@@ -293,7 +293,7 @@ def m011_audit_chain(db: Database) -> None:
     """Each audit row chained to the one before it (node/store/audit.py), so a row
     changed or removed from the middle of the trail shows (issue 13, item 8); the rows
     already there are chained in their order."""
-    from node.store.audit import chain_all
+    from node.store.audit_chain import chain_all
 
     db.execute("ALTER TABLE audit ADD COLUMN chain BLOB")
     chain_all(db)

@@ -5,6 +5,9 @@ Each mutant names one defence, the smallest change that removes it (an exact
 ``original`` snippet of ``file`` that must occur there exactly once, and its
 ``replacement``; or lists of both, for a defence that two places of one file keep
 together, such as a seal and its opening) and the tests that must go red without it.
+``threats`` (optional) names the rows of THREAT_MODEL.md, by their attack, whose defence
+the mutant removes: tests/mutants/test_threat_model.py holds each row to citing exactly
+the tests its mutants name, so a row's test is one shown to fail without its defence.
 ``python -m tests.mutants`` (``make mutants``) applies them one at a time in scratch
 copies of the tree; this module only reads the list and says what is wrong with it.
 """
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = Path(__file__).with_name("mutants.toml")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _KEYS = {"id", "defence", "file", "original", "replacement", "tests"}
+_OPTIONAL = {"threats"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class Mutant:
     file: str
     edits: tuple[tuple[str, str], ...]  # (original, replacement), applied in order
     tests: tuple[str, ...]
+    threats: tuple[str, ...] = ()  # THREAT_MODEL.md rows (attacks) this defence is cited for
 
     def apply(self, text: str) -> str:
         """``text`` with the snippets replaced; ValueError unless each occurs exactly once."""
@@ -58,8 +63,11 @@ def load(path: Path = CATALOGUE) -> list[Mutant]:
     seen: set[str] = set()
     for i, item in enumerate(data.get("mutant", [])):
         where = f"{path.name} mutant #{i + 1}"
-        if set(item) != _KEYS:
-            raise ValueError(f"{where}: keys must be exactly {sorted(_KEYS)}, got {sorted(item)}")
+        if not _KEYS <= set(item) <= _KEYS | _OPTIONAL:
+            raise ValueError(
+                f"{where}: keys must be {sorted(_KEYS)} (and optionally {sorted(_OPTIONAL)}),"
+                f" got {sorted(item)}"
+            )
         mid = item["id"]
         if not _ID.fullmatch(mid) or mid in seen:
             raise ValueError(f"{where}: id {mid!r} is malformed or used twice")
@@ -70,6 +78,9 @@ def load(path: Path = CATALOGUE) -> list[Mutant]:
         tests = item["tests"]
         if not tests or not all(isinstance(t, str) and "::" in t for t in tests):
             raise ValueError(f"{where} ({mid}): tests must name file::test ids")
+        threats = item.get("threats", [])
+        if not isinstance(threats, list) or not all(isinstance(t, str) and t for t in threats):
+            raise ValueError(f"{where} ({mid}): threats must be a list of THREAT_MODEL.md attacks")
         out.append(
             Mutant(
                 mid,
@@ -77,6 +88,7 @@ def load(path: Path = CATALOGUE) -> list[Mutant]:
                 item["file"],
                 edits,
                 tuple(tests),
+                tuple(threats),
             )
         )
     return out

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from node.identity import key_dir
+from node.server import sessions as session_table
 from node.server.sync_api import EXTENSION as SESSIONS
 from node.store.acks import PeerAcks
 from node.store.holdings import Holdings
@@ -394,3 +395,20 @@ def test_a_refused_seal_is_recorded_and_sent_again_once_put_right(county: County
         "SELECT COUNT(*) FROM received_entries WHERE log = ?", [str(village.changelog.log)]
     ).fetchone()[0]
     assert held == 4
+
+
+# -- the session table is bounded (THREAT_MODEL: exhaust memory) -----------------------
+
+
+def test_handshakes_beyond_the_session_cap_are_refused_busy(
+    county: County, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of valid handshakes cannot grow the session table without bound: past
+    the cap the server answers 503 busy and opens no session (the servers run in this
+    process, so the cap can be made small)."""
+    monkeypatch.setattr(session_table, "MAX_SESSIONS", 2)
+    for _ in range(2):
+        county.client(V1, sleep=no_sleep).link.open_session()
+    with pytest.raises(SyncFailed) as busy:
+        county.client(V2, sleep=no_sleep).link.open_session()
+    assert (busy.value.status, busy.value.code) == (503, "busy")

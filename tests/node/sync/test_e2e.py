@@ -51,6 +51,14 @@ def test_changes_reach_the_county_exactly_once(county: County) -> None:
     assert acks == {f"township:{T}": 31, "county:440104": 31}
     assert county.client(T).sync_round().forwarded_envelopes == 0
     assert county_entries(county, V1) == 31
+    # Once each, and what the village wrote: entry hash, payload hash, payload bytes.
+    held = county.county.store.db.execute(
+        "SELECT seq, entry_hash, payload_hash, payload FROM received_entries WHERE log = ?"
+        " ORDER BY seq",
+        [str(village.changelog.log)],
+    ).fetchall()
+    written = [(e.seq, e.hash, e.payload_hash, e.payload) for e in village.entries()]
+    assert [tuple(row) for row in held] == written
 
 
 def test_idle_sync_is_one_small_round_trip(county: County) -> None:

@@ -60,7 +60,7 @@ DDL = (
 )
 
 _UPSERT = (
-    "INSERT INTO report_snapshots VALUES (?, ?, ?, ?, NULL, '{status}', ?)"
+    "INSERT INTO report_snapshots VALUES (?, ?, ?, ?, NULL, ?, ?)"
     " ON CONFLICT (name, period, version) DO UPDATE SET raw = excluded.raw,"
     " status = excluded.status, approved_at = NULL, changes = excluded.changes"
 )
@@ -164,8 +164,15 @@ def submit_snapshot(
         body["changes"] = changes
     raw = sign_object(body, key)
     conn.execute(
-        _UPSERT.format(status="submitted"),
-        (report.name, report.period.text, version, raw, json.dumps(changes, ensure_ascii=False)),
+        _UPSERT,
+        (
+            report.name,
+            report.period.text,
+            version,
+            raw,
+            "submitted",
+            json.dumps(changes, ensure_ascii=False),
+        ),
     )
     conn.commit()
     return list_snapshots(conn, report.name, report.period.text)[-1]
@@ -244,8 +251,15 @@ def check_late_data(db: Any, name: str, period: str) -> Snapshot | None:
         "changes": changes,
     }
     conn.execute(
-        _UPSERT.format(status="revision_open"),
-        (name, period, version, canonical.encode(body), json.dumps(changes, ensure_ascii=False)),
+        _UPSERT,
+        (
+            name,
+            period,
+            version,
+            canonical.encode(body),
+            "revision_open",
+            json.dumps(changes, ensure_ascii=False),
+        ),
     )
     conn.commit()
     return list_snapshots(conn, name, period)[-1]

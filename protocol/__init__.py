@@ -29,6 +29,7 @@ from protocol.envelope import (
     open_envelope,
     readdress,
     seal_batch,
+    without_wrap,
 )
 from protocol.envelope_view import HEADER_VIEW_OFFSET, HEADER_VIEW_SIZE, decode_header_view
 from protocol.errors import (
@@ -211,4 +212,5 @@ __all__ = [
     "sign_rejection",
     "state_digest",
     "verify_chain",
+    "without_wrap",
 ]

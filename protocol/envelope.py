@@ -222,6 +222,32 @@ def sealed_part(env: Envelope) -> bytes:
     return env.raw[HOP_FIELDS_SIZE : len(env.raw) - _tail(env)]
 
 
+def without_wrap(env: Envelope, key_id: bytes) -> bytes:
+    """The sealed part of ``env`` (as :func:`sealed_part`) with the wrap for ``key_id``
+    left out: the same batch, header, signature and ciphertext, no longer openable with
+    that key.
+
+    A township keeps its villages' batches to forward them, and it is one of their
+    recipients (SPEC.md §6.3.1). Once the county has acknowledged a batch, the township
+    takes its own wrap out of the copy it keeps (§6.3.2): the copy can still go up again
+    (to a county restored from a backup) and be opened there, but no longer by the
+    township, nor by whoever takes its PC and its key.
+
+    Raises:
+        ValueError: ``env`` has no wrap for ``key_id``, or only that one (nobody could
+            open what is left).
+    """
+    kept = [(k, w) for k, w in env.wraps if k != key_id]
+    if len(kept) == len(env.wraps):
+        raise ValueError("the envelope has no wrap for that key")
+    if not kept:
+        raise ValueError("an envelope keeps at least one wrap")
+    out = bytearray(env.header_bytes + blob16(env.batch_sig) + u8(len(kept)))
+    for k, w in kept:
+        out += k + w
+    return bytes(out + blob32(env.ciphertext))
+
+
 def decode_envelope(raw: bytes) -> Envelope:
     """Parse an envelope's structure, bounding every size; verifies nothing yet."""
     if len(raw) > MAX_ENVELOPE:
@@ -329,4 +355,5 @@ __all__ = [
     "readdress",
     "seal_batch",
     "sealed_part",
+    "without_wrap",
 ]

@@ -98,6 +98,11 @@ def open_database(path: Path | str, *, create: bool = False, key: bytes = b"") -
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted and shrunk rows are zeroed in the file, not left in free pages: a wrap
+        # a township took out of a batch the county confirmed, or an erased payload, is
+        # gone even for someone who has the key (issue 13, item 1). Many builds default
+        # to it; Windows' Python does not.
+        conn.execute("PRAGMA secure_delete = ON")
         db = Database(conn)
         migrations.apply(db)
         if key:

@@ -2,8 +2,10 @@
 """What a node holds of other nodes' logs: per-log heads, relayed envelopes, entries.
 
 Owner of the tables ``frontier`` (per log: the highest seq held contiguously and its
-hash), ``inbound`` (the envelopes a relay keeps to forward, sealed as they came) and
-``received_entries`` (the entries a node that opens batches, the county, keeps).
+hash), ``inbound`` (the envelopes a relay keeps to forward: sealed as they came until
+the county acknowledges them, then without the relay's own wrap, then, once expired,
+their headers alone; SPEC.md §6.3.2) and ``received_entries`` (the entries a node that
+opens batches, the county, keeps).
 
 Heads advance only inside the transaction that stores what they cover, so after a
 crash the head never claims more than the disk holds (CouchDB's checkpoint lesson).
@@ -28,6 +30,9 @@ from protocol import (
     LogId,
     decode_header_view,
 )
+
+EXPIRES_OFFSET = HEADER_VIEW_OFFSET - 8
+"""Offset of ``expires_ms`` (u64) in an envelope, the last of its hop fields (SPEC §6.1)."""
 
 Held = tuple[bytes, int, int, bytes]
 """A relayed envelope we keep: (message id, first seq, last seq, raw bytes)."""
@@ -226,7 +231,7 @@ class Holdings:
         (first seq <= seq < last seq), if any."""
         row = self.db.execute(
             "SELECT raw FROM inbound WHERE log = ? AND first_seq <= ? AND last_seq > ?"
-            " ORDER BY first_seq LIMIT 1",
+            " AND cut_at IS NULL ORDER BY first_seq LIMIT 1",
             [str(log), seq, seq],
         ).fetchone()
         return None if row is None else bytes(row[0])
@@ -244,10 +249,48 @@ class Holdings:
             (bytes(mid), first, last, bytes(raw))
             for mid, first, last, raw in self.db.execute(
                 "SELECT message_id, first_seq, last_seq, raw FROM inbound"
-                f" WHERE log = ? AND {bound} ORDER BY first_seq",
+                f" WHERE log = ? AND {bound} AND cut_at IS NULL ORDER BY first_seq",
                 [str(log), seq],
             )
         ]
+
+    def readable_through(self, log: LogId, seq: int) -> list[Held]:
+        """Relayed envelopes of ``log`` ending at or below ``seq`` that we still keep
+        as they came (our own wrap in them), in order."""
+        return self._envelopes(log, "unwrapped_at IS NULL AND last_seq <= ?", seq)
+
+    def keep_unwrapped(self, message_id: bytes, raw: bytes, now_ms: int) -> None:
+        """Replace a kept envelope by ``raw``, the same batch without our own wrap
+        (protocol.without_wrap): the county acknowledged it, we may no longer read it."""
+        self.db.execute(
+            "UPDATE inbound SET raw = ?, unwrapped_at = ? WHERE message_id = ?",
+            [raw, now_ms, message_id],
+        )
+
+    def cut_expired(self, now_ms: int) -> int:
+        """Cut the unwrapped envelopes past their expiry down to their hop fields, batch
+        header and origin signature; return how many.
+
+        Past its expiry a copy is never handed on (SPEC.md §6.5), so its sealed part is
+        of no use to anyone here; the header stays for the fork checks (§9.2, §9.3).
+        """
+        rows = self.db.execute(
+            "SELECT message_id, substr(raw, ?, 8), substr(raw, ?, ?) FROM inbound"
+            " WHERE unwrapped_at IS NOT NULL AND cut_at IS NULL",
+            [EXPIRES_OFFSET + 1, HEADER_VIEW_OFFSET + 1, HEADER_VIEW_SIZE],
+        ).fetchall()
+        cut = 0
+        for message_id, expires, view in rows:
+            if int.from_bytes(bytes(expires), "big") > now_ms:
+                continue
+            header, signature = decode_header_view(bytes(view))
+            keep = HEADER_VIEW_OFFSET + len(header.to_bytes()) + 2 + len(signature)
+            self.db.execute(
+                "UPDATE inbound SET raw = substr(raw, 1, ?), cut_at = ? WHERE message_id = ?",
+                [keep, now_ms, message_id],
+            )
+            cut += 1
+        return cut
 
     def mark_forwarded(self, message_id: bytes, now_ms: int) -> None:
         self.db.execute(

@@ -297,3 +297,22 @@ def m011_audit_chain(db: Database) -> None:
 
     db.execute("ALTER TABLE audit ADD COLUMN chain BLOB")
     chain_all(db)
+
+
+@migrations()
+def m012_inbound_unwrapped(db: Database) -> None:
+    """What a township still holds of each relayed batch (node/store/holdings.py):
+    ``unwrapped_at``, when it took its own wrap out of a copy the county acknowledged
+    (from then on the copy opens only for the county and the origin); ``cut_at``, when
+    that copy expired and only its hop fields, batch header and origin signature were
+    kept, for the fork checks (issue 13, item 1; SPEC.md §6.3.2)."""
+    db.execute("ALTER TABLE inbound ADD COLUMN unwrapped_at INTEGER")
+    db.execute("ALTER TABLE inbound ADD COLUMN cut_at INTEGER")
+    # Each round looks only at the few rows still to change, never at every batch kept.
+    db.execute(
+        "CREATE INDEX inbound_readable ON inbound (log, last_seq) WHERE unwrapped_at IS NULL"
+    )
+    db.execute(
+        "CREATE INDEX inbound_unwrapped ON inbound (log)"
+        " WHERE unwrapped_at IS NOT NULL AND cut_at IS NULL"
+    )

@@ -45,7 +45,7 @@ from node.sync.failures import SessionFailed, Stale, SyncFailed
 from node.sync.intake import Intake
 from node.sync.link import ParentLink
 from node.sync.push import OwnLogPush
-from node.sync.relay import Relay
+from node.sync.relay import Relay, cut_expired
 from node.sync.renewed import renewed_here
 from node.sync.report import RoundReport
 from node.sync.revoked import remember_revoked, revoked_wanted, unacknowledged
@@ -163,6 +163,7 @@ class SyncClient:
 
     def _finish(self) -> RoundReport:
         r = self.round
+        cut_expired(r)  # a relay's confirmed copies past their expiry: headers only
         if r.own_refusal is not None:
             r.own_refusal.report = r.report
             raise r.own_refusal

@@ -29,6 +29,14 @@ then tells the child, whose acknowledgement from us reaches further, that we lac
 and the child sends them again from there (push.py). Nothing the child wrote is lost:
 the child keeps its whole log, and what it counts as delivered is what the relay's state
 shows, not an acknowledgement the relay can no longer honour.
+
+What a township may read of its villages, and for how long (issue 13, item 1; SPEC.md
+§6.3.2): it is a recipient of their batches and keeps each one as it came only until the
+county has acknowledged it. Then it takes its own wrap out of the copy it keeps
+(protocol.without_wrap) and signs the copy as its own hop, so the copy still goes up to a
+county restored from a backup (a revoked village cannot send it again) but opens only
+for the county and the village; once the copy expires (at most 30 days after the village
+sent it, and never handed on after that) only its header stays, for the fork checks.
 """
 
 from __future__ import annotations
@@ -48,9 +56,11 @@ from protocol import (
     LogId,
     NodeId,
     RejectionNotice,
+    address,
     decode_envelope,
     readdress,
     sign_rejection,
+    without_wrap,
 )
 
 CERTS_PATH = "/sync/v1/certs"
@@ -86,6 +96,34 @@ class Relay:
                 self._forward_log(log, have or Head(0, bytes(32)), ours.seq)
             if self.acks.acked(log) < have_seq and log.node not in revoked:
                 self._ask_ack(log, have_seq)  # no forward's ack covered what it holds
+            self._unwrap_confirmed(log)
+
+    def _unwrap_confirmed(self, log: LogId) -> None:
+        """Take our own wrap out of the copies of ``log`` the county has acknowledged
+        (SPEC.md §6.3.2); :func:`cut_expired` cuts them to their headers later.
+
+        Only the county's acknowledgement counts: it is the node that opens and merges,
+        and it signs only after it committed. Our copy stays (without our wrap) until its
+        expiry because a county restored from a backup older than that acknowledgement
+        can get the batch again only from us when the village is revoked meanwhile.
+        """
+        r = self.round
+        if r.parent.node != r.county.node:
+            return  # our parent is a relay too: its acknowledgement is not the county's
+        own = r.store.identity.kem.public_key.key_id
+        now = r.now_ms()
+        for message_id, _first, _last, raw in self.holdings.readable_through(
+            log, self.acks.acked(log)
+        ):
+            env = decode_envelope(raw)
+            if own in env.recipient_key_ids and len(env.wraps) > 1:
+                sealed = without_wrap(env, own)
+                signing = r.store.identity.signing
+                raw = address(
+                    sealed, signing, r.store.node, r.parent.node, env.sent_ms, env.expires_ms
+                )
+            with r.store.db.atomic():
+                self.holdings.keep_unwrapped(message_id, raw, now)
 
     def _forward_log(self, log: LogId, have: Head, ours: int) -> None:
         """Forward ``log``'s kept envelopes from the parent's head ``have`` up to our
@@ -238,3 +276,11 @@ class Relay:
             return
         with r.store.db.atomic():
             self.peer_certs.note(peer, str(node), serial, r.now_ms())
+
+
+def cut_expired(round_: Round) -> None:
+    """At the end of every round, idle ones too: the copies we no longer open (see
+    :meth:`Relay._unwrap_confirmed`) that are past their expiry keep only their headers;
+    nothing would ever hand them on again (SPEC.md §6.5)."""
+    with round_.store.db.atomic():
+        Holdings(round_.store.db).cut_expired(round_.now_ms())

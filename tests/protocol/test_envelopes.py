@@ -21,6 +21,7 @@ from protocol.envelope import (
     readdress,
     seal_batch,
     sealed_part,
+    without_wrap,
 )
 from protocol.errors import (
     ChainError,
@@ -76,6 +77,32 @@ def test_relay_readdress_keeps_message_id(
     assert sealed_batch.entries == receive(forwarded, hop=township, keys=keyring(root))
     with pytest.raises(SignatureError):
         fwd.verify_hop(village.cert.verify_key, NOW)
+
+
+def test_a_township_takes_its_own_wrap_out(
+    sealed_batch: SealedBatch, receive: Receive, township: Node, root: Node
+) -> None:
+    """SPEC.md §6.3.2: once the county has acknowledged a batch, the township keeps it
+    without its own wrap: the same message, header, signature and ciphertext, which the
+    county still opens and the township no longer does."""
+    env = decode_envelope(sealed_batch.raw)
+    own = township.kem.public_key.key_id
+    kept = address(without_wrap(env, own), township.signing, township.node, root.node,
+                   env.sent_ms, env.expires_ms)  # fmt: skip
+    again = decode_envelope(kept)
+    assert (again.message_id, again.ciphertext, again.batch_sig) == (
+        env.message_id,
+        env.ciphertext,
+        env.batch_sig,
+    )
+    assert again.recipient_key_ids == [root.kem.public_key.key_id]
+    assert sealed_batch.entries == receive(kept, hop=township, keys=keyring(root))
+    with pytest.raises(UnknownRecipientError):
+        receive(kept, hop=township, keys=keyring(township))
+    with pytest.raises(ValueError, match="no wrap"):
+        without_wrap(again, own)
+    with pytest.raises(ValueError, match="at least one"):
+        without_wrap(again, root.kem.public_key.key_id)
 
 
 def test_not_a_recipient(sealed_batch: SealedBatch, receive: Receive, village2: Node) -> None:

@@ -79,7 +79,9 @@ def _open(data_dir: Path, merged: Path | None) -> tuple[Any, Any]:
     from node.store.store import NodeStore
 
     node = NodeStore.open(data_dir)
-    return node, open_merged(merged or data_dir / "merged.db")
+    # merged.db is encrypted under the county node's database key (store.open_merged),
+    # which the node's sealed key file gave up to the operator's passphrase.
+    return node, open_merged(merged or data_dir / "merged.db", key=node.identity.db_key)
 
 
 def _say(line: str) -> None:

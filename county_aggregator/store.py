@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,7 +19,7 @@ from sqlite_utils import Database
 
 from county_aggregator.migrations import migrations
 from county_aggregator.ruleset import authority_rules_rows
-from node.store import holdings
+from node.store import database, holdings
 
 LocalRow = tuple[str, str, str, str, str | None, str]
 """``(origin, kind, rid, key, sig, versions)``."""
@@ -35,13 +34,29 @@ _UNHASHED = frozenset({"_sqlite_migrations"})
 # -- the merged database ----------------------------------------------------------------
 
 
-def open_merged(path: Path | str, *, busy_timeout_ms: int = 60_000) -> Database:
+def open_merged(
+    path: Path | str, *, key: bytes | None = None, busy_timeout_ms: int = 60_000
+) -> Database:
     """Open (or create) a merged database file and bring its schema up to date.
+
+    ``key``: the county node's database key (``identity.db_key``): merged.db holds every
+    card of the county, so it is encrypted at rest like node.db, with SQLCipher under a
+    key that exists only inside the sealed key file (node/store/database.py). None: the
+    key this process already opened ``path`` under (a worker of a parallel rebuild),
+    else plain. A plain merged.db of an older version is encrypted in place the first
+    time it is opened with a key (database.encrypt_in_place).
 
     ``busy_timeout_ms``: how long a writer waits for the lock (the workers of a parallel
     rebuild wait for each other's whole share, so they wait longer).
+
+    Raises:
+        StorageError: ``store_key`` when the file does not open with ``key``.
     """
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    key = database.key_of(path) if key is None else key
+    if key and database.is_plain(path):
+        database.encrypt_in_place(path, key)
+    conn = database.connect(path, key)
+    database.remember_key(path, key)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")

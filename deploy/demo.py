@@ -197,7 +197,7 @@ def _sync_everything(county: DemoCounty, echo: Echo) -> None:
 def _merge(county: DemoCounty, echo: Echo) -> None:
     """The county aggregator's part: merge what arrived, queue each origin's outcomes."""
     c_store = county.stores[COUNTY[0]]
-    merged = open_merged(county.directory / "merged.db")
+    merged = open_merged(county.directory / "merged.db", key=c_store.identity.db_key)
     try:
         stats = merge_new(c_store.db, merged)
         told = send_notices(merged, c_store, time.time_ns() // 1_000_000)

@@ -43,8 +43,16 @@ from node.output_files import check_target, force_option, write_output
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The county's merged database (holding merged_records).",
 )
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The county node's data dir, whose key opens merged.db [default: its directory].",
+)
 @reports_errors
-def report_command(name: str, period: str, fmt: str, out: Path, force: bool, merged: Path) -> None:
+def report_command(
+    name: str, period: str, fmt: str, out: Path, force: bool, merged: Path, data_dir: Path | None
+) -> None:
     """Build report NAME for a period and write it as .xlsx or CSV.
 
     The figures are counted from the merged records; the file carries the official
@@ -57,7 +65,7 @@ def report_command(name: str, period: str, fmt: str, out: Path, force: bool, mer
             --out 表2.xlsx --merged data/county.db
     """
     check_target(out, force=force, protected=[merged])
-    conn = _open_read_only(merged)
+    conn = _open_read_only(merged, data_dir or merged.parent)
     try:
         report = build_report(conn, name, period=period)
     finally:
@@ -68,9 +76,18 @@ def report_command(name: str, period: str, fmt: str, out: Path, force: bool, mer
                  period=report.period.label, n=len(report.rows), out=out))  # fmt: skip
 
 
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """Open read-only: building a report must never write to the merged database."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+def _open_read_only(path: Path, data_dir: Path) -> sqlite3.Connection:
+    """Open read-only: building a report must never write to the merged database.
+
+    merged.db is encrypted under the county node's database key (store.open_merged):
+    the key comes from ``data_dir``'s sealed key file, opened with the operator's
+    passphrase as for every command. A plain file of an older version is read as it is
+    (the next merge encrypts it)."""
+    from node.identity import load_identity
+    from node.store.database import connect, is_plain
+
+    key = b"" if is_plain(path) else load_identity(data_dir).db_key
+    conn = connect(path.resolve(), key, readonly=True)
     found = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'merged_records'"
     ).fetchone()

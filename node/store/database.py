@@ -19,6 +19,7 @@ carried no database key, opens as a plain file as before.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, cast
@@ -47,8 +48,58 @@ with :func:`reopen` without the node's key file."""
 def reopen(path: Path | str) -> Database:
     """Another connection to a database this process (or its parent, before a fork)
     opened with :func:`open_database`, under the same key."""
-    key = _KEYS.get(str(Path(path).resolve()), b"")
-    return Database(connect(path, key))
+    return Database(connect(path, key_of(path)))
+
+
+def key_of(path: Path | str) -> bytes:
+    """The key this process (or its parent, before a fork) opened ``path`` under; empty
+    if none (a plain file, or one not opened yet)."""
+    return _KEYS.get(str(Path(path).resolve()), b"")
+
+
+def remember_key(path: Path | str, key: bytes) -> None:
+    """Note that ``path`` is encrypted under ``key``, for :func:`reopen` and
+    :func:`key_of` (the county's merged.db is opened so too)."""
+    if key:
+        _KEYS[str(Path(path).resolve())] = key
+
+
+def is_plain(path: Path | str) -> bool:
+    """Is ``path`` an unencrypted SQLite file (an encrypted one starts with its salt)?"""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except FileNotFoundError:
+        return False
+
+
+def encrypt_in_place(path: Path | str, key: bytes) -> None:
+    """Rewrite the plain SQLite file ``path`` encrypted under ``key``, atomically.
+
+    SQLCipher's ``sqlcipher_export`` copies every table and index into a new encrypted
+    file beside it, which then replaces the plain one (and its WAL, checkpointed first),
+    so a cut in the middle leaves the plain file as it was. Used for the county's
+    merged.db of a version that kept it plain.
+    """
+    path = Path(path)
+    fresh = path.with_name(path.name + ".encrypting")
+    fresh.unlink(missing_ok=True)
+    conn = sqlcipher.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(fresh)])
+        conn.execute("SELECT sqlcipher_export('encrypted')")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+        conn.execute("DETACH DATABASE encrypted")
+    finally:
+        conn.close()
+    os.chmod(fresh, 0o600)
+    with open(fresh, "rb") as f:
+        os.fsync(f.fileno())
+    for name in (path.name + "-wal", path.name + "-shm"):
+        path.with_name(name).unlink(missing_ok=True)
+    os.replace(fresh, path)
 
 
 def connect(path: Path | str, key: bytes, *, readonly: bool = False) -> sqlite3.Connection:
@@ -68,9 +119,9 @@ def connect(path: Path | str, key: bytes, *, readonly: bool = False) -> sqlite3.
     except sqlcipher.DatabaseError:
         conn.close()
         raise StorageError(
-            "节点数据库无法用本机的密钥打开（文件被替换、来自其他电脑或已损坏），"
+            f"数据库 {Path(path).name} 无法用本机的密钥打开（文件被替换、来自其他电脑或已损坏），"
             "未做任何更改；请联系管理员",
-            f"the node database {Path(path).name} does not open with this node's key (it "
+            f"the database {Path(path).name} does not open with this node's key (it "
             "was replaced, comes from another PC, or is damaged); nothing was changed",
             code="store_key",
         ) from None
@@ -105,8 +156,7 @@ def open_database(path: Path | str, *, create: bool = False, key: bytes = b"") -
         conn.execute("PRAGMA secure_delete = ON")
         db = Database(conn)
         migrations.apply(db)
-        if key:
-            _KEYS[str(path.resolve())] = key
+        remember_key(path, key)
     except DATABASE_ERRORS as exc:
         raise storage_error(exc) from None
     return db

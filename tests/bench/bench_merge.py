@@ -236,11 +236,12 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
         generate_s = time.perf_counter() - t0
         entries = county.db.execute("SELECT count(*) FROM received_entries").fetchone()[0]
         workers = _cpus()
-        merged = open_merged(root / "merged.db")
+        key = county.identity.db_key  # merged.db encrypted at rest, as in production
+        merged = open_merged(root / "merged.db", key=key)
         t0 = time.perf_counter()
         stats = rebuild(county.db, merged, workers=workers)
         seconds = time.perf_counter() - t0
-        alone = open_merged(root / "sequential.db")
+        alone = open_merged(root / "sequential.db", key=key)
         t0 = time.perf_counter()
         rebuild(county.db, alone)
         sequential = time.perf_counter() - t0
@@ -257,6 +258,7 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
             "applied": stats.applied,
             "entries_per_s": round(entries / seconds),
             "workers": workers,
+            "encrypted": bool(key),
             "sequential_seconds": round(sequential, 2),
             "same_bytes": same,
             "logs": 300,

@@ -65,10 +65,11 @@ def remember_key(path: Path | str, key: bytes) -> None:
 
 
 def is_plain(path: Path | str) -> bool:
-    """Is ``path`` an unencrypted SQLite file (an encrypted one starts with its salt)?"""
+    """Is ``path`` an unencrypted SQLite file (an encrypted one starts with its salt)?
+    An empty file is an empty plain database, as SQLite leaves it."""
     try:
         with open(path, "rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
+            return f.read(16) in (b"SQLite format 3\x00", b"")
     except FileNotFoundError:
         return False
 

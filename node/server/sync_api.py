@@ -20,6 +20,7 @@ from node.store.nonces import HelloNonces
 from node.store.outbox import Outbox
 from node.sync import revocations
 from node.sync.receive import receive_envelope
+from node.sync.recovery_asked import take_request
 from node.sync.trust import held_revocations_raw
 from protocol import (
     SessionAnswer,
@@ -249,3 +250,14 @@ def outbox_page() -> Response:
     after = parse_decimal(request.args.get("after", "0"), "after")
     items = Outbox(context.store().db).page(str(session.peer), after, MAX_PAGE_ITEMS, MAX_PAGE)
     return _answer(encode_outbox_page(items))
+
+
+@bp.post("/recovery")
+def recovery_request() -> Response:
+    """A child's request for its cards (SPEC.md §8.10): a relay keeps it to hand up, the
+    county answers it into the client's outbox; 202 either way, the §11 error else."""
+    session, _ = _authenticated()
+    take_request(
+        context.store(), context.trust(), request.get_data(), session.peer, context.now_ms()
+    )
+    return _answer(b"", 202)

@@ -36,7 +36,7 @@ from typing import Any
 
 from node.domain.records import SEALED_FIELDS
 from node.store.acks import PeerAcks
-from node.store.apply import apply_entry
+from node.store.recovery import Recovery
 from node.store.restores import RestoreEvent, Restores
 from node.store.store import NodeStore
 from protocol import Entry, Note, Op, Retire, Upsert, decode_payload
@@ -103,10 +103,10 @@ def start_epoch_carrying(store: NodeStore, reason: str, known_epoch: int) -> Car
 
 
 def _rebuild_records(store: NodeStore) -> None:
-    """The records as the kept entries make them (the abandoned stretch left out)."""
+    """The records as the kept entries make them (the abandoned stretch left out), on
+    the cards of a recovery if there was one (node/store/recovery.py)."""
     store.db.execute("DELETE FROM records")
-    for entry in store.changelog.kept_entries():
-        apply_entry(store.db, entry)
+    Recovery(store.db).replay_into(store.db, store.changelog.kept_entries())
 
 
 def _carried_ops(store: NodeStore, entry: Entry, done: CarriedOver) -> list[Op]:

@@ -169,6 +169,17 @@ class ChangeLog:
         for epoch in self.epochs():
             yield from self.entries(1, cuts.get(epoch), epoch=epoch)
 
+    def forget_install(self) -> None:
+        """Drop epoch 1 of a new PC that holds nothing else: its install entry never
+        reached anyone, and the log it began is the lost PC's (a recovery, SPEC §8.10).
+
+        Raises:
+            ValueError: the store holds more than that one entry.
+        """
+        if self.epochs() != [1] or self.head_seq != 1 or self.log.epoch != 1:
+            raise ValueError("only a new PC's lone install entry is ever dropped")
+        self.db.execute("DELETE FROM log WHERE epoch = 1")
+
     def epochs(self) -> list[int]:
         """Every epoch this store holds entries of, oldest first."""
         return [e for (e,) in self.db.execute("SELECT DISTINCT epoch FROM log ORDER BY epoch")]

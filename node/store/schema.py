@@ -316,3 +316,29 @@ def m012_inbound_unwrapped(db: Database) -> None:
         "CREATE INDEX inbound_unwrapped ON inbound (log)"
         " WHERE unwrapped_at IS NOT NULL AND cut_at IS NULL"
     )
+
+
+@migrations()
+def m013_recovery(db: Database) -> None:
+    """Recovery from upstream (node/store/recovery.py, SPEC.md §8.10): the cards a
+    snapshot brought back, the base the records are built on from then on; and the
+    children's requests a relay keeps until it has handed them to its parent."""
+    db.execute(
+        """
+        CREATE TABLE recovered_records (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            versions TEXT NOT NULL,
+            retired TEXT,
+            created_seq INTEGER NOT NULL,
+            updated_seq INTEGER NOT NULL,
+            updated_hlc INTEGER NOT NULL,
+            PRIMARY KEY (kind, id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "CREATE TABLE recovery_requests (id TEXT PRIMARY KEY, node TEXT NOT NULL,"
+        " raw BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID"
+    )

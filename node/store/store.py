@@ -215,12 +215,27 @@ class NodeStore:
         old = self.changelog
         seq = old.head_seq if kept is None else kept
         prev = old.head_hash if kept is None else self._entry_hash(kept)
+        return self._open_epoch(
+            reason, max(old.log.epoch, known_epoch) + 1, old.log.epoch, seq, prev
+        )
+
+    def start_epoch_after(
+        self, prev_epoch: int, prev_seq: int, prev_hash: bytes, epoch: int
+    ) -> Entry:
+        """Open epoch ``epoch`` whose first entry names entry ``prev_seq`` (hash
+        ``prev_hash``) of log ``prev_epoch``, a head this store may not hold: the one a
+        recovery snapshot's cards run through (node/sync/recovered.py, SPEC §8.10)."""
+        if epoch <= max(self.changelog.log.epoch, prev_epoch):
+            raise ValueError("a new epoch is above every epoch it follows")
+        return self._open_epoch("restore", epoch, prev_epoch, prev_seq, prev_hash)
+
+    def _open_epoch(self, reason: str, epoch: int, prev_epoch: int, seq: int, prev: bytes) -> Entry:
+        old = self.changelog
         with self._transaction():
-            epoch = max(old.log.epoch, known_epoch) + 1
             self.db.execute("UPDATE node_meta SET value = ? WHERE key = 'epoch'", [str(epoch)])
             new = ChangeLog(self.db, self.node, self.identity.suite, epoch, self.clock)
             new.clock.last = old.clock.last
-            ops: list[Op] = [EpochStart(old.log.epoch, seq, reason)]
+            ops: list[Op] = [EpochStart(prev_epoch, seq, reason)]
             entry = new.append(encode_payload(ops), FLAG_EPOCH_START, prev)
             apply_entry(self.db, entry, ops)
         self.changelog = new
@@ -334,13 +349,13 @@ class NodeStore:
 
     def rebuild_hash(self) -> str:
         """Replay the whole log into an empty table and hash it (must equal records_hash)."""
+        from node.store.recovery import Recovery
         from node.store.schema import migrations
 
         scratch = Database(memory=True)
         migrations.apply(scratch)
-        with scratch.atomic():
-            for entry in self.changelog.kept_entries():
-                apply_entry(scratch, entry)
+        with scratch.atomic():  # a recovered store's records are its base plus the log's
+            Recovery(self.db).replay_into(scratch, self.changelog.kept_entries())
         return self.records_hash(scratch)
 
     def entries(

@@ -8,7 +8,8 @@ in order, each in its own module:
 
 * push.py: our own log, from the parent's head;
 * relay.py: a township's children's envelopes, forwarded up;
-* intake.py: the parent's outbox (acknowledgements, notices, advisories);
+* recovered.py: a township's children's recovery requests, handed up;
+* intake.py: the parent's outbox (acknowledgements, notices, advisories, snapshots);
 * acks.py: every acknowledgement verified and kept, every refusal recorded;
 * link.py: the session, the MAC and the retries under all of them.
 
@@ -39,7 +40,7 @@ from node.keys import published
 from node.store.holdings import Holdings
 from node.store.store import NodeStore
 from node.store.sync_meta import SyncMeta
-from node.sync import epochs, revocations, schedules
+from node.sync import epochs, recovered, revocations, schedules
 from node.sync.acks import AckBook
 from node.sync.failures import SessionFailed, Stale, SyncFailed
 from node.sync.intake import Intake
@@ -125,6 +126,9 @@ class SyncClient:
             state = self._read_state(intake)
             if state is None:
                 r.report.idle = attempt == 0
+                if recovered.hand_up(r):  # a child's request waits even when all else is equal
+                    r.report.idle = False
+                    intake.pull()
                 return self._finish()
             outbox = state.outbox
             self._take_revocations(state.crl)
@@ -141,7 +145,9 @@ class SyncClient:
                 if attempt == MAX_RESYNC:
                     stale.failure.report = r.report
                     raise stale.failure from None
-        if outbox > intake.cursor():
+        if recovered.hand_up(r):  # the county answers into our outbox at once
+            intake.pull()
+        elif outbox > intake.cursor():
             intake.pull(outbox)
         return self._finish()
 

@@ -4,9 +4,10 @@
 The parent keeps, per child, a numbered outbox (protocol.outbox); we read it page by
 page from our cursor and take each item in the transaction that advances the cursor:
 the county's acknowledgement of our log, a relay's notice that the county refused one
-of our batches, the county's outcome notice (node/sync/outcomes.py), or an advisory
-envelope (node/advisories.py). An item that does not verify is noted and skipped: it
-cannot be taken later either, and must not hold the rest back.
+of our batches, the county's outcome notice (node/sync/outcomes.py), an advisory
+envelope (node/advisories.py), or a recovery snapshot (node/sync/recovered.py). An
+item that does not verify is noted and skipped: it cannot be taken later either, and
+must not hold the rest back.
 
 A parent restored from an old backup numbers its outbox from where the backup left it,
 below our cursor; its state names its item at our cursor (``mark``), so we notice and
@@ -20,7 +21,7 @@ from __future__ import annotations
 from node import advisories
 from node.store.acks import Rejection
 from node.store.outbox import Inbox
-from node.sync import outcomes
+from node.sync import outcomes, recovered
 from node.sync.acks import AckBook
 from node.sync.failures import SyncFailed
 from node.sync.round import Round
@@ -34,6 +35,7 @@ from protocol import (
     decode_signed,
     item_mark,
 )
+from protocol.recovery import is_snapshot
 
 OUTBOX_PATH = "/sync/v1/outbox"
 
@@ -104,6 +106,9 @@ class Intake:
         r = self.round
         raw = item.raw
         try:
+            if is_snapshot(raw):
+                r.report.notes.append(recovered.take(r.store, raw, r.county))
+                return
             if item.is_envelope:
                 r.report.notes.append(advisories.take(r.store, raw, r.county))
                 return

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """What ``renkou node status`` and the sync status page say about restores (issue 12
 item 6): when, how, from which backup, which changes this PC lacks since, and how many
-changes written on a stale copy were written again. Logs and seqs only."""
+changes written on a stale copy were written again; and the cards that came back from
+upstream (node/sync/recovered.py). Logs and seqs only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from node.i18n import gettext as _
+from node.store.recovery import Recovery, RecoveryEvent
 from node.store.restores import RestoreEvent, Restores
 from node.timeutil import SHANGHAI
 
@@ -52,5 +54,23 @@ def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
     return text
 
 
+def describe_recovery(event: RecoveryEvent, _: Callable[..., str] = _) -> str:
+    """One sentence about the cards that came back from upstream (SPEC §8.10)."""
+    through = ", ".join(f"{log} #{seq}" for log, seq in sorted(event.heads.items()))
+    return _(
+        "%(n)s cards came back from upstream (%(county)s) at %(when)s, through %(through)s;"
+        " new epoch %(epoch)s",
+        n=event.records,
+        county=event.county,
+        when=_when(event.at),
+        through=through,
+        epoch=event.epoch,
+    )
+
+
 def status_lines(db: Database) -> list[str]:
-    return [f"restore:   {describe(e)}" for e in Restores(db).events()]
+    lines = [f"restore:   {describe(e)}" for e in Restores(db).events()]
+    lines += [f"recovery:  {describe_recovery(e)}" for e in Recovery(db).events()]
+    if Recovery(db).pending() is not None:
+        lines.append("recovery:  " + _("asked upstream for this node's cards; not come yet"))
+    return lines

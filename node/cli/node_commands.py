@@ -484,3 +484,7 @@ from node.cli.backups import backup, new_epoch, restore  # noqa: E402  (node/cli
 
 for _command in (backup, restore, new_epoch):
     node.add_command(_command)
+
+from node.cli.recover import recover  # noqa: E402  (recovery from upstream, node/cli/recover.py)
+
+node.add_command(recover)

@@ -1,0 +1,319 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Issue 12 item 7 (and item 6's return half): a village gets its current cards back
+from upstream, on real stores and HTTP servers on loopback (SPEC.md §8.10).
+
+A village PC dies; a new PC enrolled for the village asks, the county makes the cards
+from the entries it holds, seals them for the new PC's key alone, and they travel down
+through the township, which cannot open them. The new PC writes on in a new epoch, and
+the county holds every entry exactly once. A PC restored from an old backup gets the
+cards of the lost period back the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from county_aggregator.merge import merge_new
+from county_aggregator.store import init_merged
+from deploy.cli import cli
+from node.identity import load_certificate
+from node.recording import add_record
+from node.store.outbox import Outbox
+from node.store.recovery import Recovery
+from node.store.recovery_cards import held_heads, node_cards
+from node.store.store import NodeStore
+from node.sync.client import SyncClient, SyncFailed
+from node.sync.recover import ask, collect
+from node.sync.recovered import take
+from protocol import NodeId, ProtocolError, issue_certificate
+from protocol.recovery import (
+    decode_snapshot,
+    is_snapshot,
+    make_recovery_request,
+    open_snapshot,
+)
+from tests.node.domain.examples import woman_card
+from tests.node.sync.faults import write
+from tests.node.sync.network import County, SimClock, loopback_county
+
+V1, V2, T = "440104001002", "440104001003", "440104001"
+TODAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> Iterator[County]:
+    with loopback_county(tmp_path / "net", {T: [V1, V2]}, clock=SimClock()) as c:
+        yield c
+
+
+def _sync(county: County, store: NodeStore) -> None:
+    SyncClient(store, county.towns[T].url, now_ms=county.clock).sync_round()
+    county.client(T).sync_round()
+
+
+def _woman(store: NodeStore, born: date, name: str) -> str:
+    return add_record(store, "person", woman_card(born, name=name, spouse_ref=None), today=TODAY)
+
+
+def _cards(store: NodeStore) -> list[tuple[Any, ...]]:
+    """Every card as the officer sees it (versions aside: the recovered ones name
+    their log)."""
+    rows = store.db.execute("SELECT kind, id, data, retired FROM records ORDER BY kind, id")
+    return [(k, i, json.loads(d), r) for k, i, d, r in rows]
+
+
+def _new_pc(county: County, code: str, where: Path) -> NodeStore:
+    """A replacement PC for ``code``: keys of its own, enrolled for the same code."""
+    store = NodeStore.init(where, NodeId.for_code(code), f"村{code}", clock=county.clock,
+                           suite=county.county.store.identity.suite)  # fmt: skip
+    cert = county.admin.certify(store.data_dir, county.clock())  # type: ignore[misc]
+    town, seat = (load_certificate(s.data_dir, "node.cert")
+                  for s in (county.towns[T].store, county.county.store))  # fmt: skip
+    assert town is not None and seat is not None
+    county.admin.enrol(store.data_dir, cert, town, seat)
+    return store
+
+
+def _recover(county: County, store: NodeStore) -> Any:
+    client = SyncClient(store, county.towns[T].url, now_ms=county.clock)
+    ask(client)
+    county.client(T).sync_round()  # hands the request up, passes the snapshot down
+    return collect(client)
+
+
+def _snapshots_for(town: NodeStore, code: str) -> list[bytes]:
+    items = Outbox(town.db).page(f"village:{code}", 0, 64, 1 << 30)
+    return [item.raw for item in items if is_snapshot(item.raw)]
+
+
+def _merged_people(county: County) -> list[str]:
+    merged = init_merged(Database(memory=True))
+    merge_new(county.county.store.db, merged)
+    rows = merged.execute("SELECT data FROM merged_records WHERE kind = 'person'")
+    return sorted(json.loads(d)["name"] for (d,) in rows)
+
+
+def _entries_of(county: County, code: str) -> list[tuple[str, int]]:
+    rows = county.county.store.db.execute(
+        "SELECT log, seq FROM received_entries WHERE log LIKE ? ORDER BY log, seq",
+        [f"village:{code}#%"],
+    )
+    return [(str(log), int(seq)) for log, seq in rows]
+
+
+def test_a_new_pc_gets_the_dead_pcs_cards_writes_on_and_the_county_counts_once(
+    county: County, tmp_path: Path
+) -> None:
+    dead = county.villages[V1]
+    for i, name in enumerate(["甲", "乙", "丙"]):
+        _woman(dead, date(1985 + i, 2, 3), name)
+    write(dead, 4, tag="旧")
+    _sync(county, dead)
+    before = _cards(dead)
+    dead.close()  # the PC dies
+
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    try:
+        event = _recover(county, new)
+        assert event is not None and event.records == len(before) and event.epoch == 2
+        assert event.dropped_install
+        assert _cards(new) == before
+        seat = county.county.store
+        heads = held_heads(seat.db, NodeId.for_code(V1))
+        county_cards = node_cards(seat.db, NodeId.for_code(V1), heads, seat.identity.suite)
+        assert [(c.kind, c.id, c.data, c.retired) for c in county_cards] == before
+        assert new.rebuild_hash() == new.records_hash()
+        audit = seat.db.execute(
+            "SELECT actor, action, record_id, purpose FROM audit WHERE action = ?",
+            ["recovery_snapshot"],
+        ).fetchall()
+        assert len(audit) == 1 and audit[0][2] == f"village:{V1}"
+        assert f"{len(before)} cards" in audit[0][3]
+
+        held_before = _entries_of(county, V1)
+        mine = _woman(new, date(1993, 1, 1), "丁")
+        assert mine.endswith(".2")  # an id no earlier epoch can have used
+        _sync(county, new)
+        held = _entries_of(county, V1)
+        assert held[: len(held_before)] == held_before
+        assert [s for log, s in held if log.endswith("#2")] == [1, 2]  # epoch start, 丁
+        assert len(held) == len(set(held))
+        people = _merged_people(county)
+        assert people.count("丁") == 1 and people.count("甲") == 1
+        assert sorted(people) == ["丁", "丙", "乙", "甲"]  # (write()'s bare cards do not merge)
+        client = SyncClient(new, county.towns[T].url, now_ms=county.clock)
+        client.sync_round()
+        assert client.sync_round().idle
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_a_pc_of_another_village_cannot_get_the_snapshot(county: County, tmp_path: Path) -> None:
+    dead = county.villages[V1]
+    write(dead, 3)
+    _sync(county, dead)
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    other = county.villages[V2]
+    try:
+        v1 = SyncClient(new, county.towns[T].url, now_ms=county.clock)
+        ask(v1)  # V1's genuine request, seen on the wire
+        raw = Recovery(new.db).pending()
+        assert raw is not None
+        v2 = SyncClient(other, county.towns[T].url, now_ms=county.clock)
+        with pytest.raises(SyncFailed) as refused:
+            v2.link.call("POST", "/sync/v1/recovery", raw)
+        assert refused.value.code == "recovery.wrong_node" and refused.value.status == 403
+        v1_cert = load_certificate(new.data_dir, "node.cert")
+        assert v1_cert is not None
+        signed_by_v2 = make_recovery_request(other.identity.signing, v1_cert.node, v1_cert.serial,
+                                             v1_cert.raw, county.clock(), bytes(16))  # fmt: skip
+        with pytest.raises(SyncFailed) as unsigned:
+            v2.link.call("POST", "/sync/v1/recovery", signed_by_v2)
+        assert unsigned.value.code == "bad_signature"
+        forged = issue_certificate(
+            other.identity.signing, v1_cert.issuer, serial=v1_cert.serial + 1000,
+            node=v1_cert.node, verify_key=other.identity.signing.verify_key,
+            kem_key=other.identity.kem.public_key, not_before=v1_cert.not_before,
+            not_after=v1_cert.not_after,
+        )  # fmt: skip
+        self_made = make_recovery_request(other.identity.signing, v1_cert.node,
+                                          v1_cert.serial + 1000, forged, county.clock(),
+                                          bytes(16))  # fmt: skip
+        with pytest.raises(SyncFailed) as unvouched:
+            v2.link.call("POST", "/sync/v1/recovery", self_made)
+        assert unvouched.value.code in ("bad_signature", "bad_certificate")
+        county.client(T).sync_round()
+        mine = new.identity.kem.public_key.key_id  # only the genuine request was answered
+        sent = _snapshots_for(county.towns[T].store, V1)
+        assert [decode_snapshot(raw).header.kem_key for raw in sent] == [mine]
+        assert not _snapshots_for(county.towns[T].store, V2)
+        done = CliRunner().invoke(cli, ["node", "recover", "--code", V1, "--parent-url",
+                                        county.towns[T].url, "--wait", "0",
+                                        "--data-dir", str(other.data_dir)])  # fmt: skip
+        assert done.exit_code == 1 and "recovery.wrong_node" in done.output
+        assert "不是 " + V1 in done.output
+    finally:
+        new.close()
+
+
+def test_the_township_passes_the_snapshot_on_but_cannot_open_it(
+    county: County, tmp_path: Path
+) -> None:
+    dead = county.villages[V1]
+    write(dead, 3)
+    _sync(county, dead)
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    town = county.towns[T].store
+    try:
+        ask(SyncClient(new, county.towns[T].url, now_ms=county.clock))
+        county.client(T).sync_round()
+        (snap_raw,) = _snapshots_for(town, V1)
+        snap = decode_snapshot(snap_raw)
+        with pytest.raises(ProtocolError) as shut:
+            open_snapshot(snap, town.identity.kem)
+        assert shut.value.code == "no_recipient"
+        assert len(open_snapshot(snap, new.identity.kem)) == snap.header.records
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_a_tampered_or_replayed_snapshot_is_refused(county: County, tmp_path: Path) -> None:
+    dead = county.villages[V1]
+    write(dead, 3)
+    _sync(county, dead)
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    town = county.towns[T].store
+    seat = load_certificate(new.data_dir, "county.cert")
+    assert seat is not None
+    try:
+        ask(SyncClient(new, county.towns[T].url, now_ms=county.clock))
+        county.client(T).sync_round()
+        (snap_raw,) = _snapshots_for(town, V1)
+        client = SyncClient(new, county.towns[T].url, now_ms=county.clock)
+        ask(client, again=True)  # a newer request waits: the older answer is no longer taken
+        assert "answers no request" in take(new, snap_raw, seat)
+        assert new.counts() == {}
+        county.client(T).sync_round()
+        (snap_raw,) = _snapshots_for(town, V1)[1:]
+        tampered = bytearray(snap_raw)
+        tampered[len(tampered) // 2] ^= 1
+        with pytest.raises(ProtocolError) as refused:
+            take(new, bytes(tampered), seat)
+        assert refused.value.code == "bad_signature"
+        assert new.counts() == {} and Recovery(new.db).pending() is not None
+        assert "recovered" in take(new, snap_raw, seat)
+        after = new.records_hash()
+        assert "answers no request" in take(new, snap_raw, seat)  # replayed: nothing rolls back
+        assert new.records_hash() == after
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_after_a_restore_from_an_old_backup_the_lost_cards_come_back(
+    county: County, tmp_path: Path
+) -> None:
+    village = county.villages[V1]
+    data_dir = str(village.data_dir)
+    _woman(village, date(1985, 2, 3), "甲")
+    _sync(county, village)
+    run = CliRunner()
+    assert run.invoke(cli, ["node", "backup", "--to", str(tmp_path / "old.db"),
+                            "--data-dir", data_dir]).exit_code == 0  # fmt: skip
+    _woman(village, date(1990, 5, 17), "乙")  # the lost period's card, sent upstream
+    _sync(county, village)
+    village.close()
+    done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "old.db"), "--yes",
+                            "--data-dir", data_dir])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    restored = NodeStore.open(village.data_dir, clock=county.clock)
+    county.villages[V1] = restored
+    assert sorted(d["name"] for _i, d in restored.records("person")) == ["甲"]
+    _sync(county, restored)  # the restore's new epoch reaches the county first
+    event = _recover(county, restored)
+    assert event is not None and not event.dropped_install
+    assert sorted(d["name"] for _i, d in restored.records("person")) == ["乙", "甲"]
+    assert restored.rebuild_hash() == restored.records_hash()
+    told = run.invoke(cli, ["node", "status", "--data-dir", data_dir]).output
+    assert "已从上级（county:440104）取回 2 张卡片" in told, told
+    _woman(restored, date(1995, 3, 3), "丙")
+    _sync(county, restored)
+    assert _merged_people(county) == ["丙", "乙", "甲"]
+
+
+def test_renkou_node_recover_asks_then_takes_the_cards(county: County, tmp_path: Path) -> None:
+    """The command an officer runs: it asks, says the cards have not come while the
+    township has not synced, and takes them at the next run; status says so."""
+    dead = county.villages[V1]
+    _woman(dead, date(1985, 2, 3), "甲")
+    _sync(county, dead)
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    new.close()
+    args = ["node", "recover", "--code", V1, "--parent-url", county.towns[T].url,
+            "--wait", "0", "--data-dir", str(new.data_dir)]  # fmt: skip
+    try:
+        first = CliRunner().invoke(cli, args)
+        assert first.exit_code == 0, first.output
+        assert f"已向县里申请取回 village:{V1} 的卡片" in first.output
+        assert "卡片尚未送达" in first.output
+        county.client(T).sync_round()
+        second = CliRunner().invoke(cli, args)
+        assert second.exit_code == 0, second.output
+        assert "已从县里取回 1 张卡片；此后在日志周期 2 中继续记录" in second.output
+        told = CliRunner().invoke(cli, ["node", "status", "--data-dir", str(new.data_dir)])
+        assert "取回 1 张卡片" in told.output and "尚未送达" not in told.output
+    finally:
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)

@@ -26,6 +26,7 @@ GROUPS = {
     "merge": "tests.bench.bench_merge",
     "reports": "tests.bench.bench_reports",
     "pages": "tests.bench.bench_pages",
+    "recover": "tests.bench.bench_recover",
 }
 
 

@@ -47,6 +47,7 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
     "pages.save": ("p95_ms", "<=", 200, "ms"),
     "pages.weight": ("kb", "<=", 200, "KB"),
     "pages.rss": ("mb", "<=", 120, "MB"),
+    "recover.village": ("seconds", "<=", 60, "s"),
 }
 
 

@@ -34,6 +34,8 @@ def test_verdicts_compare_with_the_target() -> None:
     assert verdict("protocol.wire", {"ratio_to_floor": 1.2})[2] == "met"
     assert verdict("sync.wire", {"ratio_to_floor": 9})[2] == "**not met**"
     assert verdict("sync.wire", {"ratio_to_floor": 2.9})[2] == "met"
+    assert verdict("recover.village", {"seconds": 41.5})[2] == "met"  # issue 12 item 7
+    assert verdict("recover.village", {"seconds": 75})[2] == "**not met**"
 
 
 def test_an_unknown_group_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -78,6 +78,13 @@ def restore(source: Path, yes: bool, data_dir: Path) -> None:
     click.echo(_("New epoch %(epoch)s opened; sync as usual.", epoch=done.epoch))
     if done.replaced is not None:
         click.echo(_("The replaced database is kept as %(path)s.", path=done.replaced))
+    from node.identity import load_certificate
+
+    cert = load_certificate(data_dir, "node.cert")  # public: no passphrase asked again
+    if cert is not None:
+        click.echo(_("The cards of the lost period come back from upstream: sync, then run"
+                     " renkou node recover --code %(code)s --parent-url <the parent's address>.",
+                     code=cert.node.code))  # fmt: skip
 
 
 @click.command("new-epoch")

@@ -278,6 +278,7 @@ def test_after_a_restore_from_an_old_backup_the_lost_cards_come_back(
     done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "old.db"), "--yes",
                             "--data-dir", data_dir])  # fmt: skip
     assert done.exit_code == 0, done.output
+    assert f"先同步，再运行 renkou node recover --code {V1}" in done.output
     restored = NodeStore.open(village.data_dir, clock=county.clock)
     county.villages[V1] = restored
     assert sorted(d["name"] for _i, d in restored.records("person")) == ["甲"]
@@ -317,3 +318,28 @@ def test_renkou_node_recover_asks_then_takes_the_cards(county: County, tmp_path:
         assert "取回 1 张卡片" in told.output and "尚未送达" not in told.output
     finally:
         county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_a_pc_that_wrote_after_asking_keeps_its_cards_and_takes_the_next_answer(
+    county: County,
+) -> None:
+    """A snapshot that does not cover what the PC holds (it wrote after asking) would
+    lose that card: it is not taken, the request still waits, and the answer the PC
+    gets after a sync is taken with nothing lost."""
+    village = county.villages[V1]
+    _woman(village, date(1985, 2, 3), "甲")
+    _sync(county, village)
+    client = SyncClient(village, county.towns[T].url, now_ms=county.clock)
+    ask(client)
+    _woman(village, date(1990, 5, 17), "乙")  # written after asking, not sent yet
+    county.client(T).sync_round()
+    assert collect(client) is None
+    assert sorted(d["name"] for _i, d in village.records("person")) == ["乙", "甲"]
+    assert Recovery(village.db).pending() is not None
+    _sync(county, village)
+    ask(client)  # the same request again: the county answers it anew
+    county.client(T).sync_round()
+    event = collect(client)
+    assert event is not None and event.epoch == 2
+    assert sorted(d["name"] for _i, d in village.records("person")) == ["乙", "甲"]
+    assert village.rebuild_hash() == village.records_hash()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 
-from county_aggregator.cli import county
 from node.cli import keys, node
 from node.i18n.cli import LocalizedGroup, lang_option
 
@@ -79,8 +78,10 @@ def demo(directory: Path | None, once: bool, seed: int) -> None:
 
 
 cli.add_command(node)
-cli.add_command(county)
 cli.add_command(keys)
+# Imported when a command line names it: the county's reports and their .xlsx writer
+# are no part of a village's `renkou node status` (issue 13's cold start).
+cli.add_lazy("county", "county_aggregator.cli:county")
 
 
 def main() -> None:

@@ -16,10 +16,9 @@ without a build step. To add or change a message::
 from __future__ import annotations
 
 import functools
+import gettext as _gettext
 import os
 from pathlib import Path
-
-from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent
 DEFAULT_LOCALE = "zh_CN"
@@ -27,11 +26,16 @@ LOCALES = ("zh_CN", "en")
 
 
 @functools.cache
-def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
-    """The catalogue of ``locale`` (English is the message ids themselves)."""
+def translations(locale: str = DEFAULT_LOCALE) -> _gettext.NullTranslations:
+    """The catalogue of ``locale`` (English is the message ids themselves).
+
+    The standard library reads the compiled .mo (``zh_CN`` falls back to ``zh/``), not
+    babel.support, whose import (dates, time zones) would cost every command's start;
+    the pages read the same file through Flask-Babel.
+    """
     if locale == "en":
-        return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+        return _gettext.NullTranslations()
+    return _gettext.translation("messages", str(LOCALE_DIR), languages=[locale])
 
 
 def cli_locale(environ: dict[str, str] | None = None) -> str:

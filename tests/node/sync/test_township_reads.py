@@ -30,6 +30,7 @@ from tests.node.sync.network import County, SimClock, loopback_county
 T = "440104001"
 VILLAGES = ["440104001002", "440104001003"]
 NAME, ID_NUMBER = "欧阳秀英", "440104199001011234"
+TOWN_NAME, TOWN_ID_NUMBER = "司马慧敏", "440104198805052468"
 
 
 @pytest.fixture
@@ -69,9 +70,9 @@ def data_dir_bytes(county: County, code: str) -> bytes:
     return b"".join(p.read_bytes() for p in served.store.data_dir.rglob("*") if p.is_file())
 
 
-def write_person(store: NodeStore) -> None:
+def write_person(store: NodeStore, name: str, id_number: str) -> None:
     rid = store.new_id("person")
-    store.write([store.upsert_op("person", rid, {"name": NAME, "id_number": ID_NUMBER})])
+    store.write([store.upsert_op("person", rid, {"name": name, "id_number": id_number})])
 
 
 def test_a_township_can_read_a_batch_only_until_the_county_confirms_it(county: County) -> None:
@@ -133,20 +134,21 @@ def test_an_expired_copy_keeps_only_its_header(county: County, clock: SimClock) 
 
 def test_a_stolen_township_pc_reveals_no_personal_data(county: County) -> None:
     """A township's files, taken without its operator's passphrase: a name and an ID
-    number a village wrote and sent through it appear nowhere in them, before or after
-    the county confirmed the batch (the store is encrypted, SPEC §6.3.2; the batch is
-    sealed). With the passphrase, what the county confirmed does not open either (the
-    test above)."""
+    number a village wrote and sent through it, and those of a woman the township
+    office recorded itself, appear nowhere in them (the store is encrypted, the batch is
+    sealed, SPEC §6.3.2). With the passphrase, what the county confirmed does not open
+    either (the tests above)."""
     code = VILLAGES[0]
-    write_person(county.villages[code])
+    write_person(county.villages[code], NAME, ID_NUMBER)
+    write_person(county.towns[T].store, TOWN_NAME, TOWN_ID_NUMBER)
     sync(county, code)
     (held,) = readable(county)
     assert any(NAME in p and ID_NUMBER in p for p in held)  # it went through the township
     sync(county, T)
     files = data_dir_bytes(county, T)
-    for secret in (NAME, ID_NUMBER):
+    for secret in (NAME, ID_NUMBER, TOWN_NAME, TOWN_ID_NUMBER):
         for encoding in ("utf-8", "utf-16-le", "utf-16-be", "gb18030"):
-            assert secret.encode(encoding) not in files
+            assert secret.encode(encoding) not in files, (secret, encoding)
 
 
 def test_deleted_bytes_are_zeroed_in_the_file(store: NodeStore) -> None:

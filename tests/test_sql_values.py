@@ -67,6 +67,12 @@ IDENTIFIERS: dict[str, dict[str, str]] = {
     "node/store/lookup.py": {"sql": "the constant above, with a constant clause added"},
     "node/store/outcomes.py": {"where": "'WHERE log = ?' or '' (the log a parameter)"},
     "node/store/queries.py": {"marks": "'?' placeholders, one per value"},
+    "node/store/recovery.py": {
+        "table": "a table name from the fixed tuple the loop runs over",
+        "_COLUMNS": "the records tables' column list (a constant)",
+        "marks": "'?' placeholders, one per value",
+        "', '.join('?' * 8)": "'?' placeholders, one per column",
+    },
     "node/store/store.py": {"sql": "the constant above, with a constant clause added"},
     "county_aggregator/store.py": {
         "int(busy_timeout_ms)": "PRAGMA takes no parameter; an int",

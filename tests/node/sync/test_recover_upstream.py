@@ -101,6 +101,12 @@ def _merged_people(county: County) -> list[str]:
     return sorted(json.loads(d)["name"] for (d,) in rows)
 
 
+def _merged_conflicts(county: County) -> int:
+    merged = init_merged(Database(memory=True))
+    merge_new(county.county.store.db, merged)
+    return int(merged.execute("SELECT COUNT(*) FROM conflicts").fetchone()[0])
+
+
 def _entries_of(county: County, code: str) -> list[tuple[str, int]]:
     rows = county.county.store.db.execute(
         "SELECT log, seq FROM received_entries WHERE log LIKE ? ORDER BY log, seq",
@@ -141,14 +147,20 @@ def test_a_new_pc_gets_the_dead_pcs_cards_writes_on_and_the_county_counts_once(
         held_before = _entries_of(county, V1)
         mine = _woman(new, date(1993, 1, 1), "丁")
         assert mine.endswith(".2")  # an id no earlier epoch can have used
+        (jia,) = [rid for rid, d in new.records("person") if d["name"] == "甲"]
+        edit = new.upsert_op("person", jia, {"name": "甲改"})  # based on the recovered version
+        assert edit.fields["name"][1] == json.loads(
+            new.db.execute("SELECT versions FROM records WHERE id = ?", [jia]).fetchone()[0]
+        )["name"] and str(edit.fields["name"][1]).startswith(f"village:{V1}#1/")
+        new.write([edit])
         _sync(county, new)
         held = _entries_of(county, V1)
         assert held[: len(held_before)] == held_before
-        assert [s for log, s in held if log.endswith("#2")] == [1, 2]  # epoch start, 丁
+        assert [s for log, s in held if log.endswith("#2")] == [1, 2, 3]  # start, 丁, 甲改
         assert len(held) == len(set(held))
         people = _merged_people(county)
-        assert people.count("丁") == 1 and people.count("甲") == 1
-        assert sorted(people) == ["丁", "丙", "乙", "甲"]  # (write()'s bare cards do not merge)
+        assert sorted(people) == ["丁", "丙", "乙", "甲改"]  # (write()'s bare cards do not merge)
+        assert _merged_conflicts(county) == 0  # the edit names the version it saw
         client = SyncClient(new, county.towns[T].url, now_ms=county.clock)
         client.sync_round()
         assert client.sync_round().idle

@@ -355,3 +355,24 @@ def test_a_pc_that_wrote_after_asking_keeps_its_cards_and_takes_the_next_answer(
     assert event is not None and event.epoch == 2
     assert sorted(d["name"] for _i, d in village.records("person")) == ["乙", "甲"]
     assert village.rebuild_hash() == village.records_hash()
+
+
+def test_a_township_pc_recovers_straight_from_the_county(county: County, tmp_path: Path) -> None:
+    """A township's own cards come back the same way, answered by the county at once."""
+    town = county.towns[T].store
+    write(town, 3, tag="镇")
+    county.client(T).sync_round()
+    before = _cards(town)
+    new = NodeStore.init(tmp_path / "new-town", NodeId.for_code(T), "镇", clock=county.clock,
+                         suite=town.identity.suite)  # fmt: skip
+    try:
+        cert = county.admin.certify(new.data_dir, county.clock())  # type: ignore[misc]
+        seat = load_certificate(county.county.store.data_dir, "node.cert")
+        assert seat is not None
+        county.admin.enrol(new.data_dir, cert, seat, seat)
+        client = SyncClient(new, county.county.url, now_ms=county.clock)
+        ask(client)
+        event = collect(client)
+        assert event is not None and event.epoch == 2 and _cards(new) == before
+    finally:
+        new.close()

@@ -21,9 +21,10 @@ from node.pages.context import get_store
 from node.pages.guard import page_blueprint, requires
 from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
+from node.store.recovery import Recovery
 from node.store.restores import Restores
 from node.sync.delivery import DAY_MS, delivery, lag_days
-from node.sync.restored import describe
+from node.sync.restored import describe, describe_recovery
 from protocol import ErrorCode
 
 bp = page_blueprint("sync_status", __name__, url_prefix="/sync-status")
@@ -89,7 +90,10 @@ def status() -> ResponseReturnValue:
         refusals=refusals,
         alerts=[(a.at, _alert_kind(a.kind), a.log, _alert_text(a.detail)) for a in alerts],
         quarantined=kept,
-        restores=[(e.at, describe(e, _)) for e in Restores(store.db).events()],
+        restores=sorted(
+            [(e.at, describe(e, _)) for e in Restores(store.db).events()]
+            + [(e.at, describe_recovery(e, _)) for e in Recovery(store.db).events()]
+        ),
         parent_url=parent_url(),
         sent=sent,
         lag_days=lag,

@@ -43,6 +43,7 @@ from protocol.recovery import (
 from tests.node.domain.examples import woman_card
 from tests.node.sync.faults import write
 from tests.node.sync.network import County, SimClock, loopback_county
+from tests.node.sync.test_restore_tells import _page
 
 V1, V2, T = "440104001002", "440104001003", "440104001"
 TODAY = date(2026, 11, 28)
@@ -301,6 +302,7 @@ def test_after_a_restore_from_an_old_backup_the_lost_cards_come_back(
     assert restored.rebuild_hash() == restored.records_hash()
     told = run.invoke(cli, ["node", "status", "--data-dir", data_dir]).output
     assert "已从上级（county:440104）取回 2 张卡片" in told, told
+    assert "取回 2 张卡片" in _page(restored)  # the sync status page says it too
     _woman(restored, date(1995, 3, 3), "丙")
     _sync(county, restored)
     assert _merged_people(county) == ["丙", "乙", "甲"]

@@ -70,7 +70,9 @@ def describe_recovery(event: RecoveryEvent, _: Callable[..., str] = _) -> str:
 
 def status_lines(db: Database) -> list[str]:
     lines = [f"restore:   {describe(e)}" for e in Restores(db).events()]
-    lines += [f"recovery:  {describe_recovery(e)}" for e in Recovery(db).events()]
-    if Recovery(db).pending() is not None:
-        lines.append("recovery:  " + _("asked upstream for this node's cards; not come yet"))
+    recovery = Recovery(db)
+    lines += [_("recovery:  %(what)s", what=describe_recovery(e)) for e in recovery.events()]
+    if recovery.pending() is not None:
+        waiting = _("asked upstream for this node's cards; not come yet")
+        lines.append(_("recovery:  %(what)s", what=waiting))
     return lines

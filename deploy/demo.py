@@ -13,6 +13,9 @@ made offline (``admin/offline-root``) and certifies the issuing key the aggregat
 serves enrolments with; each town and village gets a one-time code (``renkou keys
 invite``) and enrols with it over the network (``renkou node enroll``), a village
 through its town.
+
+What it prints is in the officer's language, through the catalogue (Chinese by default,
+English with ``--lang en``; issue 15 item 10); names, codes and addresses as they are.
 """
 
 from __future__ import annotations
@@ -25,11 +28,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from wcwidth import wcswidth
+
 from county_aggregator.merge import merge_new
 from county_aggregator.notices import send_notices
 from county_aggregator.store import counts as merged_counts
 from county_aggregator.store import open_merged
 from node.admin import CountyAdmin
+from node.i18n import gettext as _
+from node.i18n.cli import table
 from node.keys.enrolment import enrol_with_code
 from node.keys.invites import DAY_MS, create_invite
 from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, sign_in_line
@@ -48,6 +55,17 @@ COUNTY = ("441322", "博罗县")
 TOWNS = (("441322119", "园洲镇"), ("441322121", "石湾镇"), ("441322100", "石坝镇"))
 VILLAGES_PER_TOWN = 4
 Echo = Callable[[str], None]
+PHASES: dict[str, Callable[[], str]] = {
+    "push": lambda: _("push"),
+    "forward": lambda: _("forward"),
+    "merge": lambda: _("merge"),
+}
+"""Each step of a sync pass as printed (looked up when printed: the language is the run's)."""
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal cells (a Chinese character takes two)."""
+    return text + " " * max(0, width - wcswidth(text))
 
 
 @dataclass
@@ -94,17 +112,19 @@ def _run(directory: Path, once: bool, seed: int, echo: Echo) -> None:
         if once:
             return
         echo("")
-        echo("sync servers (Ctrl-C to stop):")
-        for code, url in county.urls.items():
-            if len(code) < 12:
-                echo(f"  {county.names[code]:<8} {url}/sync/v1/")
-        echo("villages sync every 60 s meanwhile")
+        echo(_("sync servers (Ctrl-C to stop):"))
+        servers = [
+            [county.names[c], f"{u}/sync/v1/"] for c, u in county.urls.items() if len(c) < 12
+        ]
+        for line in table(servers):
+            echo(f"  {line}")
+        echo(_("villages sync every 60 s meanwhile"))
         try:
             while True:
                 time.sleep(60)
                 _sync_everything(county, lambda _m: None)
         except KeyboardInterrupt:
-            echo("stopped")
+            echo(_("stopped"))
 
 
 @contextmanager
@@ -121,7 +141,8 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
         county.stores[COUNTY[0]], county.names[COUNTY[0]] = c_store, COUNTY[1]
         county.serve(c_store, admin_dir=admin.directory)
         county_url = county.urls[COUNTY[0]]
-        echo(f"demo county {COUNTY[1]} ({COUNTY[0]}) in {directory}")
+        echo(_("demo county %(name)s (%(code)s) in %(dir)s", name=COUNTY[1], code=COUNTY[0],
+               dir=directory))  # fmt: skip
         for t_index, (t_code, t_name) in enumerate(TOWNS):
             t_store = NodeStore.init(directory / t_code, NodeId.for_code(t_code), t_name)
             _enrol_by_code(admin, t_store, county_url, county_url, echo)
@@ -141,7 +162,8 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
                 )
                 add_demo_accounts(v_store, now)
                 county.serve(v_store, parent=county.urls[t_code])
-                echo(f"  {v_name} ({v_code}): {v_store.changelog.head_seq} changes generated")
+                echo(_("  %(name)s (%(code)s): %(n)s changes generated", name=v_name,
+                       code=v_code, n=v_store.changelog.head_seq))  # fmt: skip
         yield county
     finally:
         county.close()
@@ -157,20 +179,31 @@ def _enrol_by_code(
     started = time.monotonic()
     answer = enrol_with_code(store.data_dir, code, via, now, county_url=county_url)
     echo(
-        f"  enrolled {store.node} with code {format_code(code)} via {via} "
-        f"(certificate {answer.node.serial}, {time.monotonic() - started:.2f} s)"
+        _(
+            "  enrolled %(node)s with code %(code)s via %(via)s (certificate %(serial)s, "
+            "%(seconds)s s)",
+            node=store.node,
+            code=format_code(code),
+            via=via,
+            serial=answer.node.serial,
+            seconds=f"{time.monotonic() - started:.2f}",
+        )
     )
 
 
 def _sign_ins(county: DemoCounty, echo: Echo, once: bool) -> None:
     """Each village's pages and a demo sign-in for each role (issue 15)."""
     echo("")
-    stop = " (--once: they stop now)" if once else ""
-    echo(f"village pages, sign in with any of these; password {DEMO_PASSWORD}{stop}:")
+    if once:
+        echo(_("village pages, sign in with any of these; password %(password)s (--once: they "
+               "stop now):", password=DEMO_PASSWORD))  # fmt: skip
+    else:
+        echo(_("village pages, sign in with any of these; password %(password)s:",
+               password=DEMO_PASSWORD))  # fmt: skip
     echo(f"  {sign_in_line()}")
-    for code, url in county.urls.items():
-        if len(code) == 12:
-            echo(f"  {county.names[code]:<8} {url}/")
+    pages = [[county.names[c], f"{u}/"] for c, u in county.urls.items() if len(c) == 12]
+    for line in table(pages):
+        echo(f"  {line}")
 
 
 def _sync_everything(county: DemoCounty, echo: Echo) -> None:
@@ -189,8 +222,13 @@ def _sync_everything(county: DemoCounty, echo: Echo) -> None:
                 moved = report.pushed_entries or report.forwarded_envelopes
                 if phase != "acks" and moved:
                     echo(
-                        f"  {phase:<7} {county.names[code]:<8} entries {report.pushed_entries:>5}"
-                        f"  envelopes {report.forwarded_envelopes:>3}"
+                        _(
+                            "  %(phase)s %(name)s entries %(entries)s  envelopes %(envelopes)s",
+                            phase=_pad(PHASES[phase](), 7),
+                            name=_pad(county.names[code], 8),
+                            entries=f"{report.pushed_entries:>5}",
+                            envelopes=f"{report.forwarded_envelopes:>3}",
+                        )
                     )
 
 
@@ -205,28 +243,46 @@ def _merge(county: DemoCounty, echo: Echo) -> None:
     finally:
         merged.close()
     if stats.applied:
-        echo(f"  merge   {COUNTY[1]:<8} entries {stats.applied:>5}  outcome notices {told:>3}")
+        echo(
+            _(
+                "  %(phase)s %(name)s entries %(entries)s  outcome notices %(told)s",
+                phase=_pad(PHASES["merge"](), 7),
+                name=_pad(COUNTY[1], 8),
+                entries=f"{stats.applied:>5}",
+                told=f"{told:>3}",
+            )
+        )
 
 
 def _summary(county: DemoCounty, echo: Echo) -> None:
     held = Holdings(county.stores[COUNTY[0]].db)
     echo("")
-    echo(f"{'town':<10}{'code':<12}{'entries at county':>18}{'villages confirmed':>20}")
+    rows: list[list[object]] = [
+        [_("town"), _("code"), _("entries at county"), _("villages confirmed")]
+    ]
     villages = {code: store for code, store in county.stores.items() if len(code) == 12}
     for t_code, t_name in TOWNS:
-        n = held.count_entries(t_code)
         confirmed = sum(
             1 for code, store in villages.items() if code.startswith(t_code) and _confirmed(store)
         )
-        echo(f"{t_name:<10}{t_code:<12}{n:>18}{confirmed:>17}/{VILLAGES_PER_TOWN}")
-    echo(f"county {COUNTY[1]}: {held.count_entries()} entries verified and stored")
+        rows.append(
+            [t_name, t_code, held.count_entries(t_code), f"{confirmed}/{VILLAGES_PER_TOWN}"]
+        )
+    for line in table(rows):
+        echo(line)
+    echo(_("county %(name)s: %(n)s entries verified and stored", name=COUNTY[1],
+           n=held.count_entries()))  # fmt: skip
     told = sum(1 for store in villages.values() if CountyOutcomes(store.db).ranges())
     echo(
-        f"merged: {county.merged.get('records', 0)} records, "
-        f"{county.merged.get('conflicts', 0)} conflict(s) queued; "
-        f"{told} villages told the merge outcome of their entries"
+        _(
+            "merged: %(records)s records, %(conflicts)s conflict(s) queued; %(told)s villages "
+            "told the merge outcome of their entries",
+            records=county.merged.get("records", 0),
+            conflicts=county.merged.get("conflicts", 0),
+            told=told,
+        )
     )
-    echo("last sync per node:")
+    echo(_("last sync per node:"))
     echo("  " + ", ".join(f"{county.names[c]} {t}" for c, t in sorted(county.last_sync.items())))
 
 

@@ -34,6 +34,7 @@ from sqlite_utils import Database
 from node.checks import check_record
 from node.domain.records import RECORD_KINDS, SEALED_FIELDS, validate_record
 from node.errors import NodeError, ValidationError
+from node.i18n import cli_language, gettext
 from node.store.advisories import Advisories, TakenOp
 from node.store.outbox import Outbox
 from node.store.store import NodeStore
@@ -200,15 +201,27 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def status_lines(db: Database) -> list[str]:
-    """``renkou node status`` lines: the counts, then each refusal (no values)."""
+    """``renkou node status`` lines: the counts, then each refusal (no values), its
+    reason in the officer's language (kept as "中文 / English")."""
     c = counts(db)
     lines = [
-        f"advisories: {c['received']} received, {c['applied']} applied, {c['refused']} refused"
-        f" (县的冲突处理意见: 收到 {c['received']}, 已采用 {c['applied']}, 未采用 {c['refused']})"
+        gettext(
+            "advisories: %(received)s received, %(applied)s applied, %(refused)s refused",
+            **c,
+        )
     ]
+    english = cli_language() == "en"
     for op in Advisories(db).refused(STATUS_SHOWN):
+        zh, _, en = op.reason.partition(" / ")
         lines.append(
-            f"advisory refused: {op.log}/{op.seq} {op.kind} {op.record}.{op.field}"
-            f" ({op.code}, 未采用): {op.reason}"
+            gettext(
+                "advisory refused: %(where)s %(kind)s %(record)s.%(field)s (%(code)s): %(reason)s",
+                where=f"{op.log}/{op.seq}",
+                kind=op.kind,
+                record=op.record,
+                field=op.field,
+                code=op.code,
+                reason=(en or zh) if english else zh,
+            )
         )
     return lines

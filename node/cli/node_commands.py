@@ -110,11 +110,10 @@ def status(county_lag_days: int, data_dir: Path) -> None:
     rows, chain = head(store.db)
     broken = first_break(store.db)
     if broken is None:
-        click.echo(f"audit:     {rows} rows, chain whole (审计记录完整), head {chain.hex()[:16]}…")
+        click.echo(_("audit:     %(rows)s rows, chain whole, head %(head)s…", rows=rows,
+                     head=chain.hex()[:16]))  # fmt: skip
     else:
-        click.echo(
-            f"ALERT:     audit trail altered at row {broken} (审计记录自第 {broken} 行起被改动)"
-        )
+        click.echo(_("ALERT:     audit trail altered at row %(row)s", row=broken))
 
 
 @node.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from node.i18n import gettext
 from node.keys.dates import local_date
 from protocol import Certificate, ProtocolError, decode_certificate
 
@@ -29,9 +30,9 @@ def expiry_note(cert: Certificate, now_ms: int, within_days: int = WARN_DAYS) ->
     left = days_left(cert, now_ms)
     until = local_date(cert.not_after)
     if cert.not_after < now_ms:
-        return f"已过期 EXPIRED since {until}"
+        return gettext("EXPIRED since %(date)s", date=until)
     if left <= within_days:
-        return f"{left} 天后到期 expires in {left} days, {until}"
+        return gettext("expires in %(days)s days, %(date)s", days=left, date=until)
     return ""
 
 
@@ -48,13 +49,26 @@ def status_lines(data_dir: Path | None, now_ms: int) -> list[str]:
         try:
             cert = decode_certificate(path.read_bytes())
         except ProtocolError as exc:
-            lines.append(f"WARNING:   keys/{name} is not a valid certificate ({exc.code})")
+            lines.append(
+                gettext(
+                    "WARNING:   keys/%(name)s is not a valid certificate (%(code)s)",
+                    name=name,
+                    code=exc.code,
+                )
+            )
             continue
         note = expiry_note(cert, now_ms)
         if note:
             lines.append(
-                f"WARNING:   certificate {cert.serial} of {cert.node} (keys/{name}): {note}; "
-                f"the county administrator renews it with `renkou keys renew --code "
-                f"{cert.node.code}` (警告：证书即将到期或已过期，请县管理员续期)"
+                gettext(
+                    "WARNING:   certificate %(serial)s of %(node)s (keys/%(name)s): %(note)s; "
+                    "the county administrator renews it with `renkou keys renew --code "
+                    "%(code)s`",
+                    serial=cert.serial,
+                    node=cert.node,
+                    name=name,
+                    note=note,
+                    code=cert.node.code,
+                )
             )
     return lines

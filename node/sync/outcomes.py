@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from node.i18n import gettext
 from node.store.outbox import Outbox
 from node.store.outcomes import CountyOutcomes, OutcomeRow
 from node.store.store import NodeStore
 from protocol import MalformedError, NodeId, Role, VerifyKey, decode_outcome
 
 STATUS_SHOWN = 50
-_LABEL = {"rejected": "未采用", "conflict": "冲突待处理", "superseded": "被权威值取代"}
 
 
 def take(store: NodeStore, raw: bytes, county: NodeId, county_key: VerifyKey) -> str:
@@ -75,14 +75,22 @@ def status_lines(db: Database) -> list[str]:
     """``renkou node status`` lines: merged through, and each entry that did not apply."""
     outcomes = CountyOutcomes(db)
     lines = [
-        f"merged:    county merged {m.log} through seq {m.last_seq} (县已合并)"
+        gettext("merged:    county merged %(log)s through seq %(seq)s", log=m.log, seq=m.last_seq)
         for m in outcomes.ranges()
     ]
     for r in outcomes.rows(limit=STATUS_SHOWN):
-        where = f"{r.record}.{r.field}" if r.field else r.record or "-"
-        queue = f" queue item {r.conflict[:12]}" if r.conflict else ""
-        lines.append(
-            f"county {r.outcome}: {r.log} seq {r.seq} {where}"
-            f" ({_LABEL[r.outcome]}, {r.code}){queue}"
-        )
+        line = _outcome_line(r)
+        if r.conflict:
+            line += gettext(" queue item %(item)s", item=r.conflict[:12])
+        lines.append(line)
     return lines
+
+
+def _outcome_line(r: OutcomeRow) -> str:
+    where = f"{r.record}.{r.field}" if r.field else r.record or "-"
+    said = {"log": r.log, "seq": r.seq, "where": where, "code": r.code}
+    if r.outcome == "rejected":
+        return gettext("county rejected: %(log)s seq %(seq)s %(where)s (%(code)s)", **said)
+    if r.outcome == "conflict":
+        return gettext("county conflict: %(log)s seq %(seq)s %(where)s (%(code)s)", **said)
+    return gettext("county superseded: %(log)s seq %(seq)s %(where)s (%(code)s)", **said)

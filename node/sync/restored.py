@@ -69,7 +69,7 @@ def describe_recovery(event: RecoveryEvent, _: Callable[..., str] = _) -> str:
 
 
 def status_lines(db: Database) -> list[str]:
-    lines = [f"restore:   {describe(e)}" for e in Restores(db).events()]
+    lines = [_("restore:   %(what)s", what=describe(e)) for e in Restores(db).events()]
     recovery = Recovery(db)
     lines += [_("recovery:  %(what)s", what=describe_recovery(e)) for e in recovery.events()]
     if recovery.pending() is not None:

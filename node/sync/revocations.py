@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from node.i18n import gettext
 from node.sync.trust import held_revocations, install_revocations
 from protocol import CertificateError, ProtocolError, RevocationList
 
@@ -75,22 +76,29 @@ def status_lines(data_dir: Path | None, now_ms: int | None = None) -> list[str]:
     try:
         crl = held_revocations(data_dir)
     except ProtocolError as exc:
-        return [f"revocations: the installed list does not verify ({exc.code}) (吊销名单无效)"]
+        return [
+            gettext("revocations: the installed list does not verify (%(code)s)", code=exc.code)
+        ]
     if crl is None:
-        return ["revocations: none installed (未安装吊销名单)"]
+        return [gettext("revocations: none installed")]
     lines = [
-        f"revocations: version {crl.version}, {len(crl.revoked)} revoked"
-        f" (吊销名单第 {crl.version} 版, {len(crl.revoked)} 项)"
+        gettext(
+            "revocations: version %(version)s, %(n)s revoked",
+            version=crl.version,
+            n=len(crl.revoked),
+        )
     ]
     now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     if now - crl.issued_at > MAX_LIST_AGE_MS:
         from node.keys.dates import local_date
 
-        days = (now - crl.issued_at) // 86_400_000
         lines.append(
-            f"WARNING:   the revocation list was issued {days} days ago "
-            f"({local_date(crl.issued_at)}): fetch the county's current list "
-            f"(renkou node sync, or renkou node install-revocations FILE) "
-            f"(警告：吊销名单已 {days} 天未更新)"
+            gettext(
+                "WARNING:   the revocation list was issued %(days)s days ago (%(date)s): fetch "
+                "the county's current list (renkou node sync, or renkou node "
+                "install-revocations FILE)",
+                days=(now - crl.issued_at) // 86_400_000,
+                date=local_date(crl.issued_at),
+            )
         )
     return lines

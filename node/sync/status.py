@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """What ``renkou node status`` says about sync: acknowledgements, refusals, alerts.
 
-One line per fact, English labels with the Chinese beside them, times in Asia/Shanghai.
-No personal data: logs, seqs, codes and the protocol's own messages only.
+One line per fact, in the officer's language through the catalogue (Chinese by default,
+English with ``--lang en``; issue 15 item 10), times in Asia/Shanghai. Node names, logs,
+seqs and the protocol's error codes are printed as they are. No personal data.
 """
 
 from __future__ import annotations
@@ -76,44 +77,94 @@ def delivery_lines(d: Delivery, now_ms: int, days: int = LAG_DAYS) -> list[str]:
 def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
     """``data_dir`` (the keys/ there) adds the revocation list this node holds and a
     warning for each of its certificates that expires within 30 days."""
-    acks, evidence = PeerAcks(db), Evidence(db)
+    acks = PeerAcks(db)
     lines = [
-        f"acked:     {a.peer} holds {a.log} through seq {a.seq} (已确认, {_when(a.at)})"
+        gettext(
+            "acked:     %(peer)s holds %(log)s through seq %(seq)s (%(at)s)",
+            peer=a.peer,
+            log=a.log,
+            seq=a.seq,
+            at=_when(a.at),
+        )
         for a in acks.kept()
     ]
-    for r in acks.rejections():
-        if r.told_by is None:
-            lines.append(
-                f"rejected by {r.peer}: {r.code}  {r.log} seq {r.first_seq}..{r.last_seq}"
-                f" (被拒收, {_when(r.at)}): {r.reason}"
-            )
-            continue
-        # A relay's notice: its word, signed by it alone (issue 13, fact 7).
-        lines.append(
-            f"told by {r.told_by}: {r.code}  {r.log} seq {r.first_seq}..{r.last_seq}"
-            f" refused upstream, it says, by {r.peer} (上级转告被拒收, 非{r.peer}签发,"
-            f" {_when(r.at)}): {r.reason}"
-        )
-    kept, quarantined = evidence.quarantined(QUARANTINE_SHOWN)
-    for q in quarantined:
-        lines.append(
-            f"quarantined: {q.code}  {q.log} seq {q.first_seq}..{q.last_seq}"
-            f" (已隔离, 未采用, {_when(q.at)})"
-        )
-    if kept > QUARANTINE_SHOWN:
-        lines.append(f"quarantined: … {kept - QUARANTINE_SHOWN} older batch(es) not shown")
+    lines += _rejection_lines(acks)
+    lines += _quarantine_lines(Evidence(db))
     lines += restore_lines(db)
     lines += outcome_lines(db)
     lines += advisory_lines(db)
     lines += revocation_lines(data_dir)
     lines += expiry_lines(data_dir, time.time_ns() // 1_000_000)
-    alerts = evidence.alerts()
-    for alert in alerts:
+    return lines + _alert_lines(Evidence(db))
+
+
+def _rejection_lines(acks: PeerAcks) -> list[str]:
+    lines = []
+    for r in acks.rejections():
+        where = {"code": r.code, "log": r.log, "first": r.first_seq, "last": r.last_seq}
+        if r.told_by is None:
+            lines.append(
+                gettext(
+                    "rejected by %(peer)s: %(code)s  %(log)s seq %(first)s..%(last)s "
+                    "(%(at)s): %(reason)s",
+                    peer=r.peer,
+                    at=_when(r.at),
+                    reason=r.reason,
+                    **where,
+                )
+            )
+            continue
+        # A relay's notice: its word, signed by it alone (issue 13, fact 7).
+        lines.append(
+            gettext(
+                "told by %(relay)s: %(code)s  %(log)s seq %(first)s..%(last)s refused "
+                "upstream, it says, by %(peer)s (not signed by %(peer)s, %(at)s): %(reason)s",
+                relay=r.told_by,
+                peer=r.peer,
+                at=_when(r.at),
+                reason=r.reason,
+                **where,
+            )
+        )
+    return lines
+
+
+def _quarantine_lines(evidence: Evidence) -> list[str]:
+    kept, quarantined = evidence.quarantined(QUARANTINE_SHOWN)
+    lines = [
+        gettext(
+            "quarantined: %(code)s  %(log)s seq %(first)s..%(last)s (not adopted, %(at)s)",
+            code=q.code,
+            log=q.log,
+            first=q.first_seq,
+            last=q.last_seq,
+            at=_when(q.at),
+        )
+        for q in quarantined
+    ]
+    if kept > QUARANTINE_SHOWN:
+        lines.append(
+            gettext("quarantined: … %(n)s older batch(es) not shown", n=kept - QUARANTINE_SHOWN)
+        )
+    return lines
+
+
+def _alert_lines(evidence: Evidence) -> list[str]:
+    """Each alert (a fork, with its proof kept); its detail is the protocol's own
+    sentence, in English, which the Chinese line leaves to the administrator's tools."""
+    lines = []
+    for alert in evidence.alerts():
         try:
             text = str(json.loads(alert.detail).get("detail", alert.detail))
         except (ValueError, AttributeError):
             text = str(alert.detail)
-        lines.append(f"ALERT:     {alert.kind}  {alert.log} (警报, {_when(alert.at)}): {text}")
-    if not alerts:
-        lines.append("alerts:    none (无警报)")
-    return lines
+        lines.append(
+            gettext(
+                "ALERT:     %(kind)s  %(log)s (%(at)s): %(detail)s",
+                kind=alert.kind,
+                log=alert.log,
+                at=_when(alert.at),
+                detail=text,
+            )
+        )
+    return lines or [gettext("alerts:    none")]

@@ -2,7 +2,9 @@
 """`renkou demo --once`, the README's first command, end to end on loopback.
 
 Real stores, real waitress servers, real sync, the county's merge and the outcome
-notices back to every village; the summary must say every village was confirmed.
+notices back to every village; the summary must say every village was confirmed. It
+prints in Chinese by default (issue 15 item 10); its English is checked on a county
+of fresh stores (a second whole demo would double the suite's longest test).
 """
 
 from __future__ import annotations
@@ -13,22 +15,28 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from deploy.cli import cli
+from deploy.demo import COUNTY, TOWNS, DemoCounty, _sign_ins, _summary
 from node.store.store import NodeStore
+from protocol import NodeId
+from tests.node.english import english_runs
+
+ZH = {"LANG": "zh_CN.UTF-8"}
 
 
 def test_the_demo_county_syncs_merges_and_tells_every_village(
     tmp_path: Path, runner: CliRunner
 ) -> None:
-    result = runner.invoke(cli, ["demo", "--once", "--dir", str(tmp_path)])
+    result = runner.invoke(cli, ["demo", "--once", "--dir", str(tmp_path)], env=ZH)
     assert result.exit_code == 0, result.output
+    assert english_runs(result.output) == [], result.output
     confirmed = re.findall(r"(\d)/4$", result.output, re.M)
     assert confirmed == ["4", "4", "4"], result.output
-    assert "12 villages told the merge outcome" in result.output
+    assert "12 个村已收到其条目的合并结果" in result.output
     # Issue 15: each village's pages, with a demo sign-in for each role.
     assert "officer (村计生专干) · reviewer (乡镇审核员)" in result.output
-    assert "password renkou-demo" in result.output
+    assert "密码 renkou-demo" in result.output
     assert len(re.findall(r"^  \S+第\d村 +http://127\.0\.0\.1:\d+/$", result.output, re.M)) == 12
-    stored = int(re.search(r"(\d+) entries verified and stored", result.output).group(1))
+    stored = int(re.search(r"(\d+) 条已验证并保存", result.output).group(1))
     village = NodeStore.open(tmp_path / "441322119001")
     try:
         assert village.db.execute("SELECT COUNT(*) FROM county_outcome_ranges").fetchone()[0] == 1
@@ -43,11 +51,37 @@ def test_the_demo_county_syncs_merges_and_tells_every_village(
     # Issue 14: every town and village PC enrolled with a one-time code over the network
     # (a village through its town), the root offline and never in the aggregator's dir.
     enrolled = re.findall(
-        r"^  enrolled (township|village):\d+ with code [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4} "
-        r"via http://127\.0\.0\.1:\d+ ",
+        r"^  已登记 (township|village):\d+：一次性码 [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}，"
+        r"经 http://127\.0\.0\.1:\d+（",
         result.output,
         re.M,
     )
     assert sorted(enrolled) == ["township"] * 3 + ["village"] * 12, result.output
     assert len(list((tmp_path / "admin" / "invites" / "used").iterdir())) == 15
     assert not (tmp_path / "admin" / "root.key").exists()
+
+
+def test_the_demo_speaks_english_on_request(tmp_path: Path) -> None:
+    """The summary and the sign-ins of a county of fresh stores, with --lang en."""
+    from node.i18n import set_cli_locale
+
+    county = DemoCounty(tmp_path)
+    codes = [(COUNTY[0], COUNTY[1])] + [(c, n) for c, n in TOWNS]
+    codes += [(f"{TOWNS[0][0]}{v:03d}", f"园洲第{v}村") for v in (1, 2)]
+    for code, name in codes:
+        county.stores[code] = NodeStore.init(tmp_path / code, NodeId.for_code(code), name)
+        county.names[code], county.urls[code] = name, f"http://127.0.0.1:{8000 + len(code)}"
+    said: list[str] = []
+    set_cli_locale("en")
+    try:
+        _summary(county, said.append)
+        _sign_ins(county, said.append, once=True)
+    finally:
+        set_cli_locale(None)
+        county.close()
+    text = "\n".join(said)
+    assert re.search(r"^town +code +entries at county +villages confirmed$", text, re.M), text
+    assert re.search(r"^园洲镇 +441322119 +0 +0/4$", text, re.M), text
+    assert "county 博罗县: 0 entries verified and stored" in text
+    assert "0 villages told the merge outcome of their entries" in text
+    assert "village pages, sign in with any of these; password renkou-demo" in text

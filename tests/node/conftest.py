@@ -39,3 +39,16 @@ def node_dirs(tmp_path: Path, admin_dir: str, renkou: Callable[..., str]) -> dic
     for code, d in dirs.items():
         renkou("node", "init", "--code", code, "--name", code, "--data-dir", d)
     return dirs
+
+
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What node code prints, in English for the test's words: an English terminal
+    (``LANG=en_US.UTF-8``), so commands the test runs keep it too; Chinese, the default,
+    is tests/node/test_cli_language.py's."""
+    from node.i18n import set_cli_locale
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    set_cli_locale(None)

@@ -226,15 +226,14 @@ def test_loose_permissions_on_the_waiting_key_stop_the_swap(
 
 
 def test_certificates_expiring_within_30_days_are_listed_and_warned(
-    county: County, runner: CliRunner
+    county: County, runner: CliRunner, english: None
 ) -> None:
-    result = runner.invoke(
-        cli, ["keys", "list", "--admin-dir", str(county.admin.directory), "--within-days", "800"]
-    )
+    admin = ["--admin-dir", str(county.admin.directory)]
+    result = runner.invoke(cli, ["--lang", "en", "keys", "list", *admin, "--within-days", "800"])
     assert result.exit_code == 0, result.output
     assert f"township:{T1}" in result.output and "expires in" in result.output
     assert "年" in result.output  # local dates, never milliseconds
-    quiet = runner.invoke(cli, ["keys", "list", "--admin-dir", str(county.admin.directory)])
+    quiet = runner.invoke(cli, ["--lang", "en", "keys", "list", *admin])
     assert "0 certificate(s) expire within 30 days" in quiet.output
 
     village = county.villages[V1].data_dir

@@ -95,7 +95,9 @@ def outbox(store: NodeStore, child: str) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
-def test_advisory_reaches_the_node_is_applied_once_and_settles(county: County) -> None:
+def test_advisory_reaches_the_node_is_applied_once_and_settles(
+    county: County, english: None
+) -> None:
     c = phone_conflict(county)
     village, town = county.villages[c.village], c.village[:9]
     county_store = county.county.store
@@ -149,7 +151,9 @@ def test_advisory_reaches_the_node_is_applied_once_and_settles(county: County) -
     assert not pending_advisories(c.merged)
 
 
-def test_an_advisory_on_a_retired_record_is_refused_and_shown(county: County) -> None:
+def test_an_advisory_on_a_retired_record_is_refused_and_shown(
+    county: County, english: None
+) -> None:
     c = phone_conflict(county)
     village, town = county.villages[c.village], c.village[:9]
     village.write([village.retire_op("person", c.record, "moved_out")])

@@ -642,10 +642,12 @@ def test_fork_is_refused_recorded_and_shown(county: County, tmp_path: Path) -> N
         write(village, 1)
         assert sync(county, V1).pushed_entries == 1  # the real branch goes on
         runner = CliRunner()
-        shown = runner.invoke(cli, ["node", "status", "--data-dir", str(town.data_dir)])
+        shown = runner.invoke(
+            cli, ["--lang", "en", "node", "status", "--data-dir", str(town.data_dir)]
+        )
         assert shown.exit_code == 0, shown.output
         assert f"ALERT:     fork  {log_of(village)}" in shown.output
-        mine = runner.invoke(cli, ["node", "status", "--data-dir", str(old_copy)])
+        mine = runner.invoke(cli, ["--lang", "en", "node", "status", "--data-dir", str(old_copy)])
         assert f"rejected by township:{T}: fork" in mine.output
     finally:
         restored.close()
@@ -727,12 +729,14 @@ def test_unknown_ruleset_is_quarantined_at_the_county_and_reported_to_the_villag
     (seen,) = PeerAcks(village.db).rejections()
     assert (seen.peer, seen.log, seen.code) == (f"county:{C}", log_of(village), "unknown_ruleset")
     assert seen.told_by == f"township:{T}"
-    shown = CliRunner().invoke(cli, ["node", "status", "--data-dir", str(village.data_dir)])
+    shown = CliRunner().invoke(
+        cli, ["--lang", "en", "node", "status", "--data-dir", str(village.data_dir)]
+    )
     assert f"told by township:{T}: unknown_ruleset" in shown.output
     assert "rejected by county" not in shown.output
     assert f"acked:     township:{T} holds {log_of(village)} through seq 4" in shown.output
     town_status = CliRunner().invoke(
-        cli, ["node", "status", "--data-dir", str(county.towns[T].store.data_dir)]
+        cli, ["--lang", "en", "node", "status", "--data-dir", str(county.towns[T].store.data_dir)]
     )
     assert f"rejected by county:{C}: unknown_ruleset" in town_status.output
     sync(county, T)  # tried again (a ruleset may be installed), noticed only once

@@ -44,7 +44,7 @@ def sync_all(county: County) -> None:
         county.client(code).sync_round()
 
 
-def test_each_village_hears_which_of_its_values_gave_way(county: County) -> None:
+def test_each_village_hears_which_of_its_values_gave_way(county: County, english: None) -> None:
     h, r = county.villages[H], county.villages[R]
     write_card(h, "P1", card(IDN, "王芳", "1990-03-04", H, R, hukou_address="上村1号"))
     write_card(r, "P7", card(IDN, "王芳", "1990-03-04", H, R, hukou_address="?"))

@@ -53,7 +53,7 @@ def _round(county: County, *codes: str) -> None:
 
 @pytest.mark.parametrize("first", [H, R])
 def test_edits_at_both_places_are_queued_and_every_told_item_is_shown(
-    county: County, first: str
+    county: County, first: str, english: None
 ) -> None:
     h, r = county.villages[H], county.villages[R]
     _write(h, "P1", card(IDN, "王芳", "1990-03-04", H, R))

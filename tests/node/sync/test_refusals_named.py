@@ -34,8 +34,8 @@ def county(tmp_path: Path) -> Iterator[County]:
         yield c
 
 
-def status(store_dir: Path) -> str:
-    shown = CliRunner().invoke(cli, ["node", "status", "--data-dir", str(store_dir)])
+def status(store_dir: Path, *lang: str) -> str:
+    shown = CliRunner().invoke(cli, [*lang, "node", "status", "--data-dir", str(store_dir)])
     assert shown.exit_code == 0, shown.output
     return shown.output
 
@@ -71,7 +71,10 @@ def test_a_township_signing_a_rejection_by_county_is_shown_as_the_townships_word
     assert report.rejected == [f"township:{T} says county:{C} refused {log} 1..4: fork"]
     (kept,) = PeerAcks(village.db).rejections()
     assert (kept.peer, kept.told_by, kept.code) == (f"county:{C}", f"township:{T}", "fork")
-    shown = status(village.data_dir)
+    shown = status(village.data_dir, "--lang", "en")
     assert f"told by township:{T}: fork" in shown
-    assert f"非county:{C}签发" in shown
+    assert f"not signed by county:{C}" in shown
     assert "rejected by county" not in shown  # never the county's word
+    zh = status(village.data_dir)
+    assert f"上级转告被拒收：township:{T} 称 county:{C} 拒收了" in zh
+    assert f"非county:{C}签发" in zh and "被拒收：    county" not in zh

@@ -46,7 +46,9 @@ def revoke(county: County, code: str) -> bytes:
     return raw
 
 
-def test_a_revocation_reaches_every_node_and_the_stolen_pc_is_refused(county: County) -> None:
+def test_a_revocation_reaches_every_node_and_the_stolen_pc_is_refused(
+    county: County, english: None
+) -> None:
     revoke(county, V1)
     assert held_version(county.towns[T1].store.data_dir) == 0
 

@@ -18,6 +18,7 @@ from typing import Any
 from node.correcting import check_change, validate_change
 from node.domain.records import SEALED_FIELDS
 from node.errors import FieldProblem, NotFoundError, ValidationError
+from node.households import check_one_head
 from node.recording import refuse_floating_edits
 from node.store.queries import record_versions
 from node.store.store import NodeStore, nfc
@@ -98,6 +99,8 @@ def correct_record(
         # against itself (its own death, its own hand-out in the stock, its own ID number),
         # and a problem it already had on a field left alone does not block the change.
         check_change(store, kind, record_id, held, clean, changes)
+        if kind == "person":  # one head per household (node/households.py)
+            check_one_head(store, {record_id: (before, {**before, **changed})})
         return store.write([store.upsert_op(kind, record_id, changed)])
 
 
@@ -115,5 +118,8 @@ def close_record(store: NodeStore, kind: str, record_id: str, reason: str) -> En
             "请选择注销原因",
             f"choose a reason: {', '.join(CLOSE_REASONS)}",
         )
-    current(store, kind, record_id)
-    return store.write([store.retire_op(kind, record_id, reason)])
+    held = current(store, kind, record_id)
+    with store.bulk():
+        if kind == "person":  # a head leaves no household of others headless
+            check_one_head(store, {record_id: (held, None)})
+        return store.write([store.retire_op(kind, record_id, reason)])

@@ -20,6 +20,7 @@ from node.correcting import check_change, validate_change
 from node.domain.effects import CardChange, CardClose, NewRecord, effects
 from node.domain.records import RECORD_KINDS, SEALED_FIELDS, SUBJECT_REFS, validate_record
 from node.errors import FieldProblem, NotFoundError, ValidationError
+from node.households import check_one_head
 from node.identity import load_certificate
 from node.store.store import NodeStore, nfc
 from protocol import Op
@@ -44,6 +45,8 @@ def add_record(store: NodeStore, kind: str, data: dict[str, Any], *, today: date
     clean = validate_record(kind, nfc(data), today=today)
     with store.bulk():  # one transaction, so one fsync for the id, the record and its entry
         check_record(store, kind, clean)
+        if kind == "person":  # one head per household
+            check_one_head(store, {"": (None, clean)})
         record_id = store.new_id(kind)
         _seal_fields(store, kind, record_id, clean)
         ops: list[Op] = [store.upsert_op(kind, record_id, clean)]
@@ -82,6 +85,8 @@ def update_record(
     with store.bulk():
         check_change(store, kind, record_id, base, clean, changes)
         changed = {k: clean[k] for k in changes if k in clean and clean[k] != held.get(k)}
+        if kind == "person":
+            check_one_head(store, {record_id: (held, {**held, **changed})})
         _seal_fields(store, kind, record_id, changed)
         if changed:
             store.write([store.upsert_op(kind, record_id, changed)])
@@ -117,6 +122,8 @@ def close_record(store: NodeStore, kind: str, record_id: str, reason: str, *, to
     with store.bulk():
         if kind == "supply_receipt":
             check_stock_with(store.db, held["item"], (held["received_date"], 0), without=record_id)
+        if kind == "person":
+            check_one_head(store, {record_id: (held, None)})
         store.write([store.retire_op(kind, record_id, reason)])
 
 

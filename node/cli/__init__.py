@@ -11,6 +11,7 @@ from __future__ import annotations
 from node.cli import keys_county as _keys_county  # noqa: F401  (adds keys init-county)
 from node.cli import keys_invite as _keys_invite  # noqa: F401  (adds keys invite)
 from node.cli import prints as _prints  # noqa: F401  (adds retention destroy-prints)
+from node.cli.households import change_head_command
 from node.cli.keys import keys
 from node.cli.keys_peers import fingerprint_command, trust_command
 from node.cli.keys_renewal import list_command, renew_command, rotate_command
@@ -39,6 +40,7 @@ node.add_command(county_url_command)
 node.add_command(protect_keys)
 node.add_command(enroll)
 node.add_command(rotate_keys_command)
+node.add_command(change_head_command)  # one head per household (node/households.py)
 # The administrator's commands beyond enrolment and revocation, each in its own module.
 keys.add_command(sign_schedule_command)
 keys.add_command(trust_command)

@@ -125,6 +125,18 @@ def live_cards_with_id_number(db: Database, id_number: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def household_members(db: Database, hukou_address: str) -> list[tuple[str, str, str | None]]:
+    """The live person cards registered at ``hukou_address`` (one household, 户) as
+    ``(id, name, household_relation)``, oldest card first."""
+    rows = db.execute(
+        "SELECT id, json_extract(data, '$.name'), json_extract(data, '$.household_relation')"
+        " FROM records WHERE kind = 'person' AND retired IS NULL"
+        " AND json_extract(data, '$.hukou_address') = ? ORDER BY created_seq, id",
+        [hukou_address],
+    )
+    return [(str(r[0]), str(r[1] or ""), r[2]) for r in rows]
+
+
 def stock_movements(db: Database, item: str) -> list[tuple[str, int, str]]:
     """Every live receipt (+) and hand-out (-) of ``item`` as ``(date, quantity, id)``.
 

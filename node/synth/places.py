@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from node.domain.divisions import division, division_path
 
@@ -38,9 +38,14 @@ class Place:
 
     code: str
     address: str
+    given: dict[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def street_address(self, rng: random.Random) -> str:
-        return f"{self.address}{rng.randint(1, 15)}组{rng.randint(1, 220)}号"
+        """A house of the place; one drawn before gets a sub-number (117号之2), so two
+        households never share a hukou address, and each keeps its one head (户主)."""
+        drawn = f"{self.address}{rng.randint(1, 15)}组{rng.randint(1, 220)}号"
+        n = self.given[drawn] = self.given.get(drawn, 0) + 1
+        return drawn if n == 1 else f"{drawn}之{n}"
 
 
 class Places:

@@ -38,3 +38,30 @@ def test_the_head_of_household_shown_and_set(page, site: Site) -> None:  # type:
     assert "新的一户" in page.inner_text("main")
     assert "本人" in page.inner_text("#household-head")
     assert "户主" in page.inner_text("#facts")
+
+
+def test_a_second_head_is_refused_then_the_head_changes(page, site: Site) -> None:  # type: ignore[no-untyped-def]  # playwright's types are not installed
+    """One head per household: the form names the household's head when refused, and
+    with the former head's new relation it changes the head, both cards in one edit."""
+    people = _people(site)
+    heads = {d["hukou_address"]: d for _, d in people if d["household_relation"] == "head"}
+    rid, card = next(
+        (r, d)
+        for r, d in people
+        if d["household_relation"] not in ("head", None) and d["hukou_address"] in heads
+    )
+    target = next(a for a in sorted(heads) if a != card["hukou_address"])  # type: ignore[type-var]  # addresses are str
+    site.sign_in(page)
+    page.goto(f"{site.url}/households/{rid}/move")
+    page.select_option("#relation", label="户主")
+    page.fill("#address", str(target))
+    page.click("button:has-text('保存')")
+    error = page.inner_text(".error")
+    assert "已有户主" in error and str(heads[target]["name"]) in error
+    screenshot(page, "15-household-second-head")
+    page.select_option("#relation", label="户主")
+    page.select_option("#former_relation", label="配偶")
+    page.click("button:has-text('保存')")
+    page.wait_for_url(f"{site.url}/people/{rid}")
+    assert "不再是该户户主" in page.inner_text("main")
+    assert "本人" in page.inner_text("#household-head")

@@ -382,7 +382,9 @@ def sync(parent_url: str | None, data_dir: Path) -> None:
     """
     from node.store.store import NodeStore
     from node.sync.client import SyncClient, SyncFailed
+    from node.sync.parent import parent_url as kept_parent_url
 
+    parent_url = parent_url or kept_parent_url(data_dir)  # kept at enrolment
     if not parent_url:
         raise click.UsageError(_("--parent-url (or RENKOU_PARENT_URL) is required."))
     store = NodeStore.open(data_dir)
@@ -438,8 +440,10 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
     from node.server.serving import NodeServer
     from node.store.store import NodeStore
     from node.sync.client import SyncClient, SyncFailed
+    from node.sync.parent import parent_url as kept_parent_url
 
     NodeStore.open(data_dir).close()  # fail now, with a clear message, if there is no node
+    parent_url = parent_url or kept_parent_url(data_dir) or None  # kept at enrolment
 
     def sync_loop() -> None:
         while True:

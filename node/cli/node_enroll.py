@@ -68,9 +68,11 @@ def enroll(code: str, county_url: str, via: str, node_code: str, name: str, data
         f"上级 {answer.parent.node} / enrolled {cert.node} (certificate {cert.serial}), "
         f"parent {answer.parent.node}"
     )
-    click.echo(
-        f"下一步 / next: renkou node sync --parent-url {via or county_url} --data-dir {data_dir}"
-    )
+    from node.sync.parent import parent_url
+
+    kept = parent_url(data_dir)
+    step = f"--data-dir {data_dir}" if kept else f"--parent-url URL --data-dir {data_dir}"
+    click.echo(f"下一步 / next: renkou node sync {step}")
 
 
 def _init(data_dir: Path, node_code: str, name: str) -> None:

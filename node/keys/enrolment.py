@@ -26,6 +26,7 @@ from node.keys.files import write_atomic
 from node.keys.invites import take_invite
 from node.keys.issuing import ISSUING_CERT, chain_of
 from node.keys.published import remember_county_url
+from node.sync.parent import remember_parent_url
 from protocol import Certificate, ProtocolError, verify_chain
 from protocol.enrolment import (
     MAX_ANSWER,
@@ -118,6 +119,11 @@ def enrol_with_code(
             code="enrol_bad_answer",
         ) from None
     _install(data_dir, answer, county_url or url)
+    if (
+        url.rstrip("/") != (county_url or url).rstrip("/")
+        or answer.parent.node == answer.county.node
+    ):
+        remember_parent_url(data_dir, url)  # the address it enrolled through is its parent's
     return answer
 
 

@@ -284,3 +284,38 @@ def test_malformed_requests_get_a_reason_never_a_500(
             resp = requests.post(url + "/enrol/v1/request", data=body, timeout=30)
             assert 400 <= resp.status_code < 500, (url, body[:8], resp.status_code, resp.text)
             assert resp.json()["ok"] is False and resp.json()["zh"]
+
+
+def test_enrolment_keeps_the_parents_address_for_sync(
+    agg: Aggregator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``renkou node sync`` needs no --parent-url after ``renkou node enroll``: the
+    address the PC enrolled through is its parent's (the county for a township, the
+    township for a village enrolled --via it), kept in keys/parent.url."""
+    monkeypatch.delenv("RENKOU_PARENT_URL", raising=False)
+    town_dir, village_dir = tmp_path / T, tmp_path / V
+    code = invite(agg, T, "township", tmp_path / "t.html")
+    out = run("node", "enroll", "--node", T, "--name", "镇", "--code", code,
+              "--county-url", agg.county_url, "--data-dir", str(town_dir))  # fmt: skip
+    assert f"renkou node sync --data-dir {town_dir}" in out
+    town_url = agg.serve(town_dir, RENKOU_PARENT_URL=agg.county_url)
+    code = invite(agg, V, "village", tmp_path / "v.html")
+    via = ["--county-url", agg.county_url, "--via", town_url, "--data-dir", str(village_dir)]
+    run("node", "enroll", "--node", V, "--name", "村", "--code", code, *via)
+    assert (village_dir / "keys" / "parent.url").read_text().strip() == town_url
+    assert (town_dir / "keys" / "parent.url").read_text().strip() == agg.county_url
+    pushed = run("--lang", "en", "node", "sync", "--data-dir", str(village_dir))
+    assert "Pushed 1 entries" in pushed
+    up = run("--lang", "en", "node", "sync", "--data-dir", str(town_dir))
+    assert "forwarded 1 envelopes" in up
+    # A village enrolled straight at the county keeps no parent: the county is not it.
+    code = invite(agg, V2, "village", tmp_path / "v2.html")
+    straight = tmp_path / V2
+    out = run("node", "enroll", "--node", V2, "--name", "村", "--code", code,
+              "--county-url", agg.county_url, "--data-dir", str(straight))  # fmt: skip
+    assert not (straight / "keys" / "parent.url").exists() and "--parent-url URL" in out
+    refused = CliRunner().invoke(cli, ["--lang", "en", "node", "sync", "--data-dir", str(straight)])
+    assert (
+        refused.exit_code == 2
+        and "--parent-url (or RENKOU_PARENT_URL) is required" in refused.output
+    )

@@ -13,19 +13,18 @@ from collections.abc import Callable, Iterator
 from sqlite_utils import Database
 
 from node.domain.records import RULESET
+from node.store.apply import epoch_cuts
 from node.store.holdings import EntryRow
 from protocol import (
     ZERO_HASH,
     Entry,
-    EpochStart,
     HybridClock,
     LogId,
     NodeId,
     Suite,
-    decode_payload,
     make_entry,
 )
-from protocol.entries import FLAG_EPOCH_START, rebuilt_entry
+from protocol.entries import rebuilt_entry
 
 
 def now_ms() -> int:
@@ -143,24 +142,9 @@ class ChangeLog:
         return heads
 
     def cuts(self) -> dict[int, int]:
-        """``{epoch: last kept seq}`` for each epoch a later epoch's first entry names
-        below its head (SPEC §3.5: the first entry names the last head the node keeps).
-
-        A store that wrote on a stale copy forks its log; the new epoch then starts from
-        the last entry the parent is known to hold, and what the copy wrote past it is
-        carried into the new epoch (node/store/carry.py), not kept in the old one.
-        """
-        rows = self.db.execute(
-            "SELECT payload FROM log WHERE seq = 1 AND flags & ? AND payload IS NOT NULL",
-            [FLAG_EPOCH_START],
-        )
-        out: dict[int, int] = {}
-        for (payload,) in rows:
-            first = decode_payload(bytes(payload))[0]
-            if isinstance(first, EpochStart) and first.prev_epoch > 0:
-                out[first.prev_epoch] = min(first.prev_seq, out.get(first.prev_epoch, 2**62))
-        heads = dict(self.db.execute("SELECT epoch, MAX(seq) FROM log GROUP BY epoch").fetchall())
-        return {e: s for e, s in out.items() if s < heads.get(e, 0)}
+        """``{epoch: last kept seq}`` of the epochs a later one was cut from
+        (node/store/apply.py ``epoch_cuts``)."""
+        return epoch_cuts(self.db)
 
     def kept_entries(self) -> Iterator[Entry]:
         """Every entry the records are a view of, epoch by epoch: all but the abandoned

@@ -47,8 +47,11 @@ def records_changed_since(
         yield record_id, json.loads(data), retired, int(seq)
 
 
-def record_versions(db: Database, kind: str, record_id: str) -> tuple[dict[str, int], int] | None:
-    """The per-field versions and the last seq of a record, or None if there is none."""
+def record_versions(
+    db: Database, kind: str, record_id: str
+) -> tuple[dict[str, int | str], int] | None:
+    """The per-field versions (node/store/apply.py) and the last seq of a record, or None
+    if there is none."""
     row = db.execute(
         "SELECT versions, updated_seq FROM records WHERE kind = ? AND id = ?", [kind, record_id]
     ).fetchone()

@@ -342,3 +342,18 @@ def m013_recovery(db: Database) -> None:
         "CREATE TABLE recovery_requests (id TEXT PRIMARY KEY, node TEXT NOT NULL,"
         " raw BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID"
     )
+
+
+@migrations()
+def m014_versions_name_their_epoch(db: Database) -> None:
+    """A record's versions name their epoch once the node is past epoch 1 (issue 12: after
+    ``new-epoch`` an edit of a card recorded in the old epoch sent a bare seq, which names
+    an entry of the new log). Stores that never left epoch 1 keep their rows as they
+    are; the others are replayed from their log (node/store/apply.py), on the base of a
+    recovery if there was one (node/store/recovery.py)."""
+    db.execute("ALTER TABLE records ADD COLUMN updated_epoch INTEGER NOT NULL DEFAULT 1")
+    if db.execute("SELECT 1 FROM log WHERE epoch > 1 LIMIT 1").fetchone() is not None:
+        from node.store.apply import replay_records
+        from node.store.recovery import Recovery
+
+        replay_records(db, Recovery(db).replay_into)

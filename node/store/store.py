@@ -29,7 +29,7 @@ from node.identity import (
     private_file,
 )
 from node.store import audit as audit_trail
-from node.store.apply import apply_entry, dumps
+from node.store.apply import apply_entry, dumps, parse_version
 from node.store.audit import AuditEntry
 from node.store.changelog import ChangeLog, now_ms
 from node.store.database import (
@@ -39,7 +39,18 @@ from node.store.database import (
     open_database,
     storage_error,
 )
-from protocol import ZERO_HASH, Entry, EpochStart, NodeId, Op, Retire, Suite, Upsert, encode_payload
+from protocol import (
+    ZERO_HASH,
+    Entry,
+    EpochStart,
+    LogId,
+    NodeId,
+    Op,
+    Retire,
+    Suite,
+    Upsert,
+    encode_payload,
+)
 from protocol.entries import FLAG_EPOCH_START
 
 ID_PREFIX = {
@@ -273,17 +284,34 @@ class NodeStore:
             "SELECT versions FROM records WHERE kind = ? AND id = ?", [kind, record_id]
         ).fetchone()
         versions = json.loads(row[0]) if row else {}
-        return Upsert(kind, record_id, {k: (nfc(v), versions.get(k, 0)) for k, v in fields.items()})
+        bases = {k: self._base_of(versions.get(k, 0)) for k in fields}
+        return Upsert(kind, record_id, {k: (nfc(v), bases[k]) for k, v in fields.items()})
 
     def retire_op(self, kind: str, record_id: str, reason: str) -> Retire:
         row = self.db.execute(
-            "SELECT updated_seq FROM records WHERE kind = ? AND id = ?", [kind, record_id]
+            "SELECT updated_epoch, updated_seq FROM records WHERE kind = ? AND id = ?",
+            [kind, record_id],
         ).fetchone()
         if row is None:
             raise NotFoundError(
                 f"记录 {record_id} 不存在", f"record {kind}/{record_id} does not exist"
             )
-        return Retire(kind, record_id, reason, int(row[0]))
+        return Retire(kind, record_id, reason, self._base(int(row[0]), int(row[1])))
+
+    def _base_of(self, version: int | str) -> int | str:
+        """The base of a write on top of a stored version (node/store/apply.py); a
+        recovered card's versions are bases already (node/store/recovery.py)."""
+        if isinstance(version, str) and "/" in version:
+            return version
+        return self._base(*parse_version(version))
+
+    def _base(self, epoch: int, seq: int) -> int | str:
+        """The base version (SPEC §10.3) of a write in the current log on top of entry
+        ``seq`` of ``epoch``: a bare seq only within this log, ``"<log>/<seq>"`` for an
+        entry of an earlier epoch (a card recorded before ``new-epoch`` or a restore)."""
+        if seq == 0 or epoch == self.changelog.log.epoch:
+            return seq
+        return f"{LogId(self.node, epoch)}/{seq}"
 
     # -- reading ---------------------------------------------------------------------
 
@@ -340,8 +368,8 @@ class NodeStore:
         """SHA-256 over every records row in key order (equal hashes, equal tables)."""
         digest = hashlib.sha256()
         rows = (db or self.db).execute(
-            "SELECT kind, id, data, versions, retired, created_seq, updated_seq, updated_hlc"
-            " FROM records ORDER BY kind, id"
+            "SELECT kind, id, data, versions, retired, created_seq, updated_seq, updated_hlc,"
+            " updated_epoch FROM records ORDER BY kind, id"
         )
         for row in rows:
             digest.update(dumps(list(row)).encode())

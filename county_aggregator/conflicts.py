@@ -140,7 +140,9 @@ def resolve(merged_db: Database, county_store: NodeStore, conflict: str, choose:
             "field": row["field"],
             "value": json.loads(row[f"{choose}_value"]),
             "for_node": str(NodeId.for_code(row[f"{other}_origin"])),
-            "record": row[f"{other}_record"],
+            # The village's own id: a line name (county_aggregator/lines.py) is the
+            # county's, and the village's record is the one its current log sees.
+            "record": row[f"{other}_record"].partition("@")[0],
         }
         ops.append(Note(ADVISORY_TOPIC, body))
         bodies.append(body)

@@ -10,7 +10,8 @@ test_decode.py holds the two paths equal.
 Ops come back as plain tuples, cheaper than the dataclasses on this hot path:
 ``("u", kind, id, {field: [value, base]}, fields_text)`` (a pair is a 2-list from the
 fast path, a tuple from the strict one; ``fields_text`` is the canonical JSON of the
-fields object), ``("r", kind, id, reason, base)``, ``("n", topic, body)`` and ``("e",)``.
+fields object), ``("r", kind, id, reason, base)``, ``("n", topic, body)`` and ``("e", prev_epoch,
+prev_seq)``.
 """
 
 from __future__ import annotations
@@ -46,4 +47,4 @@ def _as_tuple(op: Any) -> OpTuple:
     if isinstance(op, Note):
         return ("n", op.topic, op.body)
     assert isinstance(op, EpochStart)
-    return ("e",)
+    return ("e", op.prev_epoch, op.prev_seq)

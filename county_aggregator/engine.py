@@ -15,7 +15,9 @@ births of a same-event signature before re-grouping them.
 
 Identity (design.md): a person is ``idn:<id number>``; a birth that another place
 recorded too (same mother, date, sex and order) takes the smallest local key of its
-group; anything else is ``<origin>/<local id>``.
+group; anything else is ``<origin>/<local id>``. A local id is one record only within the
+history that wrote it: the writes of one id whose logs do not see each other are split
+into lines, each its own local record (county_aggregator/lines.py, :meth:`Engine._line`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from county_aggregator import store
+from county_aggregator import lines, store
+from county_aggregator.cards import CardLines, KindKey, LocalId
 from county_aggregator.decode import decode_ops
 from county_aggregator.local import LocalRecord, dumps
 from county_aggregator.rejected import Rejected
@@ -35,14 +38,11 @@ from county_aggregator.ruleset import REF_FIELDS, RULES, SAME_EVENT
 from county_aggregator.store import EntryRow, LocalRow
 from protocol import LogId, ProtocolError, Role
 
-LocalId = tuple[str, str, str]
-KindKey = tuple[str, str]
-
 WRITE_BATCH = 50_000
 """Rows per ``write_chunk`` call when a complete engine writes a whole rebuild at once."""
 
 
-class Engine:
+class Engine(CardLines):
     """Merge state of one run against one merged database."""
 
     def __init__(
@@ -58,6 +58,8 @@ class Engine:
         self.limits = limits or {}
         self.complete = complete
         self.locals: dict[LocalId, LocalRecord] = {}
+        """Local records by ``(origin, kind, line name)``."""
+        self._init_lines()
         self.members: dict[KindKey, set[LocalRecord]] = {}
         self.groups: dict[str, set[LocalRecord]] = {}
         self.dependents: dict[LocalId, set[LocalRecord]] = {}
@@ -79,6 +81,7 @@ class Engine:
         self._rejected: list[tuple[str, int, str, str]] = []
         self._advisories: list[tuple[Any, ...]] = []
         self._upto: dict[str, int] = {}
+        self._reset_lines()
 
     # -- applying entries ----------------------------------------------------------------
 
@@ -103,15 +106,17 @@ class Engine:
         if not self.complete and origin not in self._origins:
             self._load_origin(origin)
         vid, hlc, ruleset = (log, seq), row[2], row[3]
-        held = self.locals
+        cards = self.cards
+        self._seen_logs.add(log)
         for i, op in enumerate(ops):
             tag = op[0]
             if tag == "u" or tag == "r":
                 kind, rid = op[1], op[2]
-                rec = held.get((origin, kind, rid))
-                if rec is None:
-                    rec = self._local(origin, kind, rid, create=True)
-                    assert rec is not None
+                held = cards.get((origin, kind, rid))
+                if held is not None and len(held) == 1 and log in held[0].logs:
+                    rec = held[0]  # nearly always: one line, and this log already in it
+                else:
+                    rec = self._line(origin, log, seq, kind, rid)
                 self._dirty.add(rec)
                 if tag == "r":
                     rec.add_retire(vid, hlc, ruleset, op[3], op[4])
@@ -124,6 +129,8 @@ class Engine:
                         self.dependents.setdefault((origin, target_kind, pair[0]), set()).add(rec)
             elif tag == "n" and own and op[1] == "advisory":
                 self._advisories.append(_advisory_row(log, seq, i, hlc, op[2]))
+            elif tag == "e" and seq == 1 and len(op) == 3 and op[1] > 0:
+                self._link(origin, log, lines.link_of(log, op[1], op[2]))
         self.applied += 1
 
     def _log(self, log: str) -> tuple[str, bool]:
@@ -170,24 +177,15 @@ class Engine:
 
     # -- local records and lazy loading --------------------------------------------------
 
-    def _local(self, origin: str, kind: str, rid: str, *, create: bool) -> LocalRecord | None:
-        lid = (origin, kind, rid)
-        rec = self.locals.get(lid)
-        if rec is None and not self.complete and origin not in self._origins:
-            row = store.load_local(self.db, origin, kind, rid)
-            if row is not None:
-                rec = self._adopt(row)
-        if rec is None and create:
-            rec = self.locals[lid] = LocalRecord(origin, kind, rid)
-        return rec
-
-    def _adopt(self, row: LocalRow) -> LocalRecord:
+    def _adopt(self, row: LocalRow) -> LocalRecord | None:
         lid = (row[0], row[1], row[2])
         held = self.locals.get(lid)
-        if held is not None:
+        if held is not None or lid in self._buried:
             return held
         rec = self.locals[lid] = LocalRecord.from_row(*row)
         assert rec.key is not None
+        self.cards.setdefault((rec.origin, rec.kind, rec.card), []).append(rec)
+        self._seen_logs |= rec.logs
         self.members.setdefault((rec.kind, rec.key), set()).add(rec)
         if rec.sig is not None:
             self.groups.setdefault(rec.sig, set()).add(rec)
@@ -200,6 +198,7 @@ class Engine:
             return
         for row in store.locals_of_origin(self.db, origin):
             self._adopt(row)
+        self._load_links(origin)
         self._origins.add(origin)
 
     def _load_key(self, kk: KindKey) -> None:
@@ -213,13 +212,6 @@ class Engine:
             for row in store.locals_by_sig(self.db, sig):
                 self._adopt(row)
             self._sigs.add(sig)
-
-    def ref_key(self, origin: str, kind: str, rid: str) -> str:
-        """The merged key of the record ``rid`` of ``origin`` (its local key if unknown)."""
-        target = self._local(origin, kind, rid, create=False)
-        if target is not None and target.key is not None:
-            return target.key
-        return f"{origin}/{rid}"
 
     def refresh(self, keys: Iterable[KindKey], sigs: Iterable[str]) -> None:
         """Re-derive these merged keys and same-event groups at the next flush.
@@ -259,7 +251,7 @@ class Engine:
         rebuild's worker takes them all first (``list``) and holds SQLite's write lock
         only to write them (parallel.py).
         """
-        self._affected: set[KindKey] = set()
+        self._affected: set[KindKey] = set(self._gone)
         self._changed: set[LocalRecord] = set(self._dirty)
         self._queue: list[LocalRecord] = []
         work = self._dirty | self._stale
@@ -290,7 +282,8 @@ class Engine:
         mother, values = rec.current(ref_field), [rec.current(n) for n in names]
         sig = None
         if type(mother) is str and all(v is not None for v in values):
-            sig = dumps([rec.kind, self.ref_key(rec.origin, "person", mother), *values])
+            log = rec.current_version(ref_field)[1]  # type: ignore[index]  # mother is set
+            sig = dumps([rec.kind, self.ref_key(rec.origin, log, "person", mother), *values])
         touched = {rec}
         for s in {rec.sig, sig} - {None}:
             assert s is not None
@@ -326,7 +319,7 @@ class Engine:
         # Records pointing at this one show its merged key (or its local key while it was
         # unknown): re-derive them, and re-group births whose mother it is.
         self._load_origin(rec.origin)
-        for dep in self.dependents.get((rec.origin, rec.kind, rec.rid), ()):
+        for dep in self.dependents.get((rec.origin, rec.kind, rec.card), ()):
             if dep.key is not None:
                 self._affected.add((dep.kind, dep.key))
             if dep.kind in SAME_EVENT:
@@ -364,6 +357,8 @@ class Engine:
                 self._rejected if last else [],
                 self._advisories if last else [],
                 self._upto if last else {},
+                self._dropped if last else [],
+                self._new_links if last else [],
             )
 
     def _derive(

@@ -2,7 +2,13 @@
 """One node's record as the county holds it: every version of every field, from every log.
 
 A *local record* is ``(origin node code, kind, local id)``: what one village wrote about
-one of its records. Everything stored about it is a set keyed by the entry that wrote it
+one of its records. A local id names one record only within the history it was written
+in: two logs of one village (epochs) can each have written the same id about another
+person (a PC restored by an earlier release, a copy put back by hand), so the county
+splits a card into *lines* (county_aggregator/lines.py), each a local record of its own,
+named ``<local id>`` or ``<local id>@<epoch>``; ``card`` keeps the id as written.
+
+Everything stored about a local record is a set keyed by the entry that wrote it
 (``(log, seq)``), so adding the same entry twice, or entries in any order, ends in the
 same state; every derived value (current value, claims, the JSON kept in the merged
 database) is a function of that set alone. That is what makes the merge commutative
@@ -76,8 +82,8 @@ class LocalRecord:
     """Every version one origin wrote of one record, and what follows from them."""
 
     __slots__ = (
-        "origin", "kind", "rid", "lkey", "fields", "ops", "retires", "key", "sig", "logs",
-        "cut",
+        "origin", "kind", "rid", "card", "lkey", "fields", "ops", "retires", "key", "sig",
+        "logs", "cut",
     )  # fmt: skip
 
     def __init__(self, origin: str, kind: str, rid: str) -> None:
@@ -86,6 +92,9 @@ class LocalRecord:
         # (kind, key) pairs, in sets, dicts and sorts, then stops at identity.
         self.kind = sys.intern(kind)
         self.rid = rid
+        """The line's name: the local id, or ``<local id>@<epoch>`` (lines.py)."""
+        self.card = rid.partition("@")[0]
+        """The local id as the origin wrote it."""
         self.lkey = f"{origin}/{rid}"
         self.fields: dict[str, list[Version]] = {}
         self.ops: dict[tuple[Vid, int], tuple[int, int, str]] = {}
@@ -155,6 +164,36 @@ class LocalRecord:
         if not versions:
             return None
         return (versions[0] if len(versions) == 1 else max(versions))[3]
+
+    def current_version(self, name: str) -> Version | None:
+        """The version :meth:`current` reads, or None."""
+        versions = self.fields.get(name)
+        if not versions:
+            return None
+        return versions[0] if len(versions) == 1 else max(versions)
+
+    def firsts(self) -> dict[str, int]:
+        """``{log: first seq}`` of the entries held that wrote this record (lines.py).
+
+        From what is held: versions up to an erasing retire are not kept, so a line
+        whose only visible write an erasure removed starts at the retire (a known limit:
+        erasure comes years after the writes, long after any epoch split is merged).
+        """
+        out: dict[str, int] = {}
+        for log, seq in [vid for vid, _i in self.ops] + list(self.retires):
+            if seq < out.get(log, seq + 1):
+                out[log] = seq
+        return out
+
+    def replayed(self) -> list[tuple[str, Any]]:
+        """Every op held, to add again to a new record (:func:`add_to`), in a fixed order:
+        retires first (an erasure's cut then skips what it erased), then upserts."""
+        out: list[tuple[str, Any]] = []
+        for vid, (hlc, reason, base, ruleset) in sorted(self.retires.items()):
+            out.append(("r", (vid, hlc, ruleset, reason, 0 if base is None else vid_text(base))))
+        for (vid, i), (hlc, ruleset, text) in sorted(self.ops.items()):
+            out.append(("u", (vid, i, hlc, ruleset, json.loads(text), text)))
+        return out
 
     def claims(self) -> tuple[bool, bool]:
         """Whether this card names its own origin as the hukou place, and as the residence."""
@@ -252,3 +291,11 @@ def _spell(vid: Vid, base: Vid | None) -> int | str | None:
     if base is None:
         return None
     return base[1] if base[0] == vid[0] else vid_text(base)
+
+
+def add_to(rec: LocalRecord, op: tuple[str, Any]) -> None:
+    """Add one op of :meth:`LocalRecord.replayed` to ``rec``."""
+    if op[0] == "r":
+        rec.add_retire(*op[1])
+    else:
+        rec.add_fields(*op[1])

@@ -131,6 +131,24 @@ def m001_merged(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_epoch_links(db: Database) -> None:
+    """Which log each epoch continues, and up to which seq (county_aggregator/lines.py:
+    a local id names one record only within the history that wrote it). A merged
+    database from before is rebuilt by the next merge (``meta.rebuild``, merge.py)."""
+    db.execute(
+        """
+        CREATE TABLE epoch_links (
+            origin TEXT NOT NULL, log TEXT NOT NULL PRIMARY KEY,
+            prev_log TEXT NOT NULL, prev_seq INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX epoch_links_origin ON epoch_links (origin)")
+    if db.execute("SELECT 1 FROM local_records LIMIT 1").fetchone() is not None:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild', 'epoch links')")
+
+
 node_migrations = Migrations("county-node")
 """The county's own tables inside the county node's database (store_node.py applies
 them): the county node's node.db is the node's (node/store/schema.py), but a table only

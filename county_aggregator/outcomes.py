@@ -36,7 +36,8 @@ def outcomes(db: Database, log: str, first: int, last: int) -> list[OutcomeItem]
     lost = _lost_conflicts(db, log, first, last)
     origin = LogId.parse(log).node.code
     rows = store.versions_in(db, origin, log, first, last)
-    for kind, key, field, value, seq, hlc, record in rows:
+    for kind, key, field, value, seq, hlc, line in rows:
+        record = line.partition("@")[0]  # the village's id, not the county's line name
         if (seq, field) in lost:
             cid, rule = lost[seq, field]
             outcome = "superseded" if rule == "authority" else "conflict"

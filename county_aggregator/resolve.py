@@ -48,8 +48,10 @@ from county_aggregator.ruleset import (
 REF_TARGETS = {kind: dict(pairs) for kind, pairs in REF_FIELDS.items()}
 _NO_REFS: dict[str, str] = {}
 
-RefKey = Callable[[str, str, str], str]
-"""``(origin, kind, local id) -> merged key`` of a record a ``*_ref`` field names."""
+RefKey = Callable[[str, str, str, str], str]
+"""``(origin, log, kind, local id) -> merged key`` of a record a ``*_ref`` field names in
+an entry of ``log`` (county_aggregator/lines.py: a local id names the record that log
+sees)."""
 
 MergedRow = tuple[str, str, str, str, str, str | None, int, int]
 ConflictRow = tuple[Any, ...]
@@ -108,6 +110,7 @@ def _single(kind: str, key: str, rec: LocalRecord, ref_key: RefKey, county: str)
     refs = REF_TARGETS.get(kind, _NO_REFS)
     data: dict[str, Any] = {}
     stamps: list[int] = [r[0] for r in rec.retires.values()]
+    logs: dict[str, str] = {}
     for name, versions in rec.fields.items():
         if len(versions) == 1:
             version = versions[0]
@@ -116,10 +119,12 @@ def _single(kind: str, key: str, rec: LocalRecord, ref_key: RefKey, county: str)
             version = max(versions)
             stamps += [v[0] for v in versions]
         data[name] = version[3]
+        if name in refs:
+            logs[name] = version[1]
     for name, target in refs.items():
         value = data.get(name)
         if type(value) is str:
-            data[name] = ref_key(rec.origin, target, value)
+            data[name] = ref_key(rec.origin, logs[name], target, value)
     state = rec.retired()
     return (
         kind,
@@ -151,7 +156,7 @@ def _candidates(
         for hlc, log, seq, value, base, ruleset in versions:
             vid = (log, seq)
             if is_ref and type(value) is str:
-                value = ref_key(rec.origin, target, value)
+                value = ref_key(rec.origin, log, target, value)
             rank = RULES[ruleset].rank(kind, name, hukou, residence)
             out.append(((rank, hlc, rec.origin, vid), value, base, rec))
     return out
@@ -307,7 +312,8 @@ def _retire_conflicts(
                         vid = (log, seq)
                         if vid[0] != rvid[0] and hlc > rhlc:
                             if name.endswith("_ref") and type(value) is str:
-                                value = ref_key(other.origin, REF_KINDS.get(name, "person"), value)
+                                target = REF_KINDS.get(name, "person")
+                                value = ref_key(other.origin, log, target, value)
                             later.setdefault(vid, (other, hlc, {}))[2][name] = value
             for vid, (other, hlc, fields) in later.items():
                 sides = sorted(

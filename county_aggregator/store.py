@@ -89,6 +89,7 @@ def clear(db: Database) -> None:
     """Delete every merged row (the rebuild starts from nothing)."""
     for table in (
         "local_records",
+        "epoch_links",
         "merged_records",
         "conflicts",
         "advisories",
@@ -133,6 +134,23 @@ def load_local(db: Database, origin: str, kind: str, rid: str) -> LocalRow | Non
     return None if row is None else tuple(row)
 
 
+def load_card(db: Database, origin: str, kind: str, card: str) -> list[LocalRow]:
+    """Every line of one card: local records named ``card`` or ``card@<epoch>``
+    (county_aggregator/lines.py; ``@`` sorts just before ``A``)."""
+    return db.execute(
+        f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE origin = ? AND kind = ?"
+        " AND (rid = ? OR (rid >= ? AND rid < ?))",
+        [origin, kind, card, card + "@", card + "A"],
+    ).fetchall()
+
+
+def links_of_origin(db: Database, origin: str) -> list[tuple[str, str, int]]:
+    """``(log, the log it continues, the last seq it sees of it)`` of ``origin``'s epochs."""
+    return db.execute(
+        "SELECT log, prev_log, prev_seq FROM epoch_links WHERE origin = ?", [origin]
+    ).fetchall()
+
+
 def locals_of_origin(db: Database, origin: str) -> list[LocalRow]:
     return db.execute(
         f"SELECT {_LOCAL_COLUMNS} FROM local_records WHERE origin = ?", [origin]
@@ -160,11 +178,20 @@ class Chunk(NamedTuple):
     rejected_rows: list[tuple[str, int, str, str]]
     advisory_rows: list[tuple[Any, ...]]
     upto: dict[str, int]
+    local_deletes: list[tuple[str, str, str]] = []
+    link_rows: list[tuple[str, str, str, int]] = []
 
 
 def write_chunk(db: Database, chunk: Chunk) -> None:
     """Write one chunk's results; the caller holds the transaction."""
     c = db.conn
+    c.executemany(
+        "DELETE FROM local_records WHERE origin = ? AND kind = ? AND rid = ?", chunk.local_deletes
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO epoch_links (origin, log, prev_log, prev_seq) VALUES (?, ?, ?, ?)",
+        chunk.link_rows,
+    )
     c.executemany(
         "INSERT OR REPLACE INTO local_records (origin, kind, rid, key, sig, hukou, residence,"
         " versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

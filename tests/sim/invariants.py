@@ -39,12 +39,14 @@ After heal (``final_violations``), in addition:
   L3 no node wrote two different entries at one seq of its log;
   M1 the county's merged rows (incremental and rebuilt) equal the reference merge
      (tests/sim/reference.py) of every entry the county should hold;
-  P1 no card the county holds (so no merged record) has entries the officers wrote
+  P1 no record the county merged a village's writes into (a local record, split by the
+     history each write saw: county_aggregator/lines.py) has entries the officers wrote
      about two different people (a local id reused for another person, issue 12).
 """
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,7 +65,7 @@ from node.store.acks import PeerAcks
 from node.store.certs import Certs
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
-from protocol import LogId, NodeId, Retire, Suite, Upsert, decode_payload
+from protocol import NodeId, Suite
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
 
@@ -395,27 +397,33 @@ def reference_violations(world: World) -> list[str]:
 
 
 def one_person_per_card(world: World, logs: dict[str, str]) -> list[str]:
-    """P1: every entry the county holds of one card (origin, kind, local id) was written
-    about one person: ``world.meant`` says whom each write was about, as the officer
-    meant it, outside any store. The county merges by card, so a local id reused for
-    another person (a stale copy's new card) joins two people in one merged record."""
-    county = world.db("440104")
-    people: dict[tuple[str, str, str], dict[str, tuple[str, int]]] = {}
-    for log in sorted(logs):
-        origin = LogId.parse(log).node.code
-        for seq, _hash, _payload_hash, payload in _held(county, log):
-            idn = world.meant.get((log, seq))
-            if idn is None or payload is None:
-                continue
-            for op in decode_payload(payload):
-                if isinstance(op, Upsert | Retire):
-                    people.setdefault((origin, op.kind, op.id), {}).setdefault(idn, (log, seq))
+    """P1: every entry the county merged into one record of a village (a local record:
+    ``(origin, kind, line)``, county_aggregator/lines.py) was written about one person:
+    ``world.meant`` says whom each write was about, as the officer meant it, outside any
+    store. A local id reused for another person (an earlier release's restore, a stale
+    copy's new card) must not join two people in one record."""
+    county = world.county
+    assert county.store is not None
+    merged = init_merged(Database(memory=True))
+    try:
+        rebuild(county.store.db, merged, revocations=load_revocations(county.data_dir))
+        rows = merged.execute("SELECT origin, kind, rid, versions FROM local_records").fetchall()
+    finally:
+        merged.close()
     out = []
-    for (origin, kind, rid), who in sorted(people.items()):
+    for origin, kind, rid, versions in sorted(rows):
+        body = json.loads(versions)
+        vids = [(body["l"][o[0]], o[1]) for o in body["o"]]
+        vids += [(body["l"][r[0]], r[1]) for r in body["r"]]
+        who: dict[str, tuple[str, int]] = {}
+        for log, seq in sorted(vids):
+            idn = world.meant.get((log, seq))
+            if idn is not None and log in logs:
+                who.setdefault(idn, (log, seq))
         if len(who) > 1:
             writes = ", ".join(f"{idn} ({log} {seq})" for idn, (log, seq) in sorted(who.items()))
             out.append(
-                f"P1 card {origin}/{kind}/{rid} holds entries about {len(who)} people: {writes}"
+                f"P1 record {origin}/{kind}/{rid} holds entries about {len(who)} people: {writes}"
             )
     return out
 

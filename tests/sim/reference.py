@@ -12,6 +12,12 @@ The rules (design.md "Merge and conflicts at the county"; ruleset.py):
 
 * A card is one node's record ``(origin node code, kind, local id)``; its fields have
   versions, one per entry that wrote them (the later op of one entry wins).
+* A local id names one record only within the history that wrote it (issue 12): a log
+  sees its own entries and, through its first entry's epoch op, the log it continues up
+  to the seq named, and so on back. The writes of one card whose logs see the same
+  oldest write of it are one record; a card whose logs do not see each other's writes is
+  two records. Each is named by the epoch of that oldest write's log: the plain id when
+  it is the epoch the id names (``.<epoch>`` at its end, else 1), else ``<id>@<epoch>``.
 * A person card belongs to ``idn:<its current id number>``: the cards of one resident ID
   number from several places are one merged person.
 * A card's *current* value of a field is its own latest version (by clock, then entry).
@@ -90,6 +96,7 @@ def reference_rows(
     duplicates allowed), sorted by kind and key."""
     cards: dict[tuple[str, str, str], Card] = {}
     rulesets: dict[tuple[str, int], int] = {}
+    links: dict[str, tuple[str, int]] = {}
     for log, seq, hlc, ruleset, payload in entries:
         if (log, seq) in rulesets or payload is None:
             continue
@@ -97,6 +104,9 @@ def reference_rows(
         origin = LogId.parse(log).node.code
         for i, op in enumerate(decode_payload(payload)):
             if isinstance(op, EpochStart):
+                if seq == 1 and op.prev_epoch > 0:
+                    node = log.rpartition("#")[0]
+                    links[log] = (f"{node}#{op.prev_epoch}", op.prev_seq)
                 continue
             if not isinstance(op, Upsert | Retire) or op.kind != "person":
                 raise NotImplementedError(f"the reference merge does not model {op!r}")
@@ -113,11 +123,45 @@ def reference_rows(
                 if (log, seq) not in held or held[(log, seq)][0] < i:
                     held[(log, seq)] = (i, hlc, value)
     people: dict[str, list[Card]] = {}
-    for card in cards.values():
+    for card in [line for whole in cards.values() for line in _lines(whole, links)]:
         idn = card.current("id_number")
         key = f"idn:{idn}" if isinstance(idn, str) else f"{card.origin}/{card.rid}"
         people.setdefault(key, []).append(card)
     return sorted(_person(key, members, rulesets, county) for key, members in people.items())
+
+
+def _lines(card: Card, links: dict[str, tuple[str, int]]) -> list[Card]:
+    """The records a card is, as the logs that wrote it see each other (see above)."""
+    first: dict[str, int] = {}
+    for vids in [*card.versions.values(), card.retires]:
+        for log, seq in vids:
+            first[log] = min(seq, first.get(log, seq))
+    oldest: dict[str, str] = {}
+    for log in first:
+        oldest[log] = log
+        at, cut, seen = log, None, set()
+        while at not in seen:
+            seen.add(at)
+            if at in first and (cut is None or first[at] <= cut):
+                oldest[log] = at
+            if at not in links:
+                break
+            at, cut = links[at]
+    named = card.rid.rpartition(".")[2]
+    issued = int(named) if "." in card.rid and named.isdigit() else 1
+    out: dict[str, Card] = {}
+    for log, root in oldest.items():
+        epoch = int(root.rpartition("#")[2])
+        name = card.rid if epoch == issued else f"{card.rid}@{epoch}"
+        line = out.setdefault(name, Card(card.origin, card.kind, name))
+        for field_name, versions in card.versions.items():
+            for vid, version in versions.items():
+                if vid[0] == log:
+                    line.versions.setdefault(field_name, {})[vid] = version
+        for vid, retire in card.retires.items():
+            if vid[0] == log:
+                line.retires[vid] = retire
+    return list(out.values())
 
 
 def _person(

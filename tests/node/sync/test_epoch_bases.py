@@ -25,7 +25,7 @@ from county_aggregator.store import init_merged
 from deploy.cli import cli
 from node.editing import close_record, correct_record
 from node.recording import add_record
-from node.store.schema import m012_versions_name_their_epoch
+from node.store.schema import m014_versions_name_their_epoch
 from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from protocol import Retire, Upsert, decode_payload
@@ -139,7 +139,7 @@ def test_a_store_past_epoch_1_is_replayed_when_it_upgrades(county: County) -> No
     db.execute("UPDATE records SET versions = ? WHERE id = ?", [json.dumps(bare), rid])
     db.execute("ALTER TABLE records DROP COLUMN updated_epoch")
     with db.atomic():
-        m012_versions_name_their_epoch(db)
+        m014_versions_name_their_epoch(db)
     assert store.records_hash() == store.rebuild_hash()
     op = store.upsert_op("person", rid, {"name": "丙", "birth_date": "1990-05-18"})
     assert op.fields["name"] == ("丙", edited)

@@ -77,7 +77,9 @@ def node_rows(
         contact = max([at for _, at in logs.values()] + relayed, default=0)
         epoch = max((log.epoch for log in logs), default=0)
         current = next(((s, at) for log, (s, at) in logs.items() if log.epoch == epoch), (0, 0))
-        days = (now_ms - contact) // DAY_MS if contact else -1
+        # A contact stamped ahead of now (the county's clock was put back since) is
+        # recent, not "never": only no contact at all is never heard from.
+        days = max(0, (now_ms - contact) // DAY_MS) if contact else -1
         rows.append(
             NodeRow(
                 str(node),
@@ -88,7 +90,7 @@ def node_rows(
                 current[1],
                 sum(seq for seq, _ in logs.values()),
                 int(days),
-                days < 0 or now_ms - contact > silent_days * DAY_MS,
+                not contact or now_ms - contact > silent_days * DAY_MS,
             )
         )
     return rows

@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from county_aggregator import lines
-from county_aggregator.merge import apply_entries, content_hash, rebuild
+from county_aggregator import lines, store
+from county_aggregator.merge import apply_entries, content_hash, merge_new, rebuild
+from county_aggregator.migrations import migrations
 from county_aggregator.store import init_merged
 from node.identity import key_dir
 from node.store.database import DB_NAME, connect
@@ -161,3 +162,32 @@ def test_line_names() -> None:
     assert lines.root(two, {one: 2}, links) == one  # a reference from epoch 2
     assert lines.root(two, {one: 3}, links) is None
     assert lines.chain(one, {one: (two, 1), two: (one, 1)}) == [(one, None), (two, 1)]
+
+
+def test_a_merged_database_from_before_the_lines_is_rebuilt_by_the_next_merge(
+    tmp_path: Path,
+) -> None:
+    """A county that merged epochs under the earlier rule joined what it now splits:
+    the migration marks a merged database that holds records, and the next merge_new
+    starts over from the county node's entries."""
+    county = county_db(tmp_path, _entries())
+    try:
+        old = Database(memory=True)
+        migrations.apply(old, stop_before="m002_epoch_links")
+        store.set_meta(old, "county", COUNTY)
+        old.execute(
+            "INSERT INTO local_records (origin, kind, rid, key, sig, hukou, residence, versions)"
+            " VALUES (?, 'person', 'P2', 'idn:x', NULL, 1, 1, '{}')",
+            [V],
+        )
+        init_merged(old)
+        assert store.get_meta(old, "rebuild") == "epoch links"
+        stats = merge_new(county.db, old)
+        assert stats.rebuilt
+        again = init_merged(Database(memory=True))
+        rebuild(county.db, again)
+        assert content_hash(old) == content_hash(again)
+        fresh = init_merged(Database(memory=True))
+        assert store.get_meta(fresh, "rebuild") is None  # nothing merged: nothing to redo
+    finally:
+        county.close()

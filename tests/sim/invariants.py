@@ -14,7 +14,14 @@ After every step (``step_violations``):
      its entry at n the one its origin wrote;
   S2 every county-signed acknowledgement a node keeps is covered by what the county
      holds (until the county itself is restored from an old backup);
-  S3 no sync round ended with anything but a result or SyncFailed; no server answered 500.
+  S3 no sync round ended with anything but a result or SyncFailed; no server answered 500;
+  A1 a village shows the delivery alert exactly when the county's acknowledgement of its
+     log lags the township's by more than 3 days (issue 12 item 3), as the sim saw the
+     township's acknowledgements arrive (World.relay_acked);
+  A2 the county lists a node as not heard from exactly when nothing of it (or, for a
+     township, of its villages) reached the county for more than 35 days, or never, as
+     the sim saw the county's holdings move (World.heard; until the county is restored
+     from an old backup, which takes those times back).
 
 After heal (``final_violations``), in addition:
   F1 quiescence: the heal passes ended with every round idle (no deadlock, no livelock);
@@ -59,19 +66,22 @@ from county_aggregator.merge import (
     rebuild,
     revocation_limits,
 )
+from county_aggregator.nodes import SILENT_DAYS, node_rows
 from county_aggregator.store import content_hash, init_merged
 from node.identity import load_certificate
 from node.store.acks import PeerAcks
 from node.store.certs import Certs
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
-from protocol import NodeId, Suite
+from node.sync.delivery import DAY_MS, LAG_DAYS, delivery
+from protocol import LogId, NodeId, Suite
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
 
 if TYPE_CHECKING:
     from tests.sim.world import Forged, SimNode, World
 
+HOUR_MS = 3_600_000
 TABLES = ("inbound", "received_entries", "frontier", "certs", "quarantine", "alerts", "outbox")
 COUNTY_ID = "county:440104"
 
@@ -175,6 +185,60 @@ def step_violations(world: World) -> list[str]:
                     )
     out += [f"S3 unexpected exception: {u}" for u in world.unexpected]
     out += [f"S3 server error: {e}" for e in world.network.server_errors]
+    out += alert_violations(world)
+    return out
+
+
+MARGIN_MS = HOUR_MS
+"""Conditions this close to an alert's threshold are not judged: the sim notes an
+acknowledgement after the round, the node when it arrived (network delays and retries
+lie between)."""
+
+
+def alert_violations(world: World) -> list[str]:
+    """A1 and A2: each alert raised exactly when its condition holds."""
+    out: list[str] = []
+    for code, node in world.nodes.items():
+        if node.kind != "village" or node.store is None or code in world.revoked:
+            continue
+        log = node.log
+        now = node.clock()
+        county_seq = (
+            node.store.db.execute(
+                "SELECT MAX(seq) FROM peer_acks WHERE log = ? AND peer = ?", [log, COUNTY_ID]
+            ).fetchone()[0]
+            or 0
+        )
+        waiting = [at for seq, at in world.relay_acked.get((code, log), []) if seq > county_seq]
+        if waiting and abs(now - waiting[0] - LAG_DAYS * DAY_MS) < MARGIN_MS:
+            continue
+        holds = bool(waiting) and now - waiting[0] > LAG_DAYS * DAY_MS
+        shown = delivery(node.store.db, LogId.parse(log), node.store.changelog.head_seq).lagging(
+            now, LAG_DAYS
+        )
+        if shown != holds:
+            out.append(
+                f"A1 {code}: the county's acknowledgement of {log} lags the township's "
+                f"{'by more' if holds else 'by no more'} than {LAG_DAYS} days, the delivery "
+                f"alert is {'missing' if holds else 'raised'}"
+            )
+    county = world.county
+    if county.store is None or "440104" in world.restores:
+        return out
+    now = county.clock()
+    issued = [code for code in world.nodes if code != "440104"]
+    for row in node_rows(county.store, now, SILENT_DAYS, issued):
+        code = NodeId.parse(row.node).code
+        heard = world.heard.get(code)
+        if heard is not None and abs(now - heard - SILENT_DAYS * DAY_MS) < MARGIN_MS:
+            continue
+        holds = heard is None or now - heard > SILENT_DAYS * DAY_MS
+        if row.alert != holds:
+            out.append(
+                f"A2 county: {row.node} last reached the county "
+                f"{'never' if heard is None else f'{(now - heard) // DAY_MS} days ago'}, "
+                f"its not-heard-from alert is {'missing' if holds else 'raised'}"
+            )
     return out
 
 
@@ -589,10 +653,21 @@ def report(world: World, problems: list[str], tail: int = 30) -> str:
 # after a county restore: county_aggregator), E (a restored relay's outbox numbered
 # below the cursor: client._reset_inbox_if_renumbered and the outbox mark) and G (a
 # revoked log a restored relay lost, never idle: revoked.revoked_wanted) are fixed and
-# pinned by test_regressions.py. To pin a new bug, add its letter here, the symptoms it
+# pinned by test_regressions.py; H is open (found by the village restores of issue 12).
+# To pin a new bug, add its letter here, the symptoms it
 # explains to _EXPLAINS and a heuristic that recognises it to diagnose.
-KNOWN_BUGS: dict[str, str] = {}
-_EXPLAINS: dict[str, tuple[str, ...]] = {}
+KNOWN_BUGS: dict[str, str] = {
+    "H": "H: a township drops its copies of a village's batch once they expire and waits "
+    "for the village to send it again; a village PC restored from an older backup no "
+    "longer has it, so acknowledged entries are lost (node/sync/relay.py _forward_log, "
+    "SPEC §6.5; test_regressions.py test_bug_h)",
+}
+_EXPLAINS: dict[str, tuple[str, ...]] = {"H": ("F3", "F4", "F7", "M1")}
+
+
+def _epoch(world: World, code: str) -> int:
+    store = world.nodes[code].store
+    return 0 if store is None else store.changelog.log.epoch
 
 
 def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
@@ -602,6 +677,15 @@ def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
     thousands of seeds; the test_bug_* scenarios in test_regressions.py pin each bug.
     """
     found: list[str] = []
+    closed = [
+        p
+        for p in problems
+        if p[:2] in ("F3", "F4")
+        and any(f"village:{code}#" in p and f"#{_epoch(world, code)}" not in p
+                for code in world.restores)
+    ]  # fmt: skip
+    if closed:
+        found.append("H")  # a restored village's closed epoch is what never arrived
     covered = {kind for letter in found for kind in _EXPLAINS[letter]}
     unexplained = [p for p in problems if p[:2] not in covered]
     return found, unexplained

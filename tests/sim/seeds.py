@@ -18,7 +18,19 @@ COUNTY_RESTORE_SEEDS = [271, 276, 321, 329, 347, 358, 364, 397]
 # Townships losing kept copies of their villages' batches (issue 12 item 2) happen from
 # seed 400 on (world.py LOST_COPIES_FROM); these are the first seeds that draw it.
 LOST_COPIES_SEEDS = [402, 408, 411, 420, 424, 425, 427, 428, 429, 431, 433, 439]
-CI_SEEDS = [*range(200), *COUNTY_RESTORE_SEEDS, *LOST_COPIES_SEEDS]
+# Village PCs restored (some by an earlier release that reused record ids) happen from
+# seed 600 on (world.py VILLAGE_RESTORE_FROM); townships that acknowledge and withhold a
+# village's batches from seed 800 on (WITHHOLDING_FROM). The first seeds that draw them
+# and pass (615 shows bug H, invariants.KNOWN_BUGS); 691 and 846 give a reused id.
+VILLAGE_RESTORE_SEEDS = [606, 607, 610, 644, 652, 660, 664, 669, 686, 691]
+WITHHOLDING_SEEDS = [807, 812, 814, 815, 822, 827, 830, 836, 839, 840, 846, 849]
+CI_SEEDS = [
+    *range(200),
+    *COUNTY_RESTORE_SEEDS,
+    *LOST_COPIES_SEEDS,
+    *VILLAGE_RESTORE_SEEDS,
+    *WITHHOLDING_SEEDS,
+]
 SLOW_SEEDS = range(200, 10_200)
 
 MIN_FAULTS = 10
@@ -46,9 +58,18 @@ FAULT_KINDS = (
     "forged_stolen_cert",
     "interleave",
     "lose_copies",  # issue 12: a township's disk loses kept copies
+    "restore_village",  # issue 12: `renkou node restore` of a village PC
+    "withhold",  # issue 12: a township acknowledges a village's batches, hands none up
+    "alert_county_lag",  # not a fault: the delivery alert was up (A1 judged it)
 )
+CASES = {"restore_earlier_release": 5, "id_reused": 3}
+"""Cases the faults must produce across the CI seeds, at least this often: a village PC
+restored by an earlier release, which issued record ids without the epoch, and a record
+id the lost period gave one person given to another by it (P1 judges it)."""
 
-BUG_SEEDS: dict[int, str] = {}
+BUG_SEEDS: dict[int, str] = {
+    615: "H",  # a restored village's batch, acknowledged by its township, expired there
+}
 
 # Seeds that showed a bug once, run on every pytest (tests/sim/test_regressions.py runs
 # those outside CI_SEEDS; the others run there anyway).

@@ -14,18 +14,21 @@ county without the plant is clean (``test_without_a_plant_the_county_is_clean``)
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from county_aggregator import lines, nodes
 from county_aggregator.engine import Engine
 from county_aggregator.store import EntryRow
 from node.store.store import NodeStore
+from node.sync.delivery import Delivery
 from protocol import Entry, Op
-from tests.sim.invariants import final_violations
-from tests.sim.world import COUNTY, World
+from tests.sim.invariants import alert_violations, final_violations
+from tests.sim.world import COUNTY, DAY, World
 
 V1, V2, T = "440104001001", "440104001002", "440104001"
 
@@ -263,3 +266,103 @@ def test_a_local_id_given_to_two_people_is_found(
     problems = _run(sim_root)
     assert "P1" in _codes(problems), problems
     assert "M1" not in _codes(problems), problems
+
+
+def _reused_ids(root: Path, after_heal: Callable[[World], None] | None = None) -> list[str]:
+    """A village PC dies; an earlier release restores its backup and gives the cards it
+    writes next the ids the lost period already gave other women (issue 12)."""
+    w = World.scenario(root, villages=[2], village_restore=True)
+    try:
+        v, t = w.node(V1), w.node(T)
+        w.write(v, 3)
+        w.sync(v)
+        w.backup(v)
+        w.write(v, 6)  # the lost period: new cards P4.. among them
+        w.sync(v)
+        w.sync(t)
+        w.merge()
+        v.reuses_ids = True
+        w.restore(v)
+        w.write(v, 10)
+        assert w.events["id_reused"] > 0, w.trace
+        w.heal()
+        if after_heal is not None:
+            after_heal(w)
+        return final_violations(w)
+    finally:
+        w.close()
+
+
+def test_ids_reused_by_an_earlier_release_stay_apart_at_the_county(sim_root: Path) -> None:
+    """The county keeps each woman's writes in her own record (county_aggregator/lines.py),
+    and the reference merge, written from the rule, agrees."""
+    assert _reused_ids(sim_root) == []
+
+
+def test_a_merge_that_joins_records_by_local_id_alone_is_found(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plant: every write of a local id is one record, whichever history wrote it
+    (the county before issue 12). Every engine agrees with every other; P1 tells."""
+    monkeypatch.setattr(lines, "line_name", lambda card, root_log: card)
+    problems = _reused_ids(sim_root)
+    assert "P1" in _codes(problems), problems
+    assert "F7" not in _codes(problems), problems
+
+
+def _withheld(root: Path) -> tuple[list[str], Counter[str]]:
+    """The township acknowledges V1's changes and hands none of them up: after 4 days
+    the county's acknowledgement lags (A1's condition), after 36 more days of V1 going on
+    writing into the void the county has not heard from V1 (A2's). Returns what the
+    alert invariants say at each of those moments, with what the sim saw of the alerts."""
+    w = World.scenario(root, villages=[2], withholding=True)
+    try:
+        v, other, t = w.node(V1), w.node(V2), w.node(T)
+        w.write(v, 2)
+        w.sync(v)
+        w.sync(t)
+        w.withheld[V1] = (T, w.time.now + 60 * DAY)
+        w.write(v, 2)
+        w.sync(v)  # the township confirms them...
+        w.sync(t)  # ...and keeps them
+        w.observe()
+        problems = alert_violations(w)
+        w.time.advance(4 * DAY)
+        w.sync(v)
+        w.observe()
+        problems += alert_violations(w)
+        for _ in range(4):
+            w.time.advance(9 * DAY)
+            w.write(other, 1)
+            w.sync(other)
+            w.sync(t)
+            w.sync(v)
+            w.observe()
+            problems += alert_violations(w)
+        events = Counter(w.events)
+        w.heal()
+        return problems + final_violations(w), events
+    finally:
+        w.close()
+
+
+def test_a_withholding_township_raises_both_alerts(sim_root: Path) -> None:
+    problems, events = _withheld(sim_root)
+    assert problems == []
+    assert events["alert_county_lag"] == 1 and events["alert_not_heard"] >= 1, events
+
+
+def test_a_delivery_alert_that_never_fires_is_found(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Delivery, "lagging", lambda self, now_ms, days=3: False)
+    problems, _ = _withheld(sim_root)
+    assert "A1" in _codes(problems), problems
+
+
+def test_a_silence_alert_that_counts_too_many_days_is_found(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nodes, "DAY_MS", 2 * nodes.DAY_MS)
+    problems, _ = _withheld(sim_root)
+    assert "A2" in _codes(problems), problems

@@ -19,7 +19,7 @@ from node.store.outbox import Outbox
 from tests.sim.invariants import check_seed, final_violations, merged_hashes, report
 from tests.sim.seeds import BUG_SEEDS, CI_SEEDS, REGRESSION_SEEDS
 from tests.sim.transport import Armed
-from tests.sim.world import COUNTY, World
+from tests.sim.world import COUNTY, DAY, World
 
 V1, V2, T = "440104001001", "440104001002", "440104001"
 
@@ -263,5 +263,36 @@ def test_bug_f_a_restored_township_that_writes_again_forks_its_own_log(
         w.write(t, 3)  # 4..6, other entries than the county's 4..5
         problems = _healed(w)
         assert problems == [], problems
+    finally:
+        w.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="H: node/sync/relay.py drops a kept copy past its expiry and waits for the "
+    "child to send it again; a child restored from an older backup no longer has it",
+)
+def test_bug_h_a_dead_pcs_entries_the_township_held_past_their_expiry_are_lost(
+    sim_root: Path,
+) -> None:
+    """Found by the village restores of issue 12 (seed 615): a township acknowledges a
+    village's batch, cannot reach the county for more than the batch's 7 days, and
+    meanwhile the village PC dies and is restored from a backup older than the batch.
+    The township, finding its copy expired (SPEC §6.5: never handed on as fresh), drops
+    it and takes its head back so that the child sends the range again; the restored PC
+    does not hold it. Acknowledged entries are lost (F3), and nothing alerts anyone."""
+    w = World.scenario(sim_root, villages=[1], village_restore=True)
+    try:
+        v, t = w.node(V1), w.node(T)
+        w.write(v, 2)
+        w.sync(v)
+        w.sync(t)
+        w.backup(v)
+        w.write(v, 3)
+        w.sync(v)  # the township acknowledged them; the county has not got them
+        w.time.advance(8 * DAY)
+        w.restore(v)
+        problems = _healed(w)
+        assert not problems, report(w, problems)
     finally:
         w.close()

@@ -28,7 +28,7 @@ from tests.sim.invariants import (
     final_violations,
     report,
 )
-from tests.sim.seeds import CI_SEEDS, FAULT_KINDS, MIN_FAULTS, SLOW_SEEDS
+from tests.sim.seeds import CASES, CI_SEEDS, FAULT_KINDS, MIN_FAULTS, SLOW_SEEDS
 from tests.sim.world import DAY, HOUR, MINUTE, World
 
 V1, V2, T = "440104001001", "440104001002", "440104001"
@@ -192,11 +192,11 @@ def test_a_revoked_village_is_cut_at_valid_through(sim_root: Path) -> None:
 
 # Faults must happen: a run whose fault injection was switched off passes every invariant.
 
-FEW_SEEDS = (51, 72, 80, 408)  # 408: a township loses kept copies (issue 12)
+FEW_SEEDS = (51, 72, 80, 408, 644, 846)  # 408, 644, 846: issue 12's faults
 
 
 def test_a_few_seeds_have_every_kind_of_fault(sim_root: Path) -> None:
-    """Four CI seeds between them have every kind of fault (the quick check the mutants
+    """Six CI seeds between them have every kind of fault (the quick check the mutants
     of tests/sim/transport.py and world.py name; the full count is below)."""
     seen: Counter[str] = Counter()
     for seed in FEW_SEEDS:
@@ -216,3 +216,4 @@ def test_the_ci_seeds_have_every_kind_of_fault_at_least_min_faults_times(sim_roo
             SEEN[seed] = faults_of(world)
     total = sum((SEEN[seed] for seed in CI_SEEDS), Counter())
     assert {k: total[k] for k in FAULT_KINDS if total[k] < MIN_FAULTS} == {}, dict(total)
+    assert {k: total[k] for k, least in CASES.items() if total[k] < least} == {}, dict(total)

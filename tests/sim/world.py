@@ -9,7 +9,9 @@ writes, a village or township syncs, a node crashes and restarts from its data d
 township is backed up or restored from an old backup, a node is cut off for days or
 weeks, a clock jumps by up to two days and is put right again, time passes, the county
 aggregator merges, a forged node tries its luck, the administrator revokes a stolen
-village PC, a township's disk loses kept copies of a village's batches (issue 12).
+village PC, a township's disk loses kept copies of a village's batches, a village PC is
+restored from a backup (sometimes by an earlier release, which reused record ids), a
+township acknowledges a village's batches and withholds them (issue 12).
 Faults of the network (tests/sim/transport.py) come from the same seed, and at any
 request the scheduler may run another node's step first (interleaving).
 ``heal()`` lifts partitions, fixes clocks, switches faults off and runs sync passes
@@ -41,6 +43,7 @@ from sqlite_utils import Database
 
 import node.sync.client as client_module
 from county_aggregator.merge import load_revocations, merge_new
+from county_aggregator.nodes import SILENT_DAYS
 from county_aggregator.store import init_merged
 from node.admin import CountyAdmin
 from node.domain.resident_id import check_digit
@@ -50,6 +53,8 @@ from node.server.context import close_kept_stores
 from node.store.database import DB_NAME, connect
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
+from node.sync.delivery import delivery
+from node.sync.relay import Relay
 from protocol import (
     Entry,
     LogId,
@@ -66,6 +71,11 @@ START_MS = 1_772_323_200_000  # 2026-03-01T00:00:00Z, fixed so a seed replays ex
 COUNTY = "440104"
 LOST_COPIES_SHARE = 0.3  # of the seeds from LOST_COPIES_FROM: townships lose kept copies
 LOST_COPIES_FROM = 400
+VILLAGE_RESTORE_SHARE = 0.3  # of the seeds from VILLAGE_RESTORE_FROM: village PCs restored
+VILLAGE_RESTORE_FROM = 600
+EARLIER_RELEASE_SHARE = 0.5  # of village restores: by a release that reused record ids
+WITHHOLDING_SHARE = 0.3  # of the seeds from WITHHOLDING_FROM: townships withhold batches
+WITHHOLDING_FROM = 800
 HELLO_SKEW_MS = 5 * MINUTE  # protocol/session.py MAX_SKEW_MS: sessions need clocks this close
 
 
@@ -91,6 +101,13 @@ class Params:
     forged: bool = True
     town_writes: bool = False  # townships write records of their own (see README of sim)
     lost_copies: bool = False  # a township's disk loses kept copies of its villages' batches
+    # A village PC dies and `renkou node restore` puts back an older backup; half the time
+    # an earlier release does it, which issued record ids without the epoch (issue 12: the
+    # lost period's P2 and the new epoch's P2 are two people).
+    village_restore: bool = False
+    # A township acknowledges a village's batches and hands none of them up for days (a
+    # faulty or hostile relay, issue 12): only the county's lagging acknowledgements tell.
+    withholding: bool = False
     interleave: float = 0.1
     merges: bool = True
     # One SyncClient per node kept across rounds (sessions and caches live on), or a new
@@ -136,6 +153,8 @@ class SimNode:
     # The furthest any peer acknowledged each own log to a store that a restore threw
     # away: entries past it died with the PC, nobody having taken them.
     lost_acked: dict[str, int] = field(default_factory=dict)
+    # Restored by an earlier release: record ids issued without the epoch (issue 12).
+    reuses_ids: bool = False
 
     def clock(self) -> int:
         return self.time.now + self.skew
@@ -188,6 +207,18 @@ class World:
             # seeds below replay exactly as before (the CI seeds were chosen on those runs;
             # tests/sim/seeds.py adds seeds that have it).
             self.params = dataclasses.replace(self.params, lost_copies=True)
+        if (
+            params is None
+            and seed >= VILLAGE_RESTORE_FROM
+            and random.Random(seed * 7_727 + 5).random() < VILLAGE_RESTORE_SHARE
+        ):
+            self.params = dataclasses.replace(self.params, village_restore=True)
+        if (
+            params is None
+            and seed >= WITHHOLDING_FROM
+            and random.Random(seed * 6_053 + 7).random() < WITHHOLDING_SHARE
+        ):
+            self.params = dataclasses.replace(self.params, withholding=True)
         self.time = SimTime(START_MS)
         self.network = SimNetwork(self.time, random.Random(seed * 7919 + 1))
         self.network.interleave = self._interleave
@@ -204,6 +235,23 @@ class World:
         self.people: list[str] = []  # id numbers, shared by villages (people move)
         # (log, seq) -> the ID number of the person the officer meant by that write
         self.meant: dict[tuple[str, int], str] = {}
+        # (node code, record id) -> the ID number of the first person given that id
+        self.issued: dict[tuple[str, str], str] = {}
+        # village code -> (township, true time until which it withholds its batches)
+        self.withheld: dict[str, tuple[str, int]] = {}
+        # (village, log) -> [(seq, its clock)]: when the township's ack first reached seq
+        self.relay_acked: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        # node code -> the county's clock when anything of it last reached the county
+        self.heard: dict[str, int] = {}
+        self._county_heads: dict[str, tuple[int, bytes]] = {}
+        self._alerted: set[tuple[str, Any]] = set()
+        self._real_forward_log = Relay._forward_log
+        if self.params.withholding:
+
+            def forward_log(relay: Relay, log: LogId, have: Any, ours: int) -> None:
+                self._withholding_forward(relay, log, have, ours)
+
+            Relay._forward_log = forward_log  # type: ignore[method-assign]
         self.jumped = False
         self.depth = 0
         self.step_no = 0
@@ -289,6 +337,7 @@ class World:
 
     def close(self) -> None:
         client_module.MAX_BATCH_ENTRIES = self._saved_batch
+        Relay._forward_log = self._real_forward_log  # type: ignore[method-assign]
         for code in list(self.network.apps):
             self._drop_app(code)
         for node in self.nodes.values():
@@ -326,6 +375,7 @@ class World:
         for self.step_no in range(p.steps):
             action = special.get(self.step_no) or self._choose()
             self._do(action)
+            self.observe()
             for check in self.checks:
                 check(self)
 
@@ -337,8 +387,9 @@ class World:
             "sync_town": 6.0,
             "advance": 6.0,
             "crash": 3.0 if p.crashes else 0.0,
-            "backup": 2.0 if p.relay_restore or p.county_restore else 0.0,
+            "backup": 2.0 if p.relay_restore or p.county_restore or p.village_restore else 0.0,
             "restore": 1.0 if p.relay_restore else 0.0,
+            "restore_village": 2.0 if p.village_restore else 0.0,
             "restore_county": 0.4 if p.county_restore else 0.0,
             "partition": 1.5 if p.partitions else 0.0,
             "clock_jump": 1.0 if p.clock_jumps else 0.0,
@@ -346,6 +397,7 @@ class World:
             "merge": 3.0 if p.merges else 0.0,
             "town_write": 3.0 if p.town_writes else 0.0,
             "lose_copies": 4.0 if p.lost_copies else 0.0,
+            "withhold": 1.5 if p.withholding else 0.0,
         }
         names = [k for k, w in weights.items() if w > 0]
         return self.rng.choices(names, [weights[k] for k in names])[0]
@@ -368,13 +420,23 @@ class World:
             node = rng.choice(list(self.nodes.values()))
             self.crash(node, "crash")
         elif action == "backup":
-            kinds = ["town"] * self.params.relay_restore + ["county"] * self.params.county_restore
+            p = self.params
+            kinds = ["town"] * p.relay_restore + ["county"] * p.county_restore
+            kinds += ["village"] * p.village_restore
             kind = rng.choice(kinds)
             self.backup(rng.choice(self.of_kind(kind)))
         elif action == "restore":
             towns = [t for t in self.of_kind("town") if self.backups.get(t.code)]
             if towns:
                 self.restore(rng.choice(towns))
+        elif action == "restore_village":
+            villages = [
+                v
+                for v in self.of_kind("village")
+                if self.backups.get(v.code) and v.code not in self.revoked  # a stolen PC
+            ]
+            if villages:
+                self.restore(self.rng.choice(villages))
         elif action == "restore_county":
             if self.backups.get(COUNTY):
                 self.restore(self.county)
@@ -397,6 +459,8 @@ class World:
                 self.note(f"clock of {node.code} fixed")
         elif action == "merge":
             self.merge()
+        elif action == "withhold":
+            self.withhold(rng.choice(self.of_kind("town")))
         elif action == "lose_copies":
             self.lose_copies(rng.choice(self.of_kind("town")))
         elif action == "forged":
@@ -458,6 +522,11 @@ class World:
                     idn = self._id_number(len(self.people) + 1)
                     self.people.append(idn)
                 rid = store.new_id("person")
+                if node.reuses_ids:
+                    rid = rid.partition(".")[0]  # as the earlier release spelled it
+                    if self.issued.get((node.code, rid), idn) != idn:
+                        self.events["id_reused"] += 1  # the lost period gave it another
+                self.issued.setdefault((node.code, rid), idn)
                 entry = store.write([store.upsert_op("person", rid, self._card(node.code, idn))])
                 self._meant(entry, idn)
                 mine.append((rid, idn))
@@ -514,6 +583,7 @@ class World:
         finally:
             node.busy = False
         node.last = outcome
+        self._saw_relay_ack(node)
         self.note(f"{tag}sync {node.code}: {outcome}")
         if outcome.startswith("crashed"):
             self._restart(node)
@@ -584,13 +654,23 @@ class World:
         assert node.store is not None
         self.ledger.restored(node.store)
         self.events[f"restore_{node.kind}"] += 1
-        if node.kind == "town" and self.params.town_writes:
+        if node.kind == "village" or (node.kind == "town" and self.params.town_writes):
             # As `renkou node restore` does: a new epoch before anything is written, so
-            # what the township writes next cannot fork the log the county holds.
-            # (Without town writes the hand-copied path is taken and checked instead:
-            # the client opens the epoch itself once the county confirms the copy.)
+            # what the node writes next cannot fork the log the county holds.
+            # (A township without writes takes the hand-copied path instead: the client
+            # opens the epoch itself once the county confirms the copy.)
             assert node.store is not None
             node.store.start_epoch("restore", lost_epoch)
+        if node.kind == "village":
+            # The officer edits the cards this PC holds now; an earlier release issued
+            # the ids the lost period already gave others (P2 twice).
+            node.reuses_ids = node.reuses_ids or self.rng.random() < EARLIER_RELEASE_SHARE
+            self.events["restore_earlier_release"] += node.reuses_ids
+            self.records[node.code] = [
+                (rid, str(data.get("id_number")))
+                for rid, data in node.store.records("person")
+                if data.get("id_number")
+            ]
         after = _frontier(self.db(node.code))
         lost = {
             log: (after.get(log, 0), seq) for log, seq in before.items() if after.get(log, 0) < seq
@@ -622,6 +702,67 @@ class World:
                 db.execute("DELETE FROM inbound WHERE log = ? AND first_seq = ?", [log, first])
         self.events["lose_copies"] += 1
         self.note(f"lose copies {town.code}: {log} " + ("all" if every else f"from {first}"))
+
+    def withhold(self, town: SimNode) -> None:
+        """The township goes on acknowledging one village's batches and hands none of
+        them up for days (a faulty or hostile relay, issue 12)."""
+        village = self.rng.choice([v for v in self.of_kind("village") if v.parent == town.code])
+        days = self.rng.choice([1, 4, 10, 40])
+        self.withheld[village.code] = (town.code, self.time.now + days * DAY)
+        self.events["withhold"] += 1
+        self.note(f"withhold {town.code} keeps {village.code}'s batches for {days} days")
+
+    def _withholding_forward(self, relay: Relay, log: LogId, have: Any, ours: int) -> None:
+        held = self.withheld.get(log.node.code)
+        town = relay.round.store.node.code
+        if held is not None and held[0] == town and self.time.now < held[1] and not self.healed:
+            return  # acknowledged to the village, never handed up
+        self._real_forward_log(relay, log, have, ours)
+
+    def observe(self) -> None:
+        """After a step: what of whom reached the county (A2's condition, from the sim's
+        own record; A1's, the township's acks as each village saw them arrive, are noted
+        after each round: :meth:`_saw_relay_ack`), and which alerts were up."""
+        county = self.county
+        if county.store is None:
+            return
+        heads = {
+            log: (int(seq), bytes(h))
+            for log, seq, h in county.store.db.execute("SELECT log, seq, head FROM frontier")
+        }
+        for log, head in heads.items():
+            if self._county_heads.get(log) != head:
+                code = LogId.parse(log).node.code
+                self.heard[code] = county.clock()
+                parent = self.nodes[code].parent if code in self.nodes else None
+                if parent is not None and parent != COUNTY:
+                    self.heard[parent] = county.clock()
+        self._county_heads = heads
+        # How often the alerts were up (so a test can tell the A invariants judged some).
+        for node in self.of_kind("village"):
+            if node.store is not None and node.parent is not None and not self.healed:
+                log = node.log
+                shown = delivery(node.store.db, LogId.parse(log), node.store.changelog.head_seq)
+                if shown.lagging(node.clock()) and (node.code, log) not in self._alerted:
+                    self._alerted.add((node.code, log))
+                    self.events["alert_county_lag"] += 1
+        if not self.healed and "440104" not in self.restores:
+            now = county.clock()
+            for code, at in self.heard.items():
+                if now - at > SILENT_DAYS * DAY and (code, at) not in self._alerted:
+                    self._alerted.add((code, at))
+                    self.events["alert_not_heard"] += 1
+
+    def _saw_relay_ack(self, node: SimNode) -> None:
+        if node.kind != "village" or node.store is None or node.parent is None:
+            return
+        log = node.log
+        row = node.store.db.execute(
+            "SELECT MAX(seq) FROM peer_acks WHERE log = ? AND peer NOT LIKE 'county:%'", [log]
+        ).fetchone()
+        marks = self.relay_acked.setdefault((node.code, log), [])
+        if row[0] is not None and (not marks or marks[-1][0] < int(row[0])):
+            marks.append((int(row[0]), node.clock()))
 
     def merge(self) -> None:
         stats = merge_new(
@@ -675,6 +816,7 @@ class World:
         self.network.faults = Faults.off()
         self.network.partitions.clear()
         self.network.flush_stale()
+        self.withheld.clear()
         for node in self.nodes.values():
             node.skew = node.base_skew
         self.time.advance(2 * DAY + HOUR)
@@ -704,6 +846,7 @@ class World:
         self.params.reuse_clients = reuse
         if self.params.merges:
             self.merge()
+        self.observe()
 
     def _settled(self, node: SimNode, report: RoundReport | None) -> bool:
         if node.code in self.revoked:

@@ -292,6 +292,12 @@ class Holdings:
             cut += 1
         return cut
 
+    def flush_freed(self) -> None:
+        """Checkpoint the WAL into the database file and truncate it, so what a relay
+        took out of its copies is not left in old WAL frames (best effort: a reader in
+        the middle of a transaction leaves it for the next round)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def mark_forwarded(self, message_id: bytes, now_ms: int) -> None:
         self.db.execute(
             "UPDATE inbound SET forwarded_at = ? WHERE message_id = ?", [now_ms, message_id]

@@ -124,6 +124,7 @@ class Relay:
                 )
             with r.store.db.atomic():
                 self.holdings.keep_unwrapped(message_id, raw, now)
+            r.report.unwrapped += 1
 
     def _forward_log(self, log: LogId, have: Head, ours: int) -> None:
         """Forward ``log``'s kept envelopes from the parent's head ``have`` up to our
@@ -281,6 +282,14 @@ class Relay:
 def cut_expired(round_: Round) -> None:
     """At the end of every round, idle ones too: the copies we no longer open (see
     :meth:`Relay._unwrap_confirmed`) that are past their expiry keep only their headers;
-    nothing would ever hand them on again (SPEC.md §6.5)."""
+    nothing would ever hand them on again (SPEC.md §6.5).
+
+    When this round took a wrap out or cut a copy, the old bytes still sit in the WAL's
+    frames until SQLite happens to overwrite them: they are written into the database
+    (where secure_delete zeroes the freed pages) and the WAL is emptied now.
+    """
+    holdings = Holdings(round_.store.db)
     with round_.store.db.atomic():
-        Holdings(round_.store.db).cut_expired(round_.now_ms())
+        cut = holdings.cut_expired(round_.now_ms())
+    if cut or round_.report.unwrapped:
+        holdings.flush_freed()

@@ -26,6 +26,8 @@ class RoundReport(Traffic):
     resyncs: int = 0
     rejected: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unwrapped: int = 0
+    """Kept copies a relay took its own wrap out of this round (node/sync/relay.py)."""
     lost: list[str] = field(default_factory=list)
     """Relayed ranges whose copies were lost ("<log> <first>..<last>"): the relay's head
     went back, the child sends them again (node/sync/relay.py)."""

@@ -99,6 +99,18 @@ def test_a_township_can_read_a_batch_only_until_the_county_confirms_it(county: C
         assert holdings.held_header(log, 6) is not None
 
 
+def test_what_the_township_took_out_is_not_left_in_its_wal(county: County) -> None:
+    """The round that takes the township's wraps out empties the WAL into the database
+    file (where secure_delete zeroes the freed pages): the old frames, which held the
+    batches with the wraps, are gone from the disk too."""
+    write(county.villages[VILLAGES[0]], 3)
+    sync(county, VILLAGES[0])
+    wal = county.towns[T].store.data_dir / (DB_NAME + "-wal")
+    assert wal.stat().st_size > 0  # the batch as it came, in the WAL's frames
+    assert county.client(T, sleep=no_sleep).sync_round().unwrapped == 1
+    assert wal.stat().st_size == 0
+
+
 def test_a_batch_the_county_has_not_confirmed_is_readable_until_it_does(county: County) -> None:
     """The window: what the township has not yet forwarded (or the county not yet
     acknowledged) stays readable until its next round."""

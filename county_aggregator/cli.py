@@ -264,17 +264,22 @@ def show(
     if as_json:
         _echo_json(item)
         return
-    _say(f"conflict {item['id']}  ({item['rule']}, {item['status']})")
-    _say(f"record   {item['kind']} {item['key']}")
+    _say(_("conflict %(id)s  (%(rule)s, %(status)s)", **item))
+    _say(_("record   %(kind)s %(key)s", **item))
     for side in ("a", "b"):
         s = item[side]
         _say(
-            f"{side}: entry {s['entry']}  node {s['origin']}  record {s['record']}  hlc {s['hlc']}"
+            _(
+                "%(side)s: entry %(entry)s  node %(origin)s  record %(record)s  hlc %(hlc)s",
+                side=side,
+                **s,
+            )  # fmt: skip
         )
     for f in item["fields"]:
         a = json.dumps(f["a"], ensure_ascii=False)
         b = json.dumps(f["b"], ensure_ascii=False)
-        _say(f"  {f['field']}: a={a}  b={b}  (provisional: {f['provisional']})")
+        _say(_("  %(field)s: a=%(a)s  b=%(b)s  (provisional: %(provisional)s)", field=f["field"],
+               a=a, b=b, provisional=f["provisional"]))  # fmt: skip
 
 
 @conflicts.command()
@@ -367,7 +372,7 @@ def advisories(
         value = json.dumps(r["value"], ensure_ascii=False)
         _say(
             f"{r['for_node']}  {r['kind']} {r['record']}  {r['field']} := {value}  "
-            f"(conflict {r['conflict'][:12]})"
+            + _("(conflict %(id)s)", id=r["conflict"][:12])
         )
 
 
@@ -400,16 +405,17 @@ def quality(
     \b
         renkou county quality --stale-months 6
     """
-    from county_aggregator.quality import build_quality
+    from county_aggregator.quality import DETAILS, build_quality
 
     node, db = _open(data_dir, merged)
     rows = build_quality(db, now_ms=time.time_ns() // 1_000_000, stale_months=stale_months)
     _audit(node, actor, "county_quality", ((r["kind"], r["key"]) for r in rows), purpose)
     if as_json:
-        _echo_json(rows)
+        _echo_json([{k: v for k, v in r.items() if k != "detail_args"} for r in rows])
         return
     for r in rows:
-        _say(f"{r['village']}  {r['check']:<20} {r['kind']} {r['key']}  {r['detail']}")
+        said = _(DETAILS[r["check"]], **r["detail_args"])
+        _say(f"{r['village']}  {r['check']:<20} {r['kind']} {r['key']}  {said}")
     click.echo(_("%(n)s finding(s)", n=len(rows)), err=True)
 
 

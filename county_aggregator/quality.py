@@ -97,13 +97,31 @@ def _rows(db: Database, kind: str) -> Iterator[tuple[str, tuple[Any, ...]]]:
         yield key, (kind_, key, json.loads(data), village, retired, last)
 
 
-def _finding(rec: _Rec, check: str, detail: str) -> dict[str, Any]:
+def _l(message: str) -> str:
+    """Marks ``message`` for the catalogue; it is translated where it is printed."""
+    return message
+
+
+DETAILS = {
+    "birth_without_mother": _l("no card for mother %(mother)s"),
+    "mother_under_12": _l("birth %(day)s, mother born %(born)s"),
+    "event_after_death": _l("%(field)s %(day)s after death on %(died)s"),
+    "duplicate_id_names": _l("%(n)s different names on the cards of one ID number"),
+    "stale_card": _l("no change since %(since)s"),
+}
+"""Each check's words: ``detail`` keeps them in English (as --json prints it); the
+terminal shows them in the officer's language from ``detail_args``
+(county_aggregator/cli.py, which leaves ``detail_args`` out of --json)."""
+
+
+def _finding(rec: _Rec, check: str, **args: object) -> dict[str, Any]:
     return {
         "village": rec.village,
         "check": check,
         "kind": rec.kind,
         "key": rec.key,
-        "detail": detail,
+        "detail": DETAILS[check] % args,
+        "detail_args": args,
     }
 
 
@@ -114,14 +132,14 @@ def _event_checks(
     who, day = rec.data.get(ref), rec.data.get(when)
     person = people.get(who) if isinstance(who, str) else None
     if rec.kind == "birth" and person is None:
-        out.append(_finding(rec, "birth_without_mother", f"no card for mother {who}"))
+        out.append(_finding(rec, "birth_without_mother", mother=who))
     if rec.kind == "birth" and person is not None and isinstance(day, str):
         born = person.data.get("birth_date")
         if isinstance(born, str) and day < _plus_years(born, MOTHER_MIN_AGE):
-            out.append(_finding(rec, "mother_under_12", f"birth {day}, mother born {born}"))
+            out.append(_finding(rec, "mother_under_12", day=day, born=born))
     died = deaths.get(who) if isinstance(who, str) else None
     if died is not None and isinstance(day, str) and day > died:
-        out.append(_finding(rec, "event_after_death", f"{when} {day} after death on {died}"))
+        out.append(_finding(rec, "event_after_death", field=when, day=day, died=died))
     return out
 
 
@@ -137,8 +155,7 @@ def _duplicate_names(db: Database, people: dict[str, _Rec]) -> list[dict[str, An
     out = []
     for key, seen in sorted(names.items()):
         if len(seen) > 1 and key in people:
-            detail = f"{len(seen)} different names on the cards of one ID number"
-            out.append(_finding(people[key], "duplicate_id_names", detail))
+            out.append(_finding(people[key], "duplicate_id_names", n=len(seen)))
     return out
 
 
@@ -151,5 +168,5 @@ def _stale(people: Any, now_ms: int, months: int) -> list[dict[str, Any]]:
     for rec in people:
         if rec.retired is None and (rec.last_hlc >> 16) < cutoff_ms:
             last = datetime.fromtimestamp((rec.last_hlc >> 16) / 1000, UTC).date()
-            out.append(_finding(rec, "stale_card", f"no change since {last.isoformat()}"))
+            out.append(_finding(rec, "stale_card", since=last.isoformat()))
     return out

@@ -163,3 +163,29 @@ def test_a_hostile_value_is_escaped_on_the_county_terminal(hostile_dir: Path) ->
     assert "\\u202e" in text and "\\u200b" in text  # escaped, visible
     values = {f["field"]: (f["a"], f["b"]) for f in json.loads(raw)["fields"]}
     assert HOSTILE in values["phone"]
+
+
+def test_quality_findings_are_said_in_chinese_and_json_keeps_its_shape(county_dir: Path) -> None:
+    """Issue 15 item 10: each finding's words through the catalogue on the terminal;
+    --json keeps its fields (``detail`` in English), nothing added."""
+    from tests.node.english import english_runs
+
+    d = ["--data-dir", str(county_dir), "--stale-months", "1"]
+    run("merge", "--data-dir", str(county_dir))
+    rows = json.loads(run("quality", *d, "--json"))
+    assert rows and {tuple(sorted(r)) for r in rows} == {
+        ("check", "detail", "key", "kind", "village")
+    }
+    assert any(r["detail"].startswith("no change since") for r in rows)
+    zh = CliRunner().invoke(cli, ["county", "quality", *d], env={"LANG": "zh_CN.UTF-8"})
+    assert zh.exit_code == 0 and "起未更新" in zh.output, zh.output
+    assert english_runs(zh.output) == [], zh.output
+    assert "no change since" in run("quality", *d)
+    where = ["--data-dir", str(county_dir)]
+    item = json.loads(run("conflicts", "list", *where, "--json"))[0]
+    shown = CliRunner().invoke(
+        cli, ["county", "conflicts", "show", item["id"][:8], *where], env={"LANG": "zh_CN.UTF-8"}
+    )
+    assert shown.exit_code == 0 and "暂定" in shown.output, shown.output
+    assert english_runs(shown.output) == [], shown.output
+    assert "(provisional: " in run("conflicts", "show", item["id"][:8], *where)

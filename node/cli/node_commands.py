@@ -436,6 +436,7 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
     import threading
     import time
 
+    from node.i18n import cli_language
     from node.server import create_app
     from node.server.serving import NodeServer
     from node.store.store import NodeStore
@@ -452,7 +453,8 @@ def serve(host: str, port: int, every: int, parent_url: str | None, data_dir: Pa
             try:
                 SyncClient(store, parent_url or "").sync_round()
             except SyncFailed as exc:
-                click.echo(_("Sync failed, will retry: %(reason)s", reason=exc), err=True)
+                reason = exc.en if cli_language() == "en" else exc.zh
+                click.echo(_("Sync failed, will retry: %(reason)s", reason=reason), err=True)
             finally:
                 store.close()
 

@@ -75,7 +75,12 @@ def _address(card: Card | None) -> str:
 
 
 def _moves_in_households(old: Card | None, new: Card | None) -> bool:
-    """Does the change move a card into, out of or within a household's relations?"""
+    """Can the change give a household a second head or take its head away? Only a
+    card that is, or becomes, a head and changes its household or relation can (a
+    member coming or going changes no household's heads)."""
+    cards = [c for c in (old, new) if c is not None]
+    if not any(c.get("household_relation") == HEAD for c in cards):
+        return False
     if old is None or new is None:
         return True
     fields = ("hukou_address", "household_relation")

@@ -357,3 +357,14 @@ def m014_versions_name_their_epoch(db: Database) -> None:
         from node.store.recovery import Recovery
 
         replay_records(db, Recovery(db).replay_into)
+
+
+@migrations()
+def m015_person_hukou_address(db: Database) -> None:
+    """The cards of one hukou address (one household, node/households.py): every write
+    of a head's card looks them up, so an import of a village stays linear. (m015: the
+    county-side epoch migration of the same session takes m014.)"""
+    db.execute(
+        "CREATE INDEX records_person_hukou_address"
+        " ON records (json_extract(data, '$.hukou_address')) WHERE kind = 'person'"
+    )

@@ -16,7 +16,12 @@ from node.i18n import gettext as _
 
 @click.command("recover")
 @click.option("--code", required=True, help="The code of the node whose cards to get back.")
-@click.option("--parent-url", required=True, help="The parent's address (the township's).")
+@click.option(
+    "--parent-url",
+    envvar="RENKOU_PARENT_URL",
+    default=None,
+    help="The parent's address (the township's).",
+)
 @click.option(
     "--wait",
     type=click.IntRange(0, 86_400),
@@ -27,7 +32,7 @@ from node.i18n import gettext as _
 @click.option("--again", is_flag=True, help="Ask anew instead of repeating the waiting request.")
 @data_dir_option
 @reports_errors
-def recover(code: str, parent_url: str, wait: int, again: bool, data_dir: Path) -> None:
+def recover(code: str, parent_url: str | None, wait: int, again: bool, data_dir: Path) -> None:
     """Ask the county for this node's current cards and start a new epoch from them.
 
     The county makes the cards from the entries it holds, seals them for this PC's
@@ -41,8 +46,12 @@ def recover(code: str, parent_url: str, wait: int, again: bool, data_dir: Path) 
     """
     from node.store.store import NodeStore
     from node.sync.client import SyncClient
+    from node.sync.parent import parent_url as kept_parent_url
     from node.sync.recover import ask, collect
 
+    parent_url = parent_url or kept_parent_url(data_dir)  # kept at enrolment
+    if not parent_url:
+        raise click.UsageError(_("--parent-url (or RENKOU_PARENT_URL) is required."))
     if not parent_url.startswith(("http://", "https://")):
         raise click.UsageError(f"{parent_url!r} 不是 http(s) 地址 / is not an http(s) address")
     store = NodeStore.open(data_dir)

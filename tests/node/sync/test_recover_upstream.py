@@ -31,6 +31,7 @@ from node.store.recovery import Recovery
 from node.store.recovery_cards import held_heads, node_cards
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
+from node.sync.parent import remember_parent_url
 from node.sync.recover import ask, collect
 from node.sync.recovered import take
 from protocol import NodeId, ProtocolError, issue_certificate
@@ -317,8 +318,8 @@ def test_renkou_node_recover_asks_then_takes_the_cards(county: County, tmp_path:
     dead.close()
     new = _new_pc(county, V1, tmp_path / "new-pc")
     new.close()
-    args = ["node", "recover", "--code", V1, "--parent-url", county.towns[T].url,
-            "--wait", "0", "--data-dir", str(new.data_dir)]  # fmt: skip
+    remember_parent_url(new.data_dir, county.towns[T].url)  # as enroll --via keeps it
+    args = ["node", "recover", "--code", V1, "--wait", "0", "--data-dir", str(new.data_dir)]
     try:
         first = CliRunner().invoke(cli, args)
         assert first.exit_code == 0, first.output

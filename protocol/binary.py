@@ -9,6 +9,7 @@ more than the input we were given.
 from __future__ import annotations
 
 import struct
+import zlib
 
 from protocol.errors import MalformedError, TooLargeError, UnsupportedError
 
@@ -76,6 +77,26 @@ class Reader:
     def end(self) -> None:
         if self.remaining:
             raise MalformedError(f"{self._what}: {self.remaining} trailing bytes")
+
+
+def inflate_bounded(data: bytes, limit: int, what: str) -> bytes:
+    """zlib with an output bound, so a small bomb cannot become gigabytes.
+
+    Up to ``limit`` bytes are fine, a stream ending exactly there included: we ask for
+    one byte more, and only getting it means the bound was exceeded. One inflater for
+    every compressed part of the protocol (sealed frames §6.7, recovery cards §8.10), so
+    a bound checked for one is checked for all.
+    """
+    d = zlib.decompressobj()
+    try:
+        out = d.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise MalformedError(f"{what} do not decompress: {exc}") from None
+    if len(out) > limit:
+        raise TooLargeError(f"{what} inflate beyond {limit} bytes")
+    if d.unconsumed_tail or not d.eof or d.unused_data:
+        raise MalformedError(f"{what} are truncated or followed by extra bytes")
+    return out
 
 
 _DIGITS = frozenset(b"0123456789")

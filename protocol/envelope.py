@@ -26,14 +26,13 @@ Layout (big-endian)::
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from secrets import token_bytes
 
 from protocol import batches
 from protocol.batches import BatchHeader, decode_header, rebuild_entries
-from protocol.binary import Reader, blob16, blob32, u8, u64
+from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8, u64
 from protocol.crypto import (
     CONTENT_KEY_SIZE,
     KEY_ID_SIZE,
@@ -317,21 +316,8 @@ def open_envelope(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> list[En
 
 
 def _inflate(data: bytes) -> bytes:
-    """zlib with an output bound, so a small bomb cannot become gigabytes.
-
-    Up to ``MAX_FRAMES`` bytes are fine, a stream ending exactly there included: we ask
-    for one byte more, and only getting it means the bound was exceeded.
-    """
-    d = zlib.decompressobj()
-    try:
-        out = d.decompress(data, MAX_FRAMES + 1)
-    except zlib.error as exc:
-        raise MalformedError(f"sealed frames do not decompress: {exc}") from None
-    if len(out) > MAX_FRAMES:
-        raise TooLargeError(f"sealed frames inflate beyond {MAX_FRAMES} bytes")
-    if d.unconsumed_tail or not d.eof or d.unused_data:
-        raise MalformedError("sealed frames are truncated or followed by extra bytes")
-    return out
+    """The sealed frames, inflated within ``MAX_FRAMES`` (read at each call)."""
+    return inflate_bounded(data, MAX_FRAMES, "sealed frames")
 
 
 def readdress(

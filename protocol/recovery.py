@@ -31,7 +31,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from protocol import canonical
-from protocol.binary import Reader, blob16, blob32, u8
+from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8
 from protocol.certs import Certificate
 from protocol.crypto import (
     CONTENT_KEY_SIZE,
@@ -345,16 +345,8 @@ def open_snapshot(snap: Snapshot, kem: KemPrivateKey) -> list[Card]:
 
 
 def _inflate(data: bytes) -> bytes:
-    d = zlib.decompressobj()
-    try:
-        out = d.decompress(data, MAX_CARDS + 1)
-    except zlib.error as exc:
-        raise MalformedError(f"recovery cards do not decompress: {exc}") from None
-    if len(out) > MAX_CARDS:
-        raise TooLargeError(f"recovery cards inflate beyond {MAX_CARDS} bytes")
-    if d.unconsumed_tail or not d.eof or d.unused_data:
-        raise MalformedError("recovery cards are truncated or followed by extra bytes")
-    return out
+    """The snapshot's cards, inflated within ``MAX_CARDS`` (read at each call)."""
+    return inflate_bounded(data, MAX_CARDS, "recovery cards")
 
 
 class HeaderBody(_Strict):

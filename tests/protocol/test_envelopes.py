@@ -260,3 +260,17 @@ def test_inflate_bound_is_inclusive(monkeypatch: pytest.MonkeyPatch) -> None:
         envelope._inflate(zlib.compress(b"x" * 1001))
     with pytest.raises(MalformedError):
         envelope._inflate(zlib.compress(b"x" * 1000)[:-2])
+
+
+def test_recovery_cards_inflate_within_their_own_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot's cards go through the same bounded inflater as sealed frames, under
+    their own bound (SPEC §8.10): exactly MAX_CARDS is fine, one byte more is too large,
+    a cut stream is malformed."""
+    from protocol import recovery
+
+    monkeypatch.setattr(recovery, "MAX_CARDS", 1000)
+    assert b"y" * 1000 == recovery._inflate(zlib.compress(b"y" * 1000))
+    with pytest.raises(TooLargeError, match="recovery cards inflate beyond 1000 bytes"):
+        recovery._inflate(zlib.compress(b"y" * 1001))
+    with pytest.raises(MalformedError, match="recovery cards are truncated"):
+        recovery._inflate(zlib.compress(b"y" * 1000)[:-2])

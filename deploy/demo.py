@@ -20,6 +20,7 @@ English with ``--lang en``; issue 15 item 10); names, codes and addresses as the
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from node.i18n import gettext as _
 from node.i18n.cli import table
 from node.keys.enrolment import enrol_with_code
 from node.keys.invites import DAY_MS, create_invite
+from node.keys.unlock import PASSPHRASE_ENV
 from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, sign_in_line
 from node.server import create_app
 from node.server.serving import NodeServer
@@ -95,13 +97,35 @@ class DemoCounty:
             store.close()
 
 
+DEMO_PASSPHRASE = "renkou-demo-keys"
+"""What the demo's key files are locked with when no passphrase is given (README)."""
+
+
 def run_demo(directory: Path | None, *, once: bool, seed: int, echo: Echo) -> None:
     """Build, sync and summarise the demo county; keep serving unless ``once``."""
+    _demo_passphrase(echo)
     if directory is None:
         with tempfile.TemporaryDirectory(prefix="renkou-demo-") as tmp:
             _run(Path(tmp), once, seed, echo)
     else:
         _run(directory, once, seed, echo)
+
+
+def _demo_passphrase(echo: Echo) -> None:
+    """The demo's keys are locked like every node's, under one passphrase. With none
+    given, the demo chooses it and says so: `make demo` on a fresh machine must neither
+    stop to ask a new user for a secret they cannot know nor fail without a terminal, and
+    its data is generated (in a temporary directory unless --dir)."""
+    if os.environ.get(PASSPHRASE_ENV):
+        return
+    os.environ[PASSPHRASE_ENV] = DEMO_PASSPHRASE
+    echo(
+        _(
+            "demo keys are locked with the passphrase %(passphrase)s"
+            " (set RENKOU_PASSPHRASE to choose your own)",
+            passphrase=DEMO_PASSPHRASE,
+        )
+    )
 
 
 def _run(directory: Path, once: bool, seed: int, echo: Echo) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from deploy.cli import cli
-from deploy.demo import COUNTY, TOWNS, DemoCounty, _sign_ins, _summary
+from deploy.demo import COUNTY, DEMO_PASSPHRASE, TOWNS, DemoCounty, _sign_ins, _summary
+from node.keys.unlock import PASSPHRASE_ENV
 from node.store.store import NodeStore
 from protocol import NodeId
 from tests.node.english import english_runs
@@ -24,10 +26,14 @@ ZH = {"LANG": "zh_CN.UTF-8"}
 
 
 def test_the_demo_county_syncs_merges_and_tells_every_village(
-    tmp_path: Path, runner: CliRunner
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As `make demo` on a fresh machine: no passphrase in the environment, no terminal
+    # to ask at (the demo chooses one and says it).
+    monkeypatch.delenv(PASSPHRASE_ENV)
     result = runner.invoke(cli, ["demo", "--once", "--dir", str(tmp_path)], env=ZH)
     assert result.exit_code == 0, result.output
+    assert f"演示用的密钥口令为 {DEMO_PASSPHRASE}" in result.output
     assert english_runs(result.output) == [], result.output
     confirmed = re.findall(r"(\d)/4$", result.output, re.M)
     assert confirmed == ["4", "4", "4"], result.output

@@ -103,6 +103,13 @@ class StorageError(NodeError):
     status = 503
 
 
+class TooManyRequests(NodeError):
+    """A cap on a person's own use was reached (e.g. searches per hour); try later."""
+
+    code = "too_many_requests"
+    status = 429
+
+
 PROTOCOL_ZH: dict[ErrorCode, str] = {
     ErrorCode.MALFORMED: "数据格式错误，已拒收",
     ErrorCode.NON_CANONICAL: "数据编码不规范，已拒收",

@@ -6,19 +6,26 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from node.errors import TooManyRequests
 from node.pages.accounts import Right
 from node.pages.card import build_card
-from node.pages.context import audit_time, get_store, state, today
+from node.pages.context import audit_time, get_store, now, state, today
 from node.pages.guard import page_blueprint, requires
 from node.pages.people_index import MAX_QUERY
-from node.store.queries import audit_row, log_search
+from node.store.queries import audit_row, log_search, searches_since
 
 bp = page_blueprint("people", __name__, url_prefix="/people")
 RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
+SEARCHES_PER_HOUR = 200
+"""An officer's busiest hour (a month's changes, a household at a time) stays far below
+this; walking the register name by name (a leaked password, a curious colleague) does
+not. Set per node with the app's ``RENKOU_SEARCHES_PER_HOUR``."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,22 @@ def start_search() -> ResponseReturnValue:
     query = Query.from_form()
     if not query.given:
         return redirect(url_for("people.search"))
+    _below_the_cap(g.operator.name)
     via = log_search(get_store().db, audit_time(), g.operator.name, query.as_audit())
     return redirect(url_for("people.search", s=via))
+
+
+def _below_the_cap(operator: str) -> None:
+    """Refuse a new search once this operator made the hour's allowance of them: the
+    searches stay in the audit trail, so the administrator sees who walked the register."""
+    cap = int(current_app.config.get("RENKOU_SEARCHES_PER_HOUR", SEARCHES_PER_HOUR))
+    since = (now() - timedelta(hours=1)).isoformat(timespec="seconds")
+    if searches_since(get_store().db, operator, since, cap) >= cap:
+        raise TooManyRequests(
+            _("You made %(n)s searches in the past hour, the most allowed; try again later,"
+              " or ask the administrator if your work needs more.", n=cap),
+            f"{cap} searches in the past hour, the most allowed; try again later",
+        )  # fmt: skip
 
 
 @bp.get("")

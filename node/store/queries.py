@@ -64,6 +64,17 @@ def log_search(db: Database, at: str, actor: str, query: str) -> int:
     return audit_trail.append(db, [AuditEntry(at, actor, "search", "person", "", query)])
 
 
+def searches_since(db: Database, actor: str, since: str, cap: int) -> int:
+    """How many of ``actor``'s last ``cap`` searches were audited at or after ``since``
+    (the audit table's time format): enough to tell whether a cap is reached, reading
+    at most ``cap`` of that operator's rows, newest first."""
+    rows = db.execute(
+        "SELECT at FROM audit WHERE action = 'search' AND actor = ? ORDER BY rowid DESC LIMIT ?",
+        [actor, cap],
+    ).fetchall()
+    return sum(1 for (at,) in rows if at >= since)
+
+
 def audit_row(db: Database, rowid: int) -> AuditRow | None:
     row = db.execute(
         "SELECT rowid, at, actor, action, kind, record_id, purpose FROM audit WHERE rowid = ?",

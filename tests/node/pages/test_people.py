@@ -189,6 +189,32 @@ def test_a_role_without_the_right_cannot_search_or_open_a_card(
     assert "查找人员" not in client.get("/home").get_data(as_text=True)
 
 
+def test_searches_beyond_the_hours_cap_are_refused_then_allowed_again(tmp_path: Path) -> None:
+    """Walking the register name by name is stopped at the cap (a 429 page in Chinese,
+    the refused search not run); the cap is per operator and per hour."""
+    village = make_village(tmp_path / "cap")
+    village.app.config["RENKOU_SEARCHES_PER_HOUR"] = 3
+    officer = village.app.test_client()
+    sign_in(officer)
+
+    def search(client: FlaskClient, q: str) -> object:
+        return client.post("/people", data={"q": q, "csrf_token": form_token(client, "/people")})
+
+    for name in ("张三", "李四", "王五"):
+        assert search(officer, name).headers["Location"].startswith("/people?s=")
+    refused = search(officer, "赵六")
+    assert refused.status_code == 429
+    assert "过去一小时内您已查找 3 次，已达上限" in refused.get_data(as_text=True)
+    searches = [r for r in _audit(village) if r[1] == "search"]
+    assert [json.loads(r[4])["q"] for r in searches] == ["张三", "李四", "王五"]
+    reviewer = village.app.test_client()
+    sign_in(reviewer, "township_reviewer")
+    assert search(reviewer, "赵六").headers["Location"].startswith("/people?s=")
+    village.clock.advance(3601)
+    sign_in(officer)  # the session ended while idle
+    assert search(officer, "赵六").headers["Location"].startswith("/people?s=")
+
+
 def test_the_township_reviewer_may_read_cards(
     village: Village, person: tuple[str, dict[str, object]]
 ) -> None:

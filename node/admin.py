@@ -21,12 +21,12 @@ from pathlib import Path
 from node.domain.divisions import check_county_code
 from node.errors import NodeError, StorageError
 from node.identity import key_dir, load_identity, private_directory
-from node.keys.files import check_private, write_atomic, write_new
+from node.keys.files import write_atomic, write_new
 from node.keys.issuing import ISSUING_CERT, list_signer
 from node.keys.offline_root import ROOT_CERT, ROOT_KEY, ROOT_WHAT, OfflineRoot
 from node.keys.revoking import next_list
-from node.keys.sealed import SealedFile, damaged, new_sealed_file
-from node.keys.unlock import new_passphrase, remember, unlock
+from node.keys.sealed import damaged, new_sealed_file
+from node.keys.unlock import new_passphrase, open_signing_key, remember
 from protocol import (
     Certificate,
     KemPublicKey,
@@ -128,23 +128,14 @@ class CountyAdmin:
                 key file of an older version, no passphrase or a wrong one; nothing
                 is changed by any of these.
         """
-        path = directory / ISSUING_KEY
-        if not path.exists():
-            raise StorageError(
-                f"{directory} 中没有县签发密钥，请先运行 renkou keys init-county",
-                f"{directory} holds no county issuing key; run `renkou keys init-county` first",
-                code="keys_missing",
-            )
-        check_private(path)
-        raw = path.read_bytes()
-        sealed = SealedFile.parse(raw, ISSUING_KIND)
-        body = unlock(raw, sealed, ISSUING_WHAT)
-        try:
-            suite = Suite(int(sealed.header["suite"]))
-            signing = SigningKey(suite, bytes.fromhex(body["sign_seed"]))
-            node = NodeId.parse(str(sealed.header["node"]))
-        except (KeyError, ValueError, TypeError):
-            raise damaged("issuing key") from None
+        missing = StorageError(
+            f"{directory} 中没有县签发密钥，请先运行 renkou keys init-county",
+            f"{directory} holds no county issuing key; run `renkou keys init-county` first",
+            code="keys_missing",
+        )
+        signing, node = open_signing_key(
+            directory / ISSUING_KEY, ISSUING_KIND, ISSUING_WHAT, "issuing key", missing
+        )
         root = decode_certificate((directory / ROOT_CERT).read_bytes())
         issuing = decode_certificate((directory / ISSUING_CERT).read_bytes())
         if issuing.verify_key.raw != signing.verify_key.raw:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from node.errors import StorageError
-from node.keys.files import check_private, write_atomic, write_new
-from node.keys.sealed import SealedFile, damaged, new_sealed_file
-from node.keys.unlock import remember, unlock
+from node.keys.files import write_atomic, write_new
+from node.keys.sealed import damaged, new_sealed_file
+from node.keys.unlock import open_signing_key, remember
 from protocol import (
     Certificate,
     KemPrivateKey,
@@ -90,24 +90,15 @@ class OfflineRoot:
                 ``key_file_mode``, ``keys_damaged``, ``locked`` or
                 ``wrong_passphrase``; nothing is changed by any of these.
         """
-        path = directory / ROOT_KEY
-        if not path.exists():
-            raise StorageError(
-                f"{directory} 中没有县根密钥（请插入存放根密钥的U盘并指定 --root-dir）",
-                f"{directory} holds no county root key (insert the stick that holds it "
-                "and give --root-dir)",
-                code="keys_missing",
-            )
-        check_private(path)
-        raw = path.read_bytes()
-        sealed = SealedFile.parse(raw, ROOT_KIND)
-        body = unlock(raw, sealed, ROOT_WHAT)
-        try:
-            suite = Suite(int(sealed.header["suite"]))
-            signing = SigningKey(suite, bytes.fromhex(body["sign_seed"]))
-            node = NodeId.parse(str(sealed.header["node"]))
-        except (KeyError, ValueError, TypeError):
-            raise damaged("root key") from None
+        missing = StorageError(
+            f"{directory} 中没有县根密钥（请插入存放根密钥的U盘并指定 --root-dir）",
+            f"{directory} holds no county root key (insert the stick that holds it "
+            "and give --root-dir)",
+            code="keys_missing",
+        )
+        signing, node = open_signing_key(
+            directory / ROOT_KEY, ROOT_KIND, ROOT_WHAT, "root key", missing
+        )
         cert = decode_certificate((directory / ROOT_CERT).read_bytes())
         if cert.verify_key.raw != signing.verify_key.raw:
             raise damaged("root.key is not the key of root.cert")

@@ -27,7 +27,9 @@ from typing import Any
 
 from node.errors import StorageError
 from node.keys import os_keyring
-from node.keys.sealed import SealedFile, open_passphrase_lock
+from node.keys.files import check_private
+from node.keys.sealed import SealedFile, damaged, open_passphrase_lock
+from protocol import NodeId, SigningKey, Suite
 
 PASSPHRASE_ENV = "RENKOU_PASSPHRASE"
 CREDENTIAL = "renkou-passphrase"
@@ -83,6 +85,32 @@ def unlock(raw: bytes, sealed: SealedFile, what: str) -> dict[str, Any]:
         key = _file_key(sealed, what)
         _opened[digest] = key
     return sealed.open(key)
+
+
+def open_signing_key(
+    path: Path, kind: str, what: str, label: str, missing: StorageError
+) -> tuple[SigningKey, NodeId]:
+    """The signing key and node of a sealed key file that holds one signing seed (the
+    county's root and its issuing key): one opening, so the mode check, the unlock and
+    the damage report are the same for both.
+
+    Raises:
+        StorageError: ``missing`` when there is no file; ``key_file_mode``,
+            ``keys_damaged`` (naming ``label``), ``locked`` or ``wrong_passphrase``.
+    """
+    if not path.exists():
+        raise missing
+    check_private(path)
+    raw = path.read_bytes()
+    sealed = SealedFile.parse(raw, kind)
+    body = unlock(raw, sealed, what)
+    try:
+        suite = Suite(int(sealed.header["suite"]))
+        signing = SigningKey(suite, bytes.fromhex(body["sign_seed"]))
+        node = NodeId.parse(str(sealed.header["node"]))
+    except (KeyError, ValueError, TypeError):
+        raise damaged(label) from None
+    return signing, node
 
 
 def _file_key(sealed: SealedFile, what: str) -> bytes:

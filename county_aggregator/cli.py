@@ -170,6 +170,7 @@ def merge(data_dir: Path, merged: Path | None) -> None:
         renkou county merge --data-dir ./county
     """
     from county_aggregator.advisories import issue_pending
+    from county_aggregator.exchange.cli import after_merge
     from county_aggregator.merge import load_revocations, merge_new
     from county_aggregator.notices import send_notices
     from node.store.changelog import now_ms
@@ -193,6 +194,7 @@ def merge(data_dir: Path, merged: Path | None) -> None:
     told = send_notices(db, node, now_ms())
     click.echo(_("Outcome notices queued for %(n)s log(s); townships pass them down.", n=told))
     _echo_issued(issue_pending(db, node, now_ms()))
+    after_merge(data_dir, node, db)  # floating-population notifications (篇10 第24条)
 
 
 @county.group()
@@ -488,9 +490,11 @@ def _day(ms: int) -> str:
 
 
 def _add_reports() -> None:
+    from county_aggregator.exchange.cli import exchange
     from county_aggregator.reports.cli import add_report_command
 
     add_report_command(county)
+    county.add_command(exchange)  # the floating-population exchange with other counties
 
 
 _add_reports()

@@ -172,3 +172,53 @@ def m001_advisories_issued(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+@node_migrations()
+def m002_floating_exchange(db: Database) -> None:
+    """The floating-population exchange with other counties (county_aggregator/exchange,
+    SPEC.md §8.11), in the county node's database: it is the county's own record of
+    what it told and was told, not a view of the logs, so it must outlive a rebuild of
+    merged.db; node.db is encrypted at rest like merged.db (personal data: names, ID
+    numbers, addresses).
+
+    ``exchange_peers``: counties we exchange with (their county node's certificate,
+    checked through our cross-certificate, and where to post). ``exchange_sent``: our
+    notifications (one per event, id derived from the record) and the answers to them.
+    ``exchange_inbox``: notifications received, and our answers.
+    """
+    db.execute(
+        """
+        CREATE TABLE exchange_peers (
+            county TEXT PRIMARY KEY, url TEXT NOT NULL, certificate BLOB NOT NULL,
+            added INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE exchange_sent (
+            id TEXT PRIMARY KEY, to_county TEXT NOT NULL, kind TEXT NOT NULL,
+            record_kind TEXT NOT NULL, record_key TEXT NOT NULL, person_key TEXT NOT NULL,
+            village TEXT NOT NULL, event_date TEXT NOT NULL, due TEXT NOT NULL,
+            body TEXT NOT NULL, made INTEGER NOT NULL,
+            sent INTEGER, sent_date TEXT, via TEXT,
+            outcome TEXT, received_date TEXT, answered_date TEXT, answer_due TEXT,
+            on_time INTEGER, answer TEXT, answer_at INTEGER
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX exchange_sent_unsent ON exchange_sent (sent) WHERE sent IS NULL")
+    db.execute(
+        """
+        CREATE TABLE exchange_inbox (
+            from_county TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
+            village TEXT NOT NULL, id_number TEXT NOT NULL, event_date TEXT NOT NULL,
+            body TEXT NOT NULL, message BLOB NOT NULL, received INTEGER NOT NULL,
+            received_date TEXT NOT NULL, due TEXT NOT NULL,
+            outcome TEXT, answered_date TEXT, cross_check TEXT, note TEXT,
+            answered_by TEXT, on_time INTEGER, answer_sent INTEGER,
+            PRIMARY KEY (from_county, id)
+        ) WITHOUT ROWID
+        """
+    )

@@ -86,7 +86,10 @@ IDENTIFIERS: dict[str, dict[str, str]] = {
     "county_aggregator/reports/build.py": {
         "_quote(ix[1])": "an index name from sqlite_master, quoted as an identifier",
     },
-    "county_aggregator/reports/model.py": {"marks": "'?' placeholders, one per value"},
+    "county_aggregator/reports/model.py": {
+        "marks": "'?' placeholders, one per value",
+        "source_of(kind)": "merged_records or a view name from plan.EXCHANGE_KINDS (fixed)",
+    },
     "county_aggregator/reports/engine.py": {
         "ks.sql": "built by plan.query from checked field names (its holes are checked here)",
         "marks": "'?' placeholders, one per value",
@@ -102,6 +105,17 @@ IDENTIFIERS: dict[str, dict[str, str]] = {
         "meta": "columns from _META_SQL (a fixed table)",
         "cols": "json_extract of the layout's checked field names",
         "' AND '.join(where)": "constant clauses and clauses of to_sql (checked here)",
+        "source_of(layout.kind)": "merged_records or a view name from EXCHANGE_KINDS (fixed)",
+    },
+    "county_aggregator/store_exchange.py": {
+        "_SENT": "the exchange_sent column list (a constant)",
+        "_INBOX": "the exchange_inbox column list (a constant)",
+        "where": "one of two constant clauses",
+        "_SCHEMA": "the attached schema's name (a constant)",
+        "REPORT_VIEW": "the report view's name (a constant)",
+        "answered": "a constant CASE expression",
+        "key.hex()": "ATTACH ... KEY takes no parameter; a key's hex is [0-9a-f] only",
+        "subject": "a reference field name from exchange/derive.py EVENTS (constants)",
     },
 }
 """Per module: the pieces it may splice into SQL (their source text) and why each is

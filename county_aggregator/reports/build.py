@@ -17,6 +17,7 @@ from county_aggregator.reports.engine import scan
 from county_aggregator.reports.model import Report
 from county_aggregator.reports.periods import Period, check_period_kind, parse_period
 from county_aggregator.reports.rules import Definition, ListingDef
+from county_aggregator.store_exchange import empty_report_view, has_report_view
 from node.errors import NotFoundError
 
 
@@ -57,6 +58,10 @@ def build_report(
         names: printed names of townships and villages by code (villages are not in the
             shipped division list).
 
+    Table 5's notification columns count the exchange records, which live in the county
+    node's database: the report command attaches it first
+    (store_exchange.py ``attach_for_reports``). Without it they count nothing.
+
     Returns:
         The report; ``report.cells[(row, column)]`` holds each figure and its records.
 
@@ -68,6 +73,8 @@ def build_report(
     parsed = period if isinstance(period, Period) else parse_period(period)
     check_period_kind(parsed, defn.periods, defn.name)
     conn: sqlite3.Connection = getattr(db, "conn", db)
+    if not has_report_view(conn):
+        empty_report_view(conn)  # merged.db alone (a test, a benchmark): no exchange records
     found = scan(conn, defn, parsed)
     if isinstance(defn, ListingDef):
         report = assemble_listing(defn, parsed, found)

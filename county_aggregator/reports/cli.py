@@ -83,11 +83,16 @@ def _open_read_only(path: Path, data_dir: Path) -> sqlite3.Connection:
     the key comes from ``data_dir``'s sealed key file, opened with the operator's
     passphrase as for every command. A plain file of an older version is read as it is
     (the next merge encrypts it)."""
+    from county_aggregator.store_exchange import attach_for_reports
     from node.identity import load_identity
-    from node.store.database import connect, is_plain
+    from node.store.database import DB_NAME, connect, is_plain
 
     key = b"" if is_plain(path) else load_identity(data_dir).db_key
     conn = connect(path.resolve(), key, readonly=True)
+    node_db = (data_dir / DB_NAME).resolve()
+    if node_db.exists() and (key or is_plain(node_db)):
+        # Table 5 counts the exchange records, kept in the county node's database.
+        attach_for_reports(conn, node_db, key)
     found = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'merged_records'"
     ).fetchone()

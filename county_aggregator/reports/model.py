@@ -176,7 +176,10 @@ def drill_down(
 
 
 def fetch_records(conn: Any, refs: list[RecordRef]) -> list[MergedRecord]:
-    """Read the given records from ``merged_records``, keeping the order of ``refs``."""
+    """Read the given records from ``merged_records`` (the exchange's from its view,
+    plan.source_of), keeping the order of ``refs``."""
+    from county_aggregator.reports.plan import source_of
+
     conn = getattr(conn, "conn", conn)  # a sqlite_utils Database wraps its connection
     found: dict[RecordRef, MergedRecord] = {}
     by_kind: dict[str, list[str]] = {}
@@ -188,7 +191,7 @@ def fetch_records(conn: Any, refs: list[RecordRef]) -> list[MergedRecord]:
             marks = ",".join("?" * len(chunk))
             sql = (
                 "SELECT kind, key, data, origins, village, retired, first_hlc, last_hlc "
-                f"FROM merged_records WHERE kind = ? AND key IN ({marks})"
+                f"FROM {source_of(kind)} WHERE kind = ? AND key IN ({marks})"
             )
             for r in conn.execute(sql, [kind, *chunk]):
                 found[(r[0], r[1])] = MergedRecord(

@@ -375,6 +375,16 @@ def conjunction_sql(
     return " AND ".join(p[0] for p in parts), [x for p in parts for x in p[1]]
 
 
+EXCHANGE_KINDS = {"floating_notification": "exchange_records"}
+"""Kinds that are not merged records: the county's exchange with other counties
+(county_aggregator/store_exchange.py attaches the view a report reads them from)."""
+
+
+def source_of(kind: str) -> str:
+    """The table or view the records of ``kind`` are read from."""
+    return EXCHANGE_KINDS.get(kind, "merged_records")
+
+
 def query(
     layout: Layout, filters: list[Cond], uses: list[tuple[list[Cond], bool | None]], period: Period
 ) -> tuple[str, list[Any]]:
@@ -400,7 +410,7 @@ def query(
         where.append("(" + " OR ".join(f"({a[0]})" for a in alternatives if a) + ")")
         params += [x for a in alternatives if a for x in a[1]]
     meta = ", ".join(_META_SQL[m] for m in layout.meta)
-    sql = f"SELECT {meta}{cols} FROM merged_records WHERE {' AND '.join(where)}"
+    sql = f"SELECT {meta}{cols} FROM {source_of(layout.kind)} WHERE {' AND '.join(where)}"
     return sql, params
 
 

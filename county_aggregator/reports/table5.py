@@ -27,8 +27,14 @@ from county_aggregator.reports.rules import (
 )
 
 NOTIFICATION_KIND = "floating_notification"
-"""Not a record kind yet: the floating-population exchange issue adds it. Until then the
-notification columns of Table 5 count nothing and print 0."""
+"""The exchange records with other counties (county_aggregator/exchange, SPEC.md §8.11),
+read from the county node's database through the view ``exchange_records``
+(reports/plan.py ``source_of``): ``direction`` sent or received, ``day`` when it was
+sent or received, ``answered`` on_time or late once answered (篇10 第24条: the hukou
+place answers within 5 working days of receipt)."""
+_SENT = (eq("direction", "sent"),)
+_RECEIVED = (eq("direction", "received"),)
+_ON_TIME = (eq("answered", "on_time"),)
 
 FLOATING_AGES = (18, 49)
 _IN = (eq("$float_by_end", "flow_in"),)
@@ -93,16 +99,28 @@ TABLE5 = TableDef(
             "流出妇女生育数",
             Count("birth", date="birth_date", via="mother_ref", subject=_OUT),
         ),
-        Column("notices_sent", "发出通报（件）", Count(NOTIFICATION_KIND, date="sent_date")),
+        Column("notices_sent", "发出通报（件）", Count(NOTIFICATION_KIND, where=_SENT, date="day")),
         Column(
             "notices_on_time",
             "其中：按时反馈（件）",
-            Count(NOTIFICATION_KIND, where=(eq("answered_on_time", True),), date="sent_date"),
+            Count(NOTIFICATION_KIND, where=(*_SENT, *_ON_TIME), date="day"),
+        ),
+        Column(
+            "notices_received",
+            "收到通报（件）",
+            Count(NOTIFICATION_KIND, where=_RECEIVED, date="day"),
+        ),
+        Column(
+            "notices_answered_on_time",
+            "其中：按时反馈（件）",
+            Count(NOTIFICATION_KIND, where=(*_RECEIVED, *_ON_TIME), date="day"),
         ),
     ),
     notes="Floating women aged 18-49 at the end of the statistical year who crossed a county "
     "line (篇10 第3条): floated in from another county, or floated out to one, by their "
     "floating records. Annual only. Services are those given here to women who floated "
-    "in. Notification columns count records of kind 'floating_notification', which the "
-    "floating-population exchange will add; until then they are 0.",
+    "in. Notifications: sent to the hukou places of women who floated in, counted in the "
+    "village where she lives on the day first delivered; received from residence places, "
+    "counted in her hukou village on the day received; 按时反馈 when the hukou place "
+    "answered within 5 working days of receipt (篇10 第24条).",
 )

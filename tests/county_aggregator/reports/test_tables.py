@@ -180,7 +180,8 @@ def test_table5(merged: sqlite3.Connection) -> None:
     assert nonzero(report, C) == {
         "flowed_in": 1, "records_kept": 1, "follow_ups": 1, "supplies": 1, "services": 2,
     }  # fmt: skip
-    # No notification records exist yet (floating-population exchange issue).
+    # merged.db alone holds no exchange records (they live in the county node's database,
+    # attached by the report command: tests/county_aggregator/exchange).
     assert report.value(COUNTY, "notices_sent") == 0 == report.value(COUNTY, "notices_on_time")
     check_sums(report)
 

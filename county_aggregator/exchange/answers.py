@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The hukou place's answer to a notification it received (篇10 第24-25条).
+
+The officer checks the woman's card at her hukou village (the village's officers
+update it; the county writes nothing there) and answers: found and updated, not found,
+or other. "Not found" may be answered only after the data was cross-checked with other
+records (篇10 第25条), so it is refused without the cross-check made. An answer given
+within 5 working days of receipt is on time; one answer per notification.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from county_aggregator.store_exchange import ExchangeStore, Received
+from node.errors import FieldProblem, NodeError, NotFoundError, ValidationError
+from protocol.exchange import OUTCOMES
+
+MAX_TEXT = 500
+
+
+def find_one(store: ExchangeStore, prefix: str) -> Received:
+    """The received notification whose id starts with ``prefix`` (at least 6 digits).
+
+    Raises:
+        NotFoundError: none, or several, match.
+    """
+    found = store.find(prefix.lower()) if len(prefix) >= 6 else []
+    if len(found) != 1:
+        raise NotFoundError(
+            f"收件箱中没有唯一以 {prefix!r} 开头的通报（至少输入 6 位）",
+            f"no single notification in the inbox starts with {prefix!r} (type 6 digits or more)",
+            code="exchange.no_such_notification",
+        )
+    return found[0]
+
+
+def answer(
+    store: ExchangeStore, item: Received, outcome: str, cross_check: str, note: str,
+    by: str, today: date,
+) -> bool:  # fmt: skip
+    """Record our answer to ``item``; returns whether it was on time.
+
+    Raises:
+        ValidationError: an unknown outcome, "not found" without a cross-check, or a
+            text over 500 characters.
+        NodeError: ``exchange.answered`` when the notification was answered already.
+    """
+    problems = []
+    if outcome not in OUTCOMES:
+        problems.append(FieldProblem(
+            "outcome", "exchange.outcome", "反馈结果只能是 updated、not_found 或 other",
+            "the outcome is updated, not_found or other",
+        ))  # fmt: skip
+    if outcome == "not_found" and not cross_check.strip():
+        problems.append(FieldProblem(
+            "cross_check", "exchange.cross_check_needed",
+            "答复“查无此人”前须与其他记录核对，并写明核对了哪些记录（篇10 第25条）",
+            "'not found' may be answered only after a cross-check with other records: say "
+            "which (篇10 第25条)",
+        ))  # fmt: skip
+    for name, text in (("cross_check", cross_check), ("note", note)):
+        if len(text) > MAX_TEXT:
+            problems.append(FieldProblem(name, "exchange.too_long", f"不超过 {MAX_TEXT} 字",
+                                         f"at most {MAX_TEXT} characters"))  # fmt: skip
+    if problems:
+        raise ValidationError(problems)
+    on_time = today.isoformat() <= item.due
+    if not store.answer(item.from_county, item.id, outcome, today.isoformat(), cross_check,
+                        note, by, on_time):  # fmt: skip
+        raise NodeError(
+            "该通报已经反馈过，未做更改", "this notification was answered already; nothing changed",
+            code="exchange.answered",
+        )  # fmt: skip
+    return on_time

@@ -59,6 +59,11 @@ def answer(
             "'not found' may be answered only after a cross-check with other records: say "
             "which (篇10 第25条)",
         ))  # fmt: skip
+    if today.isoformat() < item.received_date:
+        problems.append(FieldProblem(
+            "answered", "exchange.before_receipt", "反馈日期早于收到通报的日期",
+            "the answer would be dated before the notification was received",
+        ))  # fmt: skip
     for name, text in (("cross_check", cross_check), ("note", note)):
         if len(text) > MAX_TEXT:
             problems.append(FieldProblem(name, "exchange.too_long", f"不超过 {MAX_TEXT} 字",

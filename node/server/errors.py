@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 PAGE_ERROR = "renkou_page_error"
 """``app.extensions`` key of the pages' answer to an address that matches no route."""
-API = "/sync/"
+API = ("/sync/", "/exchange/")
+"""Machine APIs: the sync API and the county exchange (county_aggregator/exchange)."""
 
 PROTOCOL_STATUS = {
     ErrorCode.BAD_SIGNATURE: 401,

@@ -74,17 +74,19 @@ def serve(data_dir: Path) -> NodeServer:
     return server
 
 
-def b_county(root: Path) -> tuple[CountyAdmin, NodeStore]:
-    admin = CountyAdmin.create(root / "b-admin", "440105", now())
-    store = NodeStore.init(root / "440105", NodeId.for_code("440105"), "海珠区")
+def b_county(root: Path, code: str = "440105") -> tuple[CountyAdmin, NodeStore]:
+    """A county's administrator and its enrolled county node (no villages)."""
+    admin = CountyAdmin.create(root / f"{code}-admin", code, now())
+    store = NodeStore.init(root / code, NodeId.for_code(code), f"县{code}")
     cert = admin.certify(store.data_dir, now())
     admin.enrol(store.data_dir, cert, cert, cert)
     return admin, store
 
 
 @contextmanager
-def two_counties(root: Path, *, peered: bool = True) -> Iterator[Exchange]:
-    with loopback_county(root / "a", {A_VILLAGE[:9]: [A_VILLAGE]}) as a:
+def two_counties(root: Path, *, peered: bool = True, villages: bool = True) -> Iterator[Exchange]:
+    """A (with a village when ``villages``) and B, cross-certified and peered."""
+    with loopback_county(root / "a", {A_VILLAGE[:9]: [A_VILLAGE]} if villages else {}) as a:
         b_admin, b = b_county(root)
         servers = [serve(a.county.store.data_dir), serve(b.data_dir)]
         try:

@@ -297,3 +297,13 @@ def floating_in_events(
     """
     for key, village, data, pkey, pdata in conn.execute(sql, [kind, county, county]):
         yield key, village, json.loads(data), pkey, json.loads(pdata)
+
+
+def merged_card(conn: sqlite3.Connection, key: str) -> tuple[str, dict[str, Any]] | None:
+    """The live merged person card ``key``: (its village, its data), or None."""
+    row = conn.execute(
+        "SELECT village, data FROM merged_records"
+        " WHERE kind = 'person' AND key = ? AND retired IS NULL",
+        [key],
+    ).fetchone()
+    return None if row is None else (str(row[0]), json.loads(row[1]))

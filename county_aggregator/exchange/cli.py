@@ -131,6 +131,50 @@ def _outgoing(data_dir: Path) -> tuple[Any, ExchangeStore, list[Any]]:
 
 
 @exchange.command()
+@click.option("--id-number", required=True, help="The woman's ID number.")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["doubtful_data", "other"]),
+    help="doubtful_data: data in doubt (篇10 第24条 ⑦); other: anything else (⑧).",
+)
+@click.option("--details", required=True, help="What is notified (at most 500 characters).")
+@click.option("--event-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day of the event [default: today].")  # fmt: skip
+@data_dir_option
+@click.option("--merged", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Merged database file [default: <data-dir>/merged.db].")  # fmt: skip
+@_actor
+@reports_errors
+def notify(id_number: str, kind: str, details: str, event_date: datetime | None,
+           data_dir: Path, merged: Path | None, actor: str, purpose: str) -> None:  # fmt: skip
+    """Notify a woman's hukou county by hand of doubtful data or anything else (篇10
+    第24条 ⑦ ⑧); births, procedures, pregnancies and checks are notified after each merge.
+
+    Example:
+
+    \b
+        renkou county exchange notify --id-number 440105199503030026 --kind doubtful_data \\
+            --details "婚姻状况与户籍地登记不一致"
+    """
+    from county_aggregator.exchange.manual import notify_by_hand
+    from county_aggregator.store import open_merged
+    from node.calendar_store import node_calendar
+
+    node, store, _trust = _open(data_dir)
+    db = open_merged(merged or data_dir / "merged.db", key=node.identity.db_key)
+    node.audit(actor, "county_exchange_notify", "person", f"idn:{id_number}", purpose)
+    now = node.clock()
+    day = event_date.date() if event_date is not None else _today(now)
+    nid, new = notify_by_hand(db, store, node.node.code, id_number, kind, day, details,
+                              node_calendar(data_dir), now)  # fmt: skip
+    made = store.sent(nid)
+    due = made.due if made is not None else ""
+    said = _("Notification %(id)s made, due %(due)s.", id=nid[:12], due=due)
+    click.echo(said if new else _("Notification %(id)s was made already.", id=nid[:12]))
+
+
+@exchange.command()
 @data_dir_option
 @reports_errors
 def push(data_dir: Path) -> None:

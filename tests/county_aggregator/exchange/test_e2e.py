@@ -114,3 +114,41 @@ def test_a_birth_is_notified_answered_and_counted(ex: Exchange) -> None:
     assert b5.value(B_VILLAGE, "notices_received") == 1
     assert b5.value(B_VILLAGE, "notices_answered_on_time") == 1
     assert b5.value("440105", "notices_sent") == 0
+
+
+def test_by_hand_notifications_and_the_report_command(ex: Exchange, tmp_path: Path) -> None:
+    """篇10 第24条 ⑦ ⑧: doubtful data and anything else are notified by hand, only about
+    a woman the county holds as floating in from another county (the read is audited);
+    ``renkou county report table5`` counts the exchange records from the county node's
+    database."""
+    record_birth(ex)
+    woman = haizhu_woman()["id_number"]
+    made = run("county", "exchange", "notify", "--id-number", woman, "--kind", "doubtful_data",
+               "--details", "婚姻状况与户籍地登记不一致", "--data-dir", str(ex.a_dir),
+               "--actor", "officer-a")  # fmt: skip
+    assert made.exit_code == 0 and "made, due" in made.output, made.output
+    refused = run("county", "exchange", "notify", "--id-number", "440104199001010011",  # no card
+                  "--kind", "other", "--details", "x", "--data-dir", str(ex.a_dir))  # fmt: skip
+    assert refused.exit_code == 1 and "exchange.not_floating_in" in refused.output
+    birth_made = run("county", "exchange", "notify", "--id-number", woman, "--kind", "birth",
+                     "--details", "x", "--data-dir", str(ex.a_dir))  # fmt: skip
+    assert birth_made.exit_code == 2  # births come from the records, never by hand
+    audited = ex.a.county.store.db.execute(
+        "SELECT actor, kind, record_id FROM audit WHERE action = 'county_exchange_notify'"
+    ).fetchall()
+    assert ("officer-a", "person", f"idn:{woman}") in audited
+
+    assert "Sent 2, not sent 0." in run("county", "exchange", "push", "--data-dir",
+                                        str(ex.a_dir)).output  # fmt: skip
+    kinds = sorted(r.kind for r in ExchangeStore(ex.b.db).inbox())
+    assert kinds == ["birth", "doubtful_data"]
+
+    out = tmp_path / "表5.csv"
+    said = run("county", "report", "table5", "--period", "2027Y", "--format", "csv",
+               "--out", str(out), "--merged", str(ex.a_dir / "merged.db"),
+               "--data-dir", str(ex.a_dir))  # fmt: skip
+    assert said.exit_code == 0, said.output
+    lines = out.read_text("utf-8-sig").splitlines()
+    header = next(line.split(",") for line in lines if "发出通报（件）" in line)
+    row = next(line.split(",") for line in lines if A_VILLAGE in line)
+    assert row[header.index("发出通报（件）")] == "2"

@@ -102,7 +102,7 @@ TABLE5 = TableDef(
         Column("notices_sent", "发出通报（件）", Count(NOTIFICATION_KIND, where=_SENT, date="day")),
         Column(
             "notices_on_time",
-            "其中：按时反馈（件）",
+            "其中：户籍地按时反馈（件）",
             Count(NOTIFICATION_KIND, where=(*_SENT, *_ON_TIME), date="day"),
         ),
         Column(
@@ -112,7 +112,7 @@ TABLE5 = TableDef(
         ),
         Column(
             "notices_answered_on_time",
-            "其中：按时反馈（件）",
+            "其中：本县按时反馈（件）",
             Count(NOTIFICATION_KIND, where=(*_RECEIVED, *_ON_TIME), date="day"),
         ),
     ),

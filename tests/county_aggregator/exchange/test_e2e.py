@@ -9,7 +9,7 @@ on time. Real stores, real servers, real key commands."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,11 @@ import pytest
 from county_aggregator.reports import build_report, drill_down
 from county_aggregator.store import open_merged
 from county_aggregator.store_exchange import ExchangeStore, attach_for_reports
+from node.deadlines.rules import due_date, statistical_year
 from node.identity import load_identity
 from node.recording import add_record
 from node.store.database import DB_NAME, connect
+from node.timeutil import shanghai_today
 from tests.county_aggregator.exchange.counties import (
     A_VILLAGE,
     B_VILLAGE,
@@ -30,7 +32,10 @@ from tests.county_aggregator.exchange.counties import (
 )
 from tests.node.domain.examples import example, floating_in_card
 
-BIRTH_DAY = "2026-11-25"
+TODAY = shanghai_today()
+BIRTH_DAY = (TODAY - timedelta(days=11)).isoformat()  # the certificates are valid from now
+PERIOD = f"{statistical_year(TODAY)}Y"  # counted on the day sent, today
+DUE = due_date("floating_notification", TODAY - timedelta(days=11)).due.isoformat()
 
 
 @pytest.fixture
@@ -67,7 +72,7 @@ def table5(data_dir: Path, merged: Path) -> Any:
     db_key = load_identity(data_dir).db_key
     conn = connect(merged, db_key, readonly=True)
     attach_for_reports(conn, data_dir / DB_NAME, db_key)
-    return build_report(conn, "table5", period="2027Y")
+    return build_report(conn, "table5", period=PERIOD)
 
 
 def test_a_birth_is_notified_answered_and_counted(ex: Exchange) -> None:
@@ -76,7 +81,7 @@ def test_a_birth_is_notified_answered_and_counted(ex: Exchange) -> None:
     answered on time (domain.md §4)."""
     record_birth(ex)
     status = run("county", "exchange", "status", "--data-dir", str(ex.a_dir)).output
-    assert "to 440105  birth 2026-11-25  due 2026-12-02" in status
+    assert f"to 440105  birth {BIRTH_DAY}  due {DUE}" in status
     assert "陈流入" not in status  # status shows no names
 
     pushed = run("county", "exchange", "push", "--data-dir", str(ex.a_dir))
@@ -85,7 +90,7 @@ def test_a_birth_is_notified_answered_and_counted(ex: Exchange) -> None:
     assert "Sent 0, not sent 0." in again.output  # nothing is sent twice
 
     inbox = run("county", "exchange", "inbox", "--data-dir", str(ex.b_dir), "--actor", "officer-b")
-    assert "from 440104  birth 2026-11-25" in inbox.output and "陈流入" in inbox.output
+    assert f"from 440104  birth {BIRTH_DAY}" in inbox.output and "陈流入" in inbox.output
     assert "广州市海珠区某街道某村12号" in inbox.output
     (item,) = ExchangeStore(ex.b.db).inbox()
     audited = ex.b.db.execute(
@@ -144,7 +149,7 @@ def test_by_hand_notifications_and_the_report_command(ex: Exchange, tmp_path: Pa
     assert kinds == ["birth", "doubtful_data"]
 
     out = tmp_path / "表5.csv"
-    said = run("county", "report", "table5", "--period", "2027Y", "--format", "csv",
+    said = run("county", "report", "table5", "--period", PERIOD, "--format", "csv",
                "--out", str(out), "--merged", str(ex.a_dir / "merged.db"),
                "--data-dir", str(ex.a_dir))  # fmt: skip
     assert said.exit_code == 0, said.output

@@ -20,6 +20,7 @@ from node.cli.node_commands import node
 from node.cli.node_enroll import enroll
 from node.cli.node_keys import county_url_command, install_revocations_file, protect_keys
 from node.cli.node_rotation import rotate_keys_command
+from node.cli.review import review
 from node.keys.unlock import set_prompt
 
 
@@ -41,6 +42,7 @@ node.add_command(protect_keys)
 node.add_command(enroll)
 node.add_command(rotate_keys_command)
 node.add_command(change_head_command)  # one head per household (node/households.py)
+node.add_command(review)  # the township's monthly review (node/review)
 # The administrator's commands beyond enrolment and revocation, each in its own module.
 keys.add_command(sign_schedule_command)
 keys.add_command(trust_command)

@@ -368,3 +368,32 @@ def m015_person_hukou_address(db: Database) -> None:
         "CREATE INDEX records_person_hukou_address"
         " ON records (json_extract(data, '$.hukou_address')) WHERE kind = 'person'"
     )
+
+
+@migrations()
+def m016_township_review(db: Database) -> None:
+    """A township's review store (node/store/review.py, SPEC.md §6.3.2): what its monthly
+    review of its villages' changes needs, copied out of a batch before it takes its own
+    wrap out, and kept only for the review window. ``fields`` holds the new values of
+    the fields the review needs alone (node/review/fields.py); ``month`` (Asia/Shanghai)
+    is what the window purges by."""
+    db.execute(
+        """
+        CREATE TABLE review_changes (
+            village TEXT NOT NULL,
+            log TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            op INTEGER NOT NULL,
+            month TEXT NOT NULL,
+            at_ms INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT,
+            fields TEXT NOT NULL,
+            taken_at INTEGER NOT NULL,
+            PRIMARY KEY (log, seq, op)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX review_changes_month ON review_changes (month, village)")

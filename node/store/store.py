@@ -33,12 +33,14 @@ from node.store.apply import apply_entry, dumps, parse_version
 from node.store.audit import AuditEntry
 from node.store.changelog import ChangeLog, now_ms
 from node.store.database import (
+    DATABASE_ERRORS,
     DB_NAME,
     ERRORS,
     OPERATIONAL_ERRORS,
     open_database,
     storage_error,
 )
+from node.store.review import purge_expired
 from protocol import (
     ZERO_HASH,
     Entry,
@@ -161,6 +163,10 @@ class NodeStore:
             open_database(data_dir / DB_NAME)  # raises store_missing, before any passphrase
         identity = load_identity(data_dir)
         db = open_database(data_dir / DB_NAME, key=identity.db_key)
+        try:  # at start-up too, not only in a sync round (node/store/review.py)
+            purge_expired(db, clock())
+        except DATABASE_ERRORS as exc:
+            raise storage_error(exc) from None
         return cls(data_dir, db, identity, clock)
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ import requests
 
 from node.keys import published
 from node.store.holdings import Holdings
+from node.store.review import purge_expired
 from node.store.store import NodeStore
 from node.store.sync_meta import SyncMeta
 from node.sync import epochs, recovered, revocations, schedules
@@ -170,6 +171,7 @@ class SyncClient:
     def _finish(self) -> RoundReport:
         r = self.round
         cut_expired(r)  # a relay's confirmed copies past their expiry: headers only
+        purge_expired(self.store.db, r.now_ms())  # review changes past the review window
         if r.own_refusal is not None:
             r.own_refusal.report = r.report
             raise r.own_refusal

@@ -41,6 +41,7 @@ sent it, and never handed on after that) only its header stays, for the fork che
 
 from __future__ import annotations
 
+from node.review import intake as review
 from node.store.certs import PeerCerts
 from node.store.holdings import Holdings
 from node.store.outbox import Outbox
@@ -116,6 +117,7 @@ class Relay:
             log, self.acks.acked(log)
         ):
             env = decode_envelope(raw)
+            review.take(r.store, env, now)  # what the monthly review needs, while we can
             if own in env.recipient_key_ids and len(env.wraps) > 1:
                 sealed = without_wrap(env, own)
                 signing = r.store.identity.signing

@@ -182,8 +182,8 @@ class ReviewStore:
         """
         due = self.db.execute(
             "SELECT 1 FROM review_changes WHERE month < ? LIMIT 1", [month]
-        ).fetchone()
-        if due is None:
+        ).fetchall()  # all: a statement left unfinished would lock the table below
+        if not due:
             return 0
         with self.db.atomic():
             deleted = self.db.execute(

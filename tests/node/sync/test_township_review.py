@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from deploy.cli import cli
 from node.recording import add_record
 from node.review import fields as review_fields
+from node.review.intake import changes_of
 from node.review.listing import review_month
 from node.store.database import DB_NAME
 from node.store.review import ReviewStore, first_month, month_of, review_months
@@ -227,13 +228,14 @@ def test_changes_past_the_review_window_are_deleted_at_start_up(
         reopened.close()
 
 
-def test_a_villages_months_past_the_window_are_never_taken(
-    county: County, clock: SimClock
-) -> None:
+def test_a_villages_months_past_the_window_are_never_taken(county: County, clock: SimClock) -> None:
     """A village offline for two months sends its old changes at last: the county gets
     them, the township's review keeps none of them."""
+    village = county.villages[V]
     write_month(county, clock)
+    assert len(list(changes_of(village.entries(), clock()))) == 2  # the card, the birth
     clock.advance(LATER)
+    assert list(changes_of(village.entries(), clock())) == []  # never even written
     sync(county, V)
     assert sync(county, T).unwrapped == 1
     assert review_count(county.towns[T].store) == 0

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The township's review store (node/store/review.py): kept once, named, purged by month."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlite_utils import Database
+
+from node.store.review import ADDED, ReviewChange, ReviewStore
+from node.store.schema import migrations
+
+V = "440104001002"
+
+
+@pytest.fixture
+def db() -> Database:
+    fresh = Database(sqlite3.connect(":memory:", isolation_level=None))  # as a node's
+    migrations.apply(fresh)
+    return fresh
+
+
+def change(seq: int, month: str, **fields: object) -> ReviewChange:
+    return ReviewChange(
+        V, f"village:{V}#1", seq, 0, month, seq, "person", "P1", ADDED, "P1", fields
+    )
+
+
+def test_a_change_is_kept_once_and_the_card_names_its_person(db: Database) -> None:
+    """A batch opened twice (by the review, then before the wrap goes) is one row; the
+    name a card last carried names the person in the other changes."""
+    reviews = ReviewStore(db)
+    assert reviews.keep([change(1, "2026-03", name="张秀英")], 1) == 1
+    assert reviews.keep([change(1, "2026-03", name="张秀英")], 2) == 0
+    reviews.keep([change(2, "2026-03", name="张秀英英"), change(3, "2026-03", sex="F")], 3)
+    assert reviews.names(V) == {"P1": "张秀英英"}
+    assert [c.seq for c in reviews.changes(V, "2026-03")] == [1, 2, 3]
+    assert reviews.villages("2026-03") == [V] and reviews.villages("2026-04") == []
+
+
+def test_purging_deletes_the_months_before_the_window_only(db: Database) -> None:
+    reviews = ReviewStore(db)
+    reviews.keep([change(1, "2026-01"), change(2, "2026-02"), change(3, "2026-03")], 1)
+    assert reviews.purge_before("2026-02") == 1
+    assert reviews.purge_before("2026-02") == 0  # nothing due: nothing written
+    assert [c.month for c in reviews.changes(V, "2026-02")] == ["2026-02"]
+    assert reviews.count() == 2

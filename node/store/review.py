@@ -64,9 +64,6 @@ class ReviewChange:
     fields: Mapping[str, Any]
 
 
-_COLUMNS = "village, log, seq, op, month, at_ms, kind, record_id, action, subject, fields"
-
-
 def review_months(environ: Mapping[str, str] | None = None) -> int:
     """The review window in months (``RENKOU_REVIEW_MONTHS``, 1 to 3; 2 when unset).
 
@@ -135,7 +132,8 @@ class ReviewStore:
         ]
         before = self.db.conn.total_changes
         self.db.conn.executemany(
-            f"INSERT OR IGNORE INTO review_changes ({_COLUMNS}, taken_at)"
+            "INSERT OR IGNORE INTO review_changes (village, log, seq, op, month, at_ms, kind,"
+            " record_id, action, subject, fields, taken_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
@@ -152,7 +150,8 @@ class ReviewStore:
     def changes(self, village: str, month: str) -> list[ReviewChange]:
         """The kept changes of ``village`` in ``month``, in the order it wrote them."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM review_changes WHERE village = ? AND month = ?"
+            "SELECT village, log, seq, op, month, at_ms, kind, record_id, action, subject,"
+            " fields FROM review_changes WHERE village = ? AND month = ?"
             " ORDER BY at_ms, log, seq, op",
             [village, month],
         )

@@ -29,12 +29,14 @@ from node.pages import (
     people,
     records,
     registers,
+    review,
     sync_status,
 )
 from node.pages.accounts import Right, may
 from node.pages.context import PagesState, close_store, get_store, today
 from node.pages.guard import csrf
 from node.pages.secret import NodeSessionInterface
+from protocol import Role as NodeRole
 
 SESSION_IDLE_S = 30 * 60
 BLUEPRINTS = (
@@ -46,6 +48,7 @@ BLUEPRINTS = (
     households.bp,
     imports.bp,
     registers.bp,
+    review.bp,
     sync_status.bp,
 )
 # Stylesheets and the few scripts, open to all (the sign-in page needs them): they hold
@@ -88,11 +91,13 @@ def _page_context() -> dict[str, object]:
     """What every page template may use: the rights of the operator, the village, today."""
     who = g.get("operator")
     try:
-        village = get_store().name
+        store = get_store()
+        village, township = store.name, store.node.role is NodeRole.TOWNSHIP
     except NodeError:  # the error page of a node whose store cannot be opened
-        village = ""
+        village, township = "", False
     return {
         "may": lambda right: who is not None and may(who.role, Right(right)),
         "village": village,
+        "township": township,  # it reviews its villages' changes (node/pages/review.py)
         "today": today(),
     }

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
+from node.store.database import DB_NAME, open_database
 from node.store.review import ADDED, ReviewChange, ReviewStore
 from node.store.schema import migrations
 
@@ -46,3 +48,24 @@ def test_purging_deletes_the_months_before_the_window_only(db: Database) -> None
     assert reviews.purge_before("2026-02") == 0  # nothing due: nothing written
     assert [c.month for c in reviews.changes(V, "2026-02")] == ["2026-02"]
     assert reviews.count() == 2
+
+
+def test_purged_changes_are_gone_from_the_file_and_its_wal(tmp_path: Path) -> None:
+    """Byte for byte: a plain node database (an encrypted one reads as noise anyway)
+    holds a kept name in its file or WAL; once purged, neither holds it (secure_delete
+    zeroes the freed cell, the WAL is written into the file and truncated)."""
+    db = open_database(tmp_path / DB_NAME, create=True)
+    reviews = ReviewStore(db)
+    name = "欧阳秀英"
+    with db.atomic():
+        reviews.keep([change(1, "2026-01", name=name)], 1)
+
+    def files() -> bytes:
+        return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+
+    try:
+        assert name.encode() in files()  # kept: there it is
+        assert reviews.purge_before("2026-02") == 1
+        assert name.encode() not in files()
+    finally:
+        db.close()

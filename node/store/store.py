@@ -166,7 +166,11 @@ class NodeStore:
         try:  # at start-up too, not only in a sync round (node/store/review.py)
             purge_expired(db, clock())
         except DATABASE_ERRORS as exc:
+            db.close()
             raise storage_error(exc) from None
+        except BaseException:  # a review window set wrong: said, and nothing left open
+            db.close()
+            raise
         return cls(data_dir, db, identity, clock)
 
     def close(self) -> None:

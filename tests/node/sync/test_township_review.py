@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from deploy.cli import cli
+from node.errors import NodeError
 from node.recording import add_record
 from node.review import fields as review_fields
 from node.review.intake import changes_of
@@ -246,9 +247,9 @@ def test_the_window_is_two_months_by_default_and_bounded() -> None:
     assert review_months({}) == 2
     assert review_months({"RENKOU_REVIEW_MONTHS": "3"}) == 3
     for bad in ("0", "4", "12", "-1", "two", "２"):
-        with pytest.raises(Exception) as exc:
+        with pytest.raises(NodeError) as exc:
             review_months({"RENKOU_REVIEW_MONTHS": bad})
-        assert getattr(exc.value, "code", "") == "review_months"
+        assert exc.value.code == "review_months"
     march = int(datetime(2026, 3, 15, tzinfo=SHANGHAI).timestamp() * 1000)
     assert first_month(march, 2) == "2026-02"
     assert first_month(march, 3) == "2026-01"
@@ -273,3 +274,15 @@ def test_a_stolen_township_pc_holding_review_data_reveals_no_personal_data(
     for secret in (NAME, *NOT_FOR_REVIEW):
         for encoding in ("utf-8", "utf-16-le", "gb18030"):
             assert secret.encode(encoding) not in files, (secret, encoding)
+
+
+def test_a_review_window_set_wrong_stops_the_node_with_a_message(
+    county: County, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``RENKOU_REVIEW_MONTHS=12`` would keep a year: the store does not open, and the
+    command says what is wrong, in Chinese, instead of keeping it."""
+    town = county.towns[T].store
+    monkeypatch.setenv("RENKOU_REVIEW_MONTHS", "12")
+    args = ["node", "review", "--month", "2026-03", "--data-dir", str(town.data_dir)]
+    result = CliRunner().invoke(cli, args, env={"LANG": "zh_CN.UTF-8"})
+    assert result.exit_code != 0 and "审核保留期应为 1 到 3 个月" in result.output

@@ -119,6 +119,7 @@ PROTOCOL_ZH: dict[ErrorCode, str] = {
     ErrorCode.DECRYPT_FAILED: "数据无法解密，已拒收",
     ErrorCode.NO_RECIPIENT: "数据不是发给本机的",
     ErrorCode.BAD_RECIPIENTS: "数据的接收方不合规定（县节点必须能解密），已拒收",
+    ErrorCode.EXPIRY_EXTENDED: "转发节点把数据的有效期延长到发出节点签定的期限之后，已拒收并记录",
     ErrorCode.BAD_CHAIN: "变更记录前后衔接不上，请按本机现有进度重新发送",
     ErrorCode.GAP: "缺少之前的变更，请按本机现有进度重新发送",
     ErrorCode.FORK: "同一日志出现两份不同的历史（分叉），该日志已冻结并报告管理员",

@@ -31,6 +31,7 @@ from protocol.envelope import (
     seal_batch,
     without_wrap,
 )
+from protocol.envelope_evidence import EnvelopeEvidence, decode_evidence, evidence_form
 from protocol.envelope_view import HEADER_VIEW_OFFSET, HEADER_VIEW_SIZE, decode_header_view
 from protocol.errors import (
     CertificateError,
@@ -38,6 +39,7 @@ from protocol.errors import (
     DecryptionError,
     ErrorCode,
     ExpiredError,
+    ExpiryExtendedError,
     ForkError,
     GapError,
     MalformedError,
@@ -115,9 +117,11 @@ __all__ = [
     "DecryptionError",
     "Entry",
     "Envelope",
+    "EnvelopeEvidence",
     "EpochStart",
     "ErrorCode",
     "ExpiredError",
+    "ExpiryExtendedError",
     "ForkError",
     "ForkProof",
     "Frontier",
@@ -171,6 +175,7 @@ __all__ = [
     "decode_ack",
     "decode_certificate",
     "decode_envelope",
+    "decode_evidence",
     "decode_fork_proof",
     "decode_header",
     "decode_header_view",
@@ -189,6 +194,7 @@ __all__ = [
     "encode_session_answer",
     "encode_session_request",
     "encode_state",
+    "evidence_form",
     "issue_certificate",
     "issue_revocations",
     "item_mark",

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.batches import sign_batch
+from protocol.batches import MAX_LIFETIME_MS, sign_batch
 from protocol.crypto import KemPublicKey, SigningKey, VerifyKey
 from protocol.entries import Entry
-from protocol.envelope import MAX_LIFETIME_MS, Envelope, address, seal_batch
+from protocol.envelope import Envelope, address, seal_batch
 from protocol.errors import MalformedError, SignatureError
 from protocol.ids import NodeId
 from protocol.ops import Note, Op
@@ -50,9 +50,10 @@ def seal_advisory(
     """
     if entry.log.node != county or entry.payload is None:
         raise ValueError("an advisory is one held entry of the county's own log")
-    header, sig = sign_batch([entry], key, cert_serial)
+    expires = now_ms + MAX_LIFETIME_MS
+    header, sig = sign_batch([entry], key, cert_serial, sent_ms=now_ms, expires_ms=expires)
     sealed = seal_batch([entry], header, sig, [target_kem])
-    return address(sealed, key, county, target, now_ms, now_ms + MAX_LIFETIME_MS)
+    return address(sealed, key, county, target, now_ms, expires)
 
 
 def check_advisory(env: Envelope, county: NodeId, county_key: VerifyKey) -> None:

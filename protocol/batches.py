@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """Batches: a run of consecutive entries of one log under one origin signature.
 
-Batch header (128 bytes, big-endian, readable by relays without decrypting)::
+Batch header (144 bytes, big-endian, readable by relays without decrypting)::
 
-    "RKB1" | suite u8 | reserved u8 (0) | log_id [18] | first_seq u64 | last_seq u64
+    "RKB2" | suite u8 | reserved u8 (0) | log_id [18] | first_seq u64 | last_seq u64
            | prev_hash [32] | head_hash [32] | hlc_min u64 | hlc_max u64 | cert_serial u64
+           | sent_ms u64 | expires_ms u64
 
-The origin signs ``CONTEXT || header``. Because entries chain, recomputing every entry
+The origin signs ``CONTEXT || header``. ``sent_ms`` and ``expires_ms`` are the origin's
+sending of this batch (version 2, SPEC.md §1.3): its expiry is under the origin's own
+signature, so no relay can hand the batch on as fresh beyond it (a hop's expiry is at
+most this one, §6.5, and every receiver checks that). The first 128 bytes (the
+*identity*) name the batch however often it is sealed again: the message id hashes
+them alone (§6.2). Because entries chain, recomputing every entry
 hash from the opened frames and finding ``head_hash`` at the end authenticates the whole
 range with one signature check (SSB's Butt2 lesson: verification cost per batch, not per
 entry).
@@ -43,10 +49,16 @@ from protocol.errors import ChainError, MalformedError
 from protocol.frames import decode_frames
 from protocol.ids import LogId
 
-MAGIC = b"RKB1"
+MAGIC = b"RKB2"
+"""Version 2: the origin's sending time and expiry at the end (SPEC.md §1.3, §5.2)."""
 CONTEXT = b"renkou-net/1 batch\x00"
-LAYOUT = struct.Struct(">4sBB18sQQ32s32sQQQ")
+LAYOUT = struct.Struct(">4sBB18sQQ32s32sQQQQQ")
 SIZE = LAYOUT.size
+IDENTITY_SIZE = SIZE - 16
+"""The header without the origin's times: what names the batch (message id, §6.2)."""
+MAX_LIFETIME_MS = 30 * 86_400_000
+"""An origin's batch lives at most 30 days after it sent it, and so does every hop's
+envelope of it (SPEC.md §6.1, §6.5)."""
 MAX_ENTRIES = 10_000
 MAX_SEQ = 2**53 - 1
 """Seqs are u64 on the wire but also appear in JSON (acks, frontiers, bases), so they
@@ -65,6 +77,8 @@ class BatchHeader:
     hlc_min: int
     hlc_max: int
     cert_serial: int
+    sent_ms: int
+    expires_ms: int
 
     def to_bytes(self) -> bytes:
         return LAYOUT.pack(
@@ -79,6 +93,8 @@ class BatchHeader:
             self.hlc_min,
             self.hlc_max,
             self.cert_serial,
+            self.sent_ms,
+            self.expires_ms,
         )
 
     @property
@@ -88,6 +104,12 @@ class BatchHeader:
     @property
     def digest(self) -> bytes:
         return hashlib.sha256(self.to_bytes()).digest()
+
+    @property
+    def message_id(self) -> bytes:
+        """SHA-256 of the identity part (all but the origin's times), first 16 bytes:
+        the same for every sealing of the same range (SPEC.md §6.2)."""
+        return hashlib.sha256(self.to_bytes()[:IDENTITY_SIZE]).digest()[:16]
 
     def claims(self) -> dict[int, bytes]:
         """The entry hashes this header vouches for, by seq (for fork detection)."""
@@ -102,10 +124,12 @@ class BatchHeader:
 
 
 def decode_header(raw: bytes) -> BatchHeader:
-    """Parse the fixed 128-byte header, checking every structural rule of SPEC.md §5."""
+    """Parse the fixed 144-byte header, checking every structural rule of SPEC.md §5.2."""
     if len(raw) != SIZE:
         raise MalformedError(f"batch header must be {SIZE} bytes, got {len(raw)}")
-    magic, suite, reserved, log_raw, first, last, prev, head, lo, hi, serial = LAYOUT.unpack(raw)
+    (magic, suite, reserved, log_raw, first, last, prev, head, lo, hi, serial, sent, expires) = (
+        LAYOUT.unpack(raw)
+    )
     check_magic(magic, MAGIC, "batch header")
     if reserved != 0:
         raise MalformedError("batch header: reserved byte is not 0")
@@ -118,20 +142,35 @@ def decode_header(raw: bytes) -> BatchHeader:
         raise MalformedError(f"batch header: seq {last} exceeds 2**53-1")
     if lo > hi:
         raise MalformedError("batch header: hlc_min is after hlc_max")
-    return BatchHeader(Suite.from_byte(suite), log, first, last, prev, head, lo, hi, serial)
+    if not sent < expires <= sent + MAX_LIFETIME_MS:
+        raise MalformedError(
+            f"batch header: expires_ms must be after sent_ms and at most {MAX_LIFETIME_MS} ms later"
+        )
+    return BatchHeader(
+        Suite.from_byte(suite), log, first, last, prev, head, lo, hi, serial, sent, expires
+    )
 
 
 def sign_batch(
-    entries: Sequence[Entry], key: SigningKey, cert_serial: int
+    entries: Sequence[Entry],
+    key: SigningKey,
+    cert_serial: int,
+    *,
+    sent_ms: int,
+    expires_ms: int,
 ) -> tuple[BatchHeader, bytes]:
-    """Make and sign the header of consecutive ``entries`` of one log.
+    """Make and sign the header of consecutive ``entries`` of one log, sent at
+    ``sent_ms`` and good until ``expires_ms`` (no hop may hand it on later, §6.5).
 
     Raises:
         ValueError: no entries or too many, entries that are not consecutive entries of
             one log with increasing clocks, an entry of another suite than ``key``'s
             (the header's suite is the key's, and every entry header must carry it), or
-            a seq beyond 2**53-1.
+            a seq beyond 2**53-1; ``expires_ms`` not after ``sent_ms`` or more than
+            MAX_LIFETIME_MS after it.
     """
+    if not sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS:
+        raise ValueError(f"a batch expires after it is sent, within {MAX_LIFETIME_MS} ms")
     if not entries or len(entries) > MAX_ENTRIES:
         raise ValueError(f"a batch holds 1..{MAX_ENTRIES} entries")
     first = entries[0]
@@ -154,6 +193,8 @@ def sign_batch(
         first.hlc,
         entries[-1].hlc,
         cert_serial,
+        sent_ms,
+        expires_ms,
     )
     return header, key.sign(CONTEXT + header.to_bytes())
 

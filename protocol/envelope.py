@@ -3,25 +3,34 @@
 
 Layout (big-endian)::
 
-    "RKV2" | hop_suite u8 | message_id [16] | from NodeId [14] | to NodeId [14]
+    "RKV3" | hop_suite u8 | message_id [16] | from NodeId [14] | to NodeId [14]
            | sent_ms u64 | expires_ms u64
-           | batch_header [128] | batch_sig_len u16 | batch_sig
+           | batch_header [144] | batch_sig_len u16 | batch_sig
            | n_wraps u8 | n_wraps × ( key_id [8] | wrap [suite.wrap_size] )
            | ciphertext_len u32 | ciphertext
            | hop_key_id [8] | hop_sig_len u16 | hop_sig
 
-* ``message_id`` = first 16 bytes of SHA-256(batch_header): the same batch is the same
-  message however often it is resent or relayed, so every hop deduplicates on it.
+* ``message_id`` = first 16 bytes of SHA-256 of the batch header's identity (all but the
+  origin's times, its first 128 bytes): the same batch is the same message however often
+  it is resent or relayed, so every hop deduplicates on it.
 * The frames (format 2, :mod:`protocol.frames`; the "2" of the magic) are deflated and
   sealed once with ChaCha20-Poly1305 under a random content key,
   AAD = ``SEAL_CONTEXT || batch_header``; the key is HPKE-wrapped for each recipient with
   ``info = WRAP_CONTEXT || SHA-256(batch_header) || key_id`` (the key id saves trial
   decryption). A recipient opens only what is wrapped for it.
-* The sending hop signs ``HOP_CONTEXT || every byte before hop_sig_len`` (so the
-  signature covers ``hop_key_id`` too). A relay that forwards replaces from/to/sent/
-  expires and the hop key id and signature, and keeps the rest.
-* ``sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS`` (30 days). Whether ``to`` is
-  the receiving node is for the receiver to check (SPEC.md §6.7): the decoder cannot know.
+* The sending hop signs ``HOP_CONTEXT ||`` the envelope's *digest form* (version 3,
+  :func:`digest_form`): the hop fields, batch header and origin signature as they are,
+  each wrap as ``key_id || SHA-256(wrap)``, the ciphertext as its length and SHA-256,
+  and ``hop_key_id``. So the signature still binds every byte, and a receiver can keep
+  the digest form and the signature alone (protocol.envelope_evidence) as proof of who
+  sent what, without the wraps and the ciphertext: evidence that holds no personal data
+  and opens for no one (SPEC.md §6.3.2, §6.4). A relay that forwards replaces from/to/
+  sent/expires and the hop key id and signature, and keeps the rest.
+* ``sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS`` (30 days), and ``expires_ms``
+  at most the origin's, which the batch header carries under the origin's signature: a
+  hop that signs a later one is refused (``expiry_extended``, SPEC.md §6.7 step 2).
+  Whether ``to`` is the receiving node is for the receiver to check (§6.7): the decoder
+  cannot know.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from secrets import token_bytes
 
 from protocol import batches
 from protocol.batches import BatchHeader, decode_header, rebuild_entries
-from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8, u64
+from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8, u32, u64
 from protocol.crypto import (
     CONTENT_KEY_SIZE,
     KEY_ID_SIZE,
@@ -49,6 +58,7 @@ from protocol.crypto import (
 from protocol.entries import Entry
 from protocol.errors import (
     ExpiredError,
+    ExpiryExtendedError,
     MalformedError,
     RecipientsError,
     SignatureError,
@@ -58,8 +68,9 @@ from protocol.errors import (
 from protocol.frames import MAX_FRAMES, deflate, frame_pieces
 from protocol.ids import NodeId
 
-MAGIC = b"RKV2"
-"""Version 2: the same envelope layout as 1, around frames of format 2 (SPEC.md §1.3)."""
+MAGIC = b"RKV3"
+"""Version 3 (SPEC.md §1.3): the layout of 2 around a batch header of version 2 (the
+origin's expiry under the origin's signature), the hop signature over the digest form."""
 HOP_CONTEXT = b"renkou-net/1 envelope hop\x00"
 SEAL_CONTEXT = b"renkou-net/1 sealed frames\x00"
 WRAP_CONTEXT = b"renkou-net/1 key wrap\x00"
@@ -67,7 +78,8 @@ MAX_ENVELOPE = 8 * 1024 * 1024
 HOP_FIELDS_SIZE = 4 + 1 + 16 + 14 + 14 + 8 + 8
 """Bytes before the batch header: magic, hop suite, message id, from, to, sent, expires."""
 MAX_RECIPIENTS = 8
-MAX_LIFETIME_MS = 30 * 86_400_000
+MAX_LIFETIME_MS = batches.MAX_LIFETIME_MS
+"""An envelope, like the batch in it, lives at most 30 days (SPEC.md §6.1)."""
 COMPRESS_LEVEL = 6
 """zlib level of the reference sender; not part of the format (SPEC.md §6.3). Columnar
 frames deflate almost as small at 6 as at 9 (0.1 byte per entry at 5,000 entries per
@@ -92,20 +104,39 @@ class Envelope:
     raw: bytes = field(repr=False)
 
     def verify_hop(self, key: VerifyKey, now_ms: int) -> None:
-        """Check the sending hop's signature and that the envelope has not expired.
+        """Check the sending hop's signature, that its expiry is not later than the
+        origin's, and that the envelope has not expired.
 
-        The caller also checks that ``recipient`` is itself (SPEC.md §6.7).
+        The caller also checks that ``recipient`` is itself (SPEC.md §6.7), and the
+        origin's signature over the header (:meth:`verify_batch`).
 
         Raises:
             SignatureError: not signed by ``key`` (the sender's certified key).
-            ExpiredError: ``now_ms`` is past ``expires_ms`` (a replay of an old envelope).
+            ExpiryExtendedError: the hop signed an expiry later than the origin's (a
+                relay handing a batch on as fresher than its origin made it): the
+                signature makes it the hop's doing.
+            ExpiredError: ``now_ms`` is past ``expires_ms`` (a replay of an old
+                envelope; the origin's expiry is never earlier, see above).
         """
         if key.key_id != self.hop_key_id or key.suite is not self.hop_suite:
             raise SignatureError("signature is invalid")
-        signed_part = self.raw[: len(self.raw) - 2 - len(self.hop_sig)]
-        key.verify(self.hop_sig, HOP_CONTEXT + signed_part)
+        key.verify(self.hop_sig, HOP_CONTEXT + self.digest_form())
+        check_hop_expiry(self.sender, self.expires_ms, self.header)
         if now_ms > self.expires_ms:
             raise ExpiredError(f"envelope expired at {self.expires_ms}, now {now_ms}")
+
+    def digest_form(self) -> bytes:
+        """What the hop signed (SPEC.md §6.4): the envelope with each wrap replaced by
+        its SHA-256 and the ciphertext by its length and SHA-256."""
+        return digest_form(
+            self.raw[:HOP_FIELDS_SIZE],
+            self.header_bytes,
+            self.batch_sig,
+            [(key_id, sha256(wrap)) for key_id, wrap in self.wraps],
+            len(self.ciphertext),
+            sha256(self.ciphertext),
+            self.hop_key_id,
+        )
 
     def verify_batch(self, origin_key: VerifyKey) -> None:
         """Check the origin's signature over the batch header (relays can do this)."""
@@ -116,6 +147,39 @@ class Envelope:
     @property
     def recipient_key_ids(self) -> list[bytes]:
         return [key_id for key_id, _ in self.wraps]
+
+
+def digest_form(
+    hop_fields: bytes,
+    header_bytes: bytes,
+    batch_sig: bytes,
+    wrap_hashes: Sequence[tuple[bytes, bytes]],
+    ciphertext_len: int,
+    ciphertext_hash: bytes,
+    hop_key_id: bytes,
+) -> bytes:
+    """``hop_fields || batch_header || blob16(batch_sig) || u8(n) || n × (key_id ||
+    SHA-256(wrap)) || u32(ciphertext_len) || SHA-256(ciphertext) || hop_key_id``: the
+    bytes a hop signs (SPEC.md §6.4), built alike by the sender, the receiver and a
+    reader of kept evidence (protocol.envelope_evidence)."""
+    out = bytearray(hop_fields + header_bytes + blob16(batch_sig) + u8(len(wrap_hashes)))
+    for key_id, wrap_hash in wrap_hashes:
+        out += key_id + wrap_hash
+    return bytes(out + u32(ciphertext_len) + ciphertext_hash + hop_key_id)
+
+
+def check_hop_expiry(sender: NodeId, expires_ms: int, header: BatchHeader) -> None:
+    """A hop's expiry is at most the origin's (SPEC.md §6.5, §6.7 step 2).
+
+    Raises:
+        ExpiryExtendedError: ``expires_ms`` is later than ``header.expires_ms``.
+    """
+    if expires_ms > header.expires_ms:
+        raise ExpiryExtendedError(
+            f"{sender} signed expiry {expires_ms} for {header.log}"
+            f" {header.first_seq}..{header.last_seq}, later than its origin's"
+            f" {header.expires_ms}"
+        )
 
 
 def check_recipients(env: Envelope, required: Iterable[bytes]) -> None:
@@ -194,26 +258,54 @@ def address(
     The hop signature covers every byte before ``hop_sig_len``, ``hop_key_id`` included.
 
     Raises:
-        ValueError: ``expires_ms`` is not after ``sent_ms``, or more than
-            MAX_LIFETIME_MS after it.
+        ValueError: ``expires_ms`` is not after ``sent_ms``, more than MAX_LIFETIME_MS
+            after it, or later than the origin's expiry in the batch header.
     """
     if expires_ms <= sent_ms:
         raise ValueError("expires_ms must be after sent_ms")
     if expires_ms - sent_ms > MAX_LIFETIME_MS:
         raise ValueError(f"an envelope lives at most {MAX_LIFETIME_MS} ms")
-    message_id = sha256(sealed[: batches.SIZE])[:16]
-    head = (
+    header = decode_header(sealed[: batches.SIZE])
+    if expires_ms > header.expires_ms:
+        raise ValueError("a hop's expiry is at most the origin's (the batch header's)")
+    return _addressed(sealed, hop_key, sender, recipient, sent_ms, expires_ms)
+
+
+def _addressed(
+    sealed: bytes,
+    hop_key: SigningKey,
+    sender: NodeId,
+    recipient: NodeId,
+    sent_ms: int,
+    expires_ms: int,
+) -> bytes:
+    """:func:`address` without its checks (the vectors' faulty hops use it)."""
+    header = decode_header(sealed[: batches.SIZE])
+    r = Reader(sealed[batches.SIZE :], "sealed part")
+    batch_sig = r.blob16(header.suite.signature_size, "batch signature")
+    wraps = [(r.take(KEY_ID_SIZE), r.take(header.suite.wrap_size)) for _ in range(r.u8())]
+    ciphertext = r.blob32(MAX_ENVELOPE, "ciphertext")
+    r.end()
+    hop_fields = (
         MAGIC
         + u8(hop_key.suite)
-        + message_id
+        + header.message_id
         + sender.to_bytes()
         + recipient.to_bytes()
         + u64(sent_ms)
         + u64(expires_ms)
-        + sealed
     )
-    head += hop_key.verify_key.key_id
-    return head + blob16(hop_key.sign(HOP_CONTEXT + head))
+    key_id = hop_key.verify_key.key_id
+    signed = digest_form(
+        hop_fields,
+        sealed[: batches.SIZE],
+        batch_sig,
+        [(k, sha256(w)) for k, w in wraps],
+        len(ciphertext),
+        sha256(ciphertext),
+        key_id,
+    )
+    return hop_fields + sealed + key_id + blob16(hop_key.sign(HOP_CONTEXT + signed))
 
 
 def sealed_part(env: Envelope) -> bytes:
@@ -263,7 +355,7 @@ def decode_envelope(raw: bytes) -> Envelope:
         )
     header_bytes = r.take(batches.SIZE)
     header = decode_header(header_bytes)
-    if message_id != sha256(header_bytes)[:16]:
+    if message_id != header.message_id:
         raise MalformedError("envelope: message id does not match the batch header")
     batch_sig = r.blob16(header.suite.signature_size, "batch signature")
     count = r.u8()
@@ -335,8 +427,10 @@ def readdress(
 __all__ = [
     "Envelope",
     "address",
+    "check_hop_expiry",
     "check_recipients",
     "decode_envelope",
+    "digest_form",
     "open_envelope",
     "readdress",
     "seal_batch",

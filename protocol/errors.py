@@ -15,6 +15,7 @@ Tree::
     ├── DecryptionError         nothing could be opened (opaque on purpose)
     ├── UnknownRecipientError   the object is not wrapped for any key we hold
     ├── RecipientsError         not sealed for a recipient the receiver requires
+    ├── ExpiryExtendedError     a hop signed a later expiry than the origin's
     ├── ChainError              hash links, ranges or seqs do not add up
     │   ├── GapError            entries are missing before this batch
     │   └── ForkError           two validly signed histories of one log disagree
@@ -47,6 +48,7 @@ class ErrorCode(StrEnum):
     DECRYPT_FAILED = "decrypt_failed"
     NO_RECIPIENT = "no_recipient"
     BAD_RECIPIENTS = "bad_recipients"
+    EXPIRY_EXTENDED = "expiry_extended"
     BAD_CHAIN = "bad_chain"
     GAP = "gap"
     FORK = "fork"
@@ -105,6 +107,15 @@ class RecipientsError(ProtocolError):
     a relay refuses, before acknowledging, a batch the county could not open."""
 
     code = ErrorCode.BAD_RECIPIENTS
+
+
+class ExpiryExtendedError(ProtocolError):
+    """A hop signed an envelope expiry later than the origin's, which the batch header
+    carries under the origin's signature (SPEC.md §6.5, §6.7 step 2): a relay tried to
+    hand a batch on as fresher than its origin made it. The hop's signature makes it
+    attributable to the hop."""
+
+    code = ErrorCode.EXPIRY_EXTENDED
 
 
 class ChainError(ProtocolError):

@@ -150,7 +150,8 @@ class ForkProof:
     second: BatchHeader
     second_sig: bytes
 
-    MAGIC = b"RKF1"
+    MAGIC = b"RKF2"
+    """Version 2: around batch headers of version 2 (144 bytes, SPEC.md §1.3, §9.3)."""
 
     def to_bytes(self) -> bytes:
         return (

@@ -20,6 +20,10 @@ from protocol.ops import Upsert, encode_payload
 NOT_BEFORE = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 NOT_AFTER = 1_830_297_600_000  # 2028-01-01T00:00:00Z
 NOW = 1_795_000_000_000  # 2026-11-18, inside the window
+ORIGIN_SENT = NOW
+ORIGIN_EXPIRES = NOW + 30 * 86_400_000
+"""The origin's times in every test batch header (SPEC.md §5.2): sent at NOW, good for
+the longest lifetime allowed, so any hop expiry a test signs within 30 days is allowed."""
 
 
 def seed(label: str, size: int) -> bytes:

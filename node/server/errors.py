@@ -38,6 +38,7 @@ PROTOCOL_STATUS = {
     ErrorCode.BAD_CHAIN: 409,
     ErrorCode.NO_RECIPIENT: 421,
     ErrorCode.BAD_RECIPIENTS: 422,
+    ErrorCode.EXPIRY_EXTENDED: 403,
     ErrorCode.UNKNOWN_CERTIFICATE: 403,
     ErrorCode.CLOCK_DRIFT: 422,
     ErrorCode.UNKNOWN_RULESET: 422,

@@ -223,10 +223,13 @@ class OwnLogPush:
     def _push_batch(self, chunk: list[Entry]) -> None:
         r = self.round
         signing = r.store.identity.signing
-        header, sig = sign_batch(chunk, signing, r.link.own_cert.serial)
-        sealed = seal_batch(chunk, header, sig, self.recipients())
         now = r.now_ms()
-        raw = address(sealed, signing, r.store.node, r.parent.node, now, now + ENVELOPE_TTL_MS)
+        expires = now + ENVELOPE_TTL_MS  # under our batch signature: no relay goes beyond it
+        header, sig = sign_batch(
+            chunk, signing, r.link.own_cert.serial, sent_ms=now, expires_ms=expires
+        )
+        sealed = seal_batch(chunk, header, sig, self.recipients())
+        raw = address(sealed, signing, r.store.node, r.parent.node, now, expires)
         ack_raw = r.link.call("POST", ENVELOPES_PATH, raw).content
         self.acks.record(ack_raw, r.parent.node, header.log, header.last_seq, header.head_hash)
         r.report.pushed_entries += len(chunk)

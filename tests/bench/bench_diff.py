@@ -30,7 +30,7 @@ from node.store.schema import migrations
 from protocol.batches import sign_batch
 from protocol.envelope import address, decode_envelope, open_envelope, seal_batch
 from protocol.ids import LogId
-from protocol.testing import NOW, make_node
+from protocol.testing import NOW, ORIGIN_EXPIRES, ORIGIN_SENT, make_node
 from tests.bench.bench_protocol import COLUMNS, _apply, build_entries, chunks
 from tests.bench.changes import Change, generate
 
@@ -63,7 +63,13 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
     entries = build_entries(changes, LogId(village.node, 1), village.signing.suite)
     envelopes = []
     for chunk in chunks(entries, BATCH):
-        header, sig = sign_batch(chunk, village.signing, village.cert.serial)
+        header, sig = sign_batch(
+            chunk,
+            village.signing,
+            village.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
         sealed = seal_batch(chunk, header, sig, [root.kem.public_key])
         raw = address(sealed, village.signing, village.node, town.node, NOW, NOW + 10**7)
         envelopes.append(raw)

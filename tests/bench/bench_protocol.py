@@ -33,7 +33,7 @@ from protocol.fast_payload import check_payload
 from protocol.frames import deflate, frame_pieces
 from protocol.ids import LogId
 from protocol.ops import Upsert, decode_payload, encode_payload
-from protocol.testing import NOW, make_node
+from protocol.testing import NOW, ORIGIN_EXPIRES, ORIGIN_SENT, make_node
 from tests.bench.changes import Change, generate
 from tests.bench.report import TARGETS
 
@@ -113,7 +113,13 @@ def run(quick: bool = False) -> Iterator[dict[str, Any]]:
     def seal_all(size: int, batch_entries: Sequence[Entry]) -> list[bytes]:
         out = []
         for chunk in chunks(batch_entries, size):
-            header, sig = sign_batch(chunk, village.signing, village.cert.serial)
+            header, sig = sign_batch(
+                chunk,
+                village.signing,
+                village.cert.serial,
+                sent_ms=ORIGIN_SENT,
+                expires_ms=ORIGIN_EXPIRES,
+            )
             sealed = seal_batch(chunk, header, sig, recipients)
             out.append(address(sealed, village.signing, village.node, town.node, NOW, NOW + 10**7))
         return out

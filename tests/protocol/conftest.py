@@ -17,7 +17,15 @@ from protocol.crypto import KemPrivateKey
 from protocol.entries import Entry
 from protocol.envelope import Envelope, address, decode_envelope, open_envelope, seal_batch
 from protocol.ids import LogId
-from protocol.testing import NOW, TestNode, chain_entries, make_node, person_payload
+from protocol.testing import (
+    NOW,
+    ORIGIN_EXPIRES,
+    ORIGIN_SENT,
+    TestNode,
+    chain_entries,
+    make_node,
+    person_payload,
+)
 from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, certify, keyring
 
 
@@ -73,7 +81,13 @@ def sealed_batch(
 ) -> SealedBatch:
     """Five entries of the village's log, sealed for township and county, sent to the
     township by the village as its own first hop."""
-    header, sig = sign_batch(entries, village.signing, village.cert.serial)
+    header, sig = sign_batch(
+        entries,
+        village.signing,
+        village.cert.serial,
+        sent_ms=ORIGIN_SENT,
+        expires_ms=ORIGIN_EXPIRES,
+    )
     sealed = seal_batch(entries, header, sig, [township.kem.public_key, root.kem.public_key])
     raw = address(sealed, village.signing, village.node, township.node, NOW, NOW + DAY_MS)
     return SealedBatch(entries, header, sig, sealed, raw)

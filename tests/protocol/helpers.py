@@ -24,7 +24,7 @@ from protocol.crypto import KemPrivateKey
 from protocol.entries import Entry
 from protocol.ids import NodeId
 from protocol.signed import CONTEXT as SIGNED_CONTEXT
-from protocol.testing import NOT_AFTER, NOT_BEFORE, NOW, TestNode
+from protocol.testing import NOT_AFTER, NOT_BEFORE, NOW, ORIGIN_EXPIRES, ORIGIN_SENT, TestNode
 
 DAY_MS = 86_400_000
 VECTORS = Path(__file__).parents[2] / "protocol" / "vectors"
@@ -55,7 +55,7 @@ def header_of(entries: Sequence[Entry], serial: int = 1, **changes: object) -> B
     first, last = entries[0], entries[-1]
     header = BatchHeader(
         first.suite, first.log, first.seq, last.seq, first.prev_hash, last.hash,
-        first.hlc, last.hlc, serial,
+        first.hlc, last.hlc, serial, ORIGIN_SENT, ORIGIN_EXPIRES,
     )  # fmt: skip
     return dataclasses.replace(header, **changes)  # type: ignore[arg-type]
 

@@ -12,15 +12,15 @@ from protocol.crypto import Suite
 from protocol.entries import Entry
 from protocol.errors import MalformedError, UnsupportedError
 from protocol.ids import LogId
+from protocol.testing import ORIGIN_EXPIRES, ORIGIN_SENT, chain_entries, person_payload
 from protocol.testing import TestNode as Node
-from protocol.testing import chain_entries, person_payload
 from tests.protocol.helpers import SealedBatch
 
 
 def test_header_round_trip(sealed_batch: SealedBatch) -> None:
-    """Batch header: 128 bytes, big-endian, readable by relays without decrypting."""
+    """Batch header: 144 bytes, big-endian, readable by relays without decrypting."""
     raw = sealed_batch.header.to_bytes()
-    assert 128 == len(raw)
+    assert 144 == len(raw)
     assert sealed_batch.header == decode_header(raw)
     assert 5 == sealed_batch.header.count
 
@@ -34,7 +34,8 @@ def _patched(header: BatchHeader, offset: int, value: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("offset", "value", "error"),
     [
-        pytest.param(0, b"RKB2", UnsupportedError, id="magic-version-2"),
+        pytest.param(0, b"RKB1", UnsupportedError, id="magic-version-1"),
+        pytest.param(0, b"RKB3", UnsupportedError, id="magic-version-3"),
         pytest.param(0, b"RKX1", MalformedError, id="magic"),
         pytest.param(4, b"\x03", UnsupportedError, id="unknown-suite"),
         pytest.param(5, b"\x01", MalformedError, id="reserved"),
@@ -44,6 +45,8 @@ def _patched(header: BatchHeader, offset: int, value: bytes) -> bytes:
         pytest.param(24, (6).to_bytes(8, "big"), MalformedError, id="first-after-last"),
         pytest.param(32, (MAX_ENTRIES + 1).to_bytes(8, "big"), MalformedError, id="too-many"),
         pytest.param(104, b"\xff" * 8, MalformedError, id="hlc-min-after-max"),
+        pytest.param(136, bytes(8), MalformedError, id="expires-not-after-sent"),
+        pytest.param(128, bytes(8), MalformedError, id="lifetime-over-30-days"),
     ],
 )
 def test_bad_headers(
@@ -54,9 +57,9 @@ def test_bad_headers(
         decode_header(_patched(sealed_batch.header, offset, value))
 
 
-@pytest.mark.parametrize("size", [0, 127, 129])
+@pytest.mark.parametrize("size", [0, 127, 128, 143, 145])
 def test_header_size(sealed_batch: SealedBatch, size: int) -> None:
-    """The batch header is exactly 128 bytes."""
+    """The batch header is exactly 144 bytes (128, the size of version 1, is short)."""
     raw = (sealed_batch.header.to_bytes() + b"\x00")[:size]
     with pytest.raises(MalformedError):
         decode_header(raw)
@@ -66,14 +69,20 @@ def test_sign_batch_requires_consecutive_entries(village: Node, entries: list[En
     """A batch is a run of consecutive entries of one log."""
     for bad in ([], [entries[0], entries[2]], [entries[1], entries[0]]):
         with pytest.raises(ValueError):
-            sign_batch(bad, village.signing, 1)
+            sign_batch(bad, village.signing, 1, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES)
 
 
 def test_sign_batch_refuses_entries_of_another_suite(village: Node, village_log: LogId) -> None:
     """Every entry of a batch must use the signing key's suite."""
     classic = chain_entries(village_log, [person_payload(1)], suite=Suite.CLASSIC)
     with pytest.raises(ValueError):
-        sign_batch(classic, village.signing, village.cert.serial)
+        sign_batch(
+            classic,
+            village.signing,
+            village.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
 
 
 def test_header_seq_bound(sealed_batch: SealedBatch) -> None:

@@ -33,7 +33,14 @@ from protocol.errors import (
     UnknownRecipientError,
 )
 from protocol.ids import LogId
-from protocol.testing import NOW, chain_entries, make_node, person_payload
+from protocol.testing import (
+    NOW,
+    ORIGIN_EXPIRES,
+    ORIGIN_SENT,
+    chain_entries,
+    make_node,
+    person_payload,
+)
 from protocol.testing import TestNode as Node
 from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, keyring
 
@@ -53,9 +60,10 @@ def test_county_reads_the_same_envelope(
 def test_envelope_fields(
     sealed_batch: SealedBatch, village: Node, township: Node, root: Node
 ) -> None:
-    """message_id = first 16 bytes of SHA-256(batch_header); key ids sorted and distinct."""
+    """message_id = first 16 bytes of SHA-256 of the batch header's first 128 bytes (not
+    the origin's times); key ids sorted and distinct."""
     env = decode_envelope(sealed_batch.raw)
-    assert sha256(sealed_batch.header.to_bytes())[:16] == env.message_id
+    assert sha256(sealed_batch.header.to_bytes()[:128])[:16] == env.message_id
     assert sealed_batch.header == env.header
     assert (village.node, township.node) == (env.sender, env.recipient)
     assert (NOW, NOW + DAY_MS) == (env.sent_ms, env.expires_ms)
@@ -177,7 +185,13 @@ def test_classic_suite_round_trip() -> None:
     ctown = make_node("440104001", croot, suite=Suite.CLASSIC)
     log = LogId(cvillage.node, 1)
     batch = chain_entries(log, [person_payload(1), person_payload(2)], suite=Suite.CLASSIC)
-    header, sig = sign_batch(batch, cvillage.signing, cvillage.cert.serial)
+    header, sig = sign_batch(
+        batch,
+        cvillage.signing,
+        cvillage.cert.serial,
+        sent_ms=ORIGIN_SENT,
+        expires_ms=ORIGIN_EXPIRES,
+    )
     sealed = seal_batch(batch, header, sig, [ctown.kem.public_key])
     raw = address(sealed, cvillage.signing, cvillage.node, ctown.node, NOW, NOW + DAY_MS)
     env = decode_envelope(raw)
@@ -210,7 +224,9 @@ def test_seq_one_needs_zero_prev_hash_unless_epoch_start(
     for flags, ok in [(0, False), (FLAG_EPOCH_START, True)]:
         [entry] = chain_entries(village_log, [person_payload(1)], prev_hash=prev)
         entry = dataclasses.replace(entry, flags=flags)
-        header, sig = sign_batch([entry], village.signing, 1)
+        header, sig = sign_batch(
+            [entry], village.signing, 1, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+        )
         sealed = seal_batch([entry], header, sig, [township.kem.public_key])
         raw = address(sealed, village.signing, village.node, township.node, NOW, NOW + DAY_MS)
         if ok:
@@ -224,7 +240,8 @@ def test_envelope_lifetime_and_hop_key_id_signed(
     village: Node, township: Node, sealed_batch: SealedBatch
 ) -> None:
     """decode_envelope refuses expires_ms <= sent_ms and a lifetime over
-    MAX_LIFETIME_MS (30 days); the hop signature also covers hop_key_id."""
+    MAX_LIFETIME_MS (30 days); the hop signature, over the digest form (§6.4), also
+    covers hop_key_id."""
     raw = sealed_batch.raw
     for expires in (NOW, NOW - 1, NOW + MAX_LIFETIME_MS + 1):
         with pytest.raises(MalformedError):
@@ -238,9 +255,11 @@ def test_envelope_lifetime_and_hop_key_id_signed(
     env = decode_envelope(raw)
     sig_len = len(env.hop_sig)
     key = village.cert.verify_key
-    key.verify(env.hop_sig, HOP_CONTEXT + raw[: len(raw) - 2 - sig_len])
+    signed = env.digest_form()
+    assert signed.endswith(env.hop_key_id) and signed != raw[: len(raw) - 2 - sig_len]
+    key.verify(env.hop_sig, HOP_CONTEXT + signed)
     with pytest.raises(SignatureError):
-        key.verify(env.hop_sig, HOP_CONTEXT + raw[: len(raw) - 2 - sig_len - 8])
+        key.verify(env.hop_sig, HOP_CONTEXT + signed[:-8])
 
 
 def test_duplicate_recipients_are_refused(root: Node, sealed_batch: SealedBatch) -> None:

@@ -24,7 +24,7 @@ from protocol.errors import MalformedError, ProtocolError, TooLargeError
 from protocol.frames import CODE_ERASED, CODE_RAW, CODE_SHAPE, decode_frames, encode_frames
 from protocol.ids import LogId, NodeId
 from protocol.ops import EpochStart, Note, Op, Retire, Upsert, encode_payload
-from protocol.testing import NOW, make_node
+from protocol.testing import NOW, ORIGIN_EXPIRES, ORIGIN_SENT, make_node
 from protocol.testing import TestNode as Node
 from tests.protocol.helpers import DAY_MS, header_of, keyring, planes, raw_frames, shape
 from tests.protocol.strategies import json_values, mutations
@@ -151,7 +151,9 @@ def test_envelope_round_trip(items: list[bytes | None]) -> None:
     """Sealed and opened, arbitrary payloads come back as the same chained entries."""
     origin, reader = classic_nodes()
     entries = entries_of(items)
-    header, sig = sign_batch(entries, origin.signing, origin.cert.serial)
+    header, sig = sign_batch(
+        entries, origin.signing, origin.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     sealed = seal_batch(entries, header, sig, [reader.kem.public_key])
     raw = address(sealed, origin.signing, origin.node, reader.node, NOW, NOW + DAY_MS)
     env = decode_envelope(raw)
@@ -343,13 +345,13 @@ def test_byte_planes() -> None:
 def test_clock_overflow_is_malformed(village_log: LogId) -> None:
     """rebuild_entries raises MalformedError (not struct.error) when hlc >= 2**64."""
     frames = raw_frames([2**63, 2**63], codes=[1, 1], erased=[(0, bytes(32))] * 2)
-    header = BatchHeader(Suite.HYBRID, village_log, 1, 2, bytes(32), bytes(32), 1, 2, 1)
+    header = BatchHeader(Suite.HYBRID, village_log, 1, 2, bytes(32), bytes(32), 1, 2, 1, 1, 2)
     with pytest.raises(MalformedError):
         rebuild_entries(header, frames)
 
 
 def test_erased_frame_length_is_bounded(village_log: LogId) -> None:
     """Erased frames' payload_len is bounded by MAX_PAYLOAD too (SPEC.md §5.3 step 5)."""
-    header = BatchHeader(Suite.HYBRID, village_log, 1, 1, bytes(32), bytes(32), 1, 1, 1)
+    header = BatchHeader(Suite.HYBRID, village_log, 1, 1, bytes(32), bytes(32), 1, 1, 1, 1, 2)
     with pytest.raises(TooLargeError):
         rebuild_entries(header, raw_frames([1], codes=[1], erased=[(MAX_PAYLOAD + 1, bytes(32))]))

@@ -24,7 +24,7 @@ from protocol.frontier import (
 from protocol.ids import LogId
 from protocol.schemas import AckBody, load_body
 from protocol.signed import sign_object
-from protocol.testing import NOW, chain_entries, person_payload
+from protocol.testing import NOW, ORIGIN_EXPIRES, ORIGIN_SENT, chain_entries, person_payload
 from protocol.testing import TestNode as Node
 from tests.protocol.helpers import SealedBatch, header_of
 
@@ -154,7 +154,13 @@ def test_frontier_json_strict(data: object) -> None:
 def fork_proof(
     village: Node, entries: list[Entry], forked_entries: list[Entry], sealed_batch: SealedBatch
 ) -> ForkProof:
-    second, second_sig = sign_batch(forked_entries, village.signing, village.cert.serial)
+    second, second_sig = sign_batch(
+        forked_entries,
+        village.signing,
+        village.cert.serial,
+        sent_ms=ORIGIN_SENT,
+        expires_ms=ORIGIN_EXPIRES,
+    )
     return ForkProof(sealed_batch.header, sealed_batch.batch_sig, second, second_sig)
 
 
@@ -165,9 +171,9 @@ def test_fork_proof_checks(fork_proof: ForkProof, village: Node) -> None:
 
 
 def test_fork_proof_round_trip(fork_proof: ForkProof, village: Node) -> None:
-    """A fork proof travels as RKF1 | header | sig | header | sig."""
+    """A fork proof travels as RKF2 | header | sig | header | sig (headers of version 2)."""
     raw = fork_proof.to_bytes()
-    assert raw.startswith(b"RKF1")
+    assert raw.startswith(b"RKF2RKB2")
     again = decode_fork_proof(raw)
     assert fork_proof == again
     again.check(village.cert.verify_key)
@@ -194,7 +200,13 @@ def test_non_fork_pair_rejected(
     village: Node, sealed_batch: SealedBatch, next_entries: list[Entry]
 ) -> None:
     """A proof of two headers that do not disagree on any seq is rejected."""
-    second, second_sig = sign_batch(next_entries, village.signing, village.cert.serial)
+    second, second_sig = sign_batch(
+        next_entries,
+        village.signing,
+        village.cert.serial,
+        sent_ms=ORIGIN_SENT,
+        expires_ms=ORIGIN_EXPIRES,
+    )
     for pair in [
         ForkProof(sealed_batch.header, sealed_batch.batch_sig, second, second_sig),
         ForkProof(
@@ -254,12 +266,20 @@ def test_check_continues_compares_older_claims_with_known_hashes(
     disagrees with a stored hash; without ``known`` it stays "duplicate"."""
     frontier = Frontier({village_log: Head(5, entries[-1].hash)})
     forked = chain_entries(village_log, [person_payload(i) for i in range(50, 53)])
-    header, _ = sign_batch(forked, village.signing, village.cert.serial)
+    header, _ = sign_batch(
+        forked, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     stored = {e.seq: e.hash for e in entries}
     assert "duplicate" == check_continues(frontier, header)
     with pytest.raises(ForkError):
         check_continues(frontier, header, known=stored.get)
-    same, _ = sign_batch(entries[1:3], village.signing, village.cert.serial)
+    same, _ = sign_batch(
+        entries[1:3],
+        village.signing,
+        village.cert.serial,
+        sent_ms=ORIGIN_SENT,
+        expires_ms=ORIGIN_EXPIRES,
+    )
     assert "duplicate" == check_continues(frontier, same, known=stored.get)
     assert "duplicate" == check_continues(frontier, same, known=lambda seq: None)
 

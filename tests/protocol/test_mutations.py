@@ -20,15 +20,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocol import canonical
-from protocol.batches import decode_header, rebuild_entries, sign_batch
+from protocol import batches, canonical
+from protocol.batches import IDENTITY_SIZE, decode_header, rebuild_entries, sign_batch
 from protocol.certs import decode_certificate, decode_revocations, issue_revocations
 from protocol.crypto import KEY_ID_SIZE
 from protocol.entries import Entry
-from protocol.envelope import _seal_with, address, decode_envelope
+from protocol.envelope import _addressed, _seal_with, address, decode_envelope
 from protocol.errors import (
     ChainError,
     DecryptionError,
+    ExpiryExtendedError,
     MalformedError,
     ProtocolError,
     SignatureError,
@@ -41,7 +42,7 @@ from protocol.frontier import Ack, ForkProof, decode_ack, decode_fork_proof, sig
 from protocol.ids import LogId
 from protocol.ops import decode_payload
 from protocol.signed import decode_signed
-from protocol.testing import NOW, chain_entries, person_payload
+from protocol.testing import NOW, ORIGIN_EXPIRES, ORIGIN_SENT, chain_entries, person_payload
 from protocol.testing import TestNode as Node
 from tests.protocol.helpers import DAY_MS, Receive, SealedBatch, keyring, raw_frames, shape
 from tests.protocol.strategies import mutations
@@ -86,8 +87,12 @@ def envelope_regions(raw: bytes) -> list[Region]:
     ]
     pos = SEALED_START
     layout: list[tuple[str, int, Errors, Errors, bytes | None]] = [
-        ("batch_header", 128, (MalformedError, UnsupportedError),
+        ("batch_header", IDENTITY_SIZE, (MalformedError, UnsupportedError),
          (MalformedError, UnsupportedError, SignatureError), None),
+        # The origin's times: not in the message id, so a flip decodes unless it breaks
+        # the lifetime bound; signed by both the hop and the origin.
+        ("origin_times", 16, (MalformedError, SignatureError),
+         (MalformedError, SignatureError, ExpiryExtendedError), None),
         ("batch_sig_len", 2, (MalformedError,), (MalformedError,), None),
         ("batch_sig", sig, (SignatureError,), (SignatureError,), None),
         ("n_wraps", 1, (MalformedError,), (MalformedError,), None),
@@ -190,7 +195,8 @@ def _readdress_flip(
     sealed_batch: SealedBatch, village: Node, township: Node, offset: int, mask: int
 ) -> bytes:
     sealed = flipped(sealed_batch.sealed, offset - SEALED_START, mask)
-    return address(sealed, village.signing, village.node, township.node, NOW, NOW + DAY_MS)
+    # unchecked: the flipped origin expiry may be earlier than this hop's
+    return _addressed(sealed, village.signing, village.node, township.node, NOW, NOW + DAY_MS)
 
 
 @given(data=st.data())
@@ -209,10 +215,10 @@ def test_flip_in_sealed_part_before_an_honest_hop(
     region = data.draw(st.sampled_from(sealed_regions), label="region")
     offset = data.draw(st.integers(region.start, region.end - 1), label="offset")
     mask = data.draw(st.integers(1, 255), label="mask")
-    raw = _readdress_flip(sealed_batch, village, township, offset, mask)
     owner = township if region.owner in (None, township.kem.public_key.key_id) else root
     assert region.readdressed is not None
-    with pytest.raises(region.readdressed):
+    with pytest.raises(region.readdressed):  # a header that does not decode: not sent
+        raw = _readdress_flip(sealed_batch, village, township, offset, mask)
         receive(raw, keys=keyring(owner))
 
 
@@ -226,9 +232,11 @@ def test_spliced_ciphertext_from_another_batch(
 ) -> None:
     """The key is HPKE-wrapped with info = WRAP_CONTEXT || SHA-256(batch_header) || key_id."""
     later = chain_entries(village_log, [person_payload(9)], first_seq=6, prev_hash=entries[-1].hash)
-    header, sig = sign_batch(later, village.signing, village.cert.serial)
+    header, sig = sign_batch(
+        later, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     other = _seal_with(later, header, [township.kem.public_key], bytes(range(32)), sig)
-    head_len = 128 + 2 + len(sealed_batch.batch_sig)
+    head_len = batches.SIZE + 2 + len(sealed_batch.batch_sig)
     spliced = sealed_batch.sealed[:head_len] + other[head_len:]
     raw = address(spliced, village.signing, village.node, township.node, NOW, NOW + DAY_MS)
     with pytest.raises(DecryptionError):
@@ -445,7 +453,9 @@ def seeds(
     sealed_batch: SealedBatch, root: Node, village: Node, township: Node, entries: list[Entry]
 ) -> Seeds:
     forked = chain_entries(entries[0].log, [person_payload(i) for i in range(50, 55)])
-    second, second_sig = sign_batch(forked, village.signing, village.cert.serial)
+    second, second_sig = sign_batch(
+        forked, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     proof = ForkProof(sealed_batch.header, sealed_batch.batch_sig, second, second_sig)
     crl = issue_revocations(root.signing, root.node, 1, NOW, [])
     ack = sign_ack(Ack(township.node, entries[0].log, 5, entries[-1].hash, NOW), township.signing)

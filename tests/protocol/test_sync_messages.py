@@ -58,7 +58,14 @@ from protocol import (
 from protocol.envelope_view import HEADER_VIEW_OFFSET, HEADER_VIEW_SIZE
 from protocol.ops import Note
 from protocol.session import MAX_HANDSHAKE
-from protocol.testing import NOW, chain_entries, make_node, person_payload
+from protocol.testing import (
+    NOW,
+    ORIGIN_EXPIRES,
+    ORIGIN_SENT,
+    chain_entries,
+    make_node,
+    person_payload,
+)
 
 LOG = LogId(NodeId.for_code("440104001002"), 1)
 
@@ -189,11 +196,11 @@ def test_rejection_code_from_a_parent_body() -> None:
 
 
 def test_outbox_page_round_trip() -> None:
-    items = [OutboxItem(3, b"RKS1abc"), OutboxItem(7, b"RKV2def")]
+    items = [OutboxItem(3, b"RKS1abc"), OutboxItem(7, b"RKV3def"), OutboxItem(8, b"RKV2ghi")]
     page = encode_outbox_page(items)
     assert decode_outbox_page(page, 2) == tuple(items)
     assert decode_outbox_page(b"", 9) == ()
-    assert [i.is_envelope for i in items] == [False, True]
+    assert [i.is_envelope for i in items] == [False, True, False]
 
 
 @pytest.mark.parametrize(
@@ -304,7 +311,13 @@ def test_session_framing_bad(body: bytes, error: type[ProtocolError]) -> None:
 def test_header_view_reads_header_and_signature(nodes) -> None:  # type: ignore[no-untyped-def]
     root, town, village = nodes
     entries = chain_entries(LOG, [person_payload(i) for i in range(3)])
-    header, sig = sign_batch(entries, village.signing, village.cert.serial)
+    header, sig = sign_batch(
+        entries,
+        village.signing,
+        village.cert.serial,
+        sent_ms=ORIGIN_SENT,
+        expires_ms=ORIGIN_EXPIRES,
+    )
     sealed = seal_batch(entries, header, sig, [town.kem.public_key, root.kem.public_key])
     raw = address(sealed, village.signing, village.node, town.node, NOW, NOW + 1000)
     view = raw[HEADER_VIEW_OFFSET : HEADER_VIEW_OFFSET + HEADER_VIEW_SIZE]

@@ -12,8 +12,8 @@ from protocol.errors import MalformedError, UnsupportedError
 from protocol.frontier import ForkProof, decode_fork_proof
 from protocol.ops import decode_payload
 from protocol.signed import decode_signed, sign_object
+from protocol.testing import ORIGIN_EXPIRES, ORIGIN_SENT, chain_entries, person_payload
 from protocol.testing import TestNode as Node
-from protocol.testing import chain_entries, person_payload
 from tests.protocol.helpers import SealedBatch, raw_signed
 
 
@@ -33,7 +33,9 @@ def test_other_versions_are_unsupported(
     """A known magic with another version digit and an integer "v" other
     than 1 raise UnsupportedError (code "unsupported"); other magics stay malformed."""
     forked = chain_entries(entries[0].log, [person_payload(i) for i in range(50, 55)])
-    second, second_sig = sign_batch(forked, village.signing, village.cert.serial)
+    second, second_sig = sign_batch(
+        forked, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     proof = ForkProof(sealed_batch.header, sealed_batch.batch_sig, second, second_sig).to_bytes()
     header = sealed_batch.header.to_bytes()
     cases = [

@@ -219,9 +219,17 @@ ENVELOPE_HEAD = 4 + 1 + 16 + 14 + 14 + 8 + 8  # magic .. expires: where the seal
 def sealed_batch(client: SyncClient, first: int, last: int) -> tuple[bytes, Any]:
     """The sealed part of ``client``'s own entries first..last, and their batch header."""
     from protocol import seal_batch, sign_batch
+    from protocol.batches import MAX_LIFETIME_MS
 
     entries = list(client.store.entries(first, last))
-    header, sig = sign_batch(entries, client.store.identity.signing, client.link.own_cert.serial)
+    now = client.now_ms()
+    header, sig = sign_batch(
+        entries,
+        client.store.identity.signing,
+        client.link.own_cert.serial,
+        sent_ms=now,
+        expires_ms=now + MAX_LIFETIME_MS,
+    )
     return seal_batch(entries, header, sig, recipients(client)), header
 
 

@@ -220,7 +220,7 @@ def test_forged_and_tampered_advisories_are_ignored_with_a_note(county: County) 
     # The township forges one of its own: the county's entry, signed with its key.
     t_store = county.towns[town].store
     village = county.villages[c.village]
-    header, sig = sign_batch([entry], t_store.identity.signing, 1)
+    header, sig = sign_batch([entry], t_store.identity.signing, 1, sent_ms=1, expires_ms=2)
     sealed = seal_batch([entry], header, sig, [village.identity.kem.public_key])
     forged = address(sealed, t_store.identity.signing, county_store.node, village.node, 1, 2)
     with t_store.db.atomic():

@@ -34,6 +34,7 @@ from protocol import (
     sign_ack,
     sign_batch,
 )
+from protocol.batches import MAX_LIFETIME_MS
 from tests.node.sync.faults import (
     Hooked,
     address_as,
@@ -328,7 +329,14 @@ def test_a_batch_not_sealed_for_the_county_is_refused_and_the_reseal_is_not_a_du
     write(village, 3)
     c = county.client(V1, sleep=no_sleep)
     entries = list(village.entries(1, 4))
-    header, sig = sign_batch(entries, village.identity.signing, c.link.own_cert.serial)
+    now = c.now_ms()
+    header, sig = sign_batch(
+        entries,
+        village.identity.signing,
+        c.link.own_cert.serial,
+        sent_ms=now,
+        expires_ms=now + MAX_LIFETIME_MS,
+    )
     keys = [c.link.parent.kem_key, village.identity.kem.public_key]
     bad = address_as(c, seal_batch(entries, header, sig, keys))
     refused(post(c, bad), 422, "bad_recipients")

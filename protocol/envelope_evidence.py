@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: Apache-2.0
+"""An envelope kept as evidence without its wraps and ciphertext (SPEC.md §6.3.2, §6.4).
+
+A receiver that refuses a batch keeps it for the administrator as proof of who sent
+what: the hop signature names the sender, the origin signature the writer. Since
+version 3 the hop signs the envelope's *digest form* (protocol.envelope.digest_form):
+every wrap and the ciphertext enter it only by their SHA-256. So the evidence form
+
+    "RKD1" | digest form | hop_sig_len u16 | hop_sig
+
+proves exactly what the whole envelope proved (both signatures verify over it), while
+it holds no wrap and no ciphertext: nothing in it opens for anyone, the keeper
+included. A township keeps a refused batch whole only as long as its administrator
+needs to look inside (node/store/evidence.py), then only this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol import batches
+from protocol.batches import BatchHeader, decode_header
+from protocol.binary import Reader, blob16
+from protocol.crypto import KEY_ID_SIZE, Suite, VerifyKey
+from protocol.envelope import (
+    HOP_CONTEXT,
+    HOP_FIELDS_SIZE,
+    MAX_ENVELOPE,
+    MAX_RECIPIENTS,
+    Envelope,
+    check_hop_expiry,
+)
+from protocol.envelope import (
+    MAGIC as ENVELOPE_MAGIC,
+)
+from protocol.errors import ExpiryExtendedError, MalformedError, SignatureError, TooLargeError
+from protocol.ids import NodeId
+
+MAGIC = b"RKD1"
+HASH_SIZE = 32
+MAX_EVIDENCE = (
+    len(MAGIC)
+    + HOP_FIELDS_SIZE
+    + batches.SIZE
+    + 2
+    + max(s.signature_size for s in Suite)
+    + 1
+    + MAX_RECIPIENTS * (KEY_ID_SIZE + HASH_SIZE)
+    + 4
+    + HASH_SIZE
+    + KEY_ID_SIZE
+    + 2
+    + max(s.signature_size for s in Suite)
+)
+"""The largest evidence form: every field at its bound (a few kilobytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeEvidence:
+    """The digest form of an envelope and its hop signature, decoded."""
+
+    hop_suite: Suite
+    message_id: bytes
+    sender: NodeId
+    recipient: NodeId
+    sent_ms: int
+    expires_ms: int
+    header: BatchHeader
+    batch_sig: bytes
+    wrap_hashes: tuple[tuple[bytes, bytes], ...]
+    ciphertext_len: int
+    ciphertext_hash: bytes
+    hop_key_id: bytes
+    hop_sig: bytes = field(repr=False)
+    signed: bytes = field(repr=False)
+
+    def verify(self, hop_key: VerifyKey, origin_key: VerifyKey) -> None:
+        """Both signatures hold: ``hop_key`` (the sender's) signed this digest form and
+        ``origin_key`` (the writer's) the batch header.
+
+        Raises:
+            SignatureError: either does not verify, or a key of another suite or id.
+        """
+        if hop_key.key_id != self.hop_key_id or hop_key.suite is not self.hop_suite:
+            raise SignatureError("signature is invalid")
+        hop_key.verify(self.hop_sig, HOP_CONTEXT + self.signed)
+        if origin_key.suite is not self.header.suite:
+            raise SignatureError("signature is invalid")
+        self.header.verify(origin_key, self.batch_sig)
+
+    @property
+    def extends_expiry(self) -> bool:
+        """Did the hop sign a later expiry than the origin (SPEC.md §6.5)?"""
+        try:
+            check_hop_expiry(self.sender, self.expires_ms, self.header)
+        except ExpiryExtendedError:
+            return True
+        return False
+
+
+def evidence_form(env: Envelope) -> bytes:
+    """The wrap-free evidence of ``env``: its digest form and hop signature."""
+    return MAGIC + env.digest_form() + blob16(env.hop_sig)
+
+
+def decode_evidence(raw: bytes) -> EnvelopeEvidence:
+    """Parse an evidence form, bounding every size; verifies nothing yet.
+
+    Raises:
+        TooLargeError: over MAX_EVIDENCE, or a signature length over its suite's.
+        UnsupportedError: ``RKD`` with another version digit, or an envelope magic of
+            another version inside (§1.3).
+        MalformedError: anything else out of shape (as §6.6 for the envelope's fields).
+    """
+    if len(raw) > MAX_EVIDENCE:
+        raise TooLargeError(f"envelope evidence of {len(raw)} bytes exceeds {MAX_EVIDENCE}")
+    r = Reader(raw, "envelope evidence")
+    r.expect(MAGIC)
+    r.expect(ENVELOPE_MAGIC)
+    hop_suite = Suite.from_byte(r.u8())
+    message_id = r.take(16)
+    sender, recipient = NodeId.read(r), NodeId.read(r)
+    sent_ms, expires_ms = r.u64(), r.u64()
+    if not sent_ms < expires_ms <= sent_ms + batches.MAX_LIFETIME_MS:
+        raise MalformedError("envelope evidence: expires_ms out of its bounds")
+    header = decode_header(r.take(batches.SIZE))
+    if message_id != header.message_id:
+        raise MalformedError("envelope evidence: message id does not match the batch header")
+    batch_sig = r.blob16(header.suite.signature_size, "batch signature")
+    count = r.u8()
+    if not 1 <= count <= MAX_RECIPIENTS:
+        raise MalformedError(f"envelope evidence: {count} recipients, expected 1..{MAX_RECIPIENTS}")
+    wraps = tuple((r.take(KEY_ID_SIZE), r.take(HASH_SIZE)) for _ in range(count))
+    if [k for k, _ in wraps] != sorted({k for k, _ in wraps}):
+        raise MalformedError("envelope evidence: recipient key ids must be sorted and distinct")
+    ciphertext_len = r.u32()
+    if ciphertext_len > MAX_ENVELOPE:
+        raise TooLargeError("envelope evidence: ciphertext length over 8 MiB")
+    ciphertext_hash = r.take(HASH_SIZE)
+    hop_key_id = r.take(KEY_ID_SIZE)
+    signed = raw[len(MAGIC) : len(raw) - r.remaining]
+    hop_sig = r.blob16(hop_suite.signature_size, "hop signature")
+    r.end()
+    return EnvelopeEvidence(
+        hop_suite,
+        message_id,
+        sender,
+        recipient,
+        sent_ms,
+        expires_ms,
+        header,
+        batch_sig,
+        wraps,
+        ciphertext_len,
+        ciphertext_hash,
+        hop_key_id,
+        hop_sig,
+        signed,
+    )
+
+
+__all__ = ["MAGIC", "EnvelopeEvidence", "decode_evidence", "evidence_form"]

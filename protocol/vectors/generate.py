@@ -23,14 +23,23 @@ from protocol.batches import sign_batch
 from protocol.certs import Revocation, issue_revocations
 from protocol.crypto import Suite
 from protocol.entries import ZERO_HASH
-from protocol.envelope import MAX_LIFETIME_MS, _seal_with, address
+from protocol.envelope import MAX_LIFETIME_MS, _addressed, _seal_with, address, decode_envelope
+from protocol.envelope_evidence import evidence_form
 from protocol.frames import encode_frames
 from protocol.frontier import Ack, ForkProof, Frontier, Head, sign_ack
 from protocol.ids import LogId, NodeId
 from protocol.ops import EpochStart, Note, Retire, Upsert, encode_payload
 from protocol.signed import CONTEXT as SIGNED_CONTEXT
 from protocol.signed import MAGIC as SIGNED_MAGIC
-from protocol.testing import NOW, TestNode, chain_entries, make_node, seed
+from protocol.testing import (
+    NOW,
+    ORIGIN_EXPIRES,
+    ORIGIN_SENT,
+    TestNode,
+    chain_entries,
+    make_node,
+    seed,
+)
 from protocol.vectors import enrolment, exchange, recovery, rotations, schedules, traffic, trust
 
 HERE = Path(__file__).parent
@@ -232,7 +241,13 @@ def chain_vectors(payloads: list[bytes]) -> None:
         village = make_node("440104001002", root, suite)
         log = LogId(village.node, 1)
         entries = chain_entries(log, payloads, suite=suite)
-        header, sig = sign_batch(entries, village.signing, village.cert.serial)
+        header, sig = sign_batch(
+            entries,
+            village.signing,
+            village.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
         out.append(
             {
                 "suite": int(suite),
@@ -259,13 +274,20 @@ def chain_vectors(payloads: list[bytes]) -> None:
 
 def envelope_vectors(payloads: list[bytes]) -> None:
     cases = []
+    evidence: list[dict[str, Any]] = []
     for suite in Suite:
         root = make_node("440104", suite=suite)
         town = make_node("440104001", root, suite)
         village = make_node("440104001002", root, suite)
         log = LogId(village.node, 1)
         entries = chain_entries(log, payloads, suite=suite)
-        header, sig = sign_batch(entries, village.signing, village.cert.serial)
+        header, sig = sign_batch(
+            entries,
+            village.signing,
+            village.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
         key = seed(f"content key {suite.name}", 32)
         sealed = _seal_with(entries, header, [root.kem.public_key, town.kem.public_key], key, sig)
         good = address(sealed, village.signing, village.node, town.node, NOW, NOW + 3_600_000)
@@ -301,7 +323,7 @@ def envelope_vectors(payloads: list[bytes]) -> None:
         cases.append(
             {**base, "name": "truncated", "envelope": good[:-10].hex(), "expect": "malformed"}
         )
-        for version in b"13":
+        for version in b"24":
             cases.append(
                 {
                     **base,
@@ -327,6 +349,43 @@ def envelope_vectors(payloads: list[bytes]) -> None:
                 "expect": "malformed",
             }
         )
+        short_header, short_sig = sign_batch(
+            entries, village.signing, village.cert.serial, sent_ms=NOW, expires_ms=NOW + 3_600_000
+        )
+        short = _seal_with(entries, short_header, [root.kem.public_key], key, short_sig)
+        later = _addressed(short, village.signing, village.node, town.node, NOW, NOW + 7_200_000)
+        cases.append(
+            {
+                **base,
+                "name": "hop expiry later than the origin's",
+                "envelope": later.hex(),
+                "expect": "expiry_extended",
+            }
+        )
+        cases.append(
+            {
+                **base,
+                "name": "origin expiry past (hop expiry equal to it)",
+                "envelope": address(
+                    short, village.signing, village.node, town.node, NOW, NOW + 3_600_000
+                ).hex(),
+                "now": NOW + 3_600_001,
+                "expect": "expired",
+            }
+        )
+        header_at = 65  # the batch header's origin times are its last 16 bytes
+        origin_expires_at = header_at + 144 - 8
+        cases.append(
+            {
+                **base,
+                "name": "origin lifetime over 30 days",
+                "envelope": (
+                    good[:origin_expires_at] + too_long + good[origin_expires_at + 8 :]
+                ).hex(),
+                "expect": "malformed",
+            }
+        )
+        evidence.extend(_evidence_cases(suite, good, later))
         swapped = bytearray(good)
         key_id_at = len(good) - 2 - village.signing.suite.signature_size - 8
         swapped[key_id_at] ^= 1
@@ -380,7 +439,36 @@ def envelope_vectors(payloads: list[bytes]) -> None:
                 "expect": "bad_chain",
             }
         )
-    _write("envelopes.json", {"cases": cases})
+    _write("envelopes.json", {"cases": cases, "evidence": evidence})
+
+
+def _evidence_cases(suite: Suite, good: bytes, later: bytes) -> list[dict[str, Any]]:
+    """§6.4: the evidence form of an envelope verifies without its wraps and ciphertext;
+    a changed digest does not; the evidence of a hop that extended the origin's expiry
+    verifies and shows it."""
+    form = evidence_form(decode_envelope(good))
+    wraps_at = 4 + 65 + 144 + 2 + suite.signature_size + 1  # RKD1, hop fields, header, sig, n
+    base = {"suite": int(suite), "envelope": good.hex()}
+    out: list[dict[str, Any]] = [
+        {**base, "name": f"{suite.name}: evidence form verifies without wraps",
+         "evidence": form.hex(), "expect": "ok", "extends_expiry": False},
+        {**base, "name": f"{suite.name}: evidence, a wrap's hash changed",
+         "evidence": _flip(form, wraps_at + 8).hex(), "expect": "bad_signature"},
+        {**base, "name": f"{suite.name}: evidence, the ciphertext's hash changed",
+         "evidence": _flip(form, len(form) - 2 - suite.signature_size - 8 - 1).hex(),
+         "expect": "bad_signature"},
+        {**base, "name": f"{suite.name}: evidence of version 2",
+         "evidence": (b"RKD2" + form[4:]).hex(), "expect": "unsupported"},
+        {"suite": int(suite), "envelope": later.hex(),
+         "name": f"{suite.name}: evidence of a hop that extended the origin's expiry",
+         "evidence": evidence_form(decode_envelope(later)).hex(), "expect": "ok",
+         "extends_expiry": True},
+    ]  # fmt: skip
+    return out
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
 
 
 def frame_vectors(payloads: list[bytes]) -> None:
@@ -415,7 +503,9 @@ def frame_vectors(payloads: list[bytes]) -> None:
     # The batch these frames travel in (§5.3 "Decoding", steps 11-17, need its header).
     root = make_node("440104", suite=Suite.CLASSIC)
     signer = make_node("440104001002", root, Suite.CLASSIC)
-    header, batch_sig = sign_batch(entries, signer.signing, signer.cert.serial)
+    header, batch_sig = sign_batch(
+        entries, signer.signing, signer.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     valid = {
         "signer": str(signer.node),
         "batch_header": header.to_bytes().hex(),
@@ -506,8 +596,12 @@ def _invalid_objects(root: Any, village: Any) -> list[dict[str, str]]:
     log = LogId(village.node, 1)
     first = chain_entries(log, [b"{}", b"[]"], suite=Suite.CLASSIC)
     second = chain_entries(log, [b"{}", b"null"], suite=Suite.CLASSIC)
-    h1, s1 = sign_batch(first, village.signing, village.cert.serial)
-    h2, s2 = sign_batch(second, village.signing, village.cert.serial)
+    h1, s1 = sign_batch(
+        first, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
+    h2, s2 = sign_batch(
+        second, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     proof = ForkProof(h1, s1, h2, s2).to_bytes()
     # "advisory" is no signed-object type (SPEC.md §8.1): the container decoder takes any
     # type, and these cases test only the container's version marker and magic.
@@ -529,9 +623,11 @@ def _invalid_objects(root: Any, village: Any) -> list[dict[str, str]]:
         ),
         ("signed", '"v": "1"', _signed_raw(b'{"type":"advisory","v":"1"}', root), "malformed"),
         ("signed", "valid, of a type no receiver expects", _signed_raw(unknown_type, root), "ok"),
-        ("header", "batch header of version 2", b"RKB2" + h1.to_bytes()[4:], "unsupported"),
+        ("header", "batch header of version 1", b"RKB1" + h1.to_bytes()[4:], "unsupported"),
+        ("header", "batch header of version 3", b"RKB3" + h1.to_bytes()[4:], "unsupported"),
         ("header", "valid batch header", h1.to_bytes(), "ok"),
-        ("fork_proof", "fork proof of version 2", b"RKF2" + proof[4:], "unsupported"),
+        ("fork_proof", "fork proof of version 1", b"RKF1" + proof[4:], "unsupported"),
+        ("fork_proof", "fork proof of version 3", b"RKF3" + proof[4:], "unsupported"),
         ("fork_proof", "valid fork proof", proof, "ok"),
     ]
     return [{"decoder": d, "name": n, "bytes": b.hex(), "expect": e} for d, n, b, e in cases]

@@ -19,14 +19,23 @@ from protocol import canonical
 from protocol.batches import sign_batch
 from protocol.crypto import Suite, sha256
 from protocol.entries import FLAG_EPOCH_START, Entry
-from protocol.envelope import _seal_with, address, decode_envelope, readdress
+from protocol.envelope import _addressed, _seal_with, address, decode_envelope, readdress
 from protocol.fields import seal_field
 from protocol.frames import encode_frames
 from protocol.ids import LogId
 from protocol.ops import EpochStart, Upsert, encode_payload
 from protocol.session import decode_hello, mac, make_hello, make_welcome
 from protocol.signed import b64, decode_signed, sign_object
-from protocol.testing import NOW, TestNode, chain_entries, make_node, person_payload, seed
+from protocol.testing import (
+    NOW,
+    ORIGIN_EXPIRES,
+    ORIGIN_SENT,
+    TestNode,
+    chain_entries,
+    make_node,
+    person_payload,
+    seed,
+)
 
 HOUR_MS = 3_600_000
 
@@ -233,7 +242,9 @@ def epoch_vectors() -> dict[str, Any]:
     first = chain_entries(log1, [
         encode_payload([EpochStart(0, 0, "install")]), person_payload(1), person_payload(2),
     ], suite=suite)  # fmt: skip
-    h1, s1 = sign_batch(first, village.signing, village.cert.serial)
+    h1, s1 = sign_batch(
+        first, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     head = first[-1]
     restore = encode_payload([EpochStart(1, head.seq, "restore")])
     update = encode_payload([Upsert("person", "p1", {"phone": ("13800000000", 2)})])
@@ -241,10 +252,18 @@ def epoch_vectors() -> dict[str, Any]:
                            hlc0=head.hlc + 1)  # fmt: skip
     second[0] = _with_flags(second[0], FLAG_EPOCH_START)
     second[1] = dataclasses.replace(second[1], prev_hash=second[0].hash)
-    h2, s2 = sign_batch(second, village.signing, village.cert.serial)
+    h2, s2 = sign_batch(
+        second, village.signing, village.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
 
     def batch(entries: list[Entry]) -> dict[str, Any]:
-        header, sig = sign_batch(entries, village.signing, village.cert.serial)
+        header, sig = sign_batch(
+            entries,
+            village.signing,
+            village.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
         return {
             "batch_header": header.to_bytes().hex(),
             "batch_signature": sig.hex(),
@@ -301,7 +320,13 @@ def relay_vectors() -> dict[str, Any]:
         village = make_node("440104001002", county, suite)
         log = LogId(village.node, 1)
         entries = chain_entries(log, [person_payload(i) for i in range(1, 4)], suite=suite)
-        header, sig = sign_batch(entries, village.signing, village.cert.serial)
+        header, sig = sign_batch(
+            entries,
+            village.signing,
+            village.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
         key = seed(f"relay content key {suite.name}", 32)
         recipients = [town.kem.public_key, county.kem.public_key, village.kem.public_key]
         sealed = _seal_with(entries, header, recipients, key, sig)
@@ -341,4 +366,11 @@ def relay_vectors() -> dict[str, Any]:
         case(f"{suite.name}: forwarded, hop signed by the origin's key",
              address(sealed, village.signing, town.node, county.node, NOW, NOW + HOUR_MS),
              town, county, "bad_signature")  # fmt: skip
+        brief, brief_sig = sign_batch(entries, village.signing, village.cert.serial,
+                                      sent_ms=NOW, expires_ms=NOW + HOUR_MS)  # fmt: skip
+        brief_key = seed(f"relay content key 3 {suite.name}", 32)
+        brief_sealed = _seal_with(entries, brief, recipients, brief_key, brief_sig)
+        case(f"{suite.name}: forwarded with a later expiry than the origin's", _addressed(
+            brief_sealed, town.signing, town.node, county.node, NOW + 1000, NOW + 2 * HOUR_MS),
+            town, county, "expiry_extended")  # fmt: skip
     return {"cases": cases}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol import batches
 from protocol.batches import sign_batch
 from protocol.certs import Revocation, decode_certificate, issue_certificate, issue_revocations
 from protocol.crypto import KemPrivateKey, SigningKey, Suite
@@ -18,6 +19,8 @@ from protocol.testing import (
     NOT_AFTER,
     NOT_BEFORE,
     NOW,
+    ORIGIN_EXPIRES,
+    ORIGIN_SENT,
     TestNode,
     chain_entries,
     make_node,
@@ -224,7 +227,13 @@ def revocation_vectors() -> dict[str, Any]:
         entries = chain_entries(log, [_person(i) for i in range(first, last + 1)],
                                 suite=suite, first_seq=first, prev_hash=bytes(32) if first == 1
                                 else bytes([first]) * 32)  # fmt: skip
-        header, sig = sign_batch(entries, signer.signing, serial or signer.cert.serial)
+        header, sig = sign_batch(
+            entries,
+            signer.signing,
+            serial or signer.cert.serial,
+            sent_ms=ORIGIN_SENT,
+            expires_ms=ORIGIN_EXPIRES,
+        )
         return header.to_bytes() + sig
 
     def check(name: str, signer: TestNode, signed: bytes, expect: str, *, lists: str = "ours"
@@ -234,8 +243,8 @@ def revocation_vectors() -> dict[str, Any]:
         return {
             "name": name,
             "certificate": signer.cert.raw.hex(),
-            "batch_header": signed[:128].hex(),
-            "batch_signature": signed[128:].hex(),
+            "batch_header": signed[: batches.SIZE].hex(),
+            "batch_signature": signed[batches.SIZE :].hex(),
             "revocations": None if raw is None else raw.hex(),
             "revocations_root": None if root_of_list is None else root_of_list.cert.raw.hex(),
             "expect": expect,

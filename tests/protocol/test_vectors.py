@@ -21,13 +21,14 @@ from protocol.certs import decode_certificate, decode_revocations, verify_chain
 from protocol.crypto import KemPrivateKey, SigningKey, Suite, VerifyKey
 from protocol.entries import Entry, make_entry
 from protocol.envelope import decode_envelope, open_envelope
+from protocol.envelope_evidence import decode_evidence, evidence_form
 from protocol.errors import ProtocolError
 from protocol.frames import decode_frames, encode_frames
 from protocol.frontier import Frontier, decode_ack, decode_fork_proof
 from protocol.ids import LogId, NodeId
 from protocol.ops import decode_payload
 from protocol.signed import decode_signed
-from protocol.testing import make_node
+from protocol.testing import ORIGIN_EXPIRES, ORIGIN_SENT, make_node
 
 VECTORS = Path(__file__).parents[2] / "protocol" / "vectors"
 
@@ -101,7 +102,9 @@ def test_chain(case: dict[str, Any]) -> None:
         prev = entry.hash
     header = decode_header(bytes.fromhex(case["batch_header"]))
     signer = make_node("440104001002", make_node("440104", suite=suite), suite)
-    new_header, new_sig = sign_batch(entries, signer.signing, signer.cert.serial)
+    new_header, new_sig = sign_batch(
+        entries, signer.signing, signer.cert.serial, sent_ms=ORIGIN_SENT, expires_ms=ORIGIN_EXPIRES
+    )
     assert new_header == header
     assert new_header.to_bytes().hex() == case["batch_header"]
     header.verify(signer.signing.verify_key, bytes.fromhex(case["batch_signature"]))
@@ -130,6 +133,32 @@ def test_envelope(case: dict[str, Any]) -> None:
     else:
         with pytest.raises(ProtocolError) as exc:
             receive()
+        assert exc.value.code == case["expect"]
+
+
+@pytest.mark.parametrize("case", cases("envelopes.json", "evidence"), ids=lambda c: c["name"])
+def test_envelope_evidence(case: dict[str, Any]) -> None:
+    """§6.4: the evidence form (digest form and hop signature, no wraps, no ciphertext)
+    is derived from the envelope byte for byte and proves the hop and the origin; a
+    changed digest does not verify; a hop's extended expiry shows in it."""
+    suite = Suite(case["suite"])
+    village = make_node("440104001002", make_node("440104", suite=suite), suite)
+    raw = bytes.fromhex(case["evidence"])
+
+    def check() -> None:
+        decode_evidence(raw).verify(village.signing.verify_key, village.signing.verify_key)
+
+    if case["expect"] == "ok":
+        check()
+        env = decode_envelope(bytes.fromhex(case["envelope"]))
+        assert evidence_form(env) == raw
+        kept = decode_evidence(raw)
+        assert kept.extends_expiry is case["extends_expiry"]
+        assert [k for k, _ in kept.wrap_hashes] == env.recipient_key_ids
+        assert all(w not in raw for _, w in env.wraps) and env.ciphertext not in raw
+    else:
+        with pytest.raises(ProtocolError) as exc:
+            check()
         assert exc.value.code == case["expect"]
 
 

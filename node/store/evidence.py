@@ -2,8 +2,9 @@
 """Evidence a receiver keeps of what it refused: quarantined batches and alerts.
 
 Owner of ``quarantine`` (signed, valid batches that must not apply now: SPEC.md §7) and
-``alerts`` (what the administrator must see: a fork, with its proof). Each refused
-batch is kept once, however often it is sent again.
+``alerts`` (what the administrator must see: a fork, a hop that extended an origin's
+expiry, with its proof). Each refused batch is kept once, however often it is sent
+again.
 """
 
 from __future__ import annotations
@@ -68,20 +69,33 @@ class Evidence:
         ).fetchall()
         return kept, [Quarantined(*row) for row in rows]
 
-    def fork(
-        self, at: int, log: str, message_id: str, detail: dict[str, Any], proof: bytes
+    def alert(
+        self,
+        at: int,
+        kind: str,
+        log: str,
+        message_id: str,
+        detail: dict[str, Any],
+        proof: bytes,
     ) -> bool:
-        """Keep a fork alert with its evidence, once per refused message; True if new."""
+        """Keep an alert (``fork``, ``expiry_extended``) with its evidence, once per kind
+        and refused message; True if new."""
         seen = self.db.execute(
-            "SELECT 1 FROM alerts WHERE kind = 'fork' AND log = ?"
+            "SELECT 1 FROM alerts WHERE kind = ? AND log = ?"
             " AND json_extract(detail, '$.message_id') = ?",
-            [log, message_id],
+            [kind, log, message_id],
         ).fetchone()
         if seen is not None:
             return False
         self.db.execute(
-            "INSERT INTO alerts (at, kind, log, detail, proof) VALUES (?, 'fork', ?, ?, ?)",
-            [at, log, json.dumps({**detail, "message_id": message_id}, ensure_ascii=False), proof],
+            "INSERT INTO alerts (at, kind, log, detail, proof) VALUES (?, ?, ?, ?, ?)",
+            [
+                at,
+                kind,
+                log,
+                json.dumps({**detail, "message_id": message_id}, ensure_ascii=False),
+                proof,
+            ],
         )
         return True
 

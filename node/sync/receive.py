@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The receive pipeline for one envelope, in the order SPEC.md §6.7 fixes.
 
-decode -> addressed to us, from the session's peer -> hop signature and expiry ->
+decode -> addressed to us, from the session's peer -> hop signature, the hop's expiry
+not beyond the origin's (a relay that tried is alerted, with wrap-free evidence) and not
+past ->
 the origin is the peer or below it -> origin certificate (chain at now), batch
 signature, revocation -> sealed for the county (a relay) -> clock bound -> continuity
 with what we hold (duplicate, gap, fork; every claim compared with the hash we hold,
@@ -31,6 +33,7 @@ from protocol import (
     Entry,
     Envelope,
     ErrorCode,
+    ExpiryExtendedError,
     ForkError,
     ForkProof,
     Frontier,
@@ -47,6 +50,7 @@ from protocol import (
     check_continues,
     check_recipients,
     decode_envelope,
+    evidence_form,
     open_envelope,
 )
 from protocol.fast_payload import check_payload
@@ -65,7 +69,11 @@ def receive_envelope(
     """
     env = decode_envelope(raw)
     try:
-        _check(store, trust, env, peer, now_ms)
+        try:
+            _check(store, trust, env, peer, now_ms)
+        except ExpiryExtendedError as exc:
+            _record_extended(store, env, now_ms, exc)
+            raise
         try:
             check_clock(env.header, now_ms)
             _keep(store, env, raw, now_ms)
@@ -226,6 +234,30 @@ def _quarantine(store: NodeStore, env: Envelope, now_ms: int, exc: QuarantineErr
         )
 
 
+def _record_extended(
+    store: NodeStore, env: Envelope, now_ms: int, exc: ExpiryExtendedError
+) -> None:
+    """A hop (normally a township) signed a later expiry than the origin: keep the
+    proof for the administrator (``alerts``, kind ``expiry_extended``, SPEC.md §6.7 step
+    2). The proof is the envelope's evidence form (§6.4): the hop's signature over
+    the digest form shows that this hop signed that expiry, the origin's over the
+    header what the origin allowed, and it holds no wrap and no ciphertext."""
+    h = env.header
+    detail: dict[str, object] = {
+        "detail": str(exc),
+        "from": str(env.sender),
+        "first_seq": h.first_seq,
+        "last_seq": h.last_seq,
+        "expires_ms": env.expires_ms,
+        "origin_expires_ms": h.expires_ms,
+        "evidence": "envelope_evidence",
+    }
+    with immediate(store.db):
+        Evidence(store.db).alert(
+            now_ms, "expiry_extended", str(h.log), env.message_id.hex(), detail, evidence_form(env)
+        )
+
+
 def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -> None:
     """Keep the evidence where the administrator will see it (``alerts``, kind fork).
 
@@ -261,4 +293,6 @@ def _record_fork(store: NodeStore, env: Envelope, now_ms: int, exc: ForkError) -
     if evidence == "envelope" and held_in:
         detail["held_message_id"] = held_in  # the kept batch whose chain it contradicts
     with immediate(store.db):
-        Evidence(store.db).fork(now_ms, str(header.log), env.message_id.hex(), detail, proof)
+        Evidence(store.db).alert(
+            now_ms, "fork", str(header.log), env.message_id.hex(), detail, proof
+        )

@@ -80,7 +80,9 @@ def test_an_alert_is_named_in_chinese(tmp_path: Path) -> None:
     village = make_village(tmp_path)
     store = NodeStore.open(village.data_dir)
     try:
-        Evidence(store.db).fork(START_MS, f"village:{VILLAGE}#1", "m1", {"detail": "x"}, b"p")
+        Evidence(store.db).alert(
+            START_MS, "fork", f"village:{VILLAGE}#1", "m1", {"detail": "x"}, b"p"
+        )
     finally:
         store.close()
     client = village.app.test_client()

@@ -397,3 +397,11 @@ def m016_township_review(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX review_changes_month ON review_changes (month, village)")
+def m017_envelopes_of_version_3(db: Database) -> None:
+    """Envelope version 3 (SPEC.md §1.3, §6.8): a relay's kept copies of version 2 can no
+    longer be handed on (every parent refuses ``RKV2`` as unsupported) nor read for the
+    fork checks (their batch headers are of version 1), so they go. At its next round the
+    relay finds its copies stopping at its parent's head, takes its head back there
+    (§15.8), and each child sends the range again, as version 3, from its own log.
+    (m016 is the township review store.)"""
+    db.execute("DELETE FROM inbound WHERE CAST(substr(raw, 1, 4) AS BLOB) = X'524B5632'")  # "RKV2"

@@ -95,6 +95,12 @@ class PeerAcks:
         )
         return True
 
+    def settle(self, logs: list[str]) -> None:
+        """Forget the refusals of ``logs``: a recovery from upstream replaced them (SPEC
+        §8.10), so a refusal of the PC's old history is no longer anything to act on."""
+        for log in logs:
+            self.db.execute("DELETE FROM sync_rejections WHERE log = ?", [log])
+
     def rejections(self) -> list[Rejection]:
         return [
             Rejection(*row)

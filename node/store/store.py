@@ -372,6 +372,13 @@ class NodeStore:
         )
         return {kind: n for kind, n in rows}
 
+    def is_new_pc(self) -> bool:
+        """Whether this store is a PC just enrolled: its first log holds only its install
+        entry and no record. Upstream holding another history of its log then means a
+        replacement PC, whose cards come back by `renkou node recover`, not a clone."""
+        log = self.changelog
+        return log.epochs() == [1] and log.head_seq == 1 and not self.counts()
+
     # -- integrity -------------------------------------------------------------------
 
     def records_hash(self, db: Database | None = None) -> str:

@@ -174,6 +174,9 @@ class OwnLogPush:
         if epoch is not None:  # a closed log: the parent may hold more; only a fork matters
             ours = next(log.entries(have.seq, have.seq, epoch=epoch), None)
             return ours is not None and ours.hash == have.hash
+        if store.is_new_pc() and not (have.seq == 1 and self._same_install(have)):
+            self._refused(log.log, 1, have.seq, _new_pc_refusal(log.log, have.seq))
+            return False
         if have.seq > log.head_seq:
             self._refused(
                 log.log,
@@ -209,6 +212,9 @@ class OwnLogPush:
         )
         return have.seq < log.head_seq  # a push lets the parent see and record the fork
 
+    def _same_install(self, have: Head) -> bool:
+        return next(self.round.store.entries(1, 1)).hash == have.hash
+
     def _chunk(self, start: int, epoch: int | None = None) -> list[Entry]:
         out: list[Entry] = []
         size = 0
@@ -233,3 +239,20 @@ class OwnLogPush:
         ack_raw = r.link.call("POST", ENVELOPES_PATH, raw).content
         self.acks.record(ack_raw, r.parent.node, header.log, header.last_seq, header.head_hash)
         r.report.pushed_entries += len(chunk)
+
+
+def _new_pc_refusal(log: LogId, held: int) -> SyncFailed:
+    """What a replacement PC is told when it syncs before `renkou node recover`: the parent
+    holds the old PC's history of this log, which neither `new-epoch` (an empty PC writing
+    on) nor the clone warning of a fork would mend; the cards come back from upstream."""
+    return SyncFailed(
+        f"this PC is new and holds none of {log.node}'s records, while the parent holds its "
+        f"log {log} through seq {held} (the PC it replaces): run `renkou node recover` to "
+        "take the village's cards back from the county, then sync",
+        code="behind_parent",
+        detail={
+            "zh": f"本机是新电脑，尚无 {log.node} 的任何记录，而上级已保存其日志 {log} 至第 "
+            f"{held} 条（被替换的旧电脑所写）：请先运行 `renkou node recover` 从县里取回本村"
+            "的卡片，再同步"
+        },
+    )

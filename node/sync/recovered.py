@@ -17,6 +17,7 @@ after its push and before it reads its outbox (where the answer then is).
 
 from __future__ import annotations
 
+from node.store.acks import PeerAcks
 from node.store.outbox import Outbox
 from node.store.recovery import Recovery, RecoveryEvent
 from node.store.store import NodeStore
@@ -77,6 +78,7 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
             event = RecoveryEvent(store.clock(), str(snap.header.county), epoch, n,
                                   {str(log): h.seq for log, h in heads.items()}, drop)  # fmt: skip
             recovery.record(event)
+            PeerAcks(store.db).settle(sorted({str(old.log), *(str(log) for log in heads)}))
             store.audit(ACTOR, "recover", "node", str(store.node), f"{n} cards from upstream")
             store.start_epoch_after(latest.epoch, heads[latest].seq, heads[latest].hash, epoch)
     except BaseException:
@@ -96,7 +98,7 @@ def _check_covered(store: NodeStore, heads: dict[LogId, Head]) -> bool:
     log = store.changelog
     ours = {e: Head(seq, h) for e, (seq, h) in log.closed_heads().items()}
     ours[log.log.epoch] = Head(log.head_seq, log.head_hash)
-    fresh = log.epochs() == [1] and log.head_seq == 1 and not store.counts()
+    fresh = store.is_new_pc()
     for epoch, mine in sorted(ours.items()):
         theirs = heads.get(LogId(store.node, epoch))
         same = theirs is not None and theirs.seq == mine.seq and theirs.hash == mine.hash

@@ -379,3 +379,37 @@ def test_a_township_pc_recovers_straight_from_the_county(county: County, tmp_pat
         assert event is not None and event.epoch == 2 and _cards(new) == before
     finally:
         new.close()
+
+
+def test_a_new_pc_that_syncs_before_recovering_is_told_to_recover_and_then_is_not(
+    county: County, tmp_path: Path
+) -> None:
+    """A replacement PC synced before `node recover` was told it was a clone (fork) or a
+    restored copy (`new-epoch`), and the refusal stayed in its status after the recovery
+    mended it. It is told to recover, pushes nothing, and the recovery settles it."""
+    dead = county.villages[V1]
+    _woman(dead, date(1985, 2, 3), "甲")
+    write(dead, 2, tag="旧")
+    _sync(county, dead)
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    new.close()
+    remember_parent_url(new.data_dir, county.towns[T].url)
+    data_dir = ["--data-dir", str(new.data_dir)]
+    try:
+        synced = CliRunner().invoke(cli, ["node", "sync", *data_dir])
+        assert "renkou node recover" in synced.output, synced.output
+        assert "克隆" not in synced.output and "new-epoch" not in synced.output
+        told = CliRunner().invoke(cli, ["node", "status", *data_dir])
+        assert "behind_parent" in told.output and "renkou node recover" in told.output
+        town = county.towns[T].store
+        assert town.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0  # no fork
+        args = ["node", "recover", "--code", V1, "--wait", "0", *data_dir]
+        assert CliRunner().invoke(cli, args).exit_code == 0
+        county.client(T).sync_round()
+        took = CliRunner().invoke(cli, args)
+        assert "已从县里取回 3 张卡片" in took.output, took.output
+        after = CliRunner().invoke(cli, ["node", "status", *data_dir])
+        assert "behind_parent" not in after.output and "ALERT" not in after.output, after.output
+    finally:
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)

@@ -397,6 +397,8 @@ def m016_township_review(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX review_changes_month ON review_changes (month, village)")
+
+
 def m017_envelopes_of_version_3(db: Database) -> None:
     """Envelope version 3 (SPEC.md §1.3, §6.8): a relay's kept copies of version 2 can no
     longer be handed on (every parent refuses ``RKV2`` as unsupported) nor read for the

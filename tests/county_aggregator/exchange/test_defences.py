@@ -307,3 +307,20 @@ def test_the_server_is_the_node_app_with_the_exchange(ex: Exchange) -> None:
 
         peer_certificate(ExchangeStore(ex.b.db), Trust.load(ex.b.db, ex.b_dir), "440303", now())
     assert node_calendar(ex.b_dir) is not None
+
+
+def test_a_peer_is_registered_only_with_its_own_county_nodes_certificate(ex: Exchange) -> None:
+    """``renkou county exchange peer``: a county with no link registers the peer's county
+    node certificate from a file; the certificate must verify through our
+    cross-certificate and be that county's node, else nothing is registered."""
+    a_cert = str(ex.a_dir / "keys" / "node.cert")
+    wrong = run("county", "exchange", "peer", "--county", "440106", "--certificate", a_cert,
+                "--data-dir", str(ex.b_dir))  # fmt: skip
+    assert wrong.exit_code == 1 and "exchange.wrong_peer" in wrong.output
+    own = run("county", "exchange", "peer", "--county", "440105", "--certificate",
+              str(ex.b_dir / "keys" / "node.cert"), "--data-dir", str(ex.b_dir))  # fmt: skip
+    assert own.exit_code == 1 and "exchange.wrong_peer" in own.output
+    by_file = run("county", "exchange", "peer", "--county", "440104", "--certificate", a_cert,
+                  "--data-dir", str(ex.b_dir))  # fmt: skip
+    assert by_file.exit_code == 0, by_file.output
+    assert ExchangeStore(ex.b.db).peers() == [("440104", "")]

@@ -73,7 +73,7 @@ class ExchangeStore:
     # -- peers ---------------------------------------------------------------------
 
     def add_peer(self, county: str, url: str, certificate: bytes, at: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "INSERT INTO exchange_peers (county, url, certificate, added) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (county) DO UPDATE SET url = excluded.url,"
@@ -99,7 +99,7 @@ class ExchangeStore:
         """Keep new outgoing notifications; an id already held is left as it is (the
         same event derived again after the next merge). Returns how many were new."""
         before = self.db.conn.total_changes
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO exchange_sent (id, to_county, kind, record_kind,"
                 " record_key, person_key, village, event_date, due, body, made)"
@@ -120,7 +120,7 @@ class ExchangeStore:
 
     def mark_sent(self, nid: str, at: int, day: str, via: str) -> None:
         """The peer kept it (HTTP 202) or it was written to a file: the first time counts."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "UPDATE exchange_sent SET sent = ?, sent_date = ?, via = ?"
                 " WHERE id = ? AND sent IS NULL",
@@ -133,7 +133,7 @@ class ExchangeStore:
     ) -> bool:  # fmt: skip
         """The hukou place's answer to our notification; the first answer kept counts
         (a resent copy changes nothing). Returns whether it was new."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.execute(
                 "UPDATE exchange_sent SET outcome = ?, received_date = ?, answered_date = ?,"
                 " answer_due = ?, on_time = ?, answer = ?, answer_at = ?"
@@ -147,7 +147,7 @@ class ExchangeStore:
 
     def keep(self, row: dict[str, Any]) -> bool:
         """Keep a received notification; the same (county, id) again is a duplicate."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO exchange_inbox (from_county, id, kind, village,"
                 " id_number, event_date, body, message, received, received_date, due)"
@@ -177,7 +177,7 @@ class ExchangeStore:
         note: str, by: str, on_time: bool,
     ) -> bool:  # fmt: skip
         """Our answer to a received notification; an answered one keeps its answer."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.execute(
                 "UPDATE exchange_inbox SET outcome = ?, answered_date = ?, cross_check = ?,"
                 " note = ?, answered_by = ?, on_time = ?"
@@ -194,7 +194,7 @@ class ExchangeStore:
         return [_received(r) for r in rows]
 
     def mark_answer_sent(self, from_county: str, nid: str, at: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "UPDATE exchange_inbox SET answer_sent = ?"
                 " WHERE from_county = ? AND id = ? AND answer_sent IS NULL",

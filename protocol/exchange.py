@@ -262,14 +262,14 @@ def decode_exchange(raw: bytes) -> ExchangeMessage:
     header_bytes = r.blob32(MAX_HEADER, "header")
     cert = r.blob32(MAX_CERTIFICATE, "certificate")
     wrap = r.blob16(suite.wrap_size, "wrap")
-    if len(wrap) != suite.wrap_size or not cert:
-        raise MalformedError(
-            f"exchange message: a certificate and a wrap of {suite.wrap_size} bytes"
-        )
     ct = r.blob32(MAX_BODY + 16, "ciphertext")
     key_id = r.take(KEY_ID_SIZE)
     sig = r.blob16(suite.signature_size, "signature")
     r.end()
+    if len(wrap) != suite.wrap_size or not cert:
+        raise MalformedError(
+            f"exchange message: a certificate and a wrap of {suite.wrap_size} bytes"
+        )
     header = _header(canonical.decode(header_bytes, max_bytes=MAX_HEADER))
     return ExchangeMessage(suite, header, cert, header_bytes, wrap, ct, key_id, sig, bytes(raw))
 

@@ -36,6 +36,7 @@ from node.keys.backup_file import Checkpoint, open_backup, seal_backup, sign_che
 from node.keys.files import write_new
 from node.store.database import DATABASE_ERRORS, DB_NAME, ERRORS, connect
 from node.store.restores import RestoreEvent, Restores
+from node.store.review import ReviewStore
 from node.store.store import NodeStore
 from protocol import KemPublicKey
 
@@ -84,26 +85,37 @@ def backup(store: NodeStore, target: Path, now_ms: int | None = None) -> int:
 
 
 def _snapshot(store: NodeStore, target: Path) -> None:
-    """A consistent plain copy of the node's database at ``target`` (mode 0600)."""
+    """A consistent plain copy of the node's database at ``target`` (mode 0600),
+    without the township's review store (:func:`_without_review`)."""
     key = store.identity.db_key
-    if not key:
-        private_file(target)
-        dest = connect(target, key)
-        try:
-            store.db.conn.backup(dest)
-        finally:
-            dest.close()
-        return
-    encrypted = target.with_name("encrypted.db")
-    private_file(encrypted)
-    dest = connect(encrypted, key)
+    copy = target.with_name("encrypted.db") if key else target
+    private_file(copy)
+    dest = connect(copy, key)
     try:
         store.db.conn.backup(dest)
     finally:
         dest.close()
-    private_file(target)
-    export_database(encrypted, key, target, b"")
-    encrypted.unlink()
+    if key:
+        private_file(target)
+        export_database(copy, key, target, b"")
+        copy.unlink()
+    _without_review(target)  # a backup outlives the review window
+
+
+def _without_review(target: Path) -> None:
+    """Empty the review store of the plain copy ``target``, its bytes zeroed.
+
+    What a township keeps for its monthly review lives only for the review window
+    (node/store/review.py, SPEC.md §6.3.2); a backup lives for months on a stick. A
+    restored township reviews again what it can still open; for the rest, the village
+    holds its own change report.
+    """
+    conn = connect(target, b"")
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        ReviewStore(Database(conn)).clear()
+    finally:
+        conn.close()
 
 
 def export_database(source: Path, source_key: bytes, target: Path, target_key: bytes) -> None:

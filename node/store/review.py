@@ -171,6 +171,10 @@ class ReviewStore:
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM review_changes").fetchone()[0])
 
+    def clear(self) -> None:
+        """Delete every kept change (a backup's copy carries none, node/store/backup.py)."""
+        self.db.execute("DELETE FROM review_changes")
+
     def purge_before(self, month: str) -> int:
         """Delete the changes of months before ``month``; return how many.
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from node.store.backup import backup, restore
 from node.store.database import DB_NAME, open_database
-from node.store.review import ADDED, ReviewChange, ReviewStore
+from node.store.review import ADDED, ReviewChange, ReviewStore, month_of
 from node.store.schema import migrations
+from node.store.store import NodeStore
 
 V = "440104001002"
 
@@ -69,3 +71,23 @@ def test_purged_changes_are_gone_from_the_file_and_its_wal(tmp_path: Path) -> No
         assert name.encode() not in files()
     finally:
         db.close()
+
+
+def test_a_backup_carries_no_review_data(store: NodeStore, tmp_path: Path) -> None:
+    """A backup lives far longer than the review window: what the township kept for its
+    review is left out of it (a change of this month, which the window still keeps, is
+    not in the restored store)."""
+    now = store.clock()
+    kept = change(1, month_of(now), name="欧阳秀英")
+    with store.db.atomic():
+        ReviewStore(store.db).keep([kept], now)
+    backup(store, tmp_path / "b.db")
+    assert ReviewStore(store.db).count() == 1  # the node itself keeps it
+    data_dir = store.data_dir
+    store.close()
+    restore(data_dir, tmp_path / "b.db")
+    again = NodeStore.open(data_dir)
+    try:
+        assert ReviewStore(again.db).count() == 0
+    finally:
+        again.close()

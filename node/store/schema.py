@@ -407,3 +407,11 @@ def m017_envelopes_of_version_3(db: Database) -> None:
     (§15.8), and each child sends the range again, as version 3, from its own log.
     (m016 is the township review store.)"""
     db.execute("DELETE FROM inbound WHERE CAST(substr(raw, 1, 4) AS BLOB) = X'524B5632'")  # "RKV2"
+
+
+@migrations()
+def m018_evidence_kept_wrap_free(db: Database) -> None:
+    """When a refused envelope kept as evidence was cut to its wrap-free form
+    (node/store/evidence.py; SPEC.md §6.3.2): after ``RENKOU_EVIDENCE_DAYS``."""
+    db.execute("ALTER TABLE quarantine ADD COLUMN cut_at INTEGER")
+    db.execute("ALTER TABLE alerts ADD COLUMN cut_at INTEGER")

@@ -43,6 +43,7 @@ from node.store.store import NodeStore
 from node.store.sync_meta import SyncMeta
 from node.sync import epochs, recovered, revocations, schedules
 from node.sync.acks import AckBook
+from node.sync.evidence_kept import keep_wrap_free
 from node.sync.failures import SessionFailed, Stale, SyncFailed
 from node.sync.intake import Intake
 from node.sync.link import ParentLink
@@ -169,6 +170,7 @@ class SyncClient:
         return heads
 
     def _finish(self) -> RoundReport:
+        keep_wrap_free(self.store, self.round.now_ms())  # evidence past the limit: no wraps
         r = self.round
         cut_expired(r)  # a relay's confirmed copies past their expiry: headers only
         purge_expired(self.store.db, r.now_ms())  # review changes past the review window

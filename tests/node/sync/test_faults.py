@@ -630,7 +630,9 @@ def test_fork_is_refused_recorded_and_shown(county: County, tmp_path: Path) -> N
         assert refused.value.detail["log"] == log_of(village)
         after = snapshot(town)
         assert {t: after[t] == before[t] for t in after} == {t: t != "alerts" for t in after}
-        ((at, kind, log, detail, proof),) = town.db.execute("SELECT * FROM alerts").fetchall()
+        ((at, kind, log, detail, proof),) = town.db.execute(
+            "SELECT at, kind, log, detail, proof FROM alerts"
+        ).fetchall()
         assert (kind, log) == ("fork", log_of(village))
         fork = decode_fork_proof(bytes(proof))
         fork.check(village.identity.signing.verify_key)

@@ -255,11 +255,13 @@ def address(
 ) -> bytes:
     """Wrap a sealed batch for one hop and sign it as ``sender``.
 
-    The hop signature covers every byte before ``hop_sig_len``, ``hop_key_id`` included.
+    The hop signs the digest form (:func:`digest_form`), which binds every byte before
+    ``hop_sig_len``, ``hop_key_id`` included.
 
     Raises:
         ValueError: ``expires_ms`` is not after ``sent_ms``, more than MAX_LIFETIME_MS
             after it, or later than the origin's expiry in the batch header.
+        MalformedError: ``sealed`` is not a sealed part (seal_batch makes one).
     """
     if expires_ms <= sent_ms:
         raise ValueError("expires_ms must be after sent_ms")

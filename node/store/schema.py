@@ -8,6 +8,9 @@ the log must reproduce it exactly (tests/node/test_store_rebuild.py proves it).
 
 from __future__ import annotations
 
+import json
+import time
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -399,19 +402,47 @@ def m016_township_review(db: Database) -> None:
     db.execute("CREATE INDEX review_changes_month ON review_changes (month, village)")
 
 
+@migrations()
 def m017_envelopes_of_version_3(db: Database) -> None:
     """Envelope version 3 (SPEC.md §1.3, §6.8): a relay's kept copies of version 2 can no
     longer be handed on (every parent refuses ``RKV2`` as unsupported) nor read for the
     fork checks (their batch headers are of version 1), so they go. At its next round the
     relay finds its copies stopping at its parent's head, takes its head back there
     (§15.8), and each child sends the range again, as version 3, from its own log.
-    (m016 is the township review store.)"""
+
+    A copy the county had not acknowledged may be the only one left (a village PC put
+    back from an older backup since), so it does not go silently: an alert of kind
+    ``upgrade_dropped`` names its log and range (``renkou node status``); the village's
+    own status shows whether it sent the range again. (Not released before this session,
+    so edited in place. m016 is the township review store.)"""
+    at = int(time.time() * 1000)
+    unconfirmed = db.execute(
+        "SELECT i.log, i.first_seq, i.last_seq, i.message_id FROM inbound AS i"
+        " WHERE CAST(substr(i.raw, 1, 4) AS BLOB) = X'524B5632' AND i.last_seq > COALESCE("
+        "(SELECT max(a.seq) FROM peer_acks AS a WHERE a.log = i.log"
+        " AND a.peer LIKE 'county:%'), 0) ORDER BY i.log, i.first_seq"
+    ).fetchall()
+    for log, first, last, message_id in unconfirmed:
+        detail = {
+            "detail": f"a version-2 copy of {log} {first}..{last} the county had not"
+            " acknowledged was dropped at the upgrade to envelope version 3: the village"
+            " sends it again if it still holds it (see its status)",
+            "first_seq": first,
+            "last_seq": last,
+            "message_id": bytes(message_id).hex(),
+        }
+        db.execute(
+            "INSERT INTO alerts (at, kind, log, detail, proof)"
+            " VALUES (?, 'upgrade_dropped', ?, ?, NULL)",
+            [at, log, json.dumps(detail, ensure_ascii=False)],
+        )
     db.execute("DELETE FROM inbound WHERE CAST(substr(raw, 1, 4) AS BLOB) = X'524B5632'")  # "RKV2"
 
 
 @migrations()
-def m018_evidence_kept_wrap_free(db: Database) -> None:
+def m019_evidence_kept_wrap_free(db: Database) -> None:
     """When a refused envelope kept as evidence was cut to its wrap-free form
-    (node/store/evidence.py; SPEC.md §6.3.2): after ``RENKOU_EVIDENCE_DAYS``."""
+    (node/store/evidence.py; SPEC.md §6.3.2): after ``RENKOU_EVIDENCE_DAYS``. (m019: the
+    relay's returned copies of the same session take m018.)"""
     db.execute("ALTER TABLE quarantine ADD COLUMN cut_at INTEGER")
     db.execute("ALTER TABLE alerts ADD COLUMN cut_at INTEGER")

@@ -40,10 +40,17 @@ def _as_version_2(town: NodeStore) -> None:
             )
 
 
+def _upgrade_alerts(town: NodeStore) -> list[tuple[str, str]]:
+    return town.db.execute(
+        "SELECT log, detail FROM alerts WHERE kind = 'upgrade_dropped'"
+    ).fetchall()
+
+
 def test_a_relays_version_2_copies_are_sent_again_as_version_3(county: County) -> None:
     """The upgrade drops the township's version-2 copies (no parent takes them, no
-    decoder reads them); its next round takes its head back where its copies stop, the
-    village sends the range again as version 3, and the county gets every entry once."""
+    decoder reads them), with an alert naming the range the county had not acknowledged;
+    its next round takes its head back where its copies stop, the village sends the
+    range again as version 3, and the county gets every entry once."""
     village, town = county.villages[V1], county.towns[T].store
     write(village, 3)
     assert sync(county, V1).pushed_entries == 4
@@ -52,6 +59,8 @@ def test_a_relays_version_2_copies_are_sent_again_as_version_3(county: County) -
         m017_envelopes_of_version_3(town.db)
     assert count(town, "inbound") == 0
     log = village.changelog.log
+    ((alerted, detail),) = _upgrade_alerts(town)
+    assert alerted == str(log) and '"first_seq": 1, "last_seq": 4' in detail
     report = sync(county, T)
     assert report.forwarded_envelopes == 0 and report.lost, report
     assert Holdings(town.db).head(log) is None  # back to the county's head: nothing
@@ -72,3 +81,18 @@ def test_the_upgrade_keeps_version_3_copies(county: County) -> None:
         m017_envelopes_of_version_3(town.db)
     assert count(town, "inbound") == 1
     assert sync(county, T).forwarded_envelopes == 1
+
+
+def test_copies_the_county_acknowledged_go_without_an_alert(county: County) -> None:
+    """A version-2 copy the county had acknowledged is held by the county: dropped at
+    the upgrade without an alert, and nothing has to be sent again."""
+    write(county.villages[V1], 2)
+    assert sync(county, V1).pushed_entries == 3
+    assert sync(county, T).forwarded_envelopes == 1  # the county acknowledged 1..3
+    town = county.towns[T].store
+    _as_version_2(town)
+    with town.db.atomic():
+        m017_envelopes_of_version_3(town.db)
+    assert count(town, "inbound") == 0 and _upgrade_alerts(town) == []
+    report = sync(county, T)
+    assert report.forwarded_envelopes == 0 and not report.lost, report

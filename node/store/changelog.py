@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from sqlite_utils import Database
 
 from node.domain.records import RULESET
-from node.store.apply import epoch_cuts
+from node.store.apply import epoch_cuts, log_heads
 from node.store.holdings import EntryRow
 from protocol import (
     ZERO_HASH,
@@ -124,22 +124,18 @@ class ChangeLog:
         An epoch a later one was cut from (:meth:`cuts`) ends where the cut says: the
         entries past it were abandoned (a fork the parent refused) and are never sent.
         """
-        rows = self.db.execute(
-            "SELECT epoch, seq, entry_hash FROM log AS l WHERE epoch < ? AND seq ="
-            " (SELECT MAX(seq) FROM log WHERE epoch = l.epoch)",
-            [self.log.epoch],
-        )
-        heads = {int(epoch): (int(seq), bytes(h)) for epoch, seq, h in rows}
+        heads = {e: seq for e, seq in log_heads(self.db).items() if e < self.log.epoch}
         for epoch, seq in self.cuts().items():
-            if epoch in heads and seq < heads[epoch][0]:
-                row = self.db.execute(
-                    "SELECT entry_hash FROM log WHERE epoch = ? AND seq = ?", [epoch, seq]
-                ).fetchone()
-                if row is None:
-                    del heads[epoch]
-                else:
-                    heads[epoch] = (seq, bytes(row[0]))
-        return heads
+            if epoch in heads and seq < heads[epoch]:
+                heads[epoch] = seq
+        out: dict[int, tuple[int, bytes]] = {}
+        for epoch, seq in heads.items():
+            row = self.db.execute(
+                "SELECT entry_hash FROM log WHERE epoch = ? AND seq = ?", [epoch, seq]
+            ).fetchone()
+            if row is not None:
+                out[epoch] = (seq, bytes(row[0]))
+        return out
 
     def cuts(self) -> dict[int, int]:
         """``{epoch: last kept seq}`` of the epochs a later one was cut from

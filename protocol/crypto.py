@@ -125,6 +125,10 @@ class SigningKey:
 
     suite: Suite
     seed: bytes = field(repr=False)
+    _opened: tuple[ed25519.Ed25519PrivateKey, mldsa.MLDSA65PrivateKey | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """The keys the seed expands to, once expanded (see :meth:`_keys`)."""
 
     def __post_init__(self) -> None:
         if len(self.seed) != self.suite.sign_seed_size:
@@ -137,13 +141,21 @@ class SigningKey:
         return cls(suite, random(suite.sign_seed_size))
 
     def _keys(self) -> tuple[ed25519.Ed25519PrivateKey, mldsa.MLDSA65PrivateKey | None]:
-        ed = ed25519.Ed25519PrivateKey.from_private_bytes(self.seed[:32])
-        pq = (
-            mldsa.MLDSA65PrivateKey.from_seed_bytes(self.seed[32:])
-            if self.suite is Suite.HYBRID
-            else None
-        )
-        return ed, pq
+        """The seed expanded, once per key object: a node signs with the same key all
+        day (every hello, ack, batch and hop), and expanding an ML-DSA-65 seed costs
+        about as much as a signature. The expanded keys live exactly as long as this
+        object, which holds the seed anyway."""
+        opened = self._opened
+        if opened is None:
+            ed = ed25519.Ed25519PrivateKey.from_private_bytes(self.seed[:32])
+            pq = (
+                mldsa.MLDSA65PrivateKey.from_seed_bytes(self.seed[32:])
+                if self.suite is Suite.HYBRID
+                else None
+            )
+            opened = (ed, pq)
+            object.__setattr__(self, "_opened", opened)
+        return opened
 
     def sign(self, message: bytes) -> bytes:
         ed, pq = self._keys()
@@ -207,6 +219,10 @@ class KemPrivateKey:
 
     suite: Suite
     seed: bytes = field(repr=False)
+    _opened: tuple[x25519.X25519PrivateKey, mlkem.MLKEM768PrivateKey | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """The keys the seed expands to, once expanded (see :meth:`_keys`)."""
 
     def __post_init__(self) -> None:
         if len(self.seed) != self.suite.kem_seed_size:
@@ -217,13 +233,18 @@ class KemPrivateKey:
         return cls(suite, random(suite.kem_seed_size))
 
     def _keys(self) -> tuple[x25519.X25519PrivateKey, mlkem.MLKEM768PrivateKey | None]:
-        xk = x25519.X25519PrivateKey.from_private_bytes(self.seed[:32])
-        mk = (
-            mlkem.MLKEM768PrivateKey.from_seed_bytes(self.seed[32:])
-            if self.suite is Suite.HYBRID
-            else None
-        )
-        return xk, mk
+        """The seed expanded, once per key object (as :meth:`SigningKey._keys`)."""
+        opened = self._opened
+        if opened is None:
+            xk = x25519.X25519PrivateKey.from_private_bytes(self.seed[:32])
+            mk = (
+                mlkem.MLKEM768PrivateKey.from_seed_bytes(self.seed[32:])
+                if self.suite is Suite.HYBRID
+                else None
+            )
+            opened = (xk, mk)
+            object.__setattr__(self, "_opened", opened)
+        return opened
 
     @property
     def public_key(self) -> KemPublicKey:

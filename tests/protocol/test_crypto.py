@@ -255,3 +255,28 @@ def test_seal_open() -> None:
 def test_crypto_has_no_unused_mac() -> None:
     """The unused crypto.mac() is gone; session.py keeps the HMAC."""
     assert not hasattr(crypto, "mac")
+
+
+@suites
+def test_a_private_key_expands_its_seed_once(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node signs and unwraps with the same keys all day: the seeds are expanded once
+    per key object (expanding an ML-DSA-65 seed cost about a signature), and the key
+    still signs, opens and compares as its seed says."""
+    expanded: list[str] = []
+    for module, name in (
+        (crypto.ed25519.Ed25519PrivateKey, "from_private_bytes"),
+        (crypto.mldsa.MLDSA65PrivateKey, "from_seed_bytes"),
+        (crypto.x25519.X25519PrivateKey, "from_private_bytes"),
+        (crypto.mlkem.MLKEM768PrivateKey, "from_seed_bytes"),
+    ):
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda raw, real=real, name=name: expanded.append(name) or real(raw)
+        )
+    signing, kem = _signing(suite, "once"), _kem(suite, "once")
+    for _ in range(3):
+        signing.verify_key.verify(signing.sign(MESSAGE), MESSAGE)
+        assert kem.unwrap(kem.public_key.wrap(CONTENT_KEY, INFO), INFO) == CONTENT_KEY
+    assert len(expanded) == (4 if suite is Suite.HYBRID else 2)
+    assert signing == _signing(suite, "once") and hash(signing) == hash(_signing(suite, "once"))
+    assert kem == _kem(suite, "once") and "seed" not in repr(signing) + repr(kem)

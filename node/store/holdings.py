@@ -304,10 +304,17 @@ class Holdings:
         )
 
     def mark_forwarded_through(self, log: LogId, seq: int, now_ms: int) -> None:
-        """Envelopes of ``log`` ending at or below ``seq`` are held upstream: forwarded."""
+        """Envelopes of ``log`` ending at or below ``seq`` are held upstream: forwarded.
+
+        Runs for every log at every round, so it visits only the envelopes not yet
+        forwarded (the partial index of m002): through ``inbound_by_log`` it visited
+        every copy of the log ever kept, and ``forwarded_at`` lies behind ``raw`` in the
+        row, so each visit read the whole envelope (decrypting each page of it): a cost
+        that grew with every month a relay had served.
+        """
         self.db.execute(
-            "UPDATE inbound SET forwarded_at = ? WHERE log = ? AND last_seq <= ?"
-            " AND forwarded_at IS NULL",
+            "UPDATE inbound INDEXED BY inbound_pending SET forwarded_at = ?"
+            " WHERE log = ? AND last_seq <= ? AND forwarded_at IS NULL",
             [now_ms, str(log), seq],
         )
 

@@ -41,11 +41,16 @@ def _cards(n: int) -> Iterator[dict[str, Any]]:
     import random
 
     rng = random.Random(5)
+    seen: set[str] = set()  # one live card per ID number (node/checks.py)
     for i in range(n):
-        birth = f"{rng.randint(1980, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        number = ""
+        while not number or number in seen:
+            birth = f"{rng.randint(1980, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            number = _female_id(rng, birth)
+        seen.add(number)
         yield {
             "card_type": "woman",
-            "id_number": _female_id(rng, birth),
+            "id_number": number,
             "name": f"王{i}",
             "sex": "F",
             "birth_date": birth,

@@ -48,6 +48,9 @@ def _record_id(record_id: str) -> str:
 
 
 def _audit_write(store: NodeStore, action: str, kind: str, record_id: str, entry: Entry) -> None:
+    """The operator's row for a write; called inside the write's own transaction
+    (``store.bulk()``), so a save is one durable commit, not two fsyncs, and no record
+    is ever saved without the row naming who wrote it."""
     store.audit(g.operator.name, action, kind, record_id, entry_mark(entry.log.epoch, entry.seq))
 
 
@@ -131,12 +134,13 @@ def new(kind: str) -> ResponseReturnValue:
     data = read_form(kind, request.form)
     store = get_store()
     try:
-        record_id = add_record(store, kind, data, today=today())
+        with store.bulk():
+            record_id = add_record(store, kind, data, today=today())
+            entry = next(iter(store.entries(store.changelog.head_seq)))
+            _audit_write(store, "record", kind, record_id, entry)
     except ValidationError as refused:
         status = 422 if refused.code == "rule_violation" else 400
         return _form_page(kind, dict(request.form), refused.problems), status
-    entry = next(iter(store.entries(store.changelog.head_seq)))
-    _audit_write(store, "record", kind, record_id, entry)
     flash(_("Saved: %(kind)s.", kind=kind_label(kind)))
     return _back(kind, record_id, data)
 
@@ -171,7 +175,10 @@ def edit(kind: str, record_id: str) -> ResponseReturnValue:
     changes = {name: typed.get(name) for name in _form_names(kind, skip)}
     seen = request.form.get("seen", type=int)
     try:
-        entry = correct_record(store, kind, record_id, changes, today=today(), seen_seq=seen)
+        with store.bulk():
+            entry = correct_record(store, kind, record_id, changes, today=today(), seen_seq=seen)
+            if entry is not None:
+                _audit_write(store, "correct", kind, record_id, entry)
     except ValidationError as refused:
         status = 422 if refused.code == "rule_violation" else 400
         values = dict(request.form)
@@ -179,7 +186,6 @@ def edit(kind: str, record_id: str) -> ResponseReturnValue:
     if entry is None:
         flash(_("Nothing was changed."))
     else:
-        _audit_write(store, "correct", kind, record_id, entry)
         flash(_("Correction saved."))
     return _back(kind, record_id, changes)
 
@@ -195,11 +201,12 @@ def close(kind: str, record_id: str) -> ResponseReturnValue:
     store = get_store()
     reason = request.form.get("reason", "")
     try:
-        entry = close_record(store, kind, record_id, reason)
+        with store.bulk():
+            entry = close_record(store, kind, record_id, reason)
+            _audit_write(store, "close", kind, record_id, entry)
     except ValidationError as refused:
         flash(refused.problems[0].zh, "error")
         return _back(kind, record_id, {})
-    _audit_write(store, "close", kind, record_id, entry)
     flash(_("Closed: %(reason)s.", reason=CLOSE_LABELS.get(reason, reason)))
     return _back(kind, record_id, {})
 

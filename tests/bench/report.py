@@ -29,6 +29,7 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
     "protocol.wire_500": ("ratio_to_floor", "<=", 0, "x CSV floor"),
     "diff.vs_changeset": ("apply_ratio_to_changeset", "<=", 0, "x changeset apply speed"),
     "store.write": ("ops_per_s", ">=", 2000, "writes/s"),
+    "store.fsync_floor": ("ops_per_s", ">=", 0, "fsyncs/s"),
     "store.import_village": ("seconds", "<=", 10, "s"),
     "node.idle_rss": ("mb", "<=", 100, "MB"),
     "node.cold_start": ("seconds", "<=", 1.5, "s"),

@@ -95,3 +95,12 @@ def test_a_disk_slower_than_the_goal_is_named_as_the_reason() -> None:
     why = _to_meet_write_goal(246, 291)["to_meet_goal"]
     assert "fsync of each commit alone rules the goal out" in why
     assert _to_meet_write_goal(2100, 3000) == {}
+
+
+def test_a_bare_fsync_floor_under_the_goal_is_named_with_the_ratio_to_track() -> None:
+    """store.fsync_floor: where the disk's own fsyncs are fewer than the goal, no durable
+    save can meet it; the reason says so and points at ratio_to_fsync_floor."""
+    why = _to_meet_write_goal(271, 320, 1800)["to_meet_goal"]
+    assert "allows 1,800 bare fsyncs/s" in why and "0.15 x the floor" in why
+    assert "fsync of each commit" in _to_meet_write_goal(271, 320, 2500)["to_meet_goal"]
+    assert _to_meet_write_goal(2100, 3000, 1800) == {}

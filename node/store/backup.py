@@ -19,6 +19,7 @@ upstream stay valid there, and nothing written after the restore collides with t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -38,7 +39,7 @@ from node.store.database import DATABASE_ERRORS, DB_NAME, ERRORS, connect
 from node.store.restores import RestoreEvent, Restores
 from node.store.review import ReviewStore
 from node.store.store import NodeStore
-from protocol import KemPublicKey
+from protocol import KemPublicKey, LogId, ProtocolError
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -295,14 +296,23 @@ def _stage(staging: Path, database: bytes, key: bytes) -> None:
 
 def _epoch_of(db_path: Path, key: bytes) -> int:
     """The epoch the database being replaced had reached (0 if unreadable or absent):
-    the new epoch must be above it, or the replaced copy's last log would be reused."""
+    the new epoch must be above it, or the replaced copy's last log would be reused.
+
+    That is its own highest epoch, or a higher one its parent reported holding of ours
+    (``parent_heads:*`` in node_meta, node/sync/epochs.py): a database copied back by
+    hand from before a restore does not hold the epoch the restore opened, but its
+    first sync learnt it from the parent, and reusing it would fork that log."""
     if not db_path.exists():
         return 0
     try:
         with closing(connect(db_path, key, readonly=True)) as conn:
             row = conn.execute("SELECT MAX(epoch) FROM log").fetchone()
-        return int(row[0] or 0)
-    except (*ERRORS, StorageError):
+            reported = conn.execute(
+                "SELECT value FROM node_meta WHERE key LIKE 'parent!_heads:%' ESCAPE '!'"
+            ).fetchall()
+        known = [LogId.parse(log).epoch for (value,) in reported for log in json.loads(value)]
+        return max([int(row[0] or 0), *known])
+    except (*ERRORS, StorageError, ValueError, ProtocolError):
         return 0
 
 

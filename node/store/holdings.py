@@ -205,10 +205,15 @@ class Holdings:
     def keep_envelope(
         self, message_id: bytes, header: BatchHeader, raw: bytes, now_ms: int
     ) -> None:
-        """Keep a relayed envelope to forward (a second copy of one message is ignored)."""
+        """Keep a relayed envelope to forward (a second copy of one message is ignored,
+        unless the copy we keep was handed back to its origin: the one the origin sent
+        again replaces it, and is handed on as any other)."""
         self.db.execute(
-            "INSERT OR IGNORE INTO inbound (message_id, log, first_seq, last_seq, raw,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO inbound (message_id, log, first_seq, last_seq, raw, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET"
+            " raw = excluded.raw, received_at = excluded.received_at, forwarded_at = NULL,"
+            " unwrapped_at = NULL, cut_at = NULL, returned_at = NULL"
+            " WHERE inbound.returned_at IS NOT NULL",
             [message_id, str(header.log), header.first_seq, header.last_seq, raw, now_ms],
         )
 
@@ -248,8 +253,8 @@ class Holdings:
         return [
             (bytes(mid), first, last, bytes(raw))
             for mid, first, last, raw in self.db.execute(
-                "SELECT message_id, first_seq, last_seq, raw FROM inbound"
-                f" WHERE log = ? AND {bound} AND cut_at IS NULL ORDER BY first_seq",
+                "SELECT message_id, first_seq, last_seq, raw FROM inbound WHERE log = ?"
+                f" AND {bound} AND cut_at IS NULL AND returned_at IS NULL ORDER BY first_seq",
                 [str(log), seq],
             )
         ]
@@ -334,3 +339,113 @@ class Holdings:
             else:
                 self.set_head(log, first_seq - 1, prev_hash, now_ms)
         return int(count)
+
+    # -- copies handed back to their origin (SPEC.md §6.5) ---------------------------------
+
+    def return_from(
+        self, log: LogId, first_seq: int, prev_hash: bytes, now_ms: int
+    ) -> tuple[list[bytes], int]:
+        """Our copies of ``log`` from ``first_seq`` on cannot be handed on (one expired, or
+        one before them was lost): take our head back to ``first_seq - 1`` and keep them
+        as handed back to their origin, not forwarded, not in the frontier. Return the
+        copies newly handed back (to put in the origin's outbox, in this transaction)
+        and how many copies were dropped (those cut to their headers: nothing to hand
+        back).
+
+        A relay never drops a copy its child counts as delivered while the county has
+        not acknowledged it: the origin may no longer hold those entries (a PC restored
+        from an older backup), and only the origin can send them again as fresh.
+        """
+        with immediate(self.db):
+            rows = self.db.execute(
+                "SELECT raw FROM inbound WHERE log = ? AND first_seq >= ? AND cut_at IS NULL"
+                " AND returned_at IS NULL ORDER BY first_seq",
+                [str(log), first_seq],
+            ).fetchall()
+            self.db.execute(
+                "UPDATE inbound SET returned_at = ? WHERE log = ? AND first_seq >= ?"
+                " AND cut_at IS NULL AND returned_at IS NULL",
+                [now_ms, str(log), first_seq],
+            )
+            dropped = self.db.execute(
+                "DELETE FROM inbound WHERE log = ? AND first_seq >= ? AND cut_at IS NOT NULL",
+                [str(log), first_seq],
+            ).rowcount
+            if first_seq <= 1:
+                self.db.execute("DELETE FROM frontier WHERE log = ?", [str(log)])
+            else:
+                self.set_head(log, first_seq - 1, prev_hash, now_ms)
+        return [bytes(raw) for (raw,) in rows], int(dropped)
+
+    def keep_returned(
+        self, message_id: bytes, header: BatchHeader, raw: bytes, now_ms: int
+    ) -> None:
+        """At the origin: keep a copy of our own batch a relay handed back, to send
+        again (node/sync/returned.py)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO inbound (message_id, log, first_seq, last_seq, raw,"
+            " received_at, returned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [message_id, str(header.log), header.first_seq, header.last_seq, raw, now_ms, now_ms],
+        )
+
+    def returned_copies(self, log: LogId) -> list[Held]:
+        """The copies of ``log`` handed back (at a relay) or taken back (at the origin),
+        in order."""
+        return [
+            (bytes(mid), first, last, bytes(raw))
+            for mid, first, last, raw in self.db.execute(
+                "SELECT message_id, first_seq, last_seq, raw FROM inbound WHERE log = ?"
+                " AND returned_at IS NOT NULL ORDER BY first_seq, last_seq",
+                [str(log)],
+            )
+        ]
+
+    def returned_ranges(self) -> list[tuple[LogId, int, int, int]]:
+        """Every copy handed back and not yet sent again: (log, first, last, since)."""
+        return [
+            (LogId.parse(log), int(first), int(last), int(at))
+            for log, first, last, at in self.db.execute(
+                "SELECT log, first_seq, last_seq, returned_at FROM inbound"
+                " WHERE returned_at IS NOT NULL ORDER BY log, first_seq"
+            )
+        ]
+
+    def forget_returned(self, message_id: bytes) -> None:
+        """At the origin: a returned copy was sent again and taken."""
+        self.db.execute(
+            "DELETE FROM inbound WHERE message_id = ? AND returned_at IS NOT NULL", [message_id]
+        )
+
+    def replace_returned(self, message_id: bytes, raw: bytes, now_ms: int) -> bool:
+        """A relay got again, fresh from its origin, a copy it handed back whose range
+        it still counts as held (a duplicate): keep the new copy in its place, to hand
+        on. True if there was such a copy."""
+        return bool(
+            self.db.execute(
+                "UPDATE inbound SET raw = ?, received_at = ?, forwarded_at = NULL,"
+                " returned_at = NULL WHERE message_id = ? AND returned_at IS NOT NULL",
+                [raw, now_ms, message_id],
+            ).rowcount
+        )
+
+    def hand_back(self, message_id: bytes, now_ms: int) -> bool:
+        """Mark a kept copy as handed back to its origin without moving our head (its
+        expiry passed before the parent's acknowledgement of it came back); True if it
+        was not already."""
+        return bool(
+            self.db.execute(
+                "UPDATE inbound SET returned_at = ? WHERE message_id = ? AND returned_at IS NULL",
+                [now_ms, message_id],
+            ).rowcount
+        )
+
+    def settle_returned(self, log: LogId, seq: int) -> int:
+        """Forget the copies of ``log`` handed back that end at or below ``seq``: the
+        parent holds the range and acknowledged it to us (from the origin's new copies,
+        or from elsewhere); nothing more is wanted of them."""
+        return int(
+            self.db.execute(
+                "DELETE FROM inbound WHERE log = ? AND returned_at IS NOT NULL AND last_seq <= ?",
+                [str(log), seq],
+            ).rowcount
+        )

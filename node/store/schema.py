@@ -440,6 +440,18 @@ def m017_envelopes_of_version_3(db: Database) -> None:
 
 
 @migrations()
+def m018_inbound_returned(db: Database) -> None:
+    """Copies handed back to their origin (node/store/holdings.py, SPEC.md §6.5): a relay
+    that cannot hand a child's copy on (past its expiry, or past a lost copy) keeps it,
+    marked ``returned_at``, until the child has sent the range again or the county has
+    it; the origin keeps the copies handed back to it the same way until it has sent
+    them again. Neither counts in the frontier or is forwarded as a relay's own. (m018:
+    the township review store of the same session takes m016, envelope v3 m017.)"""
+    db.execute("ALTER TABLE inbound ADD COLUMN returned_at INTEGER")
+    db.execute("CREATE INDEX inbound_returned ON inbound (log) WHERE returned_at IS NOT NULL")
+
+
+@migrations()
 def m019_evidence_kept_wrap_free(db: Database) -> None:
     """When a refused envelope kept as evidence was cut to its wrap-free form
     (node/store/evidence.py; SPEC.md §6.3.2): after ``RENKOU_EVIDENCE_DAYS``. (m019: the

@@ -299,14 +299,24 @@ class NodeStore:
 
     def retire_op(self, kind: str, record_id: str, reason: str) -> Retire:
         row = self.db.execute(
-            "SELECT updated_epoch, updated_seq FROM records WHERE kind = ? AND id = ?",
+            "SELECT updated_epoch, updated_seq, versions FROM records WHERE kind = ? AND id = ?",
             [kind, record_id],
         ).fetchone()
         if row is None:
             raise NotFoundError(
                 f"记录 {record_id} 不存在", f"record {kind}/{record_id} does not exist"
             )
-        return Retire(kind, record_id, reason, self._base(int(row[0]), int(row[1])))
+        epoch, seq = int(row[0]), int(row[1])
+        if epoch != self.changelog.log.epoch:
+            # A recovered card not written since: its last entry is of the dead PC's
+            # logs, named only in its versions (node/store/recovery.py: "<log>/<seq>",
+            # or "<epoch>:<seq>" of a later epoch); the latest epoch's version at that
+            # seq is the entry that last touched it.
+            at = [_epoch_seq(v) + (v,) for v in json.loads(row[2]).values() if isinstance(v, str)]
+            named = [(e, v) for e, s, v in at if s == seq]
+            if named:
+                return Retire(kind, record_id, reason, self._base_of(max(named)[1]))
+        return Retire(kind, record_id, reason, self._base(epoch, seq))
 
     def _base_of(self, version: int | str) -> int | str:
         """The base of a write on top of a stored version (node/store/apply.py); a
@@ -434,3 +444,12 @@ class NodeStore:
                 )
             prev, expected_seq = entry.hash, expected_seq + 1
         return expected_seq - 1
+
+
+def _epoch_seq(version: str) -> tuple[int, int]:
+    """``(epoch, seq)`` of a stored version spelled as a string: a base naming its log
+    (``"<log id>/<seq>"``, a recovered card's) or ``"<epoch>:<seq>"``."""
+    if "/" in version:
+        log, _, seq = version.rpartition("/")
+        return LogId.parse(log).epoch, int(seq)
+    return parse_version(version)

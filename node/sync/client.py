@@ -41,7 +41,7 @@ from node.store.holdings import Holdings
 from node.store.review import purge_expired
 from node.store.store import NodeStore
 from node.store.sync_meta import SyncMeta
-from node.sync import epochs, recovered, revocations, schedules
+from node.sync import epochs, recovered, returned, revocations, schedules
 from node.sync.acks import AckBook
 from node.sync.evidence_kept import keep_wrap_free
 from node.sync.failures import SessionFailed, Stale, SyncFailed
@@ -189,7 +189,9 @@ class SyncClient:
         r = self.round
         cursor = intake.cursor()
         asked = f"c={cursor}"
-        if not unacknowledged(self.store.db, r.peer, r.trust.crl):
+        # Batches of ours handed back wait to be sent again (node/sync/returned.py).
+        handed_back = returned.own_logs(Holdings(self.store.db), self.store.node)
+        if not unacknowledged(self.store.db, r.peer, r.trust.crl) and not handed_back:
             asked = f"d={state_digest(self.wanted(), cursor, intake.mark())}&{asked}"
         asked += revocations.state_param(r.trust.crl)
         resp = self.link.call(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from node import advisories
 from node.store.acks import Rejection
 from node.store.outbox import Inbox
-from node.sync import outcomes, recovered
+from node.sync import outcomes, recovered, returned
 from node.sync.acks import AckBook
 from node.sync.failures import SyncFailed
 from node.sync.round import Round
@@ -108,6 +108,9 @@ class Intake:
         try:
             if is_snapshot(raw):
                 r.report.notes.append(recovered.take(r.store, raw, r.county))
+                return
+            if item.is_envelope and returned.is_own(raw, r.store.node):
+                r.report.notes.append(returned.take(r, raw))  # a batch of ours handed back
                 return
             if item.is_envelope:
                 r.report.notes.append(advisories.take(r.store, raw, r.county))

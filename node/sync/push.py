@@ -17,8 +17,9 @@ only where that lets the parent record it too.
 
 from __future__ import annotations
 
+from node.store.holdings import Holdings
 from node.store.restores import RestoreEvent, Restores
-from node.sync import epochs
+from node.sync import epochs, returned
 from node.sync.acks import AckBook
 from node.sync.failures import Stale, SyncFailed, is_refusal
 from node.sync.round import Round
@@ -46,6 +47,8 @@ class OwnLogPush:
         self.round = round_
         self.acks = acks
         self.batch_entries = batch_entries
+        self.reached: dict[LogId, Head] = {}
+        """The parent's head of each of our logs after what this round pushed."""
 
     def push(self, theirs: Frontier) -> None:
         """Push what the parent lacks of our logs, ``theirs`` being its heads.
@@ -71,6 +74,28 @@ class OwnLogPush:
             have = _NOTHING
         if self._parent_agrees(have):
             self._push_log(have.seq + 1, log.head_seq)
+        self._send_returned(theirs)
+
+    def _send_returned(self, theirs: Frontier) -> None:
+        """Send again, once each, the batches of ours a relay handed back
+        (node/sync/returned.py): the same entries, signed and sealed anew, under our own
+        hop and a fresh expiry; forget each once the parent took it."""
+        r = self.round
+        holdings = Holdings(r.store.db)
+        for log in sorted(returned.own_logs(holdings, r.store.node), key=str):
+            have = self.reached.get(log) or theirs.get(log) or _NOTHING
+            for message_id, env in returned.due(holdings, log, have):
+                try:
+                    self._push_batch(returned.opened(r, env))
+                except SyncFailed as exc:
+                    if exc.code in ("gap", "bad_chain"):
+                        raise Stale(exc) from None
+                    if not is_refusal(exc):
+                        raise
+                    self._refused(log, env.header.first_seq, env.header.last_seq, exc)
+                    break
+                with r.store.db.atomic():
+                    holdings.forget_returned(message_id)
 
     def recipients(self) -> list[KemPublicKey]:
         """Who may open our batches: the parent, the county and our own escrow key (so
@@ -238,6 +263,7 @@ class OwnLogPush:
         raw = address(sealed, signing, r.store.node, r.parent.node, now, expires)
         ack_raw = r.link.call("POST", ENVELOPES_PATH, raw).content
         self.acks.record(ack_raw, r.parent.node, header.log, header.last_seq, header.head_hash)
+        self.reached[header.log] = Head(header.last_seq, header.head_hash)
         r.report.pushed_entries += len(chunk)
 
 

@@ -130,6 +130,8 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
                 raise
             verdict = "overlap"
         if verdict not in ("next", "overlap"):
+            if verdict == "duplicate" and not opens:  # a fresh copy of one handed back
+                holdings.replace_returned(env.message_id, raw, now_ms)
             return
         if opens:
             keys = {store.identity.kem.public_key.key_id: store.identity.kem}

@@ -69,6 +69,10 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
     latest = max(heads, key=lambda log: log.epoch)
     epoch = max(store.changelog.log.epoch, known_epoch(store), latest.epoch) + 1
     old = store.changelog
+    # What we write from now on comes after every version the cards hold: the county
+    # orders a retirement and a dead PC's later edit by their clocks.
+    newest = max((card.updated_hlc for card in cards), default=0)
+    saved_hlc, old.clock.last = old.clock.last, max(old.clock.last, newest)
     try:
         with store.db.atomic():
             if drop:
@@ -82,6 +86,7 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
             store.audit(ACTOR, "recover", "node", str(store.node), f"{n} cards from upstream")
             store.start_epoch_after(latest.epoch, heads[latest].seq, heads[latest].hash, epoch)
     except BaseException:
+        old.clock.last = saved_hlc
         store.changelog = old
         raise
     return f"recovered {n} cards from the county; writing on in epoch {epoch}"

@@ -93,6 +93,7 @@ class Relay:
             have = theirs.get(log)
             have_seq = have.seq if have else 0
             self.holdings.mark_forwarded_through(log, have_seq, r.now_ms())
+            self.holdings.settle_returned(log, min(have_seq, self.acks.acked(log)))
             if ours.seq > have_seq:
                 self._forward_log(log, have or Head(0, bytes(32)), ours.seq)
             if self.acks.acked(log) < have_seq and log.node not in revoked:
@@ -154,17 +155,28 @@ class Relay:
             self._lost(log, reached, ours)
 
     def _lost(self, log: LogId, reached: Head, ours: int) -> None:
-        """We hold ``log`` through ``ours`` but our copies run on only to ``reached``
-        (what the parent now holds): take our head back there and forget the copies
-        beyond, so our state shows the child what we lack and it sends it again."""
+        """We hold ``log`` through ``ours`` but can hand it on only to ``reached`` (what
+        the parent now holds): a copy past it is lost or past its expiry. Take our head
+        back there, so our state shows the child what the parent lacks, and hand the
+        copies beyond back to their origin through its outbox (SPEC.md §6.5): we never
+        drop a copy the child counts as delivered, because the child may no longer hold
+        those entries (a PC restored from an older backup), and only it can send them
+        again as fresh. We keep them until it has (or the parent holds the range)."""
         r = self.round
-        dropped = self.holdings.drop_from(log, reached.seq + 1, reached.hash, r.now_ms())
+        with r.store.db.atomic():
+            returned, dropped = self.holdings.return_from(
+                log, reached.seq + 1, reached.hash, r.now_ms()
+            )
+            outbox = Outbox(r.store.db)
+            for raw in returned:
+                outbox.add(str(log.node), raw)
         r.report.lost.append(f"{log} {reached.seq + 1}..{ours}")
         r.report.notes.append(
-            f"本机缺少 {log} 第 {reached.seq + 1}..{ours} 条的副本（已丢失），已退回到 "
-            f"{reached.seq}，下级将重新发送 / our copies of {log} {reached.seq + 1}..{ours} "
-            f"are lost: our head is back at {reached.seq} ({dropped} later copies dropped); "
-            "the child sends them again"
+            f"本机无法转交 {log} 第 {reached.seq + 1}..{ours} 条（副本丢失或已过期），已退回到 "
+            f"{reached.seq}，{len(returned)} 个副本已退还下级重新发送 / our copies of {log} "
+            f"{reached.seq + 1}..{ours} cannot be handed on (lost or expired): our head is back "
+            f"at {reached.seq}, {len(returned)} copies handed back to the child to send again "
+            f"({dropped} headers dropped)"
         )
 
     def _ask_ack(self, log: LogId, have_seq: int) -> None:
@@ -176,9 +188,20 @@ class Relay:
         held = self.holdings.envelopes_through(log, have_seq)
         if not held:
             return  # we hold none of it (restored from a backup): nothing to show
-        message_id, _first, last, raw = held[-1]
+        message_id, first, last, raw = held[-1]
         if self._expired(raw):
-            return  # past its origin's expiry: not ours to hand on again (SPEC §6.5)
+            # Past its origin's expiry: not ours to hand on again (SPEC §6.5). Only the
+            # origin can send a fresh copy, so it goes back to it, once.
+            r = self.round
+            with r.store.db.atomic():
+                if self.holdings.hand_back(message_id, r.now_ms()):
+                    Outbox(r.store.db).add(str(log.node), raw)
+                    r.report.notes.append(
+                        f"{log} {first}..{last} 的副本已过期，上级尚未确认，已退还下级重新发送 / "
+                        f"our copy of {log} {first}..{last} expired before the parent's "
+                        "acknowledgement came back: handed back to the child for a fresh one"
+                    )
+            return
         try:
             self._forward_one(log, message_id, last, raw)
         except SyncFailed as exc:

@@ -22,6 +22,7 @@ from node.store.acks import PeerAcks
 from node.store.evidence import Evidence
 from node.sync.delivery import DAY_MS, LAG_DAYS, Delivery
 from node.sync.outcomes import status_lines as outcome_lines
+from node.sync.relay_returns import status_lines as returned_lines
 from node.sync.restored import status_lines as restore_lines
 from node.sync.revocations import status_lines as revocation_lines
 from node.timeutil import SHANGHAI
@@ -95,6 +96,7 @@ def status_lines(db: Database, data_dir: Path | None = None) -> list[str]:
     lines += advisory_lines(db)
     lines += revocation_lines(data_dir)
     lines += expiry_lines(data_dir, time.time_ns() // 1_000_000)
+    lines += returned_lines(db, data_dir, time.time_ns() // 1_000_000)
     return lines + _alert_lines(Evidence(db))
 
 

@@ -46,6 +46,10 @@ After heal (``final_violations``), in addition:
   L3 no node wrote two different entries at one seq of its log;
   M1 the county's merged rows (incremental and rebuilt) equal the reference merge
      (tests/sim/reference.py) of every entry the county should hold;
+  H1 every entry a PC copied back by hand (not restored: the node does not know) wrote
+     after the copy is at the county in its log, or was written again in a new epoch by
+     the officer's ``renkou node new-epoch``, which the fork's refusal told them to run
+     (tests/sim/hand_copy.py);
   P1 no record the county merged a village's writes into (a local record, split by the
      history each write saw: county_aggregator/lines.py) has entries the officers wrote
      about two different people (a local id reused for another person, issue 12).
@@ -75,6 +79,7 @@ from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
 from node.sync.delivery import DAY_MS, LAG_DAYS, delivery
 from protocol import LogId, NodeId, Suite
+from tests.sim.hand_copy import REFUSALS
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
 
@@ -91,21 +96,69 @@ Held = tuple[int, bytes, bytes, bytes | None]
 
 
 def _origin_log(world: World, log: str) -> list[Held]:
-    return [w.held() for w in world.ledger.entries(log)]
+    return [w.held() for w in _written(world, log)]
+
+
+def _written(world: World, log: str) -> list[Written]:
+    """What the origin wrote of ``log``, one entry per seq. A PC copied back by hand
+    wrote a second entry at some seqs (tests/sim/hand_copy.py); the one that counts is
+    the one the county holds (the other was written again in a new epoch, H1, or died
+    with a copy nobody took it from)."""
+    out = []
+    copied = any(c[1] == log for c in world.copies)
+    for seq, held in sorted(world.ledger.logs.get(log, {}).items()):
+        if len(held) > 1 and copied:
+            row = (
+                world.db("440104")
+                .execute(
+                    "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?", [log, seq]
+                )
+                .fetchone()
+            )
+            held = [w for w in held if row is not None and w.hash == bytes(row[0])] or held
+        out.append(held[0])
+    return out
 
 
 def must_reach(world: World, node: SimNode, log: str, held: list[Held]) -> int:
     """How much of ``log`` the county must hold: all of it, except entries that only a
     store thrown away by a restore held and nobody acknowledged (they died with the
-    PC). Entries the county took anyway count too."""
+    PC), or whose every acknowledging holder lost them to a restore of its own (below).
+    Entries the county took anyway count too."""
     origin = _origin_log(world, log)
     died = world.ledger.died.get(log)
     if died is None:
         return len(origin)
-    bound = max(node.lost_acked.get(log, 0), died - 1)
+    bound = max(_honoured(world, node, log), died - 1)
     if held == origin[: len(held)]:
         bound = max(bound, len(held))
     return min(bound, len(origin))
+
+
+def _honoured(world: World, node: SimNode, log: str) -> int:
+    """How far the acknowledgements of ``log`` that a store thrown away held still bind:
+    an acknowledgement binds its peer unless the peer itself lost those entries since,
+    to a restore from a backup older than them (``World.rolled_back``), and holds no
+    more of them now. Seed 1521: a township's epoch reached only the county, and the
+    township PC and then the county were both put back from backups older than it;
+    nobody holds it (a township's own log has no other holder), so no protocol could
+    bring it back. A peer that dropped entries by itself, with no restore, still owes
+    them (bug H was one)."""
+    best = 0
+    for (acked_log, peer), seq in node.lost_acked.items():
+        if acked_log != log:
+            continue
+        code = NodeId.parse(peer).code
+        peer_node = world.nodes.get(code)
+        holds = 0
+        if peer_node is not None and peer_node.store is not None:
+            row = peer_node.store.db.execute(
+                "SELECT seq FROM frontier WHERE log = ?", [log]
+            ).fetchone()
+            holds = int(row[0]) if row else 0
+        lost_since = any(back_to < seq for back_to in world.rolled_back.get((code, log), []))
+        best = max(best, min(seq, holds) if lost_since else seq)
+    return best
 
 
 def _held(db: Database, log: str) -> list[Held]:
@@ -325,11 +378,14 @@ def final_violations(world: World) -> list[str]:
             for r in PeerAcks(node.store.db).rejections():
                 if r.log in revoked:
                     continue
+                if r.code in REFUSALS and r.log in {c[1] for c in world.copies}:
+                    continue  # the refusal that told the officer to run new-epoch
                 out.append(
                     f"F8 {code} still records a refusal by {r.peer} of {r.log} "
                     f"{r.first_seq}..{r.last_seq}: {r.code}"
                 )
 
+    out += hand_copy_violations(world)
     out += _no_strangers(world, logs)
     out += _merged_hashes(world)
     out += reference_violations(world)
@@ -340,6 +396,8 @@ def final_violations(world: World) -> list[str]:
             continue
         db = world.db(code)
         for kind, log in db.execute("SELECT kind, log FROM alerts"):
+            if kind == "fork" and log in {c[1] for c in world.copies}:
+                continue  # the fork a PC copied back by hand made (H1)
             out.append(f"F8 {code} raised a {kind} alert for {log} though no node forked")
         for qcode, log, first, last in db.execute(
             "SELECT code, log, first_seq, last_seq FROM quarantine"
@@ -378,6 +436,33 @@ def _no_strangers(world: World, logs: dict[str, str]) -> list[str]:
             out.append(f"F6 forged {f.kind} {f.code} -> {f.target}: {f.outcome}")
         if f.changed:
             out.append(f"F6 forged {f.kind} {f.code} changed {f.target}'s {f.changed}")
+    return out
+
+
+def hand_copy_violations(world: World) -> list[str]:
+    """H1: every entry a PC copied back by hand wrote after the copy is at the county in
+    its log, or the officer's new-epoch (which the fork's refusal told them to run)
+    wrote it again in a new epoch; else it is lost. Copies a later restore or copy of
+    the same PC threw away are not judged (what died with them is L2's and F3's)."""
+    out = []
+    county = world.db("440104")
+    for code, log, head, before, at in world.copies:
+        if code in world.restores[at:] or code in world.revoked:
+            continue  # thrown away by a later restore or copy; a stolen PC's are void
+        for seq, held in sorted(world.ledger.logs.get(log, {}).items()):
+            for w in held:
+                if seq <= head or (seq, w.hash) in before or w.hash in world.carried:
+                    continue
+                row = county.execute(
+                    "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?",
+                    [log, seq],
+                ).fetchone()
+                if row is None or bytes(row[0]) != w.hash:
+                    out.append(
+                        f"H1 {code} wrote {log} {seq} after its database was copied back by "
+                        "hand; it is not at the county and was not written again in a new "
+                        "epoch (no fork refusal told the officer to run new-epoch)"
+                    )
     return out
 
 
@@ -424,11 +509,11 @@ def due_at_county(world: World) -> list[Written]:
     revoked = {r.log: r.valid_through for r in world.revoked.values()}
     out: list[Written] = []
     for code, node in world.nodes.items():
-        for log, entries in sorted(world.ledger.of_node(code).items()):
+        for log in sorted(world.ledger.of_node(code)):
             bound = must_reach(world, node, log, _held(county_db, log))
-            for seq in sorted(entries)[:bound]:
-                if seq <= revoked.get(log, seq):
-                    out.append(entries[seq])
+            for w in _written(world, log)[:bound]:
+                if w.seq <= revoked.get(log, w.seq):
+                    out.append(w)
     return out
 
 
@@ -481,7 +566,10 @@ def one_person_per_card(world: World, logs: dict[str, str]) -> list[str]:
         vids += [(body["l"][r[0]], r[1]) for r in body["r"]]
         who: dict[str, tuple[str, int]] = {}
         for log, seq in sorted(vids):
-            idn = world.meant.get((log, seq))
+            row = county.store.db.execute(
+                "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?", [log, seq]
+            ).fetchone()
+            idn = None if row is None else world.meant.get((log, seq, bytes(row[0])))
             if idn is not None and log in logs:
                 who.setdefault(idn, (log, seq))
         if len(who) > 1:
@@ -496,7 +584,13 @@ def ledger_violations(world: World) -> list[str]:
     """L1-L3: each node's store against what the ledger says the node wrote."""
     out: list[str] = []
     ledger = world.ledger
+    copied = {c[1] for c in world.copies}
     for log, seq, held in ledger.forks():
+        if log in copied:
+            continue  # a PC copied back by hand wrote on: H1 judges it
+        died = ledger.died.get(log)
+        if died is not None and seq >= died:
+            continue  # the other died unsent with a PC thrown away (F8 sees a real fork)
         out.append(f"L3 {ledger.owners[log]} wrote {len(held)} different entries at {log} {seq}")
     for code, node in world.nodes.items():
         assert node.store is not None
@@ -652,22 +746,13 @@ def report(world: World, problems: list[str], tail: int = 30) -> str:
 # kept client never re-introduced a certificate: client._introduce), D (the merged db
 # after a county restore: county_aggregator), E (a restored relay's outbox numbered
 # below the cursor: client._reset_inbox_if_renumbered and the outbox mark) and G (a
-# revoked log a restored relay lost, never idle: revoked.revoked_wanted) are fixed and
-# pinned by test_regressions.py; H is open (found by the village restores of issue 12).
+# revoked log a restored relay lost, never idle: revoked.revoked_wanted) and H (a
+# township dropped an expired copy a restored village could not send again: it hands
+# it back, node/sync/returned.py) are fixed and pinned by test_regressions.py.
 # To pin a new bug, add its letter here, the symptoms it
 # explains to _EXPLAINS and a heuristic that recognises it to diagnose.
-KNOWN_BUGS: dict[str, str] = {
-    "H": "H: a township drops its copies of a village's batch once they expire and waits "
-    "for the village to send it again; a village PC restored from an older backup no "
-    "longer has it, so acknowledged entries are lost (node/sync/relay.py _forward_log, "
-    "SPEC §6.5; test_regressions.py test_bug_h)",
-}
-_EXPLAINS: dict[str, tuple[str, ...]] = {"H": ("F3", "F4", "F7", "M1")}
-
-
-def _epoch(world: World, code: str) -> int:
-    store = world.nodes[code].store
-    return 0 if store is None else store.changelog.log.epoch
+KNOWN_BUGS: dict[str, str] = {}
+_EXPLAINS: dict[str, tuple[str, ...]] = {}
 
 
 def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
@@ -677,15 +762,6 @@ def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
     thousands of seeds; the test_bug_* scenarios in test_regressions.py pin each bug.
     """
     found: list[str] = []
-    closed = [
-        p
-        for p in problems
-        if p[:2] in ("F3", "F4")
-        and any(f"village:{code}#" in p and f"#{_epoch(world, code)}" not in p
-                for code in world.restores)
-    ]  # fmt: skip
-    if closed:
-        found.append("H")  # a restored village's closed epoch is what never arrived
     covered = {kind for letter in found for kind in _EXPLAINS[letter]}
     unexplained = [p for p in problems if p[:2] not in covered]
     return found, unexplained

@@ -21,15 +21,20 @@ LOST_COPIES_SEEDS = [402, 408, 411, 420, 424, 425, 427, 428, 429, 431, 433, 439]
 # Village PCs restored (some by an earlier release that reused record ids) happen from
 # seed 600 on (world.py VILLAGE_RESTORE_FROM); townships that acknowledge and withhold a
 # village's batches from seed 800 on (WITHHOLDING_FROM). The first seeds that draw them
-# and pass (615 shows bug H, invariants.KNOWN_BUGS); 691 and 846 give a reused id.
+# and pass (615, which showed bug H, is in REGRESSION_SEEDS); 691 and 846 give a reused id.
 VILLAGE_RESTORE_SEEDS = [606, 607, 610, 644, 652, 660, 664, 669, 686, 691]
 WITHHOLDING_SEEDS = [807, 812, 814, 815, 822, 827, 830, 836, 839, 840, 846, 849]
+# Village PCs copied back by hand (issue 12, tests/sim/hand_copy.py) happen from seed
+# 1000 on (world.py HAND_COPY_FROM): seeds that draw it and pass, among them 1004, 1038,
+# 1052 and 1061, where the officer runs the new-epoch the fork's refusal asks for.
+HAND_COPY_SEEDS = [1004, 1016, 1019, 1035, 1038, 1052, 1061, 1065, 1079, 1088]
 CI_SEEDS = [
     *range(200),
     *COUNTY_RESTORE_SEEDS,
     *LOST_COPIES_SEEDS,
     *VILLAGE_RESTORE_SEEDS,
     *WITHHOLDING_SEEDS,
+    *HAND_COPY_SEEDS,
 ]
 SLOW_SEEDS = range(200, 10_200)
 
@@ -60,6 +65,7 @@ FAULT_KINDS = (
     "lose_copies",  # issue 12: a township's disk loses kept copies
     "restore_village",  # issue 12: `renkou node restore` of a village PC
     "withhold",  # issue 12: a township acknowledges a village's batches, hands none up
+    "copy_back",  # issue 12: a village PC's database copied back by hand
     "alert_county_lag",  # not a fault: the delivery alert was up (A1 judged it)
 )
 CASES = {"restore_earlier_release": 5, "id_reused": 3}
@@ -67,9 +73,7 @@ CASES = {"restore_earlier_release": 5, "id_reused": 3}
 restored by an earlier release, which issued record ids without the epoch, and a record
 id the lost period gave one person given to another by it (P1 judges it)."""
 
-BUG_SEEDS: dict[int, str] = {
-    615: "H",  # a restored village's batch, acknowledged by its township, expired there
-}
+BUG_SEEDS: dict[int, str] = {}
 
 # Seeds that showed a bug once, run on every pytest (tests/sim/test_regressions.py runs
 # those outside CI_SEEDS; the others run there anyway).
@@ -87,4 +91,10 @@ REGRESSION_SEEDS: list[int] = [
     510,  # E
     1168,  # county restored before it knew a revoked village's certificate: /certs refused
     #        the revoked certificate, entries valid through valid_through never came back
+    615,  # H: a restored village's batch, acknowledged by its township, expired there and
+    #       was dropped; the restored PC could not send it again
+    1466,  # a restored township's only copy expired before the county's ack came back:
+    #        never idle, the village never acknowledged (replays the failing run only with
+    #        world.WITHHOLDING_FROM raised; test_regressions pins it by hand)
+    1521,  # an epoch both its holders (the township PC, the county) lost to restores
 ]

@@ -366,3 +366,24 @@ def test_a_silence_alert_that_counts_too_many_days_is_found(
     monkeypatch.setattr(nodes, "DAY_MS", 2 * nodes.DAY_MS)
     problems, _ = _withheld(sim_root)
     assert "A2" in _codes(problems), problems
+
+
+def test_h1_fires_when_a_hand_copied_pc_is_never_told_of_its_fork(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plant: sync keeps quiet about a log it cannot push (no ``fork`` or
+    ``behind_parent`` refusal recorded, none raised), so the officer never runs
+    new-epoch and what the copy wrote never leaves the PC. H1 names each entry."""
+    from node.sync.push import OwnLogPush
+    from tests.sim.test_regressions import _hand_copied
+
+    monkeypatch.setattr(OwnLogPush, "_refused", lambda *_args: None)
+    w = _hand_copied(sim_root)
+    try:
+        w.heal()
+        problems = final_violations(w)
+    finally:
+        w.close()
+    h1 = [p for p in problems if p.startswith("H1 ")]
+    assert len(h1) == 2, problems  # the two changes the copy wrote
+    assert all("no fork refusal told the officer" in p for p in h1)

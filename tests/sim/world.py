@@ -11,7 +11,9 @@ weeks, a clock jumps by up to two days and is put right again, time passes, the 
 aggregator merges, a forged node tries its luck, the administrator revokes a stolen
 village PC, a township's disk loses kept copies of a village's batches, a village PC is
 restored from a backup (sometimes by an earlier release, which reused record ids), a
-township acknowledges a village's batches and withholds them (issue 12).
+township acknowledges a village's batches and withholds them, a village PC's database is
+copied back by hand from an older copy and its officer runs the new-epoch sync asks for
+(issue 12; tests/sim/hand_copy.py).
 Faults of the network (tests/sim/transport.py) come from the same seed, and at any
 request the scheduler may run another node's step first (interleaving).
 ``heal()`` lifts partitions, fixes clocks, switches faults off and runs sync passes
@@ -54,6 +56,7 @@ from node.store.database import DB_NAME, connect
 from node.store.store import NodeStore
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from node.sync.delivery import delivery
+from node.sync.epochs import known_epoch
 from node.sync.relay import Relay
 from protocol import (
     Entry,
@@ -61,6 +64,7 @@ from protocol import (
     NodeId,
     Suite,
 )
+from tests.sim import hand_copy
 from tests.sim.ledger import Ledger
 from tests.sim.transport import Faults, SimCrash, SimNetwork, SimTime
 
@@ -76,6 +80,8 @@ VILLAGE_RESTORE_FROM = 600
 EARLIER_RELEASE_SHARE = 0.5  # of village restores: by a release that reused record ids
 WITHHOLDING_SHARE = 0.3  # of the seeds from WITHHOLDING_FROM: townships withhold batches
 WITHHOLDING_FROM = 800
+HAND_COPY_SHARE = 0.3  # of the seeds from HAND_COPY_FROM: village PCs copied back by hand
+HAND_COPY_FROM = 1000
 HELLO_SKEW_MS = 5 * MINUTE  # protocol/session.py MAX_SKEW_MS: sessions need clocks this close
 
 
@@ -108,6 +114,10 @@ class Params:
     # A township acknowledges a village's batches and hands none of them up for days (a
     # faulty or hostile relay, issue 12): only the county's lagging acknowledgements tell.
     withholding: bool = False
+    # A village PC's database is copied back by hand from an older copy (not `renkou node
+    # restore`: the node does not know); it writes on in the log the lost copy continued,
+    # and the officer runs `renkou node new-epoch` once sync reports the fork (issue 12).
+    hand_copies: bool = False
     interleave: float = 0.1
     merges: bool = True
     # One SyncClient per node kept across rounds (sessions and caches live on), or a new
@@ -150,9 +160,10 @@ class SimNode:
     busy: bool = False
     suite: Suite = Suite.CLASSIC
     last: str = ""  # the outcome of its last sync round, as in the trace
-    # The furthest any peer acknowledged each own log to a store that a restore threw
-    # away: entries past it died with the PC, nobody having taken them.
-    lost_acked: dict[str, int] = field(default_factory=dict)
+    # How far each peer acknowledged each own log to a store that a restore threw away
+    # ((log, peer) -> seq): entries past every such acknowledgement died with the PC,
+    # nobody having taken them (invariants.must_reach).
+    lost_acked: dict[tuple[str, str], int] = field(default_factory=dict)
     # Restored by an earlier release: record ids issued without the epoch (issue 12).
     reuses_ids: bool = False
 
@@ -219,6 +230,12 @@ class World:
             and random.Random(seed * 6_053 + 7).random() < WITHHOLDING_SHARE
         ):
             self.params = dataclasses.replace(self.params, withholding=True)
+        if (
+            params is None
+            and seed >= HAND_COPY_FROM
+            and random.Random(seed * 3_571 + 11).random() < HAND_COPY_SHARE
+        ):
+            self.params = dataclasses.replace(self.params, hand_copies=True)
         self.time = SimTime(START_MS)
         self.network = SimNetwork(self.time, random.Random(seed * 7919 + 1))
         self.network.interleave = self._interleave
@@ -229,12 +246,23 @@ class World:
         self.unexpected: list[str] = []
         self.backups: dict[str, list[tuple[int, Path]]] = {}
         self.restores: list[str] = []
+        # (node code, log) -> the seqs a restore took that node's head of the log back to
+        self.rolled_back: dict[tuple[str, str], list[int]] = {}
         self.revoked: dict[str, Revoked] = {}
         self.forged: list[Forged] = []
         self.records: dict[str, list[tuple[str, str]]] = {}  # village -> [(rid, idn)]
         self.people: list[str] = []  # id numbers, shared by villages (people move)
-        # (log, seq) -> the ID number of the person the officer meant by that write
-        self.meant: dict[tuple[str, int], str] = {}
+        # (log, seq, entry hash) -> the ID number of the person the officer meant by that
+        # write (a PC copied back by hand writes a second entry at a seq)
+        self.meant: dict[tuple[str, int, bytes], str] = {}
+        # village code -> (log, seq, entries of the log at the copy) of a hand copy whose
+        # fork the officer has not yet mended with `renkou node new-epoch`
+        self.copied: dict[str, tuple[str, int, set[tuple[int, bytes]]]] = {}
+        # (village, log, seq, entries of the log before the copy, len(restores) after it)
+        # of every hand copy, and the hashes of the entries the officer's new-epoch wrote
+        # again in a new epoch (invariant H1)
+        self.copies: list[tuple[str, str, int, set[tuple[int, bytes]], int]] = []
+        self.carried: set[bytes] = set()
         # (node code, record id) -> the ID number of the first person given that id
         self.issued: dict[tuple[str, str], str] = {}
         # village code -> (township, true time until which it withholds its batches)
@@ -387,7 +415,9 @@ class World:
             "sync_town": 6.0,
             "advance": 6.0,
             "crash": 3.0 if p.crashes else 0.0,
-            "backup": 2.0 if p.relay_restore or p.county_restore or p.village_restore else 0.0,
+            "backup": 2.0
+            if p.relay_restore or p.county_restore or p.village_restore or p.hand_copies
+            else 0.0,
             "restore": 1.0 if p.relay_restore else 0.0,
             "restore_village": 2.0 if p.village_restore else 0.0,
             "restore_county": 0.4 if p.county_restore else 0.0,
@@ -398,6 +428,7 @@ class World:
             "town_write": 3.0 if p.town_writes else 0.0,
             "lose_copies": 4.0 if p.lost_copies else 0.0,
             "withhold": 1.5 if p.withholding else 0.0,
+            "copy_back": 2.0 if p.hand_copies else 0.0,
         }
         names = [k for k, w in weights.items() if w > 0]
         return self.rng.choices(names, [weights[k] for k in names])[0]
@@ -422,7 +453,7 @@ class World:
         elif action == "backup":
             p = self.params
             kinds = ["town"] * p.relay_restore + ["county"] * p.county_restore
-            kinds += ["village"] * p.village_restore
+            kinds += ["village"] * (p.village_restore or p.hand_copies)
             kind = rng.choice(kinds)
             self.backup(rng.choice(self.of_kind(kind)))
         elif action == "restore":
@@ -437,6 +468,12 @@ class World:
             ]
             if villages:
                 self.restore(self.rng.choice(villages))
+        elif action == "copy_back":
+            villages = [
+                v for v in self.of_kind("village") if self.backups.get(v.code) and not v.busy
+            ]
+            if villages:
+                self.copy_back(self.rng.choice(villages))
         elif action == "restore_county":
             if self.backups.get(COUNTY):
                 self.restore(self.county)
@@ -535,7 +572,7 @@ class World:
 
     def _meant(self, entry: Entry, idn: str) -> None:
         """The officer wrote ``entry`` about the person of ID number ``idn`` (P1)."""
-        self.meant[(str(entry.log), entry.seq)] = idn
+        self.meant[(str(entry.log), entry.seq, entry.hash)] = idn
 
     def _id_number(self, n: int) -> str:
         body = f"{COUNTY}1990{1 + n % 12:02d}{1 + n % 28:02d}{(2 * n) % 1000:03d}"
@@ -585,6 +622,8 @@ class World:
         node.last = outcome
         self._saw_relay_ack(node)
         self.note(f"{tag}sync {node.code}: {outcome}")
+        if node.code in self.copied and not outcome.startswith("crashed"):
+            hand_copy.officer_reads_status(self, node)
         if outcome.startswith("crashed"):
             self._restart(node)
         return report
@@ -641,9 +680,12 @@ class World:
         at, src = self.rng.choice(self.backups[node.code])
         before = _frontier(self.db(node.code))
         assert node.store is not None
-        lost_epoch = node.store.changelog.log.epoch
-        for log, seq in node.store.db.execute("SELECT log, MAX(seq) FROM peer_acks GROUP BY log"):
-            node.lost_acked[log] = max(node.lost_acked.get(log, 0), int(seq))
+        # As `renkou node restore` reckons it (node/store/backup.py _epoch_of): above the
+        # replaced store's epochs and those its parent reported (a copy put back by hand
+        # knows the parent's later epochs only from that).
+        lost_epoch = max(node.store.changelog.log.epoch, known_epoch(node.store))
+        for log, peer, seq in node.store.db.execute("SELECT log, peer, seq FROM peer_acks"):
+            node.lost_acked[(log, peer)] = max(node.lost_acked.get((log, peer), 0), int(seq))
         node.store.close()
         node.store = None
         self._drop_app(node.code)
@@ -675,10 +717,16 @@ class World:
         lost = {
             log: (after.get(log, 0), seq) for log, seq in before.items() if after.get(log, 0) < seq
         }
+        for log, (back_to, _was) in lost.items():
+            self.rolled_back.setdefault((node.code, log), []).append(back_to)
         self.restores.append(node.code)
         self.note(
             f"restore {node.code} from backup of t+{(at - START_MS) // 1000}s; rolled back {lost}"
         )
+
+    def copy_back(self, node: SimNode) -> None:
+        """Someone copies an older node.db back onto the PC by hand (tests/sim/hand_copy.py)."""
+        hand_copy.copy_back(self, node)
 
     def lose_copies(self, town: SimNode) -> None:
         """The township's disk loses kept copies of one village's batches (issue 12: it

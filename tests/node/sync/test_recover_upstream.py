@@ -413,3 +413,39 @@ def test_a_new_pc_that_syncs_before_recovering_is_told_to_recover_and_then_is_no
         assert "behind_parent" not in after.output and "ALERT" not in after.output, after.output
     finally:
         county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_retiring_a_recovered_card_names_the_version_it_saw(county: County, tmp_path: Path) -> None:
+    """After ``renkou node recover`` a retirement's base, like an edit's, is the card's
+    last version in the log that wrote it ("<log>/<seq>"): here the dead PC last edited
+    the card in its second epoch, so a base naming epoch 1 (or a bare seq of the new
+    PC's own log) would be another entry; and its clock comes after the recovered
+    versions', so the county does not take the dead PC's edit for a later one. The
+    county merges the retirement cleanly."""
+    from node.store.carry import start_epoch_carrying
+
+    dead = county.villages[V1]
+    wu = _woman(dead, date(1986, 4, 5), "戊")
+    _sync(county, dead)
+    start_epoch_carrying(dead, "restore", 1)  # the dead PC's epoch 2
+    dead.write([dead.upsert_op("person", wu, {"name": "戊改"})])
+    last = dead.changelog.head_seq
+    _sync(county, dead)
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    try:
+        assert _recover(county, new) is not None
+        retire = new.retire_op("person", wu, "duplicate")
+        assert retire.base == f"village:{V1}#2/{last}", retire
+        new.write([retire])
+        _sync(county, new)
+        merged = init_merged(Database(memory=True))
+        merge_new(county.county.store.db, merged)
+        retired = merged.execute(
+            "SELECT retired FROM merged_records WHERE kind = 'person'"
+        ).fetchall()
+        assert [r for (r,) in retired] == ["duplicate"], retired
+        assert _merged_conflicts(county) == 0
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)

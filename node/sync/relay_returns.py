@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What ``renkou node status`` says about batches handed back to their origin (SPEC §6.5).
+
+A relay that cannot hand a child's batch on (its copy expired while the parent was out
+of reach, or a copy before it was lost) hands it back to the child and keeps it until
+the child has sent the range again (node/sync/relay.py, node/sync/returned.py). The
+child is the only node that can renew it; if it never does (its PC is gone, it was
+revoked), the relay's copy is the only one left of changes it acknowledged, and the
+county's administrator must hear of it: the relay's status raises an alert once a copy
+has waited ``ALERT_DAYS`` (the county's not-heard-from bound: a monthly cadence plus
+margin), or at once when the child is revoked. The county sees the same child as not
+heard from (county_aggregator/nodes.py). At the child, status lists the batches it
+took back and sends again. Logs and seqs only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from node.i18n import gettext as _
+from node.identity import load_certificate
+from node.store.holdings import Holdings
+from node.sync.delivery import DAY_MS
+from node.sync.trust import held_revocations
+from node.timeutil import SHANGHAI
+from protocol import LogId, NodeId
+
+ALERT_DAYS = 35
+"""Days a copy handed back may wait for its origin before the relay raises an alert."""
+
+
+@dataclass(frozen=True)
+class HandedBack:
+    log: LogId
+    first: int
+    last: int
+    since: int
+    """When it was handed back (UTC ms)."""
+    revoked: bool
+    """The origin is revoked: it cannot send it again."""
+
+    def alert(self, now_ms: int, days: int = ALERT_DAYS) -> bool:
+        return self.revoked or now_ms - self.since > days * DAY_MS
+
+
+def handed_back(db: Database, own: NodeId | None, revoked: set[NodeId]) -> list[HandedBack]:
+    """The children's batches this relay handed back and still keeps (not ``own``'s)."""
+    return [
+        HandedBack(log, first, last, since, log.node in revoked)
+        for log, first, last, since in Holdings(db).returned_ranges()
+        if log.node != own
+    ]
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def status_lines(db: Database, data_dir: Path | None, now_ms: int) -> list[str]:
+    """One line per batch handed back (at a relay) or taken back (at its origin), and
+    the alert for each that waited too long or whose origin is revoked."""
+    cert = load_certificate(data_dir, "node.cert") if data_dir is not None else None
+    own = cert.node if cert is not None else None
+    crl = held_revocations(data_dir) if data_dir is not None else None
+    revoked = {item.node for item in crl.revoked.values()} if crl is not None else set()
+    lines = [
+        _(
+            "taken back: the parent handed back %(log)s %(first)s-%(last)s on %(date)s; "
+            "this PC sends it again",
+            log=log,
+            first=first,
+            last=last,
+            date=_when(since),
+        )
+        for log, first, last, since in Holdings(db).returned_ranges()
+        if log.node == own
+    ]
+    for back in handed_back(db, own, revoked):
+        lines.append(
+            _(
+                "handed back: %(log)s %(first)s-%(last)s to %(node)s on %(date)s (it could "
+                "not be handed on); kept until it is sent again",
+                log=back.log,
+                first=back.first,
+                last=back.last,
+                node=back.log.node,
+                date=_when(back.since),
+            )
+        )
+        if back.alert(now_ms):
+            lines.append(
+                _(
+                    "ALERT: %(node)s has not sent %(log)s %(first)s-%(last)s again "
+                    "(handed back %(ago)s day(s) ago%(revoked)s): this PC keeps the only "
+                    "copy of changes it confirmed; tell the county administrator",
+                    node=back.log.node,
+                    log=back.log,
+                    first=back.first,
+                    last=back.last,
+                    ago=(now_ms - back.since) // DAY_MS,
+                    revoked=_(", and it is revoked") if back.revoked else "",
+                )
+            )
+    return lines

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Bug H (issue 12, seed 615), on real servers on loopback: a township that cannot hand
+a village's batch on hands it back to the village instead of dropping it.
+
+The township acknowledged the batch and was then cut off from the county for longer
+than the batch lives (7 days); meanwhile the village PC died and was restored from a
+backup older than the batch. The township used to drop its expired copy and wait for
+the village to send the range again, which the restored PC could not: acknowledged
+changes were lost, and nobody was told. Now the copy goes back down to the village
+through its outbox (the village is a recipient: the escrow wrap), the village checks it
+is its own and sends it again again, under a fresh hop; the county ends with
+every entry once, in the log it was written in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from node.store.backup import backup, restore
+from node.store.holdings import Holdings
+from node.store.outbox import Outbox
+from node.store.store import NodeStore
+from node.sync import client as client_module
+from node.sync.delivery import DAY_MS
+from node.sync.relay_returns import ALERT_DAYS, status_lines
+from protocol import LogId, decode_envelope
+from tests.node.sync.faults import no_sleep, write
+from tests.node.sync.network import County, SimClock, loopback_county
+
+V1, T = "440104001002", "440104001"
+
+
+@pytest.fixture
+def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[County]:
+    monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
+    with loopback_county(tmp_path / "net", {T: [V1]}, clock=SimClock()) as c:
+        yield c
+
+
+def _round(county: County, code: str) -> client_module.RoundReport:
+    return county.client(code, sleep=no_sleep).sync_round()
+
+
+def _clock(county: County) -> SimClock:
+    assert isinstance(county.clock, SimClock)
+    return county.clock
+
+
+def _county_log(county: County, epoch: int) -> list[tuple[int, bytes]]:
+    rows = county.county.store.db.execute(
+        "SELECT seq, entry_hash FROM received_entries WHERE log = ? ORDER BY seq",
+        [f"village:{V1}#{epoch}"],
+    )
+    return [(int(seq), bytes(h)) for seq, h in rows]
+
+
+def _restored(county: County, tmp_path: Path) -> tuple[NodeStore, list[tuple[int, bytes]]]:
+    """The village writes 1..4, sends them, backs up, writes 5..9 and sends them (the
+    township acknowledges); the township is cut off from the county for 8 days; then
+    the PC dies and is restored from the backup. Returns the restored store and the
+    entries of epoch 1 as the lost PC wrote them."""
+    village = county.villages[V1]
+    write(village, 3)
+    _round(county, V1)
+    _round(county, T)  # the county holds 1..4
+    backup(village, tmp_path / "monday.rkb", _clock(county)())
+    write(village, 5)
+    assert _round(county, V1).pushed_entries == 5  # acknowledged by the township
+    written = [(e.seq, e.hash) for e in village.entries(1, 9)]
+    _clock(county).advance(8 * DAY_MS)  # past the village's 7 days
+    data_dir = village.data_dir
+    village.close()
+    restore(data_dir, tmp_path / "monday.rkb")
+    county.villages[V1] = restored = NodeStore.open(data_dir, clock=county.clock)
+    assert restored.changelog.log.epoch == 2 and restored.changelog.closed_heads()[1][0] == 4
+    return restored, written
+
+
+def test_a_restored_pc_sends_again_what_its_township_held_past_expiry(
+    county: County, tmp_path: Path
+) -> None:
+    restored, written = _restored(county, tmp_path)
+    town = county.towns[T].store
+    report = _round(county, T)
+    assert report.lost == [f"village:{V1}#1 5..9"], report
+    [item] = [decode_envelope(raw) for raw in Outbox(town.db).items(f"village:{V1}")
+              if raw[:4] == b"RKV3"]  # fmt: skip
+    assert (item.header.first_seq, item.header.last_seq, item.sender) == (5, 9, restored.node)
+    assert _county_log(county, 1) == written[:4]
+    _round(county, V1)  # takes the batch back
+    assert [r[1:3] for r in Holdings(restored.db).returned_ranges()] == [(5, 9)]
+    shown = status_lines(restored.db, restored.data_dir, _clock(county)())
+    assert any(f"village:{V1}#1 第 5-9 条" in line for line in shown), shown
+    for _ in range(2):
+        _round(county, V1)
+        _round(county, T)
+    assert _county_log(county, 1) == written  # every entry once, as the lost PC wrote it
+    assert Holdings(restored.db).returned_ranges() == []
+    assert Holdings(town.db).returned_ranges() == []
+    assert _round(county, T).idle and _round(county, V1).idle
+    # The restored PC's own log is untouched: epoch 1 ends where the backup did.
+    assert restored.changelog.closed_heads()[1][0] == 4
+
+
+def test_a_village_that_still_holds_the_entries_keeps_no_copy(county: County) -> None:
+    """Not restored: the village pushes from the township's head as always, and the
+    copy handed back is not kept."""
+    village = county.villages[V1]
+    write(village, 4)
+    _round(county, V1)
+    _clock(county).advance(8 * DAY_MS)
+    assert _round(county, T).lost == [f"village:{V1}#1 1..5"]
+    _round(county, V1)
+    _round(county, V1)
+    assert Holdings(village.db).returned_ranges() == []
+    _round(county, T)
+    assert len(_county_log(county, 1)) == 5
+    assert Holdings(county.towns[T].store.db).returned_ranges() == []
+
+
+def _hand_back(county: County, raw: bytes) -> None:
+    town = county.towns[T].store
+    with town.db.atomic():
+        Outbox(town.db).add(f"village:{V1}", raw)
+
+
+@pytest.mark.parametrize("damage", ["origin_signature", "ciphertext"])
+def test_a_returned_batch_that_is_not_what_the_village_signed_is_not_sent(
+    county: County, tmp_path: Path, damage: str
+) -> None:
+    """A township cannot make the village renew what it did not sign: the origin
+    signature must verify under the village's own certificate, and the batch must open
+    with its escrow key and chain to the signed head."""
+    restored, _written = _restored(county, tmp_path)
+    town = county.towns[T].store  # its genuine copy is still as it came
+    raw = bytearray(Holdings(town.db).envelopes_after(LogId.parse(f"village:{V1}#1"), 4)[0][3])
+    env = decode_envelope(bytes(raw))
+    if damage == "origin_signature":
+        at = raw.index(env.batch_sig)
+    else:
+        at = raw.index(env.ciphertext) + len(env.ciphertext) // 2
+    raw[at] ^= 0x01
+    _hand_back(county, bytes(raw))
+    report = _round(county, V1)
+    assert any("does not verify" in note for note in report.notes), report.notes
+    assert Holdings(restored.db).returned_ranges() == []
+
+
+def test_the_township_alerts_when_the_village_never_sends_it_again(
+    county: County, tmp_path: Path
+) -> None:
+    _restored(county, tmp_path)
+    town = county.towns[T].store
+    _round(county, T)
+    now = _clock(county)()
+    shown = status_lines(town.db, town.data_dir, now)
+    assert any(f"village:{V1}#1 第 5-9 条" in line and "已退还" in line for line in shown), shown
+    assert not any("警报" in line for line in shown)
+    later = now + (ALERT_DAYS + 1) * DAY_MS
+    assert any("警报" in line for line in status_lines(town.db, town.data_dir, later))

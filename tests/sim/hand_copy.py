@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A village PC's database copied back by hand from an older copy, and the officer.
+
+Not `renkou node restore`: someone copies an older node.db over the PC's (a USB stick,
+a disk image), and the node does not know. It writes on in the log the lost copy had
+already continued: the township holds that log further, so what the copy writes forks
+it (or is behind it), and sync refuses with ``fork`` or ``behind_parent``, telling the
+officer to run ``renkou node new-epoch``. The simulated officer reads the status after
+every round and does so (node/store/carry.py, as node/cli/backups.py runs it); the
+entries the copy wrote past the last one the parent acknowledged are written again in
+the new epoch, with new record ids.
+
+Invariant H1 (tests/sim/invariants.py) then holds the product to it: every entry the
+copy wrote after the copy is at the county in its log, or was written again by the
+officer's new-epoch, and no merged record holds entries of two people (P1). Without
+the refusal the officer never learns of the fork and H1 names the lost entries
+(tests/sim/test_invariants_fire.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from node.store.acks import PeerAcks
+from node.store.carry import start_epoch_carrying
+from node.store.database import DB_NAME
+from node.sync.epochs import known_epoch
+from protocol import Retire, Upsert, decode_payload
+
+if TYPE_CHECKING:
+    from tests.sim.world import SimNode, World
+
+REFUSALS = ("fork", "behind_parent")
+"""Refusals whose status line tells the officer to run ``renkou node new-epoch``."""
+
+
+def copy_back(world: World, node: SimNode) -> None:
+    """Put an older backup of ``node``'s database in place, as a person would by hand."""
+    if node.busy or node.store is None:
+        return
+    at, src = world.rng.choice(world.backups[node.code])
+    store = node.store
+    for log, peer, seq in store.db.execute("SELECT log, peer, seq FROM peer_acks"):
+        node.lost_acked[(log, peer)] = max(node.lost_acked.get((log, peer), 0), int(seq))
+    store.close()
+    node.store = None
+    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+        (node.data_dir / name).unlink(missing_ok=True)
+    shutil.copyfile(src / DB_NAME, node.data_dir / DB_NAME)
+    world._start(node)
+    assert node.store is not None
+    world.ledger.restored(node.store)
+    log, head = str(node.store.changelog.log), node.store.changelog.head_seq
+    before = {(seq, w.hash) for seq, held in world.ledger.logs.get(log, {}).items() for w in held}
+    world.copied[node.code] = (log, head, before)
+    world.restores.append(node.code)
+    world.copies.append((node.code, log, head, before, len(world.restores)))
+    # The township's acknowledgements as this copy knows them (A1 judges the store).
+    kept = node.store.db.execute(
+        "SELECT MAX(seq) FROM peer_acks WHERE log = ? AND peer NOT LIKE 'county:%'", [log]
+    ).fetchone()[0]
+    marks = world.relay_acked.get((node.code, log), [])
+    world.relay_acked[(node.code, log)] = [m for m in marks if m[0] <= (kept or 0)]
+    world.records[node.code] = [
+        (rid, str(data.get("id_number")))
+        for rid, data in node.store.records("person")
+        if data.get("id_number")
+    ]
+    world.events["copy_back"] += 1
+    from tests.sim.world import START_MS  # world.py imports this module
+
+    world.note(f"copy back {node.code} by hand from its copy of t+{(at - START_MS) // 1000}s")
+
+
+def officer_reads_status(world: World, node: SimNode) -> None:
+    """After a round of a PC copied back by hand: if sync refused its log with a code
+    that tells the officer to run ``renkou node new-epoch``, the officer runs it."""
+    store = node.store
+    assert store is not None
+    log = str(store.changelog.log)
+    if world.copied[node.code][0] != log:
+        del world.copied[node.code]  # a new epoch began anyway (nothing written on the copy)
+        return
+    codes = {r.code for r in PeerAcks(store.db).rejections() if r.log == log}
+    if not codes & set(REFUSALS):
+        return
+    reason = "fork" if "fork" in codes else "restore"
+    old = list(store.entries())
+    done = start_epoch_carrying(store, reason, known_epoch(store))
+    world.carried |= {e.hash for e in old if e.seq > done.kept}
+    world.records[node.code] = [
+        (done.renamed.get(rid, rid), idn) for rid, idn in world.records[node.code]
+    ]
+    whose = dict(world.records[node.code])
+    for entry in store.entries(2):  # the entries written again, in the new epoch
+        for op in decode_payload(entry.payload) if entry.payload else []:
+            if isinstance(op, Upsert) and "id_number" in op.fields:
+                world._meant(entry, str(op.fields["id_number"][0]))
+            elif isinstance(op, Upsert | Retire) and op.id in whose:
+                world._meant(entry, whose[op.id])
+    del world.copied[node.code]
+    world.events["new_epoch_by_officer"] += 1
+    world.note(
+        f"officer of {node.code}: renkou node new-epoch --reason {reason} --yes "
+        f"({done.abandoned} changes written again in {done.entry.log})"
+    )

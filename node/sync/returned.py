@@ -8,7 +8,7 @@ hold those entries (this PC was restored from a backup older than the batch, or 
 back by hand): then the returned copy is the only one left of entries the township
 acknowledged to us. So we check that it is ours (our own origin signature; it opens
 with our escrow key and its entries chain to the signed head), keep it, and send its
-entries again once, signed and sealed anew (the same batch header, so the same message
+entries again once, signed anew with fresh times and sealed anew (the same message
 id), under our own hop with a fresh expiry: when the township's head runs on to it, or
 at once when the township still counts the range as held (its copy expired before the
 county's acknowledgement came back, so it needs a fresh copy to get one). Until then

@@ -88,10 +88,7 @@ def start_epoch_carrying(store: NodeStore, reason: str, known_epoch: int) -> Car
                 entry = store.start_epoch(reason, known_epoch, kept=kept)
                 _rebuild_records(store)
                 done = CarriedOver(entry, kept, len(abandoned))
-                for old_entry in abandoned:
-                    ops = _carried_ops(store, old_entry, done)
-                    if ops:
-                        store.write(ops)
+                write_again(store, abandoned, done)
             how = "fork" if reason == "fork" else "hand_copy"
             event = RestoreEvent(store.clock(), how, done.entry.log.epoch, str(old.log), kept,
                                  max(lost_last, kept), rewritten=len(abandoned))  # fmt: skip
@@ -100,6 +97,15 @@ def start_epoch_carrying(store: NodeStore, reason: str, known_epoch: int) -> Car
         store.changelog = old
         raise
     return done
+
+
+def write_again(store: NodeStore, entries: list[Entry], done: CarriedOver) -> None:
+    """Write the ops of ``entries`` again in the store's current epoch: new ids for the
+    records they created, references renamed, sealed values listed in ``done``."""
+    for old_entry in entries:
+        ops = _carried_ops(store, old_entry, done)
+        if ops:
+            store.write(ops)
 
 
 def _rebuild_records(store: NodeStore) -> None:

@@ -44,6 +44,9 @@ class RecoveryEvent:
     """Through which seq of each log the cards are (the county's heads)."""
     dropped_install: bool = False
     """A new PC's own install entry, never sent, was dropped."""
+    rewritten: int = 0
+    """Entries this PC wrote that the county never had (typed before the recovery on a
+    PC whose log is another history of ours), written again in the new epoch."""
 
 
 class Recovery:

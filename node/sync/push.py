@@ -209,9 +209,17 @@ class OwnLogPush:
                 have.seq,
                 SyncFailed(
                     f"the parent holds our log {log.log} through seq {have.seq} but this "
-                    f"store only has {log.head_seq}: it was restored from an old copy; the "
+                    f"store only has {log.head_seq}: it was restored from an old copy, or "
+                    "it replaces a dead PC; run `renkou node recover` to take the village's "
+                    "cards back from the county (what was typed here is kept), or the "
                     "administrator runs `renkou node new-epoch --reason restore --yes`",
                     code="behind_parent",
+                    detail={
+                        "zh": f"上级已保存本机日志 {log.log} 至第 {have.seq} 条，本机只有 "
+                        f"{log.head_seq} 条：本机是从旧副本恢复的，或是替换坏电脑的新电脑。"
+                        "请运行 `renkou node recover` 从县里取回本村卡片（本机已录入的会保留），"
+                        "或由管理员运行 `renkou node new-epoch --reason restore --yes`"
+                    },
                 ),
             )
             return False
@@ -224,14 +232,17 @@ class OwnLogPush:
             SyncFailed(
                 f"the parent holds another entry {have.seq} of our log {log.log} (fork): "
                 "two copies of this node wrote, so this data dir was copied to another PC "
-                "(a clone) or put back by hand. If this PC is not the village's own, stop "
-                "it and tell the administrator; otherwise the administrator runs "
+                "(a clone) or put back by hand, or this PC replaces a dead one. If this PC "
+                "is not the village's own, stop it and tell the administrator; if it "
+                "replaces a dead PC, run `renkou node recover` (what was typed here is "
+                "kept); otherwise the administrator runs "
                 "`renkou node new-epoch --reason fork --yes`",
                 code="fork",
                 detail={
                     "zh": f"上级保存的本机日志 {log.log} 第 {have.seq} 条与本机不同（分叉）："
-                    "本节点的数据目录被复制到另一台电脑使用（克隆），或被手工放回旧副本。"
-                    "如本机不是该村自己的电脑，请停用并报告管理员",
+                    "本节点的数据目录被复制到另一台电脑使用（克隆），或被手工放回旧副本，"
+                    "或本机是替换坏电脑的新电脑。如本机不是该村自己的电脑，请停用并报告管理员；"
+                    "如本机替换坏电脑，请运行 `renkou node recover`（本机已录入的会保留）",
                 },
             ),
         )

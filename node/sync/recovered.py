@@ -17,14 +17,27 @@ after its push and before it reads its outbox (where the answer then is).
 
 from __future__ import annotations
 
+from typing import Any
+
 from node.store.acks import PeerAcks
+from node.store.carry import CarriedOver, agreed_seq, write_again
 from node.store.outbox import Outbox
 from node.store.recovery import Recovery, RecoveryEvent
 from node.store.store import NodeStore
 from node.sync.epochs import known_epoch
 from node.sync.failures import SyncFailed
 from node.sync.round import Round
-from protocol import Certificate, Head, LogId, MalformedError, SignatureError
+from protocol import (
+    Certificate,
+    Entry,
+    EpochStart,
+    Head,
+    LogId,
+    MalformedError,
+    SignatureError,
+    Upsert,
+    decode_payload,
+)
 from protocol.recovery import Snapshot, decode_recovery_request, decode_snapshot, open_snapshot
 
 RECOVERY_PATH = "/sync/v1/recovery"
@@ -66,6 +79,7 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
         drop = _check_covered(store, heads)
     except _NotCovered as exc:
         return f"kept our cards: {exc}; ask again after a sync (renkou node recover)"
+    again = [] if drop else _not_upstream(store, heads)
     latest = max(heads, key=lambda log: log.epoch)
     epoch = max(store.changelog.log.epoch, known_epoch(store), latest.epoch) + 1
     old = store.changelog
@@ -80,16 +94,76 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
             n = recovery.install(cards, epoch)
             recovery.clear_pending()
             event = RecoveryEvent(store.clock(), str(snap.header.county), epoch, n,
-                                  {str(log): h.seq for log, h in heads.items()}, drop)  # fmt: skip
+                                  {str(log): h.seq for log, h in heads.items()}, drop,
+                                  len(again))  # fmt: skip
             recovery.record(event)
             PeerAcks(store.db).settle(sorted({str(old.log), *(str(log) for log in heads)}))
             store.audit(ACTOR, "recover", "node", str(store.node), f"{n} cards from upstream")
-            store.start_epoch_after(latest.epoch, heads[latest].seq, heads[latest].hash, epoch)
+            first = store.start_epoch_after(
+                latest.epoch, heads[latest].seq, heads[latest].hash, epoch
+            )
+            done = CarriedOver(first, 0, len(again))
+            for kind, rid in _created_here(again):  # never onto the county's card of that id
+                done.renamed[rid] = store.new_id(kind)
+            write_again(store, again, done)
     except BaseException:
         old.clock.last = saved_hlc
         store.changelog = old
         raise
+    if again:
+        return (
+            f"recovered {n} cards from the county and wrote again the {len(again)} entries "
+            f"typed here that it never had; writing on in epoch {epoch}"
+        )
     return f"recovered {n} cards from the county; writing on in epoch {epoch}"
+
+
+def _not_upstream(store: NodeStore, heads: dict[LogId, Head]) -> list[Entry]:
+    """Entries of our open log that may not be upstream: past the last one a parent
+    acknowledged with our hash, where the county's head of the log does not show our
+    history runs through it (it holds more than we do, or another entry at its head).
+
+    A replacement PC on which the officer typed cards before recovering writes its own
+    history of the dead PC's log (the same log id, other entries): the snapshot replaces
+    the records, so what it typed is written again in the new epoch, with new ids, rather
+    than lost (carry.py does the same for a PC copied back by hand). A PC whose log the
+    county holds through our head with our hash has nothing here."""
+    log = store.changelog
+    theirs = heads.get(log.log)
+    if theirs is None or log.head_seq == 0:
+        return []
+    if _runs_through(store, theirs):
+        return []
+    past = store.entries(agreed_seq(store) + 1, log.head_seq)
+    return [e for e in past if any(not isinstance(op, EpochStart) for op in _ops(e))]
+
+
+def _ops(entry: Entry) -> list[Any]:
+    return [] if entry.payload is None else list(decode_payload(entry.payload))
+
+
+def _runs_through(store: NodeStore, theirs: Head) -> bool:
+    """Whether our open log holds the county's head of it, with its hash."""
+    log = store.changelog
+    if theirs.seq == 0:
+        return True
+    if theirs.seq > log.head_seq:
+        return False
+    return next(store.entries(theirs.seq, theirs.seq)).hash == theirs.hash
+
+
+def _created_here(entries: list[Entry]) -> list[tuple[str, str]]:
+    """``(kind, id)`` of the records ``entries`` created (a first upsert on no base): on a
+    replacement PC the same id names another woman's card in the snapshot."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for entry in entries:
+        for op in _ops(entry):
+            if isinstance(op, Upsert) and (op.kind, op.id) not in seen:
+                seen.add((op.kind, op.id))
+                if not any(base for _value, base in op.fields.values()):
+                    out.append((op.kind, op.id))
+    return out
 
 
 def _check_covered(store: NodeStore, heads: dict[LogId, Head]) -> bool:
@@ -111,6 +185,8 @@ def _check_covered(store: NodeStore, heads: dict[LogId, Head]) -> bool:
             return not same
         if same or (theirs is not None and theirs.seq > mine.seq):
             continue
+        if epoch == log.log.epoch and theirs is not None and not _runs_through(store, theirs):
+            continue  # another history of our open log: ours is written again (_not_upstream)
         held = 0 if theirs is None else theirs.seq
         raise _NotCovered(f"the county holds entry {held} of epoch {epoch}, we hold {mine.seq}")
     return False

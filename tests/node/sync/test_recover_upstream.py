@@ -26,6 +26,7 @@ from county_aggregator.store import init_merged
 from deploy.cli import cli
 from node.identity import load_certificate
 from node.recording import add_record
+from node.store.acks import PeerAcks
 from node.store.outbox import Outbox
 from node.store.recovery import Recovery
 from node.store.recovery_cards import held_heads, node_cards
@@ -446,6 +447,47 @@ def test_retiring_a_recovered_card_names_the_version_it_saw(county: County, tmp_
         ).fetchall()
         assert [r for (r,) in retired] == ["duplicate"], retired
         assert _merged_conflicts(county) == 0
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+@pytest.mark.parametrize("typed", [1, 6])  # fewer entries than the dead PC's log, and more
+def test_cards_typed_on_a_new_pc_before_recovering_are_kept_under_new_ids(
+    county: County, tmp_path: Path, typed: int
+) -> None:
+    """Found by review: an officer typed a card on the replacement PC before running
+    `node recover`; the snapshot replaced the records and the card was gone, with no
+    word. Its log is another history of the dead PC's log (same log id, other entries),
+    so what it typed is written again in the new epoch under new ids, never onto the
+    county's card that has the same id, and reaches the county."""
+    dead = county.villages[V1]
+    _woman(dead, date(1985, 2, 3), "甲")
+    write(dead, 3, tag="旧")
+    _sync(county, dead)
+    before = _cards(dead)
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    try:
+        typed_names = [f"新{i}" for i in range(typed)]
+        for i, name in enumerate(typed_names):
+            _woman(new, date(1990 + i, 4, 5), name)
+        with pytest.raises(SyncFailed):  # syncing first: refused, and told to recover
+            SyncClient(new, county.towns[T].url, now_ms=county.clock).sync_round()
+        told = [r.reason for r in PeerAcks(new.db).rejections()]
+        if typed == 1:  # behind the parent (with more, the parent's own fork refusal stands)
+            assert told and all("renkou node recover" in reason for reason in told), told
+        event = _recover(county, new)
+        assert event is not None and event.rewritten == typed and not event.dropped_install
+        names = sorted(d["name"] for _rid, d in new.records("person"))
+        assert names == sorted([c[2]["name"] for c in before if c[0] == "person"] + typed_names)
+        assert [c for c in _cards(new) if c[1] in {c2[1] for c2 in before}] == before
+        assert all(
+            rid.endswith(".2") for rid, d in new.records("person") if d["name"] in typed_names
+        )
+        assert new.rebuild_hash() == new.records_hash()
+        _sync(county, new)
+        assert sorted(_merged_people(county)) == sorted(["甲", *typed_names])  # (bare cards apart)
     finally:
         new.close()
         county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)

@@ -28,6 +28,7 @@ from node.store.store import NodeStore
 from node.sync.trust import Trust
 from protocol import (
     BatchHeader,
+    Certificate,
     CertificateError,
     ChainError,
     Entry,
@@ -72,6 +73,7 @@ def receive_envelope(
         try:
             _check(store, trust, env, peer, now_ms)
         except ExpiryExtendedError as exc:
+            _check_origin(trust, env, peer, now_ms)  # an alert only for what an origin signed
             _record_extended(store, env, now_ms, exc)
             raise
         try:
@@ -101,18 +103,26 @@ def _check(store: NodeStore, trust: Trust, env: Envelope, peer: NodeId, now_ms: 
     if env.sender != peer:
         raise SignatureError("envelope sender is not the authenticated peer")
     env.verify_hop(trust.certificate(peer).verify_key, now_ms)
-    origin = env.header.log.node
-    if not origin.code.startswith(peer.code):
-        raise CertificateError(f"{peer} may not relay changes of {origin}")
-    origin_cert = trust.certificate(origin, env.header.cert_serial)
-    trust.verify(origin_cert, now_ms)
-    env.verify_batch(origin_cert.verify_key)
+    origin_cert = _check_origin(trust, env, peer, now_ms)
     check_signer(env.header, origin_cert, trust.crl)
     if store.node.role is not Role.COUNTY:
         # 3. recipients: a relay acknowledges before the county sees the batch, so a
         # batch the county could not open is refused here (the county itself finds its
         # key when it opens, or fails with no_recipient).
         check_recipients(env, [trust.own("county.cert").kem_key.key_id])
+
+
+def _check_origin(trust: Trust, env: Envelope, peer: NodeId, now_ms: int) -> Certificate:
+    """Step 3's signature: the origin (the peer or one of its children) wrote this
+    header. Checked before an expiry_extended alert is kept too, so a hop that rewrites
+    headers cannot fill the alerts with evidence of batches no origin signed."""
+    origin = env.header.log.node
+    if not origin.code.startswith(peer.code):
+        raise CertificateError(f"{peer} may not relay changes of {origin}")
+    origin_cert = trust.certificate(origin, env.header.cert_serial)
+    trust.verify(origin_cert, now_ms)
+    env.verify_batch(origin_cert.verify_key)
+    return origin_cert
 
 
 def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:

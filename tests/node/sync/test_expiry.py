@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from node.identity import load_certificate
 from node.store.holdings import Holdings
 from node.store.store import NodeStore
+from node.sync.client import SyncClient
 from node.sync.push import ENVELOPE_TTL_MS
+from node.sync.relay import CERTS_PATH
 from protocol import decode_envelope, decode_evidence
 from protocol.envelope import _addressed, sealed_part
 from tests.node.sync.faults import no_sleep, write
@@ -54,12 +57,23 @@ def _extended(county: County) -> bytes:
     )  # fmt: skip
 
 
+def _introduce(tc: SyncClient, county: County) -> None:
+    """The village's certificate handed up, as the township does before forwarding
+    (SPEC §15.6): the county checks the origin's signature with it."""
+    if tc.link.session is None:
+        tc.link.open_session()
+    cert = load_certificate(county.villages[V1].data_dir, "node.cert")
+    assert cert is not None
+    tc.link.call("POST", CERTS_PATH, cert.raw)
+
+
 def test_a_relay_that_extends_the_origins_expiry_is_refused_and_named(county: County) -> None:
     """The county refuses the township's copy with a later expiry than the village
     signed (403 expiry_extended), applies nothing, and keeps an alert naming the
     township whose proof verifies without wraps or ciphertext (the evidence form)."""
     raw = _extended(county)
     tc = county.client(T, sleep=no_sleep)
+    _introduce(tc, county)
     refused(post(tc, raw), 403, "expiry_extended")
     county_store = county.county.store
     log = county.villages[V1].changelog.log
@@ -79,6 +93,30 @@ def test_a_relay_that_extends_the_origins_expiry_is_refused_and_named(county: Co
     assert not any(wrap in bytes(proof) for _, wrap in env.wraps)
     refused(post(tc, raw), 403, "expiry_extended")  # sent again: alerted once
     assert county_store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+
+
+def test_a_header_no_origin_signed_leaves_no_alert(county: County) -> None:
+    """Found by review: a hop that changed one header byte per post, with an extended
+    expiry, got an alert (and 7 KB of evidence) kept per post, for headers no origin
+    signed. The origin's signature is checked first: refused as bad_signature, nothing
+    kept."""
+    write(county.villages[V1], 3)
+    assert sync(county, V1).pushed_entries == 4
+    kept = decode_envelope(_kept(county.towns[T].store))
+    county.clock.advance(2 * DAY_MS)
+    town, now = county.towns[T].store, county.clock()
+    tc = county.client(T, sleep=no_sleep)
+    _introduce(tc, county)
+    for i in range(3):
+        forged = bytearray(sealed_part(kept))
+        forged[120] ^= 1 + i
+        raw = _addressed(
+            bytes(forged), town.identity.signing, town.node, county.county.store.node, now,
+            now + ENVELOPE_TTL_MS,
+        )  # fmt: skip
+        answer = post(tc, raw)
+        assert answer.status_code in (400, 401, 403) and b"expiry_extended" not in answer.content
+    assert county.county.store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
 
 
 def test_the_honest_relay_forwards_within_the_origins_expiry(county: County) -> None:

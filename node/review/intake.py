@@ -25,11 +25,13 @@ from node.store.review import (
     ReviewStore,
     first_month,
     month_of,
+    month_start_ms,
 )
 from node.store.store import NodeStore
 from protocol import (
     Entry,
     Envelope,
+    LogId,
     ProtocolError,
     Retire,
     Upsert,
@@ -38,18 +40,22 @@ from protocol import (
     open_envelope,
 )
 from protocol.clock import COUNTER_BITS
+from protocol.fast_payload import DECLINED, OpTuple, fast_ops
 
 NO_LIMIT = (1 << 63) - 1
 
 
 def take(store: NodeStore, env: Envelope, now_ms: int) -> int:
     """Copy what the review needs out of ``env``, a village's batch we can still open;
-    return how many changes were new. A batch not sealed for us, or one that does not
-    open, gives nothing (the relay checked its signatures when it came)."""
+    return how many changes were new. A batch not sealed for us, one that does not
+    open, or one whose newest change is older than the window (its header says so) is
+    not opened or gives nothing (the relay checked its signatures when it came)."""
     kem = store.identity.kem
     key_id = kem.public_key.key_id
     if key_id not in env.recipient_key_ids:
         return 0
+    if env.header.hlc_max >> COUNTER_BITS < month_start_ms(first_month(now_ms)):
+        return 0  # a village long offline: nothing of it is still under review
     try:
         entries = open_envelope(env, {key_id: kem})
     except ProtocolError:
@@ -74,43 +80,67 @@ def take_readable(store: NodeStore, now_ms: int) -> int:
 
 def changes_of(entries: Iterable[Entry], now_ms: int) -> Iterator[ReviewChange]:
     """The reviewed changes in ``entries`` whose month is inside the window at
-    ``now_ms``, each reduced to what the review keeps."""
-    oldest = first_month(now_ms)
+    ``now_ms``, each reduced to what the review keeps.
+
+    Cheap per entry, as a catch-up of tens of thousands of entries needs: an entry
+    older than the window is skipped on its clock alone, a payload is decoded by the
+    county's fast path (protocol.fast_payload, the strict decoder only where it
+    declines), and only changes of the reviewed kinds are built."""
+    oldest_ms = month_start_ms(first_month(now_ms))
+    named: dict[LogId, tuple[str, str]] = {}  # a batch is one log: named once
     for entry in entries:
         if entry.payload is None:
             continue  # erased at the end of its retention: nothing to review
         at_ms = entry.hlc >> COUNTER_BITS
-        month = month_of(at_ms)
-        if month < oldest:
+        if at_ms < oldest_ms:
             continue  # a village long offline: its old months are past review
-        try:
-            ops = decode_payload(entry.payload)
-        except ProtocolError:
-            continue
-        for n, op in enumerate(ops):
-            if not isinstance(op, Upsert | Retire) or not reviewed(op.kind):
+        if entry.log not in named:
+            named[entry.log] = (entry.log.node.code, str(entry.log))
+        village, log = named[entry.log]
+        for n, op in enumerate(_ops(entry.payload)):
+            if not reviewed(op[1]):
                 continue
-            values = {k: v for k, (v, _base) in op.fields.items()} if isinstance(op, Upsert) else {}
+            kind, record_id = op[1], op[2]
+            values = {k: v[0] for k, v in op[3].items()} if op[0] == "u" else {}
             yield ReviewChange(
-                village=entry.log.node.code,
-                log=str(entry.log),
+                village=village,
+                log=log,
                 seq=entry.seq,
                 op=n,
-                month=month,
+                month=month_of(at_ms),
                 at_ms=at_ms,
-                kind=op.kind,
-                record_id=op.id,
+                kind=kind,
+                record_id=record_id,
                 action=_action(op),
-                subject=subject_of(op.kind, op.id, values),
-                fields={"reason": op.reason}
-                if isinstance(op, Retire)
-                else review_fields(op.kind, values),
+                subject=subject_of(kind, record_id, values),
+                fields={"reason": op[3]} if op[0] == "r" else review_fields(kind, values),
             )
 
 
-def _action(op: Upsert | Retire) -> str:
+def _ops(payload: bytes) -> list[OpTuple]:
+    """The upserts and retirements of ``payload`` as protocol.fast_payload's tuples
+    (``("u", kind, id, {field: [value, base]}, ...)``, ``("r", kind, id, reason,
+    base)``); none when it does not decode."""
+    try:
+        return fast_ops(payload)
+    except DECLINED:
+        pass
+    try:
+        ops = decode_payload(payload)
+    except ProtocolError:
+        return []
+    out: list[OpTuple] = []
+    for op in ops:
+        if isinstance(op, Upsert):
+            out.append(("u", op.kind, op.id, {k: [v, b] for k, (v, b) in op.fields.items()}))
+        elif isinstance(op, Retire):
+            out.append(("r", op.kind, op.id, op.reason, op.base))
+    return out
+
+
+def _action(op: OpTuple) -> str:
     """Retired; added when the write stands on no earlier version of any field it
     writes (a new card), modified otherwise."""
-    if isinstance(op, Retire):
+    if op[0] == "r":
         return RETIRED
-    return ADDED if all(base == 0 for _value, base in op.fields.values()) else MODIFIED
+    return ADDED if all(value_base[1] == 0 for value_base in op[3].values()) else MODIFIED

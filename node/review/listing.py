@@ -83,14 +83,31 @@ def review_month(
     records: dict[tuple[str, str], None] = {}
     for code in [village] if village else reviews.villages(span.month):
         changes = reviews.changes(code, span.month)
-        names = reviews.names(code)
+        names = _Names(reviews.names(code))
         shown.append(VillageMonth(code, [_row(n, c, names) for n, c in enumerate(changes, 1)]))
         records.update({(c.kind, f"{code}/{c.record_id}"): None for c in changes})
+        records.update({("person", f"{code}/{pid}"): None for pid in sorted(names.used)})
     store.audit_many(actor, AUDIT_ACTION, records, f"township review {span.month}")
     return shown
 
 
-def _row(no: int, change: ReviewChange, names: dict[str, str]) -> dict[str, Any]:
+class _Names:
+    """The names of a village's cards kept in the window, by id, and which of them a
+    review showed: a birth named through the mother's card read that card, so it is
+    audited too (REVIEW4 F8), even when the card changed in another month."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.used: set[str] = set()
+
+    def get(self, person: str) -> str | None:
+        found = self.names.get(person)
+        if found is not None:
+            self.used.add(person)
+        return found
+
+
+def _row(no: int, change: ReviewChange, names: _Names) -> dict[str, Any]:
     at = datetime.fromtimestamp(change.at_ms / 1000, SHANGHAI)
     subject = change.subject or ""
     return {
@@ -98,13 +115,13 @@ def _row(no: int, change: ReviewChange, names: dict[str, str]) -> dict[str, Any]
         "time": at.strftime("%Y-%m-%d %H:%M"),
         "kind": KIND_LABELS.get(change.kind, change.kind),
         "record_id": change.record_id,
-        "name": names.get(subject, change.fields.get("name", "")) if subject else "",
+        "name": (names.get(subject) or change.fields.get("name", "")) if subject else "",
         "changes": _changes(change, names),
         "action": ACTIONS.get(change.action, change.action),
     }
 
 
-def _changes(change: ReviewChange, names: dict[str, str]) -> str:
+def _changes(change: ReviewChange, names: _Names) -> str:
     """'field：value' for each kept field, in the order of the printed card."""
     if change.action == kept.RETIRED:
         label, reason = _("Reason retired"), str(change.fields.get("reason", ""))
@@ -117,8 +134,9 @@ def _changes(change: ReviewChange, names: dict[str, str]) -> str:
     return "；".join(parts) if parts else _("(only fields outside the review changed)")
 
 
-def _show(name: str, value: Any, names: dict[str, str]) -> str:
+def _show(name: str, value: Any, names: _Names) -> str:
     if name in REF_KINDS and isinstance(value, str):
-        return f"{names[value]}（{value}）" if value in names else value
+        person = names.get(value)
+        return f"{person}（{value}）" if person is not None else value
     shown = display_value(name, value)
     return _("(empty)") if shown == "" else str(shown)

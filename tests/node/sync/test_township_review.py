@@ -27,7 +27,7 @@ from node.review import fields as review_fields
 from node.review.intake import changes_of
 from node.review.listing import review_month
 from node.store.database import DB_NAME
-from node.store.review import ReviewStore, first_month, month_of, review_months
+from node.store.review import ReviewStore, first_month, month_of, month_start_ms, review_months
 from node.store.store import NodeStore
 from node.timeutil import SHANGHAI
 from tests.node.domain.examples import CHILD_ID, example, woman_card
@@ -286,3 +286,34 @@ def test_a_review_window_set_wrong_stops_the_node_with_a_message(
     args = ["node", "review", "--month", "2026-03", "--data-dir", str(town.data_dir)]
     result = CliRunner().invoke(cli, args, env={"LANG": "zh_CN.UTF-8"})
     assert result.exit_code != 0 and "审核保留期应为 1 到 3 个月" in result.output
+
+
+def test_a_name_shown_from_a_card_of_another_month_is_audited_too(
+    county: County, clock: SimClock
+) -> None:
+    """REVIEW4 F8: the card is written this month, the birth next month; the review of
+    next month names the mother from her card, so that card's read is an audit row too."""
+    village = county.villages[V]
+    today = datetime.fromtimestamp(clock() / 1000, SHANGHAI).date()
+    woman = add_record(village, "person", woman_card(spouse_ref=None), today=today)
+    sync(county, V)
+    sync(county, T)
+    clock.advance(month_start_ms(month_after(this_month(clock))) - clock() + 3_600_000)
+    later = datetime.fromtimestamp(clock() / 1000, SHANGHAI).date()
+    birth = add_record(village, "birth", example("birth", mother_ref=woman), today=later)
+    sync(county, V)
+    sync(county, T)
+    town = county.towns[T].store
+    (shown,) = review_month(town, this_month(clock), actor="审核员", now_ms=clock())
+    assert [(row["record_id"], row["name"]) for row in shown.rows] == [(birth, NAME)]
+    audited = town.db.execute(
+        "SELECT kind, record_id FROM audit WHERE action = 'review' ORDER BY kind"
+    ).fetchall()
+    assert audited == [("birth", f"{V}/{birth}"), ("person", f"{V}/{woman}")]
+
+
+def month_after(month: str) -> str:
+    """The month after ``month`` ('YYYY-MM')."""
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

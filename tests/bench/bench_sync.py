@@ -5,9 +5,13 @@
 reach the county: a fresh village client's round plus a fresh township client's round
 (handshakes included), median of 5 months. "sync.catchup": entries per second for a
 village's whole log pushed to the township and forwarded to the county, with the
-seconds of each leg. "sync.wire" and "sync.idle": bytes on the socket (HTTP request
-and status lines, headers and bodies; TCP payload, not IP/TCP headers) counted by a
-byte-counting TCP proxy on loopback between the village client and the township;
+seconds of each leg. Both give the process CPU time beside the wall time (the client
+and both servers are threads of the bench's process: on a shared machine, CPU seconds
+swing less than wall seconds), and the same figures for the same county with
+unencrypted node.db files, in the same run: what at-rest encryption costs (issue 13).
+"sync.wire" and "sync.idle": bytes on the socket (HTTP request and status lines,
+headers and bodies; TCP payload, not IP/TCP headers) counted by a byte-counting TCP
+proxy on loopback between the village client and the township;
 "sync.wire" sets them against the same changes as zlib'd CSV (the floor). The nodes
 serve with waitress, as ``renkou node serve`` does, and the client keeps its connection
 open: "tcp_connections" (new connections during the measured round) is reported next to
@@ -31,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,12 +181,47 @@ def county_entries(county: County, code: str) -> int:
 def run(quick: bool = False) -> Iterator[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="renkou-bench-sync-") as tmp:
         root = Path(tmp)
-        with loopback_county(root / "monthly", {T: [V1]}) as county:
-            yield from monthly_figures(county)
+        with (
+            loopback_county(root / "monthly", {T: [V1]}) as county,
+            unencrypted_county(root / "monthly-plain", {T: [V1]}) as plain,
+        ):
+            yield from monthly_figures(county, plain)
         with loopback_county(root / "classic", {T: [V1]}, suite=Suite.CLASSIC) as county:
             yield classic_figure(county)
-        with loopback_county(root / "catchup", {T: [V2]}) as county:
-            yield catchup_figure(county, 3_000 if quick else 20_000)
+        with (
+            loopback_county(root / "catchup", {T: [V2]}) as county,
+            unencrypted_county(root / "catchup-plain", {T: [V2]}) as plain,
+        ):
+            yield catchup_figure(county, 3_000 if quick else 20_000, plain)
+
+
+@contextmanager
+def unencrypted_county(root: Path, towns: dict[str, list[str]]) -> Iterator[County]:
+    """The same county with every node.db unencrypted, for what at-rest encryption costs
+    in the same run (issue 13): nodes enrolled with an empty database key open node.db
+    as a plain file (node/store/database.py), as bench_store's ``_plain_store`` does."""
+    import node.identity
+
+    with ExitStack() as stack:
+        size, node.identity.DB_KEY_SIZE = node.identity.DB_KEY_SIZE, 0
+        try:
+            county = stack.enter_context(loopback_county(root, towns))
+        finally:
+            node.identity.DB_KEY_SIZE = size
+        yield county
+
+
+def _month(county: County, writer: Writer) -> tuple[float, float, float, Any, Any]:
+    """One month written and synced up to the county: (seconds of the village leg, of
+    the township leg, process CPU seconds of both: the client and the two servers are
+    threads of this process), and the two round reports."""
+    writer.write(MONTH)
+    t0, c0 = time.perf_counter(), time.process_time()
+    v_report = county.client(V1).sync_round()
+    t1 = time.perf_counter()
+    t_report = county.client(T).sync_round()
+    t2, c2 = time.perf_counter(), time.process_time()
+    return t1 - t0, t2 - t1, c2 - c0, v_report, t_report
 
 
 class Recording(requests.Session):
@@ -222,26 +262,31 @@ def measured_month(village: NodeStore, writer: Writer, proxy: ByteProxy) -> Mont
     return Month(changes, report, up, down, turns, proxy.connections, http.seen)
 
 
-def monthly_figures(county: County) -> Iterator[dict[str, Any]]:
+def monthly_figures(county: County, plain: County | None = None) -> Iterator[dict[str, Any]]:
+    """The monthly figure, with ``plain`` (the same county unencrypted) synced month by
+    month in turn with ``county``, so a machine whose load drifts weighs on both alike."""
     village = county.villages[V1]
     writer = Writer(village, MONTH * (MONTHS + 1))
-    runs, legs = [], []
+    plain_writer = Writer(plain.villages[V1], MONTH * MONTHS) if plain is not None else None
+    runs, legs, cpus, plain_runs, plain_cpus = [], [], [], [], []
     for _ in range(MONTHS):
-        writer.write(MONTH)
-        t0 = time.perf_counter()
-        v_report = county.client(V1).sync_round()
-        t1 = time.perf_counter()
-        t_report = county.client(T).sync_round()
-        t2 = time.perf_counter()
+        v_s, t_s, cpu_s, v_report, t_report = _month(county, writer)
         assert v_report.pushed_entries == MONTH or not runs, v_report
         assert t_report.forwarded_envelopes == 1, t_report
-        runs.append(t2 - t0)
-        legs.append((t1 - t0, t2 - t1, v_report.requests, t_report.requests))
+        runs.append(v_s + t_s)
+        cpus.append(cpu_s)
+        legs.append((v_s, t_s, v_report.requests, t_report.requests))
+        if plain is not None and plain_writer is not None:
+            v_s, t_s, cpu_s, _, t_report = _month(plain, plain_writer)
+            assert t_report.forwarded_envelopes == 1, t_report
+            plain_runs.append(v_s + t_s)
+            plain_cpus.append(cpu_s)
     assert county_entries(county, V1) == village.changelog.head_seq
     mid = sorted(range(MONTHS), key=lambda i: runs[i])[MONTHS // 2]
+    seconds = statistics.median(runs)
     yield {
         "name": "sync.monthly_latency",
-        "seconds": round(statistics.median(runs), 4),
+        "seconds": round(seconds, 4),
         "entries": MONTH,
         "runs": MONTHS,
         "village_leg_s": round(legs[mid][0], 4),
@@ -250,6 +295,8 @@ def monthly_figures(county: County) -> Iterator[dict[str, Any]]:
         "township_requests": legs[mid][3],
         "min_s": round(min(runs), 4),
         "max_s": round(max(runs), 4),
+        "cpu_s": round(statistics.median(cpus), 4),
+        **_at_rest_month(seconds, statistics.median(cpus), plain_runs, plain_cpus),
     }
 
     # A further month, the village -> township leg through the byte-counting proxy.
@@ -402,28 +449,61 @@ def wire_figure(month: Month) -> dict[str, Any]:
     }
 
 
-def catchup_figure(county: County, n: int) -> dict[str, Any]:
+def _at_rest_month(
+    seconds: float, cpu_s: float, plain_runs: list[float], plain_cpus: list[float]
+) -> dict[str, Any]:
+    if not plain_runs:
+        return {}
+    plain_s, plain_cpu = statistics.median(plain_runs), statistics.median(plain_cpus)
+    return {
+        "unencrypted_s": round(plain_s, 4),
+        "unencrypted_cpu_s": round(plain_cpu, 4),
+        "at_rest_ratio": round(plain_s / seconds, 3),
+        "at_rest": "every node.db encrypted (SQLCipher); unencrypted_*: the same county "
+        "with plain node.db files, month by month in turn with it",
+    }
+
+
+def _catchup(county: County, n: int) -> tuple[int, float, float, float, Any, Any]:
+    """The whole log of a village written, then pushed up in one round of the village
+    and one of the township: (entries, seconds of each leg, process CPU seconds, reports)."""
     village = county.villages[V2]
     writer = Writer(village, n)
     for start in range(0, n, 5000):
         writer.write(min(5000, n - start))
     entries = village.changelog.head_seq
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     v_report = county.client(V2).sync_round()
     t1 = time.perf_counter()
     t_report = county.client(T).sync_round()
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     assert v_report.pushed_entries == entries, v_report
     assert county_entries(county, V2) == entries
-    return {
+    return entries, t1 - t0, t2 - t1, c2 - c0, v_report, t_report
+
+
+def catchup_figure(county: County, n: int, plain: County | None = None) -> dict[str, Any]:
+    entries, v_s, t_s, cpu_s, v_report, t_report = _catchup(county, n)
+    figure = {
         "name": "sync.catchup",
-        "ops_per_s": round(entries / (t2 - t0)),
+        "ops_per_s": round(entries / (v_s + t_s)),
         "entries": entries,
-        "seconds": round(t2 - t0, 3),
-        "village_leg_s": round(t1 - t0, 3),
-        "township_leg_s": round(t2 - t1, 3),
-        "village_leg_ops_per_s": round(entries / (t1 - t0)),
-        "township_leg_ops_per_s": round(entries / (t2 - t1)),
+        "seconds": round(v_s + t_s, 3),
+        "village_leg_s": round(v_s, 3),
+        "township_leg_s": round(t_s, 3),
+        "village_leg_ops_per_s": round(entries / v_s),
+        "township_leg_ops_per_s": round(entries / t_s),
         "batches": t_report.forwarded_envelopes,
         "requests": v_report.requests + t_report.requests,
+        "cpu_ops_per_s": round(entries / cpu_s),
     }
+    if plain is not None:
+        _, plain_v, plain_t, plain_cpu, _, _ = _catchup(plain, n)
+        figure |= {
+            "unencrypted_ops_per_s": round(entries / (plain_v + plain_t)),
+            "unencrypted_cpu_ops_per_s": round(entries / plain_cpu),
+            "at_rest_ratio": round((plain_v + plain_t) / (v_s + t_s), 3),
+            "at_rest": "every node.db encrypted (SQLCipher); unencrypted_*: the same "
+            "catch-up in a county with plain node.db files, right after it",
+        }
+    return figure

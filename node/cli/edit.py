@@ -74,11 +74,14 @@ def edit(
         if problems:
             raise ValidationError(problems)
         day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]  # click.DateTime gives a datetime
-        entry = correct_record(store, kind, record_id, changes, today=day)
+        with store.bulk():  # the correction and its audit row: one durable commit
+            entry = correct_record(store, kind, record_id, changes, today=day)
+            if entry is not None:
+                mark = entry_mark(entry.log.epoch, entry.seq)
+                store.audit(actor, "correct", kind, record_id, mark)
         if entry is None:
             click.echo(_("Nothing was changed."))
             return
-        store.audit(actor, "correct", kind, record_id, entry_mark(entry.log.epoch, entry.seq))
         click.echo(_("Correction saved."))
     finally:
         store.close()

@@ -55,12 +55,13 @@ def change_head_command(
     store = NodeStore.open(data_dir)
     try:
         day = today.date() if today is not None else shanghai_today()  # type: ignore[attr-defined]  # click.DateTime gives a datetime
-        done = change_head(
-            store, record_id, former_relation=former_relation, today=day, address=address
-        )
-        mark = entry_mark(done.entry.log.epoch, done.entry.seq)
-        for changed in done.record_ids:
-            store.audit(actor, "correct", "person", changed, mark)
+        with store.bulk():  # the cards and their audit rows: one durable commit
+            done = change_head(
+                store, record_id, former_relation=former_relation, today=day, address=address
+            )
+            mark = entry_mark(done.entry.log.epoch, done.entry.seq)
+            for changed in done.record_ids:
+                store.audit(actor, "correct", "person", changed, mark)
         card = store.record("person", record_id) or {}
         click.echo(
             _(

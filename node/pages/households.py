@@ -48,12 +48,12 @@ def move(record_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         members = [h for h in index.household(target) if h.record_id != record_id]
         try:
-            written = _save(store, record_id, target, relation, former)
+            with store.bulk():  # the cards and their audit rows: one durable commit
+                for changed, mark in _save(store, record_id, target, relation, former):
+                    store.audit(g.operator.name, "correct", "person", changed, mark)
         except ValidationError as refused:
             error = "；".join(p.zh for p in refused.problems)
         else:
-            for changed, mark in written:
-                store.audit(g.operator.name, "correct", "person", changed, mark)
             _said(members, relation)
             return redirect(url_for("people.card", record_id=record_id))
     current = str(card.get("hukou_address") or "")

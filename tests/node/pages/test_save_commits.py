@@ -5,9 +5,7 @@ naming who wrote it go to disk together.
 Each commit of node.db is an fsync (synchronous=FULL): a save written in one transaction
 and its audit row in a second cost two, on a disk where the fsync is the whole price of
 a save (``python -m tests.bench store``: store.fsync_floor), and left a window in which a
-saved card had no row saying who saved it. Counted in the WAL itself: a commit is a
-frame whose header carries the database size after it (frame headers stay in clear
-under SQLCipher; only the pages are encrypted).
+saved card had no row saying who saved it. Counted in the WAL (tests/node/wal.py).
 """
 
 from __future__ import annotations
@@ -20,8 +18,7 @@ from flask.testing import FlaskClient
 
 from node.store.store import NodeStore
 from tests.node.pages.helpers import Village, form_token, make_village, sign_in
-
-WAL_HEADER, FRAME_HEADER = 32, 24
+from tests.node.wal import commits_during
 
 
 @pytest.fixture(scope="module")
@@ -37,22 +34,7 @@ def officer(village: Village) -> FlaskClient:
 
 
 def _commits_during(village: Village, act: Callable[[], None]) -> int:
-    """How many transactions ``act()`` committed to node.db (its WAL emptied first)."""
-    store = NodeStore.open(village.data_dir)
-    try:
-        assert store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
-    finally:
-        store.close()
-    act()
-    wal = (village.data_dir / "node.db-wal").read_bytes()
-    page = int.from_bytes(wal[8:12], "big")
-    salts, commits = wal[16:24], 0
-    for at in range(WAL_HEADER, len(wal) - FRAME_HEADER - page + 1, FRAME_HEADER + page):
-        frame = wal[at : at + FRAME_HEADER]
-        if frame[8:16] != salts:
-            break  # a frame of an earlier pass over the file
-        commits += int.from_bytes(frame[4:8], "big") > 0
-    return commits
+    return commits_during(village.data_dir, act)
 
 
 def _card(village: Village) -> tuple[str, dict[str, str]]:
@@ -110,3 +92,25 @@ def test_a_new_record_a_correction_and_a_withdrawal_are_one_commit_each(
         )
 
     assert _commits_during(village, close) == 1 and saved[-1] == 302
+
+
+def test_a_move_into_another_household_is_one_commit_beside_the_audited_read(
+    village: Village, officer: FlaskClient
+) -> None:
+    store = NodeStore.open(village.data_dir)
+    try:
+        people = list(store.records("person"))
+    finally:
+        store.close()
+    mover, card = next((rid, d) for rid, d in people if d["household_relation"] != "head")
+    other = next(d for _, d in people if d["hukou_address"] != card["hukou_address"])
+    token = form_token(officer, f"/households/{mover}/move")
+    moved: list[int] = []
+
+    def move() -> None:
+        form = {"address": other["hukou_address"], "csrf_token": token}
+        moved.append(officer.post(f"/households/{mover}/move", data=form).status_code)
+
+    # The form's read of her card is audited in its own commit, as every read of a card
+    # is; the move of the card and its audit row are one more (two more before).
+    assert _commits_during(village, move) == 2 and moved == [302]

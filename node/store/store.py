@@ -387,7 +387,7 @@ class NodeStore:
         entry and no record. Upstream holding another history of its log then means a
         replacement PC, whose cards come back by `renkou node recover`, not a clone."""
         log = self.changelog
-        return log.epochs() == [1] and log.head_seq == 1 and not self.counts()
+        return log.head_seq == 1 and log.epochs() == [1] and not self.counts()
 
     # -- integrity -------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ def _written(store: NodeStore, n: int) -> None:
         store.write([store.upsert_op("person", rid, {"name": f"王{i}"})])
 
 
-def test_closed_heads_and_cuts_seek_the_log_and_never_scan_it(store: NodeStore) -> None:
+def test_closed_heads_cuts_and_epochs_seek_the_log_and_never_scan_it(store: NodeStore) -> None:
     _written(store, 4)  # epoch 1: the install entry and 4 writes
     kept = next(store.entries(3, 3)).hash
     store.start_epoch("fork", kept=3)  # epoch 2 starts from entry 3: 4 and 5 are cut off
@@ -53,9 +53,13 @@ def test_closed_heads_and_cuts_seek_the_log_and_never_scan_it(store: NodeStore) 
     store.start_epoch("restore", known_epoch=4)  # epoch 5, after epoch 2's head
     _written(store, 1)
     changelog = store.changelog
-    (heads, cuts), plans = _plans(store.db, lambda: (changelog.closed_heads(), changelog.cuts()))
+    (heads, cuts, epochs, new_pc), plans = _plans(
+        store.db,
+        lambda: (changelog.closed_heads(), changelog.cuts(), changelog.epochs(), store.is_new_pc()),
+    )
     assert cuts == {1: 3}
     assert heads == {1: (3, kept), 2: (3, epoch_2_head)}
+    assert epochs == [1, 2, 5] and not new_pc
     assert [(sql, plan) for sql, plan in plans if "SCAN" in plan] == []
 
 

@@ -9,6 +9,9 @@ seconds of each leg. Both give the process CPU time beside the wall time (the cl
 and both servers are threads of the bench's process: on a shared machine, CPU seconds
 swing less than wall seconds), and the same figures for the same county with
 unencrypted node.db files, in the same run: what at-rest encryption costs (issue 13).
+"sync.catchup" also gives ``then_monthly_s``: five monthly rounds of the village that
+just caught up, a month on top of a 20,000-entry log, where a round that reads the whole
+log or every kept batch shows (issue 11: the restructure's rounds had become O(log)).
 "sync.wire" and "sync.idle": bytes on the socket (HTTP request and status lines,
 headers and bodies; TCP payload, not IP/TCP headers) counted by a byte-counting TCP
 proxy on loopback between the village client and the township;
@@ -211,13 +214,15 @@ def unencrypted_county(root: Path, towns: dict[str, list[str]]) -> Iterator[Coun
         yield county
 
 
-def _month(county: County, writer: Writer) -> tuple[float, float, float, Any, Any]:
+def _month(
+    county: County, writer: Writer, village: str = V1
+) -> tuple[float, float, float, Any, Any]:
     """One month written and synced up to the county: (seconds of the village leg, of
     the township leg, process CPU seconds of both: the client and the two servers are
     threads of this process), and the two round reports."""
     writer.write(MONTH)
     t0, c0 = time.perf_counter(), time.process_time()
-    v_report = county.client(V1).sync_round()
+    v_report = county.client(village).sync_round()
     t1 = time.perf_counter()
     t_report = county.client(T).sync_round()
     t2, c2 = time.perf_counter(), time.process_time()
@@ -464,11 +469,12 @@ def _at_rest_month(
     }
 
 
-def _catchup(county: County, n: int) -> tuple[int, float, float, float, Any, Any]:
+def _catchup(county: County, n: int) -> tuple[int, float, float, float, Any, Any, Writer]:
     """The whole log of a village written, then pushed up in one round of the village
-    and one of the township: (entries, seconds of each leg, process CPU seconds, reports)."""
+    and one of the township: (entries, seconds of each leg, process CPU seconds, reports,
+    and the village's writer, which holds five months more)."""
     village = county.villages[V2]
-    writer = Writer(village, n)
+    writer = Writer(village, n + MONTH * MONTHS)
     for start in range(0, n, 5000):
         writer.write(min(5000, n - start))
     entries = village.changelog.head_seq
@@ -479,11 +485,25 @@ def _catchup(county: County, n: int) -> tuple[int, float, float, float, Any, Any
     t2, c2 = time.perf_counter(), time.process_time()
     assert v_report.pushed_entries == entries, v_report
     assert county_entries(county, V2) == entries
-    return entries, t1 - t0, t2 - t1, c2 - c0, v_report, t_report
+    return entries, t1 - t0, t2 - t1, c2 - c0, v_report, t_report, writer
+
+
+def _months_after(county: County, writer: Writer) -> tuple[float, float]:
+    """Median seconds and CPU seconds of five monthly rounds of the village that just
+    caught up: a month on top of a long log (a village after a few years), where a
+    round that reads the whole log or every kept batch shows, unlike on the short
+    logs of sync.monthly_latency."""
+    runs, cpus = [], []
+    for _ in range(MONTHS):
+        v_s, t_s, cpu_s, v_report, _ = _month(county, writer, V2)
+        assert v_report.pushed_entries == MONTH, v_report
+        runs.append(v_s + t_s)
+        cpus.append(cpu_s)
+    return statistics.median(runs), statistics.median(cpus)
 
 
 def catchup_figure(county: County, n: int, plain: County | None = None) -> dict[str, Any]:
-    entries, v_s, t_s, cpu_s, v_report, t_report = _catchup(county, n)
+    entries, v_s, t_s, cpu_s, v_report, t_report, writer = _catchup(county, n)
     figure = {
         "name": "sync.catchup",
         "ops_per_s": round(entries / (v_s + t_s)),
@@ -497,8 +517,10 @@ def catchup_figure(county: County, n: int, plain: County | None = None) -> dict[
         "requests": v_report.requests + t_report.requests,
         "cpu_ops_per_s": round(entries / cpu_s),
     }
+    then_s, then_cpu = _months_after(county, writer)
+    figure |= {"then_monthly_s": round(then_s, 4), "then_monthly_cpu_s": round(then_cpu, 4)}
     if plain is not None:
-        _, plain_v, plain_t, plain_cpu, _, _ = _catchup(plain, n)
+        _, plain_v, plain_t, plain_cpu, _, _, _ = _catchup(plain, n)
         figure |= {
             "unencrypted_ops_per_s": round(entries / (plain_v + plain_t)),
             "unencrypted_cpu_ops_per_s": round(entries / plain_cpu),

@@ -25,6 +25,8 @@ REPORT_VIEW = "exchange_records"
 """What Table 5 reads (county_aggregator/reports/plan.py ``source_of``): one row per
 notification sent or received, shaped like ``merged_records``."""
 _SCHEMA = "exchange"
+BY_HAND_RECORD = "person"
+"""``record_kind`` of a notification an officer made by hand (exchange/manual.py)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,48 @@ class ExchangeStore:
                 [dict(r, body=json.dumps(r["body"], ensure_ascii=False)) for r in rows],
             )
         return int(self.db.conn.total_changes - before)
+
+    def refresh_unsent(
+        self, rows: list[dict[str, Any]], by_hand: list[tuple[str, dict[str, Any] | None]]
+    ) -> int:
+        """Bring what is not sent yet in line with the merged records, in one transaction:
+        ``rows`` are every notification the merged events call for now (a derived one not
+        among them is withdrawn: deleted, as it never left the county; one among them
+        takes its current body), ``by_hand`` the hand-made ones rebuilt from the card
+        (None: withdrawn). A sent notification is never changed. Returns how many of
+        ``rows`` were new."""
+        wanted = {r["id"] for r in rows}
+        encoded = [dict(r, body=json.dumps(r["body"], ensure_ascii=False)) for r in rows]
+        with self.db.atomic():
+            unsent = self.db.execute(
+                "SELECT id FROM exchange_sent WHERE sent IS NULL AND record_kind != ?",
+                [BY_HAND_RECORD],
+            ).fetchall()
+            gone = [(r[0],) for r in unsent if r[0] not in wanted]
+            gone += [(nid,) for nid, now in by_hand if now is None]
+            self.db.conn.executemany(
+                "DELETE FROM exchange_sent WHERE id = ? AND sent IS NULL", gone
+            )
+            self.db.conn.executemany(
+                "UPDATE exchange_sent SET to_county = :to_county, village = :village,"
+                " body = :body WHERE id = :id AND sent IS NULL",
+                [dict(now, id=nid, body=json.dumps(now["body"], ensure_ascii=False))
+                 for nid, now in by_hand if now is not None],
+            )  # fmt: skip
+            self.db.conn.executemany(
+                "UPDATE exchange_sent SET to_county = :to_county, record_key = :record_key,"
+                " person_key = :person_key, village = :village, event_date = :event_date,"
+                " due = :due, body = :body WHERE id = :id AND sent IS NULL",
+                encoded,
+            )
+            cur = self.db.conn.executemany(
+                "INSERT OR IGNORE INTO exchange_sent (id, to_county, kind, record_kind,"
+                " record_key, person_key, village, event_date, due, body, made)"
+                " VALUES (:id, :to_county, :kind, :record_kind, :record_key, :person_key,"
+                " :village, :event_date, :due, :body, :made)",
+                encoded,
+            )
+        return int(cur.rowcount)
 
     def sent(self, nid: str) -> Sent | None:
         row = self.db.execute(f"SELECT {_SENT} FROM exchange_sent WHERE id = ?", [nid]).fetchone()

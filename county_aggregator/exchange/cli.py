@@ -128,13 +128,33 @@ def _outgoing(data_dir: Path) -> tuple[Any, ExchangeStore, list[Any]]:
 
     node, store, trust = _open(data_dir)
     own = (data_dir / "keys" / "node.cert").read_bytes()
+    notices = _refresh(data_dir, node, store)
     items = []
-    for item in outgoing(node.identity, own, store, trust, node.clock()):
+    for item in outgoing(node.identity, own, store, trust, node.clock(), notices=notices):
         if isinstance(item, NodeError):
             click.echo(f"{item.zh} / {item.en} [{item.code}]", err=True)
         else:
             items.append(item)
     return node, store, items
+
+
+def _refresh(data_dir: Path, node: Any, store: ExchangeStore) -> bool:
+    """Re-derive the unsent notifications from merged.db as it is now, before any is
+    sealed (derive.py): a card corrected since the last merge never sends her data to
+    the county it named before. Without merged.db no notification goes (answers do)."""
+    from county_aggregator.exchange.derive import derive_notifications
+    from county_aggregator.store import open_merged
+    from node.calendar_store import node_calendar
+
+    path = data_dir / "merged.db"
+    if not path.exists():
+        click.echo(_("No merged.db: notifications are not sent until renkou county merge "
+                     "has run (answers are sent)."), err=True)  # fmt: skip
+        return False
+    now = node.clock()
+    db = open_merged(path, key=node.identity.db_key)
+    derive_notifications(db, store, node.node.code, node_calendar(data_dir), _today(now), now)
+    return True
 
 
 @exchange.command()

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from county_aggregator.exchange.derive import FLOATING_AGES
-from county_aggregator.store_exchange import ExchangeStore, merged_card
+from county_aggregator.exchange.derive import by_hand_card
+from county_aggregator.store_exchange import ExchangeStore
 from node.deadlines.rules import due_date
 from node.deadlines.workdays import WorkCalendar
 from node.errors import FieldProblem, NodeError, ValidationError
@@ -48,23 +48,15 @@ def notify_by_hand(
         ))  # fmt: skip
     if problems:
         raise ValidationError(problems)
-    found = merged_card(getattr(merged, "conn", merged), f"idn:{id_number}")
-    card = found[1] if found is not None else {}
-    born = card.get("birth_date")
-    ok = (
-        found is not None and card.get("sex") == "F"
-        and card.get("floating_status") == "flowed_in"
-        and isinstance(card.get("hukou_code"), str) and card["hukou_code"][:6] != county
-        and isinstance(born, str) and _age(date.fromisoformat(born), day) in range(
-            FLOATING_AGES[0], FLOATING_AGES[1] + 1)
-    )  # fmt: skip
-    if not ok or found is None:
+    found = by_hand_card(getattr(merged, "conn", merged), county, id_number, day)
+    if found is None:
         raise NodeError(
             "本县没有该妇女作为外县流入育龄妇女（18-49 岁）的信息卡，未生成通报",
             "the county holds no card of her as a woman aged 18-49 who floated in from another "
             "county; nothing was notified",
             code="exchange.not_floating_in",
         )  # fmt: skip
+    card = found[1]
     notice = Notification(
         kind, card["name"], card["id_number"], card["residence_address"],
         card["residence_code"], card["hukou_address"], card["hukou_code"], day.isoformat(),
@@ -79,7 +71,3 @@ def notify_by_hand(
         "body": notice.body(), "made": now,
     }])  # fmt: skip
     return nid, bool(new)
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -77,12 +77,14 @@ def peer_certificate(store: ExchangeStore, trust: Trust, county: str, now: int) 
 
 
 def outgoing(
-    identity: NodeIdentity, own_cert: bytes, store: ExchangeStore, trust: Trust, now: int
-) -> Iterator[Outgoing | NodeError]:
-    """Every notification not yet sent and every answer not yet sent, sealed; a county
+    identity: NodeIdentity, own_cert: bytes, store: ExchangeStore, trust: Trust, now: int,
+    *, notices: bool = True,
+) -> Iterator[Outgoing | NodeError]:  # fmt: skip
+    """Every notification not yet sent (unless ``notices`` is False: they could not be
+    re-derived from the merged records) and every answer not yet sent, sealed; a county
     whose certificate we lack yields the error instead (the rest go on)."""
     items: list[tuple[str, str, str, Notification | Answer, Sent | Received]] = []
-    for s in store.sent_all(unsent_only=True):
+    for s in store.sent_all(unsent_only=True) if notices else []:
         items.append((NOTIFICATION, s.id, s.to_county, _notification(s), s))
     for r in store.answers_to_send():
         items.append((ANSWER, r.id, r.from_county, _answer(r), r))

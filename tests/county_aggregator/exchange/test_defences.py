@@ -19,7 +19,7 @@ from county_aggregator.exchange.answers import answer
 from county_aggregator.exchange.derive import derive_notifications
 from county_aggregator.exchange.receive import receive
 from county_aggregator.exchange.send import PATH
-from county_aggregator.store import init_merged
+from county_aggregator.store import init_merged, open_merged
 from county_aggregator.store_exchange import ExchangeStore
 from node.calendar_store import node_calendar
 from node.deadlines.workdays import WorkCalendar
@@ -229,8 +229,11 @@ def test_the_county_never_writes_the_hukou_villages_records(ex: Exchange) -> Non
 def test_files_carry_the_same_checks(ex: Exchange, tmp_path: Path) -> None:
     """§8.11: a county with no link carries the same bytes; import checks them as HTTP."""
     a_store = ExchangeStore(ex.a.county.store.db)
-    _sent(a_store, "3" * 32, "440105")
-    a_store.db.execute("UPDATE exchange_sent SET sent = NULL WHERE id = ?", ["3" * 32])
+    merged = open_merged(ex.a_dir / "merged.db", key=ex.a.county.store.identity.db_key)
+    _put(merged, [("person", f"idn:{NOTICE.id_number}", NOTICE.residence_code, _woman(
+        NOTICE.id_number, "married", "1995-03-03")), ("birth", "b1", NOTICE.residence_code, {
+        "mother_ref": f"idn:{NOTICE.id_number}", "birth_date": NOTICE.event_date})])  # fmt: skip
+    merged.conn.close()
     out = tmp_path / "usb"
     exported = run("county", "exchange", "export", "--out", str(out), "--data-dir", str(ex.a_dir))
     assert exported.exit_code == 0, exported.output
@@ -243,15 +246,19 @@ def test_files_carry_the_same_checks(ex: Exchange, tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "bad_signature" in refused.output
     taken = run("county", "exchange", "import", str(path), "--data-dir", str(ex.b_dir))
     assert taken.exit_code == 0 and "new" in taken.output
-    assert [r.id for r in inbox(ex)] == ["3" * 32]
+    assert [r.id for r in inbox(ex)] == [s.id for s in a_store.sent_all()]
 
 
 def _merged_with(rows: list[tuple[str, str, str, dict[str, Any]]]) -> Database:
-    db = init_merged(Database(memory=True))
-    db.conn.executemany(
-        "INSERT INTO merged_records VALUES (?, ?, ?, '[]', ?, NULL, 1, 1)",
-        [(k, key, json.dumps(d, ensure_ascii=False), v) for k, key, v, d in rows],
-    )
+    return _put(init_merged(Database(memory=True)), rows)
+
+
+def _put(db: Database, rows: list[tuple[str, str, str, dict[str, Any]]]) -> Database:
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO merged_records VALUES (?, ?, ?, '[]', ?, NULL, 1, 1)",
+            [(k, key, json.dumps(d, ensure_ascii=False), v) for k, key, v, d in rows],
+        )
     return db
 
 

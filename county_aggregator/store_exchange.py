@@ -43,6 +43,10 @@ class Sent:
     sent: int | None
     outcome: str | None
     on_time: bool | None
+    sent_date: str | None = None
+    """The day it was delivered: the peer's server kept it (``via`` http) or it was
+    written to a file (``via`` file)."""
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,7 @@ class ExchangeStore:
             cur = self.db.execute(
                 "UPDATE exchange_sent SET outcome = ?, received_date = ?, answered_date = ?,"
                 " answer_due = ?, on_time = ?, answer = ?, answer_at = ?"
-                " WHERE id = ? AND outcome IS NULL",
+                " WHERE id = ? AND outcome IS NULL AND sent IS NOT NULL",
                 [outcome, received, answered, due, int(on_time),
                  json.dumps(answer, ensure_ascii=False), at, nid],
             )  # fmt: skip
@@ -248,7 +252,7 @@ class ExchangeStore:
 
 _SENT = (
     "id, to_county, kind, record_kind, record_key, village, event_date, due, body, sent,"
-    " outcome, on_time"
+    " outcome, on_time, sent_date, via"
 )
 _INBOX = (
     "from_county, id, kind, village, event_date, body, received_date, due, outcome,"
@@ -259,7 +263,20 @@ _INBOX = (
 def _sent(r: Any) -> Sent:
     on_time = None if r[11] is None else bool(r[11])
     return Sent(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), r[9], r[10], on_time
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        json.loads(r[8]),
+        r[9],
+        r[10],
+        on_time,
+        r[12],
+        r[13],
     )
 
 

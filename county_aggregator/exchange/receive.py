@@ -113,7 +113,7 @@ def _keep_answer(
     calendar: WorkCalendar, now: int, today: date,
 ) -> Kept:  # fmt: skip
     sent = store.sent(msg.header.id)
-    if sent is None:
+    if sent is None or sent.sent_date is None:  # never delivered: nothing to answer yet
         raise ExchangeRefused(
             "exchange.unknown_notification", 404,
             "本县未发出过该通报，反馈未接收",
@@ -125,12 +125,22 @@ def _keep_answer(
             f"该通报发给的是 {sent.to_county}，不是 {sender}，反馈未接收",
             f"the notification went to {sent.to_county}, not {sender}; answer not taken",
         )  # fmt: skip
-    due = due_date("floating_hukou_reply", date.fromisoformat(a.received), calendar).due
-    # On time: answered within 5 working days of receipt (篇10 第24条), by the answer's
-    # own signed dates, and never dated after it reached us.
+    due = due_date("floating_hukou_reply", received_on(sent.sent_date, sent.via, a), calendar).due
+    # On time: answered within 5 working days of receipt (篇10 第24条), the receipt as we
+    # know it (received_on), and never dated after it reached us.
     on_time = a.answered <= due.isoformat() and a.answered <= today.isoformat()
     new = store.record_answer(
         msg.header.id, a.outcome, a.received, a.answered, due.isoformat(), on_time,
         a.body(), now,
     )  # fmt: skip
     return Kept(msg.header.type, msg.header.id, new)
+
+
+def received_on(sent_date: str, via: str | None, a: Answer) -> date:
+    """When the hukou place received our notification, as far as we know: over HTTP the
+    day its server kept it (202), which we recorded, never the date its answer claims
+    (a later claimed receipt would make a late answer on time); on a file the answer's
+    date, but never before we wrote the file."""
+    if via == "http":
+        return date.fromisoformat(sent_date)
+    return date.fromisoformat(max(sent_date, a.received))

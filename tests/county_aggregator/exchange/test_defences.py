@@ -151,13 +151,15 @@ def test_only_notifications_about_our_hukou_from_their_residents_are_taken(ex: E
     assert inbox(ex) == []
 
 
-def _sent(store: ExchangeStore, nid: str, to: str) -> None:
+def _sent(
+    store: ExchangeStore, nid: str, to: str, day: str = "2026-09-29", via: str = "http"
+) -> None:
     store.add_notifications([{
         "id": nid, "to_county": to, "kind": "birth", "record_kind": "birth",
         "record_key": nid, "person_key": "idn:x", "village": "440104001002",
         "event_date": "2026-09-25", "due": "2026-09-30", "body": _fields(NOTICE), "made": 1,
     }])  # fmt: skip
-    store.mark_sent(nid, 1, "2026-09-29", "http")
+    store.mark_sent(nid, 1, day, via)
 
 
 def test_answers_are_taken_only_from_the_county_notified(ex: Exchange) -> None:
@@ -193,7 +195,7 @@ def test_a_late_answer_is_not_on_time_by_working_days(ex: Exchange) -> None:
 
     trust = Trust.load(a.db, a.data_dir)
     for nid, day, on_time in (("1" * 32, "2026-10-13", True), ("2" * 32, "2026-10-14", False)):
-        _sent(a_store, nid, "440105")
+        _sent(a_store, nid, "440105", received.isoformat())
         said = Answer("updated", received.isoformat(), day)
         receive(sealed(b, a, said, nid=nid), a.identity, trust, a_store, calendar, now(),
                 date(2026, 10, 20))  # fmt: skip

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: Apache-2.0
+"""An answer is judged on what we know (REVIEW4 F1, F2): the day our notification was
+delivered, not the receipt date the answering county claims; and only a notification we
+delivered can be answered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from county_aggregator.exchange.receive import ExchangeRefused, receive
+from county_aggregator.store_exchange import ExchangeStore
+from node.deadlines.workdays import WorkCalendar
+from node.sync.trust import Trust
+from protocol.exchange import Answer
+from tests.county_aggregator.exchange.counties import Exchange, now, two_counties
+from tests.county_aggregator.exchange.test_defences import _sent, sealed
+
+
+@pytest.fixture
+def ex(tmp_path: Path) -> Iterator[Exchange]:
+    with two_counties(tmp_path, villages=False) as pair:
+        yield pair
+
+
+def _answer(ex: Exchange, nid: str, said: Answer, today: date) -> Any:
+    a, b = ex.a.county.store, ex.b
+    return receive(sealed(b, a, said, nid=nid), a.identity, Trust.load(a.db, a.data_dir),
+                   ExchangeStore(a.db), WorkCalendar(), now(), today)  # fmt: skip
+
+
+def test_a_later_claimed_receipt_does_not_make_a_late_answer_on_time(ex: Exchange) -> None:
+    """Delivered over HTTP on 2026-09-29 (the peer's 202): due 2026-10-12 whatever
+    receipt date the answer claims."""
+    store = ExchangeStore(ex.a.county.store.db)
+    _sent(store, "3" * 32, "440105")
+    _answer(ex, "3" * 32, Answer("updated", "2026-10-20", "2026-10-20"), date(2026, 10, 21))
+    got = store.sent("3" * 32)
+    assert got is not None and (got.outcome, got.on_time) == ("updated", False)
+
+
+def test_a_file_delivery_is_received_no_earlier_than_it_was_written(ex: Exchange) -> None:
+    """Written to a file on Monday 2026-10-12: an answer claiming receipt on 2026-09-30
+    is judged from 2026-10-12 (due 2026-10-19), not from a day before the file existed."""
+    store = ExchangeStore(ex.a.county.store.db)
+    _sent(store, "5" * 32, "440105", "2026-10-12", "file")
+    _answer(ex, "5" * 32, Answer("updated", "2026-09-30", "2026-10-16"), date(2026, 10, 20))
+    got = store.sent("5" * 32)
+    assert got is not None and (got.outcome, got.on_time) == ("updated", True)
+
+
+def test_an_answer_to_a_notification_never_delivered_is_refused(ex: Exchange) -> None:
+    """§8.11: an answer names a notification the receiver sent; one derived but not yet
+    pushed has not been sent (ids are deterministic, so a peer could pre-answer)."""
+    store = ExchangeStore(ex.a.county.store.db)
+    store.add_notifications([{
+        "id": "4" * 32, "to_county": "440105", "kind": "birth", "record_kind": "birth",
+        "record_key": "b4", "person_key": "idn:x", "village": "440104001002",
+        "event_date": "2026-09-25", "due": "2026-09-30", "body": {"x": 1}, "made": 1,
+    }])  # fmt: skip
+    with pytest.raises(ExchangeRefused) as refused:
+        _answer(ex, "4" * 32, Answer("updated", "2026-09-28", "2026-09-28"), date(2026, 9, 28))
+    assert (refused.value.code, refused.value.status) == ("exchange.unknown_notification", 404)
+    got = store.sent("4" * 32)
+    assert got is not None and (got.outcome, got.sent) == (None, None)

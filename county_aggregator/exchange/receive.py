@@ -16,7 +16,8 @@ from datetime import date
 from county_aggregator.store_exchange import ExchangeStore
 from node.deadlines.rules import due_date
 from node.deadlines.workdays import WorkCalendar
-from node.errors import NodeError
+from node.domain.divisions import check_township_code, check_village_code
+from node.errors import NodeError, ValidationError
 from node.identity import NodeIdentity
 from node.sync.trust import Trust
 from protocol.crypto import KemPrivateKey
@@ -93,6 +94,7 @@ def _keep_notification(
             f"通报所列户籍地 {n.hukou_code} 不在本县，未接收",
             f"the notification's hukou place {n.hukou_code} is not in this county; not taken",
         )  # fmt: skip
+    _check_our_village(n.hukou_code, store)
     if n.residence_code[:6] != sender:
         raise ExchangeRefused(
             "exchange.not_their_resident", 422,
@@ -144,3 +146,24 @@ def received_on(sent_date: str, via: str | None, a: Answer) -> date:
     if via == "http":
         return date.fromisoformat(sent_date)
     return date.fromisoformat(max(sent_date, a.received))
+
+
+def _check_our_village(code: str, store: ExchangeStore) -> None:
+    """The hukou village must be one of ours: its township in the official list or
+    enrolled here, and, once this county holds certificates of villages of that
+    township, one of them (villages are not in the shipped list; divisions.py). A
+    phantom village would sit in the inbox for nobody to answer and make its own row in
+    Table 5."""
+    from node.store.certs import Certs
+
+    codes = {n.split(":", 1)[-1] for n in Certs(store.db).nodes()}
+    villages = {c for c in codes if len(c) == 12 and c[:9] == code[:9]}
+    try:
+        check_village_code(code, villages or None, field="hukou_code")
+        check_township_code(code[:9], codes, field="hukou_code")
+    except ValidationError:
+        raise ExchangeRefused(
+            "exchange.not_our_village", 422,
+            f"通报所列户籍村 {code} 不是本县的村（居）委会，未接收",
+            f"the notification's hukou village {code} is not a village of this county; not taken",
+        ) from None  # fmt: skip

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
-"""An answer is judged on what we know (REVIEW4 F1, F2): the day our notification was
-delivered, not the receipt date the answering county claims; and only a notification we
-delivered can be answered."""
+"""What a county takes from a peer (REVIEW4 F1, F2, F6). An answer is judged on what we
+know: the day our notification was delivered, not the receipt date the answering county
+claims; only a notification we delivered can be answered; a notification must name a
+hukou village of ours."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,11 @@ import pytest
 from county_aggregator.exchange.receive import ExchangeRefused, receive
 from county_aggregator.store_exchange import ExchangeStore
 from node.deadlines.workdays import WorkCalendar
+from node.store.certs import Certs
 from node.sync.trust import Trust
 from protocol.exchange import Answer
 from tests.county_aggregator.exchange.counties import Exchange, now, two_counties
-from tests.county_aggregator.exchange.test_defences import _sent, sealed
+from tests.county_aggregator.exchange.test_defences import NOTICE, _sent, post, sealed
 
 
 @pytest.fixture
@@ -67,3 +70,22 @@ def test_an_answer_to_a_notification_never_delivered_is_refused(ex: Exchange) ->
     assert (refused.value.code, refused.value.status) == ("exchange.unknown_notification", 404)
     got = store.sent("4" * 32)
     assert got is not None and (got.outcome, got.sent) == (None, None)
+
+
+def test_a_notification_about_a_village_not_ours_is_refused(ex: Exchange) -> None:
+    """REVIEW4 F6: only the county part was compared. A township not in the official list
+    (nor enrolled here) is refused; once the county holds certificates of villages of a
+    township, a village of it must be one of them."""
+    b = ex.b
+    for code in ("440105999999", "440105001000"):
+        status, body = post(
+            ex.b_server, sealed(ex.a.county.store, b, replace(NOTICE, hukou_code=code))
+        )
+        assert (status, body["code"]) == (422, "exchange.not_our_village")
+    Certs(b.db).keep("village:440105001001", 1, b"enrolled")
+    status, body = post(
+        ex.b_server, sealed(ex.a.county.store, b, replace(NOTICE, hukou_code="440105001002"))
+    )
+    assert (status, body["code"]) == (422, "exchange.not_our_village")
+    assert ExchangeStore(b.db).inbox() == []
+    assert post(ex.b_server, sealed(ex.a.county.store, b, NOTICE))[0] == 202

@@ -6,6 +6,11 @@ update it; the county writes nothing there) and answers: found and updated, not 
 or other. "Not found" may be answered only after the data was cross-checked with other
 records (篇10 第25条), so it is refused without the cross-check made. An answer given
 within 5 working days of receipt is on time; one answer per notification.
+
+The due day is computed from the receipt with the calendar as it is when it is looked
+at (:func:`reply_due`), never frozen at receipt: for a year whose holiday schedule was
+not yet published it is a Monday-Friday guess, marked provisional, and the schedule
+installed later moves it (REVIEW4 F3).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 from datetime import date
 
 from county_aggregator.store_exchange import ExchangeStore, Received
+from node.deadlines.rules import DueDate, due_date
+from node.deadlines.workdays import WorkCalendar
 from node.errors import FieldProblem, NodeError, NotFoundError, ValidationError
 from protocol.exchange import OUTCOMES
 
@@ -35,9 +42,14 @@ def find_one(store: ExchangeStore, prefix: str) -> Received:
     return found[0]
 
 
+def reply_due(item: Received, calendar: WorkCalendar) -> DueDate:
+    """When our answer to ``item`` is due by ``calendar`` as it is now."""
+    return due_date("floating_hukou_reply", date.fromisoformat(item.received_date), calendar)
+
+
 def answer(
     store: ExchangeStore, item: Received, outcome: str, cross_check: str, note: str,
-    by: str, today: date,
+    by: str, today: date, calendar: WorkCalendar,
 ) -> bool:  # fmt: skip
     """Record our answer to ``item``; returns whether it was on time.
 
@@ -70,7 +82,7 @@ def answer(
                                          f"at most {MAX_TEXT} characters"))  # fmt: skip
     if problems:
         raise ValidationError(problems)
-    on_time = today.isoformat() <= item.due
+    on_time = today <= reply_due(item, calendar).due
     if not store.answer(item.from_county, item.id, outcome, today.isoformat(), cross_check,
                         note, by, on_time):  # fmt: skip
         raise NodeError(

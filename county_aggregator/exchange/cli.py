@@ -299,17 +299,23 @@ def inbox(show_all: bool, data_dir: Path, actor: str, purpose: str) -> None:
     \b
         renkou county exchange inbox
     """
+    from county_aggregator.exchange.answers import reply_due
+    from node.calendar_store import node_calendar
+
     node, store, _trust = _open(data_dir)
     items = store.inbox(open_only=not show_all)
     refs = [(AUDIT_KIND, f"received:{r.from_county}:{r.id}") for r in items]
     node.audit_many(actor, "county_exchange_inbox", refs, purpose)
-    today = _today(node.clock()).isoformat()
+    calendar = node_calendar(data_dir)
+    today = _today(node.clock())
     for r in items:
         b = r.body
+        due = reply_due(r, calendar)
         state = (_("answered %(day)s (%(outcome)s)", day=r.answered_date, outcome=r.outcome)
-                 if r.outcome else _("OVERDUE") if today > r.due else _("open"))  # fmt: skip
+                 if r.outcome else _("OVERDUE") if today > due.due else _("open"))  # fmt: skip
+        shown = due.due.isoformat() + (_(" (provisional)") if due.provisional else "")
         _say(_("%(id)s from %(county)s  %(kind)s %(day)s  due %(due)s  %(state)s",
-               id=r.id[:12], county=r.from_county, kind=r.kind, day=r.event_date, due=r.due,
+               id=r.id[:12], county=r.from_county, kind=r.kind, day=r.event_date, due=shown,
                state=state))  # fmt: skip
         _say(f"    {b['name']} {b['id_number']}  {b['hukou_address']} ({b['hukou_code']})")
         _say(_("    lives at: %(address)s", address=b["residence_address"]))
@@ -343,12 +349,14 @@ def answer(notification_id: str, outcome: str, cross_check: str, note: str, data
     """
     from county_aggregator.exchange.answers import answer as run
     from county_aggregator.exchange.answers import find_one
+    from node.calendar_store import node_calendar
 
     node, store, _trust = _open(data_dir)
     item = find_one(store, notification_id)
     node.audit(actor, "county_exchange_answer", AUDIT_KIND,
                f"received:{item.from_county}:{item.id}", purpose)  # fmt: skip
-    on_time = run(store, item, outcome, cross_check, note, actor, _today(node.clock()))
+    on_time = run(store, item, outcome, cross_check, note, actor, _today(node.clock()),
+                  node_calendar(data_dir))  # fmt: skip
     click.echo(_("Answered %(id)s: %(outcome)s, %(when)s.", id=item.id[:12], outcome=outcome,
                  when=_("on time") if on_time else _("late")))  # fmt: skip
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""What a county takes from a peer (REVIEW4 F1, F2, F6). An answer is judged on what we
+"""What a county takes from a peer (REVIEW4 F1, F2, F3, F6). An answer is judged on what we
 know: the day our notification was delivered, not the receipt date the answering county
 claims; only a notification we delivered can be answered; a notification must name a
 hukou village of ours."""
@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from county_aggregator.exchange.answers import answer, reply_due
 from county_aggregator.exchange.receive import ExchangeRefused, receive
 from county_aggregator.store_exchange import ExchangeStore
-from node.deadlines.workdays import WorkCalendar
+from node.deadlines.schedule import YearSchedule
+from node.deadlines.workdays import DueDate, WorkCalendar
 from node.store.certs import Certs
 from node.sync.trust import Trust
 from protocol.exchange import Answer
@@ -89,3 +91,22 @@ def test_a_notification_about_a_village_not_ours_is_refused(ex: Exchange) -> Non
     assert (status, body["code"]) == (422, "exchange.not_our_village")
     assert ExchangeStore(b.db).inbox() == []
     assert post(ex.b_server, sealed(ex.a.county.store, b, NOTICE))[0] == 202
+
+
+def test_a_provisional_due_date_follows_the_schedule_published_later(ex: Exchange) -> None:
+    """REVIEW4 F3: received Thursday 2027-02-04 before the 2027 schedule was known, the
+    answer is due (provisionally) 2027-02-11; the schedule published later (Spring
+    Festival 5-12 February) moves it to 2027-02-19, and an answer on 2027-02-16 is on
+    time."""
+    b = ex.b
+    store = ExchangeStore(b.db)
+    receive(sealed(ex.a.county.store, b, NOTICE), b.identity, Trust.load(b.db, b.data_dir),
+            store, WorkCalendar(), now(), date(2027, 2, 4))  # fmt: skip
+    (item,) = store.inbox()
+    guess = reply_due(item, WorkCalendar())
+    assert (guess.due, guess.provisional) == (date(2027, 2, 11), True)
+    holidays = frozenset(date(2027, 2, d) for d in range(5, 13))
+    known = WorkCalendar([YearSchedule(2027, holidays, frozenset(), date(2026, 12, 1), "county")])
+    assert reply_due(item, known) == DueDate(date(2027, 2, 19), False)
+    assert answer(store, item, "updated", "", "", "officer", date(2027, 2, 16), known) is True
+    assert store.inbox()[0].outcome == "updated"

@@ -191,7 +191,9 @@ def test_a_late_answer_is_not_on_time_by_working_days(ex: Exchange) -> None:
                    calendar, now(), received)  # fmt: skip
     (item,) = b_store.inbox()
     assert (kept.new, item.due) == (True, "2026-10-13")
-    assert answer(b_store, item, "updated", "", "", "officer", date(2026, 10, 14)) is False
+    assert (
+        answer(b_store, item, "updated", "", "", "officer", date(2026, 10, 14), calendar) is False
+    )
 
     trust = Trust.load(a.db, a.data_dir)
     for nid, day, on_time in (("1" * 32, "2026-10-13", True), ("2" * 32, "2026-10-14", False)):
@@ -224,7 +226,9 @@ def test_the_county_never_writes_the_hukou_villages_records(ex: Exchange) -> Non
     before = (b.counts(), b.db.execute("SELECT count(*) FROM log").fetchone()[0])
     assert post(ex.b_server, sealed(ex.a.county.store, b, NOTICE))[0] == 202
     (item,) = inbox(ex)
-    answer(ExchangeStore(b.db), item, "updated", "", "", "officer", shanghai_today())
+    answer(
+        ExchangeStore(b.db), item, "updated", "", "", "officer", shanghai_today(), WorkCalendar()
+    )
     assert (b.counts(), b.db.execute("SELECT count(*) FROM log").fetchone()[0]) == before
 
 

@@ -12,7 +12,6 @@ node's gettext catalogue (node/i18n), like every other command's.
 from __future__ import annotations
 
 import functools
-import getpass
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from county_aggregator.cli_options import reader_options
 from node.cli_options import data_dir_option, reports_errors
 from node.i18n import gettext as _
 
@@ -42,29 +42,6 @@ def merged_option(func: F) -> F:
 
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
-
-
-def reader_options(purpose: str) -> Callable[[F], F]:
-    """``--actor`` and ``--purpose``: who reads people's data at the county, and why.
-
-    What a command shows of people (ID numbers, names, field values) is audited in the
-    county node's audit trail like a village's card reads (issue 13, fact 9)."""
-
-    def decorate(func: F) -> F:
-        func = click.option(
-            "--purpose",
-            default=purpose,
-            show_default=True,
-            help="Why the data is looked at (kept in the audit trail).",
-        )(func)
-        return click.option(
-            "--actor",
-            default=getpass.getuser,
-            show_default="the login name",
-            help="Who looks (kept in the audit trail).",
-        )(func)
-
-    return decorate
 
 
 def _audit(

@@ -10,13 +10,13 @@ that shows a person's data writes the county audit trail first (issue 13).
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from county_aggregator.cli_options import reader_options
 from county_aggregator.store_exchange import ExchangeStore
 from node.cli_options import data_dir_option, reports_errors
 from node.i18n import gettext as _
@@ -57,20 +57,7 @@ def _open(data_dir: Path) -> tuple[Any, ExchangeStore, Any]:
     return node, ExchangeStore(node.db), Trust.load(node.db, data_dir)
 
 
-def _actor(func: Any) -> Any:
-    """``--actor`` and ``--purpose``: who reads people's data, and why (audit trail)."""
-    func = click.option(
-        "--purpose",
-        default="floating-population exchange",
-        show_default=True,
-        help="Why the data is looked at (kept in the audit trail).",
-    )(func)
-    return click.option(
-        "--actor",
-        default=getpass.getuser,
-        show_default="the login name",
-        help="Who looks (kept in the audit trail).",
-    )(func)
+_actor = reader_options("floating-population exchange")
 
 
 @click.group()

@@ -20,6 +20,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from county_aggregator.migrations import node_migrations
+from county_aggregator.ruleset import ERASING_REASONS
+from node.store.erasure import checkpoint
 
 REPORT_VIEW = "exchange_records"
 """What Table 5 reads (county_aggregator/reports/plan.py ``source_of``): one row per
@@ -190,6 +192,37 @@ class ExchangeStore:
                  json.dumps(answer, ensure_ascii=False), at, nid],
             )  # fmt: skip
         return bool(cur.rowcount)
+
+    # -- retention -----------------------------------------------------------------
+
+    def erase_bodies(self, erased_people: list[str], before: str) -> int:
+        """Erase the personal data of the rows about a card erased for retention
+        (``erased_people``: person keys, ``idn:<ID number>``) and of every row whose day
+        (delivered, received; the event's while unsent) is before ``before``: her name,
+        ID number and addresses (``body``, an inbox row's ``id_number`` and sealed
+        ``message``) and the free text of answers. What Table 5 counts stays (kind,
+        village, days, outcome, on time). Freed pages are overwritten (secure_delete) and
+        the WAL emptied, so the data leaves the file. Returns how many rows were erased."""
+        people = json.dumps(sorted(erased_people))
+        with self.db.atomic():
+            self.db.conn.execute("PRAGMA secure_delete = ON")
+            sent = self.db.execute(
+                "UPDATE exchange_sent SET body = '{}', answer = NULL, person_key = '',"
+                " record_key = CASE WHEN record_kind = 'person' THEN '' ELSE record_key END"
+                " WHERE body != '{}' AND"
+                " (person_key IN (SELECT value FROM json_each(?))"
+                " OR coalesce(sent_date, event_date) < ?)",
+                [people, before],
+            ).rowcount
+            inbox = self.db.execute(
+                "UPDATE exchange_inbox SET body = '{}', id_number = '', message = x'',"
+                " note = NULL WHERE body != '{}' AND ('idn:' || id_number IN"
+                " (SELECT value FROM json_each(?)) OR received_date < ?)",
+                [people, before],
+            ).rowcount
+        if sent or inbox:
+            checkpoint(self.db)
+        return int(sent + inbox)
 
     # -- inbox ---------------------------------------------------------------------
 
@@ -368,3 +401,14 @@ def merged_card(conn: sqlite3.Connection, key: str) -> tuple[str, dict[str, Any]
         [key],
     ).fetchone()
     return None if row is None else (str(row[0]), json.loads(row[1]))
+
+
+def erased_cards(conn: sqlite3.Connection) -> list[str]:
+    """The person keys of the merged cards retired for retention (their payloads erased
+    in the logs, SPEC §5.4): the exchange erases what it holds of them too."""
+    rows = conn.execute(
+        "SELECT key FROM merged_records WHERE kind = 'person'"
+        " AND retired IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(ERASING_REASONS))],
+    )
+    return [str(k) for (k,) in rows]

@@ -304,6 +304,9 @@ def inbox(show_all: bool, data_dir: Path, actor: str, purpose: str) -> None:
         _say(_("%(id)s from %(county)s  %(kind)s %(day)s  due %(due)s  %(state)s",
                id=r.id[:12], county=r.from_county, kind=r.kind, day=r.event_date, due=shown,
                state=state))  # fmt: skip
+        if "name" not in b:  # erased at the end of retention (store_exchange.erase_bodies)
+            _say(_("    (personal data erased at the end of retention)"))
+            continue
         _say(f"    {b['name']} {b['id_number']}  {b['hukou_address']} ({b['hukou_code']})")
         _say(_("    lives at: %(address)s", address=b["residence_address"]))
 

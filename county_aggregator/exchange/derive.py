@@ -37,6 +37,7 @@ from county_aggregator.store_exchange import (
     BY_HAND_RECORD,
     ExchangeStore,
     Sent,
+    erased_cards,
     floating_in_events,
     merged_card,
 )
@@ -95,7 +96,11 @@ def derive_notifications(
                 "body": notice.body(), "made": now,
             })  # fmt: skip
     by_hand = [u for u in store.sent_all(unsent_only=True) if u.record_kind == BY_HAND_RECORD]
-    return store.refresh_unsent(rows, [_by_hand_now(conn, u, county) for u in by_hand])
+    new = store.refresh_unsent(rows, [_by_hand_now(conn, u, county) for u in by_hand])
+    # Retention (SPEC §8.11): her data goes with her erased card, and from every row once
+    # its statistical year and the next (Table 5's reporting of it) are over.
+    store.erase_bodies(erased_cards(conn), first.isoformat())
+    return new
 
 
 def event_identity(kind: str, key: str, data: dict[str, Any], person_key: str) -> str:

@@ -206,6 +206,11 @@ class ExchangeStore:
         people = json.dumps(sorted(erased_people))
         with self.db.atomic():
             self.db.conn.execute("PRAGMA secure_delete = ON")
+            self.db.execute(  # never sent: withdrawn, not kept as an empty message to send
+                "DELETE FROM exchange_sent WHERE sent IS NULL AND"
+                " (person_key IN (SELECT value FROM json_each(?)) OR event_date < ?)",
+                [people, before],
+            )
             sent = self.db.execute(
                 "UPDATE exchange_sent SET body = '{}', answer = NULL, person_key = '',"
                 " record_key = CASE WHEN record_kind = 'person' THEN '' ELSE record_key END"

@@ -11,9 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from county_aggregator.exchange.derive import derive_notifications
+from county_aggregator.exchange.manual import notify_by_hand
 from county_aggregator.store_exchange import ExchangeStore
 from node.deadlines.workdays import WorkCalendar
-from tests.county_aggregator.exchange.test_defences import _merged_with, _woman, init_db
+from tests.county_aggregator.exchange.counties import run, two_counties
+from tests.county_aggregator.exchange.test_defences import (
+    NOTICE,
+    _merged_with,
+    _woman,
+    init_db,
+    post,
+    sealed,
+)
 
 V = "440104001002"
 PID = "440105199001010021"
@@ -67,3 +76,24 @@ def test_rows_past_the_retention_period_keep_only_what_table_5_counts(tmp_path: 
     answer = store.db.execute("SELECT answer FROM exchange_sent").fetchone()[0]
     assert answer is None and not _file_holds(tmp_path / "exchange.db", PID, "某021")
     assert json.loads(store.db.execute("SELECT body FROM exchange_sent").fetchone()[0]) == {}
+
+
+def test_an_unsent_notification_past_retention_is_withdrawn_not_emptied(tmp_path: Path) -> None:
+    """An empty body must never be left to seal at the next push."""
+    store = ExchangeStore(init_db(tmp_path))
+    card = ("person", f"idn:{PID}", V, _woman(PID, "married", "1990-01-01"))
+    notify_by_hand(_merged_with([card]), store, "440104", PID, "other", date(2025, 3, 3),
+                   "户籍地址存疑", WorkCalendar(), 1)  # fmt: skip
+    derive_notifications(_merged_with([card]), store, "440104", WorkCalendar(),
+                         date(2026, 11, 21), 2)  # fmt: skip
+    assert store.sent_all() == []
+
+
+def test_the_inbox_lists_an_erased_notification_without_her_data(tmp_path: Path) -> None:
+    with two_counties(tmp_path, villages=False) as ex:
+        assert post(ex.b_server, sealed(ex.a.county.store, ex.b, NOTICE))[0] == 202
+        assert ExchangeStore(ex.b.db).erase_bodies([f"idn:{NOTICE.id_number}"], "2000-01-01") == 1
+        listed = run("county", "exchange", "inbox", "--all", "--data-dir", str(ex.b_dir))
+        assert listed.exit_code == 0, listed.output
+        assert NOTICE.id_number not in listed.output and NOTICE.name not in listed.output
+        assert "保存期满" in listed.output or "erased" in listed.output

@@ -442,7 +442,8 @@ class Holdings:
     def settle_returned(self, log: LogId, seq: int) -> int:
         """Forget the copies of ``log`` handed back that end at or below ``seq``: the
         parent holds the range and acknowledged it to us (from the origin's new copies,
-        or from elsewhere); nothing more is wanted of them."""
+        or from elsewhere), or the origin sent the range to us again; nothing more is
+        wanted of them."""
         return int(
             self.db.execute(
                 "DELETE FROM inbound WHERE log = ? AND returned_at IS NOT NULL AND last_seq <= ?",

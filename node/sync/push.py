@@ -25,6 +25,7 @@ from node.sync.failures import Stale, SyncFailed, is_refusal
 from node.sync.round import Round
 from protocol import (
     Entry,
+    Envelope,
     Frontier,
     Head,
     KemPublicKey,
@@ -85,8 +86,12 @@ class OwnLogPush:
         for log in sorted(returned.own_logs(holdings, r.store.node), key=str):
             have = self.reached.get(log) or theirs.get(log) or _NOTHING
             for message_id, env in returned.due(holdings, log, have):
+                chunk = returned.beyond(returned.opened(r, env), have)
+                if chunk is None:
+                    r.report.notes.append(_not_continuing(log, env, have))
+                    break
                 try:
-                    self._push_batch(returned.opened(r, env))
+                    self._push_batch(chunk)
                 except SyncFailed as exc:
                     if exc.code in ("gap", "bad_chain"):
                         raise Stale(exc) from None
@@ -96,6 +101,8 @@ class OwnLogPush:
                     break
                 with r.store.db.atomic():
                     holdings.forget_returned(message_id)
+                if chunk[-1].seq > have.seq:  # a fresh copy below the head leaves it there
+                    have = Head(chunk[-1].seq, chunk[-1].hash)
 
     def recipients(self) -> list[KemPublicKey]:
         """Who may open our batches: the parent, the county and our own escrow key (so
@@ -276,6 +283,15 @@ class OwnLogPush:
         self.acks.record(ack_raw, r.parent.node, header.log, header.last_seq, header.head_hash)
         self.reached[header.log] = Head(header.last_seq, header.head_hash)
         r.report.pushed_entries += len(chunk)
+
+
+def _not_continuing(log: LogId, env: Envelope, have: Head) -> str:
+    h = env.header
+    return (
+        f"上级退还的 {log} 第 {h.first_seq}-{h.last_seq} 条与上级现存的第 {have.seq} 条不一致，"
+        f"暂不重新发送 / the copy of {log} {h.first_seq}..{h.last_seq} handed back does not "
+        f"continue the parent's entry {have.seq}: not sent again"
+    )
 
 
 def _new_pc_refusal(log: LogId, held: int) -> SyncFailed:

@@ -162,6 +162,9 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
                 erasure.erase_received(store.db, header.log)  # SPEC §5.4, at every holder
         else:
             holdings.keep_envelope(env.message_id, header, raw, now_ms)
+            # Copies we handed back that end here are sent again, if in other batch
+            # bounds (node/sync/returned.py beyond): we hold the range anew.
+            holdings.settle_returned(header.log, header.last_seq)
         holdings.set_head(header.log, header.last_seq, header.head_hash, now_ms)
 
 

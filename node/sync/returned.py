@@ -74,17 +74,40 @@ def take(r: Round, raw: bytes) -> str:
 def due(holdings: Holdings, log: LogId, head: Head) -> list[tuple[bytes, Envelope]]:
     """The returned copies of ``log`` to send now, the parent's head being ``head``,
     in order, with their message ids: those the parent holds already (its copy expired
-    before its parent acknowledged it: a fresh one gets it that acknowledgement), and
-    those that run on from ``head``."""
+    before its parent acknowledged it: a fresh one gets it that acknowledgement), those
+    that run on from ``head``, and those that run across it.
+
+    A copy runs across the head when this PC, restored, first sent the part of its own
+    log it still holds (slow seed 3814): the parent then holds the copy's first entries
+    from us, and only :func:`beyond` can tell, once the copy is open, whether they are
+    the same ones."""
     out = []
     for message_id, first, last, raw in holdings.returned_copies(log):
         env = decode_envelope(raw)
         if last <= head.seq:
             out.append((message_id, env))
-        elif first == head.seq + 1 and env.header.prev_hash == head.hash:
+        elif first <= head.seq or (
+            # an epoch's first entry chains from the epoch before, which is another log
+            first == head.seq + 1 and (head.seq == 0 or env.header.prev_hash == head.hash)
+        ):
             out.append((message_id, env))
             head = Head(last, env.header.head_hash)
     return out
+
+
+def beyond(entries: list[Entry], head: Head) -> list[Entry] | None:
+    """What to send of a returned copy's ``entries``, the parent's head being ``head``:
+    all of it when it lies at or below the head (a fresh copy for a fresh
+    acknowledgement) or runs on from it; only the entries after the head when it runs
+    across it, and None when the parent's entry there is not the copy's (the copy does
+    not continue what the parent holds, so sending it would only be refused as a fork).
+    """
+    first, last = entries[0].seq, entries[-1].seq
+    if last <= head.seq or first > head.seq:
+        return entries
+    if entries[head.seq - first].hash != head.hash:
+        return None
+    return entries[head.seq - first + 1 :]
 
 
 def own_logs(holdings: Holdings, node: NodeId) -> set[LogId]:

@@ -24,9 +24,10 @@ from node.store.holdings import Holdings
 from node.store.outbox import Outbox
 from node.store.store import NodeStore
 from node.sync import client as client_module
+from node.sync import returned
 from node.sync.delivery import DAY_MS
 from node.sync.relay_returns import ALERT_DAYS, status_lines
-from protocol import LogId, decode_envelope
+from protocol import Head, LogId, decode_envelope
 from tests.node.sync.faults import no_sleep, write
 from tests.node.sync.network import County, SimClock, loopback_county
 
@@ -161,3 +162,77 @@ def test_the_township_alerts_when_the_village_never_sends_it_again(
     assert not any("警报" in line for line in shown)
     later = now + (ALERT_DAYS + 1) * DAY_MS
     assert any("警报" in line for line in status_lines(town.db, town.data_dir, later))
+
+
+def test_a_returned_batch_overlapping_what_the_pc_sent_again_is_sent_from_there(
+    county: County, tmp_path: Path
+) -> None:
+    """Slow seed 3814: the restored PC first sends its own closed epoch (1..4) from the
+    township's head, so a copy handed back across that head (3..9) overlaps what the
+    township now holds. Only its part beyond the head (5..9) can go, and it must: it is
+    the only copy left of entries the township acknowledged. Before, such a copy was
+    never due, the village's round was never idle, and 5..9 never reached the county."""
+    village = county.villages[V1]
+    write(village, 1)
+    assert _round(county, V1).pushed_entries == 2  # 1..2, acknowledged by the township
+    write(village, 2)
+    backup(village, tmp_path / "monday.rkb", _clock(county)())  # holds 1..4
+    write(village, 5)
+    assert _round(county, V1).pushed_entries == 7  # 3..9 in one batch
+    written = [(e.seq, e.hash) for e in village.entries(1, 9)]
+    _clock(county).advance(8 * DAY_MS)  # the township never reached the county in time
+    data_dir = village.data_dir
+    village.close()
+    restore(data_dir, tmp_path / "monday.rkb")
+    county.villages[V1] = restored = NodeStore.open(data_dir, clock=county.clock)
+    town = county.towns[T].store
+    assert _round(county, T).lost == [f"village:{V1}#1 1..9"]
+    _round(county, V1)  # sends 1..4 from its own log, takes the copies 1..2 and 3..9 back
+    assert [r[1:3] for r in Holdings(restored.db).returned_ranges()] == [(1, 2), (3, 9)]
+    for _ in range(2):
+        _round(county, V1)
+        _round(county, T)
+    assert _county_log(county, 1) == written  # every entry once, as the lost PC wrote it
+    assert Holdings(restored.db).returned_ranges() == []
+    assert Holdings(town.db).returned_ranges() == []  # no false alert in 35 days
+    assert _round(county, V1).idle and _round(county, T).idle
+
+
+def test_a_returned_copy_of_a_whole_epoch_is_sent_again(county: County, tmp_path: Path) -> None:
+    """Slow seed 3664: a PC restored twice from the same backup. What it wrote in the
+    epoch between (#2) reached only the township, whose copy expired; handed back, it
+    starts the log at seq 1, its first entry chaining from the epoch before (another
+    log). It was never due (its ``prev_hash`` is not the empty head), so the village
+    round was never idle and #2 never reached the county."""
+    restored, written = _restored(county, tmp_path)
+    write(restored, 2)
+    assert _round(county, V1).pushed_entries >= 2  # #2, acknowledged by the township
+    second = [(e.seq, e.hash) for e in restored.entries(1, None, epoch=2)]
+    _clock(county).advance(8 * DAY_MS)
+    data_dir = restored.data_dir
+    restored.close()
+    restore(data_dir, tmp_path / "monday.rkb")
+    county.villages[V1] = again = NodeStore.open(data_dir, clock=county.clock)
+    assert again.changelog.log.epoch == 3
+    report = _round(county, T)
+    assert f"village:{V1}#2 1..{len(second)}" in report.lost, report
+    for _ in range(3):
+        _round(county, V1)
+        _round(county, T)
+    assert _county_log(county, 1) == written
+    assert _county_log(county, 2) == second  # the epoch between, once, as it was written
+    assert Holdings(again.db).returned_ranges() == []
+    assert _round(county, V1).idle
+
+
+def test_only_a_copy_that_continues_the_parents_head_is_cut_there(county: County) -> None:
+    """``beyond`` sends the part after the parent's head only when the parent's entry
+    there is the copy's: a copy that does not continue what the parent holds would be
+    refused as a fork, so it is not sent at all."""
+    village = county.villages[V1]
+    write(village, 8)
+    copy = list(village.entries(3, 9))
+    assert returned.beyond(copy, Head(4, copy[1].hash)) == copy[2:]
+    assert returned.beyond(copy, Head(4, bytes(32))) is None
+    assert returned.beyond(copy, Head(9, copy[-1].hash)) == copy  # a fresh copy, for an ack
+    assert returned.beyond(copy, Head(2, village.entries(2, 2).__next__().hash)) == copy

@@ -97,4 +97,7 @@ REGRESSION_SEEDS: list[int] = [
     #        never idle, the village never acknowledged (replays the failing run only with
     #        world.WITHHOLDING_FROM raised; test_regressions pins it by hand)
     1521,  # an epoch both its holders (the township PC, the county) lost to restores
+    3814,  # a copy handed back across the head the restored PC reached again: never sent
+    #        (3791 the same)
+    3664,  # a copy handed back of a whole epoch (restored twice): its prev_hash never 0
 ]

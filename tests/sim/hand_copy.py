@@ -41,8 +41,7 @@ def copy_back(world: World, node: SimNode) -> None:
         return
     at, src = world.rng.choice(world.backups[node.code])
     store = node.store
-    for log, peer, seq in store.db.execute("SELECT log, peer, seq FROM peer_acks"):
-        node.lost_acked[(log, peer)] = max(node.lost_acked.get((log, peer), 0), int(seq))
+    node.forget_store()
     store.close()
     node.store = None
     for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
@@ -56,12 +55,7 @@ def copy_back(world: World, node: SimNode) -> None:
     world.copied[node.code] = (log, head, before)
     world.restores.append(node.code)
     world.copies.append((node.code, log, head, before, len(world.restores)))
-    # The township's acknowledgements as this copy knows them (A1 judges the store).
-    kept = node.store.db.execute(
-        "SELECT MAX(seq) FROM peer_acks WHERE log = ? AND peer NOT LIKE 'county:%'", [log]
-    ).fetchone()[0]
-    marks = world.relay_acked.get((node.code, log), [])
-    world.relay_acked[(node.code, log)] = [m for m in marks if m[0] <= (kept or 0)]
+    forget_relay_acks(world, node)
     world.records[node.code] = [
         (rid, str(data.get("id_number")))
         for rid, data in node.store.records("person")
@@ -71,6 +65,42 @@ def copy_back(world: World, node: SimNode) -> None:
     from tests.sim.world import START_MS  # world.py imports this module
 
     world.note(f"copy back {node.code} by hand from its copy of t+{(at - START_MS) // 1000}s")
+
+
+def forget_relay_acks(world: World, node: SimNode) -> None:
+    """The township's acknowledgements as the copy put back knows them (A1 judges the
+    store): those the thrown-away store received went with it. Of every log of the
+    node, not only the current one: a restore may open an epoch number again that the
+    lost store had written and the township had acknowledged (seed 1669)."""
+    assert node.store is not None
+    for code, log in [key for key in world.relay_acked if key[0] == node.code]:
+        kept = node.store.db.execute(
+            "SELECT MAX(seq) FROM peer_acks WHERE log = ? AND peer NOT LIKE 'county:%'", [log]
+        ).fetchone()[0]
+        marks = world.relay_acked[(code, log)]
+        world.relay_acked[(code, log)] = [m for m in marks if m[0] <= (kept or 0)]
+
+
+def restore_reopened(world: World, node: SimNode, logs_before: set[str]) -> None:
+    """After ``renkou node restore`` of ``node``: if the epoch it opened is one a lost
+    copy of this PC had already opened and written, the restore could not know it (the
+    PC's database had been copied back by hand from before that epoch, and had not
+    synced since: node/store/backup.py _epoch_of finds it neither in the replaced
+    database nor in what the parent last reported). The township holds the other history
+    of that log, so sync refuses (``behind_parent`` or ``fork``) and tells the officer
+    to run ``renkou node new-epoch``, as after a hand copy: the officer reads the status
+    from now on, and H1 judges what this PC writes in the reopened log."""
+    store = node.store
+    assert store is not None
+    log = str(store.changelog.log)
+    if log not in logs_before:
+        return
+    before = {(seq, w.hash) for seq, held in world.ledger.logs[log].items() for w in held}
+    before -= {(e.seq, e.hash) for e in store.entries()}  # the restore's own first entry
+    world.copied[node.code] = (log, 0, before)
+    world.copies.append((node.code, log, 0, before, len(world.restores)))
+    world.events["restore_reopened_epoch"] += 1
+    world.note(f"restore of {node.code} opened {log} again: a lost copy had written it")
 
 
 def officer_reads_status(world: World, node: SimNode) -> None:

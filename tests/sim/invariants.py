@@ -28,7 +28,8 @@ After heal (``final_violations``), in addition:
   F2 every entry a village (or township) holds a township- or county-signed
      acknowledgement for is at the county exactly once with the same entry hash;
   F3 the county holds every log entire (count and hashes) and its frontier equals each
-     log's head; a revoked log exactly through its ``valid_through``;
+     log's head; every log of a revoked node exactly through its ``valid_through``
+     (0 for a log the revocation does not name, as protocol/certs.py reads it);
   F4 each township holds every log of its villages entire;
   F5 every village holds the county's acknowledgement of its whole log (acks come back);
   F6 nothing of a node the county never enrolled is stored anywhere; every forged
@@ -49,7 +50,8 @@ After heal (``final_violations``), in addition:
   H1 every entry a PC copied back by hand (not restored: the node does not know) wrote
      after the copy is at the county in its log, or was written again in a new epoch by
      the officer's ``renkou node new-epoch``, which the fork's refusal told them to run
-     (tests/sim/hand_copy.py);
+     (tests/sim/hand_copy.py); likewise what a PC restored into an epoch number a lost
+     copy had written wrote there (hand_copy.restore_reopened);
   P1 no record the county merged a village's writes into (a local record, split by the
      history each write saw: county_aggregator/lines.py) has entries the officers wrote
      about two different people (a local id reused for another person, issue 12).
@@ -100,14 +102,16 @@ def _origin_log(world: World, log: str) -> list[Held]:
 
 
 def _written(world: World, log: str) -> list[Written]:
-    """What the origin wrote of ``log``, one entry per seq. A PC copied back by hand
-    wrote a second entry at some seqs (tests/sim/hand_copy.py); the one that counts is
-    the one the county holds (the other was written again in a new epoch, H1, or died
-    with a copy nobody took it from)."""
+    """What the origin wrote of ``log``, one entry per seq. Two entries at one seq are
+    a fork L3 excuses: a PC copied back by hand wrote on (tests/sim/hand_copy.py), or an
+    epoch a restored copy opened died unsent and a later restore or new-epoch opened the
+    same number again (seed 1864: no copy left on the PC knew of it, nor had the parent
+    heard of it). The one that counts is the one the county holds (the other was written
+    again in a new epoch, H1, or died with a copy nobody took it from); otherwise the
+    first, and F3 names the difference."""
     out = []
-    copied = any(c[1] == log for c in world.copies)
     for seq, held in sorted(world.ledger.logs.get(log, {}).items()):
-        if len(held) > 1 and copied:
+        if len(held) > 1 and _fork_excused(world, log, seq):
             row = (
                 world.db("440104")
                 .execute(
@@ -118,6 +122,16 @@ def _written(world: World, log: str) -> list[Written]:
             held = [w for w in held if row is not None and w.hash == bytes(row[0])] or held
         out.append(held[0])
     return out
+
+
+def _fork_excused(world: World, log: str, seq: int) -> bool:
+    """Two entries the ledger holds at ``log`` ``seq`` are no fault of the product: a PC
+    copied back by hand wrote on (H1 judges it), or the other died unsent with a copy a
+    restore threw away (F8 still sees a fork that reached anyone)."""
+    if any(c[1] == log for c in world.copies):
+        return True
+    died = world.ledger.died.get(log)
+    return died is not None and seq >= died
 
 
 def must_reach(world: World, node: SimNode, log: str, held: list[Held]) -> int:
@@ -136,15 +150,22 @@ def must_reach(world: World, node: SimNode, log: str, held: list[Held]) -> int:
 
 
 def _honoured(world: World, node: SimNode, log: str) -> int:
-    """How far the acknowledgements of ``log`` that a store thrown away held still bind:
-    an acknowledgement binds its peer unless the peer itself lost those entries since,
-    to a restore from a backup older than them (``World.rolled_back``), and holds no
-    more of them now. Seed 1521: a township's epoch reached only the county, and the
+    """How far the acknowledgements of ``log`` that a store thrown away held still bind
+    (:func:`_binding`)."""
+    return max((seq for _peer, seq, _head in _binding(world, node, log)), default=0)
+
+
+def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, bytes | None]]:
+    """``(peer, seq, entry hash or None)`` of each acknowledgement of ``log`` a store
+    thrown away held, as far as it still binds its peer: it does unless the peer itself
+    lost those entries since, to a restore from a backup older than them
+    (``World.rolled_back``), and holds no more of them now (then only through what it
+    holds, hash unknown). Seed 1521: a township's epoch reached only the county, and the
     township PC and then the county were both put back from backups older than it;
     nobody holds it (a township's own log has no other holder), so no protocol could
     bring it back. A peer that dropped entries by itself, with no restore, still owes
     them (bug H was one)."""
-    best = 0
+    out: list[tuple[str, int, bytes | None]] = []
     for (acked_log, peer), seq in node.lost_acked.items():
         if acked_log != log:
             continue
@@ -157,8 +178,11 @@ def _honoured(world: World, node: SimNode, log: str) -> int:
             ).fetchone()
             holds = int(row[0]) if row else 0
         lost_since = any(back_to < seq for back_to in world.rolled_back.get((code, log), []))
-        best = max(best, min(seq, holds) if lost_since else seq)
-    return best
+        if lost_since and holds < seq:
+            out.append((peer, holds, None))
+        else:
+            out.append((peer, seq, node.lost_heads.get((acked_log, peer))))
+    return out
 
 
 def _held(db: Database, log: str) -> list[Held]:
@@ -309,7 +333,7 @@ def final_violations(world: World) -> list[str]:
     county = world.db("440104")
     c_front = _frontier(county)
     logs = _logs(world)
-    revoked = {r.log: r for r in world.revoked.values()}
+    revoked = world.revoked_logs()
 
     if not world.quiescent:  # F1
         out.append(f"F1 not quiescent after {world.heal_passes} heal passes (deadlock/livelock)")
@@ -322,12 +346,13 @@ def final_violations(world: World) -> list[str]:
         if not origin and not held:
             continue  # an epoch a lost store opened, and nobody took anything of it
         head = len(origin)
+        tip = (head, origin[-1][1]) if origin else None  # the frontier a holder must have
         current = log == node.log  # a closed epoch's acks went to the copy that wrote it
         # F2: acknowledgements kept by the origin
         for peer, seq, ack_head in node.store.db.execute(
             "SELECT peer, seq, head FROM peer_acks WHERE log = ?", [log]
         ):
-            if log in revoked and seq > revoked[log].valid_through:
+            if log in revoked and seq > revoked[log].valid_through(log):
                 continue
             if seq > len(origin) or origin[seq - 1][1] != bytes(ack_head):
                 out.append(f"F2 {code} keeps an ack by {peer} of {log} {seq} for another entry")
@@ -336,8 +361,19 @@ def final_violations(world: World) -> list[str]:
                     f"F2 {peer} acknowledged {log} through {seq} to {code}; the county holds "
                     f"{len(held)} matching entries: acknowledged entries lost"
                 )
+        # F2 too: acknowledgements a store thrown away by a restore or hand copy held
+        # (the entry they name counts, whichever the ledger lists first: _written)
+        for peer, seq, ack_head in _binding(world, node, log):
+            if ack_head is None or (log in revoked and seq > revoked[log].valid_through(log)):
+                continue
+            if len(held) < seq or held[seq - 1][1] != ack_head:
+                out.append(
+                    f"F2 {peer} acknowledged {log} through {seq} to a store of {code} that "
+                    f"was thrown away; the county holds {len(held)} entries, not that one "
+                    "at its seq: acknowledged entries lost"
+                )
         # F3: the county holds the whole log (a revoked one through valid_through)
-        want = origin if log not in revoked else origin[: revoked[log].valid_through]
+        want = origin if log not in revoked else origin[: revoked[log].valid_through(log)]
         if held != want:
             out.append(
                 f"F3 county holds {len(held)} entries of {log} "
@@ -346,22 +382,22 @@ def final_violations(world: World) -> list[str]:
                 + (" (revoked)" if log in revoked else "")
                 + f"; {_first_difference(held, want)}"
             )
-        elif log not in revoked and c_front.get(log) != (head, origin[-1][1]):
+        elif log not in revoked and c_front.get(log) != tip:
             out.append(f"F3 county frontier of {log} is {c_front.get(log)}, head is {head}")
         # F4: the township holds its villages' logs
         if node.kind == "village" and log not in revoked:
             t_front = _frontier(world.db(node.parent or "")).get(log)
-            if t_front != (head, origin[-1][1]):
+            if t_front != tip:
                 out.append(
                     f"F4 township {node.parent} holds {log} through "
                     f"{t_front and t_front[0]}, head {head}"
                 )
         if log in revoked:
             t_seq = _frontier(world.db(node.parent or "")).get(log, (0, b""))[0]
-            if t_seq > revoked[log].town_head_at_revocation:
+            if t_seq > revoked[log].town_head(log):
                 out.append(
                     f"F3 township {node.parent} accepted {log} through {t_seq} after its "
-                    f"revocation (it held {revoked[log].town_head_at_revocation})"
+                    f"revocation (it held {revoked[log].town_head(log)})"
                 )
         # F5: the county's acknowledgement came back
         if node.kind == "village" and log not in revoked and current:
@@ -460,8 +496,9 @@ def hand_copy_violations(world: World) -> list[str]:
                 if row is None or bytes(row[0]) != w.hash:
                     out.append(
                         f"H1 {code} wrote {log} {seq} after its database was copied back by "
-                        "hand; it is not at the county and was not written again in a new "
-                        "epoch (no fork refusal told the officer to run new-epoch)"
+                        "hand (or restored into a log it had written); it is not at the "
+                        "county and was not written again in a new epoch (no fork refusal "
+                        "told the officer to run new-epoch)"
                     )
     return out
 
@@ -506,13 +543,13 @@ def due_at_county(world: World) -> list[Written]:
     """Every entry the ledger says the county should hold and merge: each node's logs
     (a revoked log only through valid_through), less what died with a restored PC."""
     county_db = world.db("440104")
-    revoked = {r.log: r.valid_through for r in world.revoked.values()}
+    revoked = world.revoked_logs()
     out: list[Written] = []
     for code, node in world.nodes.items():
         for log in sorted(world.ledger.of_node(code)):
             bound = must_reach(world, node, log, _held(county_db, log))
             for w in _written(world, log)[:bound]:
-                if w.seq <= revoked.get(log, w.seq):
+                if log not in revoked or w.seq <= revoked[log].valid_through(log):
                     out.append(w)
     return out
 
@@ -584,13 +621,9 @@ def ledger_violations(world: World) -> list[str]:
     """L1-L3: each node's store against what the ledger says the node wrote."""
     out: list[str] = []
     ledger = world.ledger
-    copied = {c[1] for c in world.copies}
     for log, seq, held in ledger.forks():
-        if log in copied:
-            continue  # a PC copied back by hand wrote on: H1 judges it
-        died = ledger.died.get(log)
-        if died is not None and seq >= died:
-            continue  # the other died unsent with a PC thrown away (F8 sees a real fork)
+        if _fork_excused(world, log, seq):
+            continue
         out.append(f"L3 {ledger.owners[log]} wrote {len(held)} different entries at {log} {seq}")
     for code, node in world.nodes.items():
         assert node.store is not None

@@ -100,4 +100,7 @@ REGRESSION_SEEDS: list[int] = [
     3814,  # a copy handed back across the head the restored PC reached again: never sent
     #        (3791 the same)
     3664,  # a copy handed back of a whole epoch (restored twice): its prev_hash never 0
+    1669,  # a restore reopened an epoch a lost copy had written (A1 kept its lost acks)
+    1745,  # a revoked village's earlier epoch, never at the county: valid through 0
+    1864,  # an epoch the officer opened died unsent and was opened again (checker crash)
 ]

@@ -387,3 +387,83 @@ def test_h1_fires_when_a_hand_copied_pc_is_never_told_of_its_fork(
     h1 = [p for p in problems if p.startswith("H1 ")]
     assert len(h1) == 2, problems  # the two changes the copy wrote
     assert all("no fork refusal told the officer" in p for p in h1)
+
+
+def test_h1_fires_when_a_restore_opens_an_epoch_again_and_nobody_is_told(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seed 1669's story (test_regressions.py): a restore opened an epoch a lost copy
+    had written. The plant silences the refusal: what the restored PC wrote in the
+    reopened epoch never leaves it, and H1 names it."""
+    from node.sync.push import OwnLogPush
+    from tests.sim.test_regressions import _restored_over_a_hand_copy
+
+    monkeypatch.setattr(OwnLogPush, "_refused", lambda *_args: None)
+    w = _restored_over_a_hand_copy(sim_root)
+    try:
+        w.heal()
+        problems = final_violations(w)
+    finally:
+        w.close()
+    h1 = [p for p in problems if p.startswith("H1 ")]
+    assert len(h1) == 3, problems  # the restore's first entry and the two changes
+
+
+def _thrown_away_ack(w: World) -> None:
+    """The county lost the entries the township had acknowledged to a store that a hand
+    copy threw away (the restored PC's own store never held that acknowledgement)."""
+    log = "village:440104001001#2"
+    w.db(COUNTY).execute("DELETE FROM received_entries WHERE log = ?", [log])
+    w.db(COUNTY).execute("DELETE FROM frontier WHERE log = ?", [log])
+
+
+def test_an_acknowledgement_a_thrown_away_store_held_still_binds(sim_root: Path) -> None:
+    """F2 judges acknowledgements the live store holds; the ones a store thrown away
+    held bind too (_binding): the county must hold the entry they name, whichever entry
+    of that seq the ledger lists first."""
+    from tests.sim.test_regressions import _restored_over_a_hand_copy
+
+    w = _restored_over_a_hand_copy(sim_root)
+    try:
+        w.heal()
+        assert final_violations(w) == []
+        _thrown_away_ack(w)
+        problems = final_violations(w)
+    finally:
+        w.close()
+    assert any(p.startswith("F2 ") and "was thrown away" in p for p in problems), problems
+
+
+def test_a_revoked_villages_earlier_epoch_is_judged_through_its_valid_through(
+    sim_root: Path,
+) -> None:
+    """A revocation names each log of the node the county held (SPEC §8.3); a log it
+    does not name is valid through 0 (seed 1745: a township lost its copies of epoch 1
+    before handing them up, the PC was restored, then stolen and revoked: the county
+    may never take epoch 1, and F2/F3/F4 counted it owed). The relaxation is only for
+    what the revocation leaves out: an earlier epoch it names, lost by the county, is
+    still found (F3)."""
+    w = World.scenario(sim_root, villages=[2], village_restore=True)
+    try:
+        v, t = w.node(V1), w.node(T)
+        w.write(v, 3)
+        w.sync(v)
+        w.sync(t)
+        w.backup(v)
+        w.restore(v)  # epoch 2
+        w.write(v, 2)
+        w.sync(v)
+        w.sync(t)
+        w.revoke(v)
+        revoked = w.revoked[V1]
+        assert revoked.through == {"village:440104001001#1": 4, "village:440104001001#2": 3}
+        w.heal()
+        assert final_violations(w) == []
+        w.db(COUNTY).execute(
+            "DELETE FROM received_entries WHERE log = 'village:440104001001#1' AND seq = 4"
+        )
+        w.db(COUNTY).execute("UPDATE frontier SET seq = 3 WHERE log = 'village:440104001001#1'")
+        problems = final_violations(w)
+    finally:
+        w.close()
+    assert any(p.startswith("F3 ") and "#1" in p and "(revoked)" in p for p in problems), problems

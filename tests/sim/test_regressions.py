@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from node.store.outbox import Outbox
-from tests.sim.invariants import check_seed, final_violations, merged_hashes, report
+from tests.sim.invariants import (
+    alert_violations,
+    check_seed,
+    final_violations,
+    merged_hashes,
+    report,
+)
 from tests.sim.seeds import BUG_SEEDS, CI_SEEDS, REGRESSION_SEEDS
 from tests.sim.transport import Armed
 from tests.sim.world import COUNTY, DAY, World
@@ -390,5 +396,79 @@ def test_a_pc_copied_back_by_hand_is_refused_and_its_officer_mends_it(sim_root: 
         assert w.events["copy_back"] == 1 and w.events["new_epoch_by_officer"] == 1
         v = w.node(V1)
         assert v.store is not None and v.store.changelog.log.epoch == 2
+    finally:
+        w.close()
+
+
+def test_an_epoch_the_officer_opened_on_a_copy_thrown_away_is_opened_again(
+    sim_root: Path,
+) -> None:
+    """Seed 1864: the officer of a PC copied back by hand runs the new-epoch the fork's
+    refusal asks for (epoch 2), and before anything of epoch 2 is sent the database is
+    copied back by hand again; the next new-epoch opens epoch 2 again (nobody ever saw
+    the first). The checker crashed (IndexError): it took the first epoch 2 the ledger
+    recorded as the one owed, found the county holding the other, and had nothing left
+    to compare the township's frontier with.
+
+    Decided: the product is right (an epoch nobody received may be opened again, SPEC
+    §3.5: only a log the parent holds must not be reused); the invariants count, at a
+    seq where a died copy wrote another entry, the one the county holds (_written), and
+    what peers had acknowledged to a store thrown away must still be at the county with
+    the hash acknowledged (F2, _binding)."""
+    w = _hand_copied(sim_root)
+    try:
+        v = w.node(V1)
+        w.sync(v)  # refused: the officer opens epoch 2 and writes the two changes again
+        assert v.log.endswith("#2") and w.events["new_epoch_by_officer"] == 1, w.trace
+        w.copy_back(v)  # the same old copy, by hand, again: epoch 2 died unsent
+        w.write(v, 1)
+        problems = _healed(w)
+        assert problems == [], report(w, problems)
+        assert w.events["new_epoch_by_officer"] == 2, w.trace
+        assert v.log.endswith("#2")  # opened again
+        assert len(w.ledger.logs[v.log][1]) == 2  # two different first entries
+    finally:
+        w.close()
+
+
+def _restored_over_a_hand_copy(sim_root: Path) -> World:
+    """Seed 1669: a village PC restored from a backup (epoch 2) writes, and the township
+    acknowledges epoch 2; then the database of before epoch 2 is copied back by hand,
+    and before it syncs the PC is restored again. Nothing left on the PC knows of epoch
+    2 (node/store/backup.py _epoch_of reads the replaced database: the hand copy, which
+    never heard of it), so the restore opens epoch 2 again, and writes in it."""
+    w = World.scenario(sim_root, villages=[1], village_restore=True, hand_copies=True)
+    v = w.node(V1)
+    w.write(v, 1)
+    w.sync(v)
+    w.backup(v)
+    w.restore(v)  # epoch 2
+    w.write(v, 3)
+    w.sync(v)  # the township acknowledges epoch 2 through 4
+    w.copy_back(v)
+    w.time.advance(DAY)
+    w.restore(v)  # epoch 2 again
+    w.write(v, 2)
+    return w
+
+
+def test_a_restore_that_opens_an_epoch_again_is_refused_and_mended(sim_root: Path) -> None:
+    """The township holds the other epoch 2: sync refuses (``behind_parent``) and the
+    status tells the officer to run new-epoch, which carries what was written into
+    epoch 3. The county's acknowledgement lagging the township's for the lost epoch 2 is
+    no alert of this PC's: those acknowledgements went with the store the restore threw
+    away (A1 judged the world's record of them, which kept them: seed 1669)."""
+    w = _restored_over_a_hand_copy(sim_root)
+    try:
+        v = w.node(V1)
+        assert w.events["restore_reopened_epoch"] == 1, w.trace
+        w.time.advance(4 * DAY)
+        assert alert_violations(w) == []
+        w.sync(v)
+        assert v.last.startswith("failed behind_parent"), v.last
+        problems = _healed(w)
+        assert problems == [], report(w, problems)
+        assert w.events["new_epoch_by_officer"] == 1, w.trace
+        assert v.log.endswith("#3")
     finally:
         w.close()

@@ -164,11 +164,24 @@ class SimNode:
     # ((log, peer) -> seq): entries past every such acknowledgement died with the PC,
     # nobody having taken them (invariants.must_reach).
     lost_acked: dict[tuple[str, str], int] = field(default_factory=dict)
+    # ... and the entry hash each of those acknowledgements named at that seq
+    lost_heads: dict[tuple[str, str], bytes] = field(default_factory=dict)
     # Restored by an earlier release: record ids issued without the epoch (issue 12).
     reuses_ids: bool = False
 
     def clock(self) -> int:
         return self.time.now + self.skew
+
+    def forget_store(self) -> None:
+        """A restore or a hand copy throws this store away: keep how far each peer had
+        acknowledged each log to it, and for which entry (invariants.must_reach, F2)."""
+        assert self.store is not None
+        for log, peer, seq, head in self.store.db.execute(
+            "SELECT log, peer, seq, head FROM peer_acks"
+        ):
+            if int(seq) >= self.lost_acked.get((log, peer), 0):
+                self.lost_acked[(log, peer)] = int(seq)
+                self.lost_heads[(log, peer)] = bytes(head)
 
     @property
     def node_id(self) -> NodeId:
@@ -182,10 +195,22 @@ class SimNode:
 
 @dataclass
 class Revoked:
+    """A stolen village PC's revocation: ``through`` names each log of the node the
+    county held something of, as SPEC §8.3 asks, through what it held. A log it does
+    not name is valid through 0 (protocol/certs.py: an epoch the thief opens later, or
+    one the county never received), so :meth:`valid_through` is what every holder must
+    keep of any log of the node."""
+
     code: str
-    log: str
-    valid_through: int
-    town_head_at_revocation: int
+    log: str  # the PC's current log when it was stolen
+    through: dict[str, int]
+    town_heads: dict[str, int]  # how far the township held each log at the revocation
+
+    def valid_through(self, log: str) -> int:
+        return self.through.get(log, 0)
+
+    def town_head(self, log: str) -> int:
+        return self.town_heads.get(log, 0)
 
 
 @dataclass
@@ -684,8 +709,7 @@ class World:
         # replaced store's epochs and those its parent reported (a copy put back by hand
         # knows the parent's later epochs only from that).
         lost_epoch = max(node.store.changelog.log.epoch, known_epoch(node.store))
-        for log, peer, seq in node.store.db.execute("SELECT log, peer, seq FROM peer_acks"):
-            node.lost_acked[(log, peer)] = max(node.lost_acked.get((log, peer), 0), int(seq))
+        node.forget_store()
         node.store.close()
         node.store = None
         self._drop_app(node.code)
@@ -696,6 +720,7 @@ class World:
         assert node.store is not None
         self.ledger.restored(node.store)
         self.events[f"restore_{node.kind}"] += 1
+        logs_before = set(self.ledger.of_node(node.code))
         if node.kind == "village" or (node.kind == "town" and self.params.town_writes):
             # As `renkou node restore` does: a new epoch before anything is written, so
             # what the node writes next cannot fork the log the county holds.
@@ -703,6 +728,7 @@ class World:
             # opens the epoch itself once the county confirms the copy.)
             assert node.store is not None
             node.store.start_epoch("restore", lost_epoch)
+        hand_copy.forget_relay_acks(self, node)
         if node.kind == "village":
             # The officer edits the cards this PC holds now; an earlier release issued
             # the ids the lost period already gave others (P2 twice).
@@ -723,6 +749,8 @@ class World:
         self.note(
             f"restore {node.code} from backup of t+{(at - START_MS) // 1000}s; rolled back {lost}"
         )
+        if node.kind == "village":
+            hand_copy.restore_reopened(self, node, logs_before)
 
     def copy_back(self, node: SimNode) -> None:
         """Someone copies an older node.db back onto the PC by hand (tests/sim/hand_copy.py)."""
@@ -821,30 +849,36 @@ class World:
         )
 
     def revoke(self, village: SimNode) -> None:
-        """A village PC is stolen: revoke it through what the county holds of its log."""
+        """A village PC is stolen: revoke it through what the county holds of each of its
+        logs (SPEC §8.3; earlier epochs too: a log not named is valid through 0)."""
         if village.code in self.revoked or village.busy:
             return
-        log = village.log
-        held = self.db(COUNTY).execute("SELECT seq FROM frontier WHERE log = ?", [log]).fetchone()
-        through = int(held[0]) if held else 0
-        town_held = (
-            self.db(village.parent or "")
-            .execute("SELECT seq FROM frontier WHERE log = ?", [log])
-            .fetchone()
-        )
+        logs = sorted(self.ledger.of_node(village.code))
+        county, town = _frontier(self.db(COUNTY)), _frontier(self.db(village.parent or ""))
+        through = {log: county[log] for log in logs if log in county}
         raw = self.admin.revoke_node(
-            village.code, "stolen", {LogId.parse(log): through}, self.time.now
+            village.code,
+            "stolen",
+            {LogId.parse(log): seq for log, seq in through.items()},
+            self.time.now,
         )
         for node in self.nodes.values():
             (key_dir(node.data_dir) / "revocations.signed").write_bytes(raw)
         for node in self.nodes.values():  # clients load the trust store when created
             if node.client is not None and not node.busy:
                 node.client = self._client(node)
-        self.revoked[village.code] = Revoked(
-            village.code, log, through, int(town_held[0]) if town_held else 0
-        )
+        heads = {log: town[log] for log in logs if log in town}
+        self.revoked[village.code] = Revoked(village.code, village.log, through, heads)
         self.events["revoke"] += 1
         self.note(f"revoke {village.code} valid through {through}")
+
+    def revoked_logs(self) -> dict[str, Revoked]:
+        """Every log of a revoked node (those it opened later too) -> its revocation."""
+        return {
+            log: self.revoked[code]
+            for log, code in self.ledger.owners.items()
+            if code in self.revoked
+        }
 
     def forged_attempt(self, kind: str | None = None) -> Forged:
         """A PC with keys the county root never certified tries to sync with a township."""
@@ -904,7 +938,7 @@ class World:
         if report.idle:
             return True
         moved = report.pushed_entries or report.forwarded_envelopes or report.pulled
-        revoked_logs = {r.log for r in self.revoked.values()}
+        revoked_logs = self.revoked_logs()
         only_revoked = all(any(log in r for log in revoked_logs) for r in report.rejected)
         return not moved and bool(report.rejected) and only_revoked
 

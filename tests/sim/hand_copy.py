@@ -15,6 +15,10 @@ copy wrote after the copy is at the county in its log, or was written again by t
 officer's new-epoch, and no merged record holds entries of two people (P1). Without
 the refusal the officer never learns of the fork and H1 names the lost entries
 (tests/sim/test_invariants_fire.py).
+
+A restore after such a copy can open an epoch number again that a lost copy had
+already written (nothing left on the PC knew of it: seed 1669); sync refuses it the
+same way, so the officer follows it as a hand copy (:func:`restore_reopened`).
 """
 
 from __future__ import annotations

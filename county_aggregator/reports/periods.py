@@ -32,9 +32,11 @@ KIND_NAMES: dict[PeriodKind, tuple[str, str]] = {
     "year": ("年报（如 2026Y）", "a statistical year (e.g. 2026Y)"),
 }
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
-_HALF = re.compile(r"(\d{4})H1\Z")
-_YEAR = re.compile(r"(\d{4})Y\Z")
+# ASCII digits only: \d also matches full-width ones (２０２６-０３), which int()
+# reads but which would name the period differently from its ASCII twin.
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})\Z")
+_HALF = re.compile(r"([0-9]{4})H1\Z")
+_YEAR = re.compile(r"([0-9]{4})Y\Z")
 _FIRST_YEAR, _LAST_YEAR = 1901, 9998
 
 

@@ -17,8 +17,10 @@ from node.deadlines.rules import statistical_year_bounds
 from node.errors import FieldProblem, ValidationError
 from node.timeutil import SHANGHAI
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
-_YEAR = re.compile(r"(\d{4})Y\Z")
+# ASCII digits only: \d also matches full-width ones (２０２６-０３), which int()
+# reads but which would name the period differently from its ASCII twin.
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})\Z")
+_YEAR = re.compile(r"([0-9]{4})Y\Z")
 
 
 @dataclass(frozen=True, slots=True)

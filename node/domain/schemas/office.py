@@ -38,7 +38,9 @@ from node.errors import FieldProblem
 # yuan a year for a long time; counties add to it. The bound only stops a typing slip.
 MAX_ANNUAL_AMOUNT = 100_000
 NAME_LENGTH = 40
-_PERIOD = re.compile(r"\d{4}(?:-(?:0[1-9]|1[0-2])|H1|Y)\Z")
+# ASCII digits only: \d also matches full-width ones (２０２６-０３), which int()
+# reads but which would name the period differently from its ASCII twin.
+_PERIOD = re.compile(r"[0-9]{4}(?:-(?:0[1-9]|1[0-2])|H1|Y)\Z")
 
 
 class BenefitSchema(RecordSchema):

@@ -30,7 +30,8 @@ def test_parse(text: str, kind: str, first: date, last: date) -> None:
 @pytest.mark.parametrize(
     "text",
     ["2026-3", "2026-13", "2026-00", "2026h1", "2026H2", "2026H3", "2026 H1", "2026y", "26Y",
-     " 2026Y", "2026Y ", "2026-03-01", "", "0000-01", "2026", 202603, None],
+     " 2026Y", "2026Y ", "2026-03-01", "", "0000-01", "2026", 202603, None,
+     "２０２６-０３", "２０２６H1", "２０２６Y"],
 )  # fmt: skip
 def test_malformed_periods_are_refused_in_both_languages(text: object) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -173,6 +173,7 @@ OLD_BODY = "44010418991231012"
             "id_number.characters",
         ),
         ("birth_registration", {"child_order": "x"}, "child_order", "not_integer"),
+        ("report_submission", {"period": "２０２６Y"}, "period", "period_format"),
         ("birth_registration", {"forwarded_date": "2025-08-31"}, "forwarded_date", "date_order"),
         (
             "birth_registration",

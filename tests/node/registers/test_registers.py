@@ -154,6 +154,7 @@ def test_an_empty_month_is_an_empty_register(village: Village) -> None:
         ("marriages", "2026-3", ["month"]),
         ("marriages", "2026-13", ["month"]),
         ("marriages", "2026-00", ["month"]),
+        ("marriages", "２０２６-０３", ["month"]),  # full-width digits
         ("marriages", "March", ["month"]),
         ("marriages", None, ["month"]),
         ("", "", ["register", "month"]),

@@ -25,7 +25,10 @@ from node.registers import REGISTERS, Printed, print_register
 
 bp = page_blueprint("registers", __name__, url_prefix="/registers")
 REPORT = "monthly_change_report"
-_MONTH = re.compile(r"\d{4}-\d{2}\Z")
+# ASCII digits only: \d also matches full-width ones (２０２６-０３), which int()
+# reads but which would name the period differently from its ASCII twin.
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}\Z")
+_MONTH_ZH = re.compile(r"([0-9]{4})年([0-9]{1,2})月\Z")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -33,11 +36,27 @@ def last_month(day: date) -> str:
     return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
-def _month() -> str:
-    month = request.args.get("month", "") or last_month(today())
+def asked_month(default: str) -> str:
+    """The month of the page's month box ('YYYY-MM'), ``default`` when it is empty.
+
+    The box is a text box showing 2026年3月, like the date boxes (node/pages/forms.py):
+    a browser's own month picker speaks the browser's language ("March 2026"), not the
+    page's. So it takes 2026年3月 as shown, or 2026-03 as the addresses carry it.
+
+    Raises:
+        werkzeug.exceptions.BadRequest: anything else (HTTP 400).
+    """
+    month = request.args.get("month", "").strip() or default
+    written = _MONTH_ZH.match(month)
+    if written is not None:
+        month = f"{written[1]}-{int(written[2]):02d}"
     if not _MONTH.match(month):
         abort(400)
     return month
+
+
+def _month() -> str:
+    return asked_month(last_month(today()))
 
 
 def _print(name: str, month: str, fmt: str, how: str) -> Printed:

@@ -91,6 +91,12 @@ def review_month(
     return shown
 
 
+def villages_kept(store: NodeStore, month: str) -> list[str]:
+    """The codes of the villages with changes kept for ``month`` ('YYYY-MM'): what the
+    review page offers to choose from. Codes only, no record is read: not audited."""
+    return ReviewStore(store.db).villages(parse_month(month).month)
+
+
 class _Names:
     """The names of a village's cards kept in the window, by id, and which of them a
     review showed: a birth named through the mother's card read that card, so it is

@@ -84,11 +84,16 @@ class Site:
         self.url = server.url
 
     def sign_in(self, page, role: str = "village_officer") -> None:  # type: ignore[no-untyped-def]
-        page.goto(self.url + "/login")
-        page.fill("#name", ACCOUNTS[role])
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(self.url + "/home")
+        sign_in_at(page, self.url, role)
+
+
+def sign_in_at(page, url: str, role: str = "village_officer") -> None:  # type: ignore[no-untyped-def]
+    """Sign in on the node served at ``url`` with the account of ``role`` (ACCOUNTS)."""
+    page.goto(url + "/login")
+    page.fill("#name", ACCOUNTS[role])
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/home")
 
 
 def serve_village(tmp_path: Path, *, residents: int = 300) -> Iterator[Site]:

@@ -87,7 +87,8 @@ def test_the_xlsx_download_is_the_register_and_is_audited(
 @pytest.mark.parametrize(
     ("path", "status"),
     [("/registers/nope?month=2025-12", 404), ("/registers/births?month=2025-13", 400),
-     ("/registers/births?month=12/2025", 400)],
+     ("/registers/births?month=12/2025", 400), ("/registers/births?month=２０２５-１２", 400),
+     ("/registers/births?month=2025年12月", 200), ("/registers/births?month=2025年13月", 400)],
 )  # fmt: skip
 def test_bad_register_or_month(officer: FlaskClient, path: str, status: int) -> None:
     assert officer.get(path).status_code == status

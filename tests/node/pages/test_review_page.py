@@ -77,6 +77,17 @@ def test_the_reviewer_sees_each_villages_changes_and_every_record_is_audited(
     ]
 
 
+def test_the_month_box_shows_and_takes_the_month_in_chinese(
+    town: Village, reviewer: FlaskClient
+) -> None:
+    """A text box showing 2026年3月 (a browser's month picker speaks its own language)."""
+    month = month_of(town.clock())
+    year, number = (int(p) for p in month.split("-"))
+    html = reviewer.get(f"/review?month={year}年{number}月").get_data(as_text=True)
+    assert f'value="{year}年{number}月"' in html and f"村 {V}，{month}：2 条变更" in html
+    assert 'type="month"' not in html
+
+
 def test_a_month_outside_the_window_shows_why_it_is_empty(
     town: Village, reviewer: FlaskClient
 ) -> None:
@@ -87,6 +98,27 @@ def test_a_month_outside_the_window_shows_why_it_is_empty(
     assert page.status_code == 200 and "不在审核保留期内" in page.get_data(as_text=True)
     assert audit_rows(town) == []
     assert reviewer.get("/review?month=2026-3").status_code == 400
+    assert reviewer.get("/review?month=２０２６-０３").status_code == 400  # full-width digits
+
+
+def test_the_reviewer_chooses_one_village(town: Village, reviewer: FlaskClient) -> None:
+    """The page offers the villages with changes kept that month (as ``--village``): one
+    chosen shows and audits only its records; a code that is no village's is said so."""
+    month = month_of(town.clock())
+    html = reviewer.get(f"/review?month={month}").get_data(as_text=True)
+    assert f'<option value="{V}">{V}</option>' in html
+    before = len(audit_rows(town))
+    other = "441322119002"
+    page = reviewer.get(f"/review?month={month}&village={other}").get_data(as_text=True)
+    assert f"村 {other}，{month}：0 条变更" in page and "张秀英" not in page
+    assert f'<option value="{other}" selected>' in page  # still chosen, though empty
+    assert len(audit_rows(town)) == before
+    page = reviewer.get(f"/review?month={month}&village={V}").get_data(as_text=True)
+    assert f"村 {V}，{month}：2 条变更" in page and f'<option value="{V}" selected>' in page
+    assert len(audit_rows(town)) == before + 2
+    wrong = reviewer.get(f"/review?month={month}&village=11900１").get_data(as_text=True)
+    assert "村代码应为12位数字" in wrong and "张秀英" not in wrong
+    assert len(audit_rows(town)) == before + 2
 
 
 def test_roles_without_the_registers_right_cannot_review(town: Village) -> None:

@@ -41,7 +41,7 @@ from node.i18n.cli import table
 from node.keys.enrolment import enrol_with_code
 from node.keys.invites import DAY_MS, create_invite
 from node.keys.unlock import PASSPHRASE_ENV
-from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, sign_in_line
+from node.pages.demo_accounts import DEMO_PASSWORD, add_demo_accounts, demo_pages, sign_in_line
 from node.server import create_app
 from node.server.serving import NodeServer
 from node.store.acks import PeerAcks
@@ -51,6 +51,7 @@ from node.store.store import NodeStore
 from node.sync.client import SyncClient
 from node.timeutil import SHANGHAI
 from protocol import NodeId
+from protocol import Role as NodeRole
 from protocol.enrolment import format_code
 
 COUNTY = ("441322", "博罗县")
@@ -63,6 +64,12 @@ PHASES: dict[str, Callable[[], str]] = {
     "merge": lambda: _("merge"),
 }
 """Each step of a sync pass as printed (looked up when printed: the language is the run's)."""
+NODE_KINDS: tuple[tuple[NodeRole, Callable[[], str]], ...] = (
+    (NodeRole.VILLAGE, lambda: _("villages")),
+    (NodeRole.TOWNSHIP, lambda: _("townships")),
+    (NodeRole.COUNTY, lambda: _("the county")),
+)
+"""Each kind of node whose pages the demo lists, as printed."""
 
 
 def _pad(text: str, width: int) -> str:
@@ -163,6 +170,7 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
         c_cert = admin.certify(c_store.data_dir, now)
         admin.enrol(c_store.data_dir, c_cert, c_cert, c_cert)
         county.stores[COUNTY[0]], county.names[COUNTY[0]] = c_store, COUNTY[1]
+        add_demo_accounts(c_store, now)
         county.serve(c_store, admin_dir=admin.directory)
         county_url = county.urls[COUNTY[0]]
         echo(_("demo county %(name)s (%(code)s) in %(dir)s", name=COUNTY[1], code=COUNTY[0],
@@ -171,6 +179,7 @@ def _county(directory: Path, seed: int, echo: Echo) -> Iterator[DemoCounty]:
             t_store = NodeStore.init(directory / t_code, NodeId.for_code(t_code), t_name)
             _enrol_by_code(admin, t_store, county_url, county_url, echo)
             county.stores[t_code], county.names[t_code] = t_store, t_name
+            add_demo_accounts(t_store, now)
             county.serve(t_store, parent=county_url)
             for v in range(1, VILLAGES_PER_TOWN + 1):
                 v_code, v_name = f"{t_code}{v:03d}", f"{t_name[:2]}第{v}村"
@@ -216,18 +225,28 @@ def _enrol_by_code(
 
 
 def _sign_ins(county: DemoCounty, echo: Echo, once: bool) -> None:
-    """Each village's pages and a demo sign-in for each role (issue 15)."""
+    """Every node's pages: for each kind of node (villages, townships, the county) who
+    signs in as whom, the pages of the header each account opens there
+    (node/pages/menu.py), and each node's address (issue 15)."""
     echo("")
-    if once:
-        echo(_("village pages, sign in with any of these; password %(password)s (--once: they "
-               "stop now):", password=DEMO_PASSWORD))  # fmt: skip
-    else:
-        echo(_("village pages, sign in with any of these; password %(password)s:",
-               password=DEMO_PASSWORD))  # fmt: skip
-    echo(f"  {sign_in_line()}")
-    pages = [[county.names[c], f"{u}/"] for c, u in county.urls.items() if len(c) == 12]
-    for line in table(pages):
-        echo(f"  {line}")
+    heading = (
+        _("every node's pages: sign in at a node's address with an account of its kind, "
+          "password %(password)s (--once: they stop now)", password=DEMO_PASSWORD)
+        if once
+        else _("every node's pages: sign in at a node's address with an account of its kind, "
+               "password %(password)s", password=DEMO_PASSWORD)
+    )  # fmt: skip
+    echo(heading)
+    for kind, title in NODE_KINDS:
+        echo(_("%(nodes)s, accounts: %(accounts)s", nodes=title(), accounts=sign_in_line(kind)))
+        pages = [[_(label), path, " · ".join(who)] for label, path, who in demo_pages(kind)]
+        for line in table(pages):
+            echo(f"    {line}")
+        addresses = [
+            [county.names[c], f"{u}/"] for c, u in county.urls.items() if len(c) == kind.code_length
+        ]
+        for line in table(addresses):
+            echo(f"  {line}")
 
 
 def _sync_everything(county: DemoCounty, echo: Echo) -> None:

@@ -35,8 +35,8 @@ from node.pages import (
 from node.pages.accounts import Right, may
 from node.pages.context import PagesState, close_store, get_store, today
 from node.pages.guard import csrf
+from node.pages.menu import menu_for
 from node.pages.secret import NodeSessionInterface
-from protocol import Role as NodeRole
 
 SESSION_IDLE_S = 30 * 60
 BLUEPRINTS = (
@@ -88,16 +88,17 @@ def init_app(app: Flask) -> None:
 
 
 def _page_context() -> dict[str, object]:
-    """What every page template may use: the rights of the operator, the village, today."""
+    """What every page template may use: the rights of the operator, the header's pages
+    (node/pages/menu.py), the village, today."""
     who = g.get("operator")
     try:
         store = get_store()
-        village, township = store.name, store.node.role is NodeRole.TOWNSHIP
+        village, node = store.name, store.node.role
     except NodeError:  # the error page of a node whose store cannot be opened
-        village, township = "", False
+        village, node = "", None
     return {
         "may": lambda right: who is not None and may(who.role, Right(right)),
+        "menu": menu_for(who.role, node) if who is not None and node is not None else [],
         "village": village,
-        "township": township,  # it reviews its villages' changes (node/pages/review.py)
         "today": today(),
     }

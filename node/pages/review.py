@@ -11,7 +11,7 @@ error page: the page says why it shows nothing.
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from node.errors import ValidationError
@@ -21,6 +21,7 @@ from node.pages.guard import page_blueprint, requires
 from node.pages.registers import asked_month, last_month
 from node.review.listing import review_month, villages_kept
 from node.store.review import in_window
+from protocol import Role as NodeRole
 
 bp = page_blueprint("review", __name__, url_prefix="/review")
 
@@ -35,8 +36,10 @@ def _month() -> str:
 @bp.get("")
 @requires(Right.REGISTERS)
 def index() -> ResponseReturnValue:
-    month, village = _month(), request.args.get("village", "")
     store = get_store()
+    if store.node.role is not NodeRole.TOWNSHIP:
+        abort(404)  # only a township keeps its villages' changes (node/pages/menu.py)
+    month, village = _month(), request.args.get("village", "")
     try:
         villages = review_month(
             store, month, actor=g.operator.name, village=village or None, now_ms=now_ms()

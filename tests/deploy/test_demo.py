@@ -38,10 +38,21 @@ def test_the_demo_county_syncs_merges_and_tells_every_village(
     confirmed = re.findall(r"(\d)/4$", result.output, re.M)
     assert confirmed == ["4", "4", "4"], result.output
     assert "12 个村已收到其条目的合并结果" in result.output
-    # Issue 15: each village's pages, with a demo sign-in for each role.
-    assert "officer (村计生专干) · reviewer (乡镇审核员)" in result.output
+    # Issue 15: every node's pages, with who signs in as whom on each kind of node.
+    out = result.output
+    assert "各村，账号：officer (村计生专干) · reviewer (乡镇审核员)" in out
+    assert "各乡镇，账号：reviewer (乡镇审核员) · admin (县管理员) · auditor (审计员)" in out
+    assert "县，账号：statistician (县统计员) · admin (县管理员) · auditor (审计员)" in out
     assert "密码 renkou-demo" in result.output
     assert len(re.findall(r"^  \S+第\d村 +http://127\.0\.0\.1:\d+/$", result.output, re.M)) == 12
+    towns = re.findall(r"^  (\S+镇) +http://127\.0\.0\.1:\d+/$", result.output, re.M)
+    assert towns == [name for _code, name in TOWNS]
+    assert re.findall(r"^  博罗县 +http://127\.0\.0\.1:\d+/$", result.output, re.M)
+    listed = re.findall(r"^    (\S+) +(/\S*) +(.+)$", result.output, re.M)
+    assert ("各村变更审核", "/review", "reviewer") in listed  # the township's review
+    assert listed.count(("同步状态", "/sync-status", "reviewer · admin · auditor")) == 1
+    assert ("同步状态", "/sync-status", "statistician · admin · auditor") in listed  # county
+    assert ("登记", "/records/new", "officer") in listed  # a village's pages
     stored = int(re.search(r"(\d+) 条已验证并保存", result.output).group(1))
     village = NodeStore.open(tmp_path / "441322119001")
     try:
@@ -90,4 +101,12 @@ def test_the_demo_speaks_english_on_request(tmp_path: Path) -> None:
     assert re.search(r"^园洲镇 +441322119 +0 +0/4$", text, re.M), text
     assert "county 博罗县: 0 entries verified and stored" in text
     assert "0 villages told the merge outcome of their entries" in text
-    assert "village pages, sign in with any of these; password renkou-demo" in text
+    assert (
+        "every node's pages: sign in at a node's address with an account of its kind, "
+        "password renkou-demo (--once: they stop now)"
+    ) in text
+    assert re.search(r"^townships, accounts: reviewer \(乡镇审核员\)", text, re.M), text
+    assert re.search(r"^    Villages' changes +/review +reviewer$", text, re.M), text
+    assert re.search(r"^the county, accounts: statistician", text, re.M), text
+    assert re.search(r"^  石湾镇 +http://127\.0\.0\.1:8009/$", text, re.M), text
+    assert re.search(r"^  博罗县 +http://127\.0\.0\.1:8006/$", text, re.M), text

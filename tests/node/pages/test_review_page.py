@@ -132,3 +132,4 @@ def test_roles_without_the_registers_right_cannot_review(town: Village) -> None:
 def test_a_village_has_no_review_in_its_menu(client: FlaskClient) -> None:
     sign_in(client)
     assert "各村变更审核" not in client.get("/home").get_data(as_text=True)
+    assert client.get("/review").status_code == 404  # nor at its address

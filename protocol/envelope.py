@@ -87,6 +87,86 @@ batch) in a third of the time."""
 
 
 @dataclass(frozen=True, slots=True)
+class HopFields:
+    """The hop fields opening an envelope and its digest form (SPEC.md §6.2), the magic
+    to ``expires_ms``: each hop writes its own; read and written only here."""
+
+    suite: Suite
+    message_id: bytes
+    sender: NodeId
+    recipient: NodeId
+    sent_ms: int
+    expires_ms: int
+
+    def values(self) -> tuple[Suite, bytes, NodeId, NodeId, int, int]:
+        """The fields in wire order: the first six of an Envelope or an EnvelopeEvidence."""
+        return (
+            self.suite, self.message_id, self.sender, self.recipient, self.sent_ms,
+            self.expires_ms,
+        )  # fmt: skip
+
+    def encode(self) -> bytes:
+        """The :data:`HOP_FIELDS_SIZE` bytes of the fields, the magic first."""
+        return (
+            MAGIC
+            + u8(self.suite)
+            + self.message_id
+            + self.sender.to_bytes()
+            + self.recipient.to_bytes()
+            + u64(self.sent_ms)
+            + u64(self.expires_ms)
+        )
+
+
+def read_hop_fields(r: Reader, what: str) -> HopFields:
+    """The hop fields at ``r`` (of an envelope, or of the digest form kept as evidence).
+
+    Raises:
+        MalformedError: cut short, another magic, ``expires_ms`` not after ``sent_ms`` or
+            over MAX_LIFETIME_MS later. UnsupportedError: another version or suite.
+    """
+    r.expect(MAGIC)
+    suite = Suite.from_byte(r.u8())
+    message_id = r.take(16)
+    sender, recipient = NodeId.read(r), NodeId.read(r)
+    sent_ms, expires_ms = r.u64(), r.u64()
+    if not sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS:
+        raise MalformedError(
+            f"{what}: expires_ms must be after sent_ms and at most {MAX_LIFETIME_MS} ms later"
+        )
+    return HopFields(suite, message_id, sender, recipient, sent_ms, expires_ms)
+
+
+def read_signed_header(r: Reader, hop: HopFields, what: str) -> tuple[bytes, BatchHeader, bytes]:
+    """The batch header after ``hop`` (its bytes, decoded) and the origin's signature.
+
+    Raises:
+        MalformedError: a bad header (§5.2), or its message id not the hop fields'.
+        TooLargeError: a signature length over the header's suite's.
+    """
+    header_bytes = r.take(batches.SIZE)
+    header = decode_header(header_bytes)
+    if hop.message_id != header.message_id:
+        raise MalformedError(f"{what}: message id does not match the batch header")
+    return header_bytes, header, r.blob16(header.suite.signature_size, "batch signature")
+
+
+def read_wraps(r: Reader, size: int, what: str) -> tuple[tuple[bytes, bytes], ...]:
+    """``n u8 | n × (key_id [8] | [size])``: an envelope's wraps, or their SHA-256s.
+
+    Raises:
+        MalformedError: 0 or over MAX_RECIPIENTS, key ids not sorted and distinct.
+    """
+    count = r.u8()
+    if not 1 <= count <= MAX_RECIPIENTS:
+        raise MalformedError(f"{what}: {count} recipients, expected 1..{MAX_RECIPIENTS}")
+    wraps = tuple((r.take(KEY_ID_SIZE), r.take(size)) for _ in range(count))
+    if [k for k, _ in wraps] != sorted({k for k, _ in wraps}):
+        raise MalformedError(f"{what}: recipient key ids must be sorted and distinct")
+    return wraps
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     hop_suite: Suite
     message_id: bytes
@@ -288,15 +368,9 @@ def _addressed(
     wraps = [(r.take(KEY_ID_SIZE), r.take(header.suite.wrap_size)) for _ in range(r.u8())]
     ciphertext = r.blob32(MAX_ENVELOPE, "ciphertext")
     r.end()
-    hop_fields = (
-        MAGIC
-        + u8(hop_key.suite)
-        + header.message_id
-        + sender.to_bytes()
-        + recipient.to_bytes()
-        + u64(sent_ms)
-        + u64(expires_ms)
-    )
+    hop_fields = HopFields(
+        hop_key.suite, header.message_id, sender, recipient, sent_ms, expires_ms
+    ).encode()
     key_id = hop_key.verify_key.key_id
     signed = digest_form(
         hop_fields,
@@ -346,46 +420,15 @@ def decode_envelope(raw: bytes) -> Envelope:
     if len(raw) > MAX_ENVELOPE:
         raise TooLargeError(f"envelope of {len(raw)} bytes exceeds {MAX_ENVELOPE}")
     r = Reader(raw, "envelope")
-    r.expect(MAGIC)
-    hop_suite = Suite.from_byte(r.u8())
-    message_id = r.take(16)
-    sender, recipient = NodeId.read(r), NodeId.read(r)
-    sent_ms, expires_ms = r.u64(), r.u64()
-    if not sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS:
-        raise MalformedError(
-            f"envelope: expires_ms must be after sent_ms and at most {MAX_LIFETIME_MS} ms later"
-        )
-    header_bytes = r.take(batches.SIZE)
-    header = decode_header(header_bytes)
-    if message_id != header.message_id:
-        raise MalformedError("envelope: message id does not match the batch header")
-    batch_sig = r.blob16(header.suite.signature_size, "batch signature")
-    count = r.u8()
-    if not 1 <= count <= MAX_RECIPIENTS:
-        raise MalformedError(f"envelope: {count} recipients, expected 1..{MAX_RECIPIENTS}")
-    wraps = tuple((r.take(KEY_ID_SIZE), r.take(header.suite.wrap_size)) for _ in range(count))
-    if [k for k, _ in wraps] != sorted({k for k, _ in wraps}):
-        raise MalformedError("envelope: recipient key ids must be sorted and distinct")
+    hop = read_hop_fields(r, "envelope")
+    header_bytes, header, batch_sig = read_signed_header(r, hop, "envelope")
+    wraps = read_wraps(r, header.suite.wrap_size, "envelope")
     ciphertext = r.blob32(MAX_ENVELOPE, "ciphertext")
     hop_key_id = r.take(KEY_ID_SIZE)
-    hop_sig = r.blob16(hop_suite.signature_size, "hop signature")
+    hop_sig = r.blob16(hop.suite.signature_size, "hop signature")
     r.end()
-    return Envelope(
-        hop_suite,
-        message_id,
-        sender,
-        recipient,
-        sent_ms,
-        expires_ms,
-        header,
-        header_bytes,
-        batch_sig,
-        wraps,
-        ciphertext,
-        hop_key_id,
-        hop_sig,
-        raw,
-    )
+    tail = (header, header_bytes, batch_sig, wraps, ciphertext, hop_key_id, hop_sig, raw)
+    return Envelope(*(hop.values() + tail))
 
 
 def open_envelope(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> list[Entry]:
@@ -428,12 +471,16 @@ def readdress(
 
 __all__ = [
     "Envelope",
+    "HopFields",
     "address",
     "check_hop_expiry",
     "check_recipients",
     "decode_envelope",
     "digest_form",
     "open_envelope",
+    "read_hop_fields",
+    "read_signed_header",
+    "read_wraps",
     "readdress",
     "seal_batch",
     "sealed_part",

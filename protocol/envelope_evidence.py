@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from protocol import batches
-from protocol.batches import BatchHeader, decode_header
+from protocol.batches import BatchHeader
 from protocol.binary import Reader, blob16
 from protocol.crypto import KEY_ID_SIZE, Suite, VerifyKey
 from protocol.envelope import (
@@ -29,14 +29,15 @@ from protocol.envelope import (
     MAX_RECIPIENTS,
     Envelope,
     check_hop_expiry,
+    read_hop_fields,
+    read_signed_header,
+    read_wraps,
 )
-from protocol.envelope import (
-    MAGIC as ENVELOPE_MAGIC,
-)
-from protocol.errors import ExpiryExtendedError, MalformedError, SignatureError, TooLargeError
+from protocol.errors import ExpiryExtendedError, SignatureError, TooLargeError
 from protocol.ids import NodeId
 
 MAGIC = b"RKD1"
+WHAT = "envelope evidence"
 HASH_SIZE = 32
 MAX_EVIDENCE = (
     len(MAGIC)
@@ -116,47 +117,19 @@ def decode_evidence(raw: bytes) -> EnvelopeEvidence:
         raise TooLargeError(f"envelope evidence of {len(raw)} bytes exceeds {MAX_EVIDENCE}")
     r = Reader(raw, "envelope evidence")
     r.expect(MAGIC)
-    r.expect(ENVELOPE_MAGIC)
-    hop_suite = Suite.from_byte(r.u8())
-    message_id = r.take(16)
-    sender, recipient = NodeId.read(r), NodeId.read(r)
-    sent_ms, expires_ms = r.u64(), r.u64()
-    if not sent_ms < expires_ms <= sent_ms + batches.MAX_LIFETIME_MS:
-        raise MalformedError("envelope evidence: expires_ms out of its bounds")
-    header = decode_header(r.take(batches.SIZE))
-    if message_id != header.message_id:
-        raise MalformedError("envelope evidence: message id does not match the batch header")
-    batch_sig = r.blob16(header.suite.signature_size, "batch signature")
-    count = r.u8()
-    if not 1 <= count <= MAX_RECIPIENTS:
-        raise MalformedError(f"envelope evidence: {count} recipients, expected 1..{MAX_RECIPIENTS}")
-    wraps = tuple((r.take(KEY_ID_SIZE), r.take(HASH_SIZE)) for _ in range(count))
-    if [k for k, _ in wraps] != sorted({k for k, _ in wraps}):
-        raise MalformedError("envelope evidence: recipient key ids must be sorted and distinct")
+    hop = read_hop_fields(r, WHAT)
+    _header_bytes, header, batch_sig = read_signed_header(r, hop, WHAT)
+    wraps = read_wraps(r, HASH_SIZE, WHAT)
     ciphertext_len = r.u32()
     if ciphertext_len > MAX_ENVELOPE:
         raise TooLargeError("envelope evidence: ciphertext length over 8 MiB")
     ciphertext_hash = r.take(HASH_SIZE)
     hop_key_id = r.take(KEY_ID_SIZE)
     signed = raw[len(MAGIC) : len(raw) - r.remaining]
-    hop_sig = r.blob16(hop_suite.signature_size, "hop signature")
+    hop_sig = r.blob16(hop.suite.signature_size, "hop signature")
     r.end()
-    return EnvelopeEvidence(
-        hop_suite,
-        message_id,
-        sender,
-        recipient,
-        sent_ms,
-        expires_ms,
-        header,
-        batch_sig,
-        wraps,
-        ciphertext_len,
-        ciphertext_hash,
-        hop_key_id,
-        hop_sig,
-        signed,
-    )
+    tail = (header, batch_sig, wraps, ciphertext_len, ciphertext_hash, hop_key_id, hop_sig, signed)
+    return EnvelopeEvidence(*(hop.values() + tail))
 
 
 __all__ = ["MAGIC", "EnvelopeEvidence", "decode_evidence", "evidence_form"]

@@ -7,7 +7,16 @@ from __future__ import annotations
 import pytest
 
 from protocol.batches import sign_batch
-from protocol.envelope import _addressed, address, decode_envelope, readdress, sealed_part
+from protocol.binary import Reader, u64
+from protocol.envelope import (
+    HOP_FIELDS_SIZE,
+    _addressed,
+    address,
+    decode_envelope,
+    read_hop_fields,
+    readdress,
+    sealed_part,
+)
 from protocol.envelope_evidence import MAX_EVIDENCE, decode_evidence, evidence_form
 from protocol.errors import (
     ExpiryExtendedError,
@@ -123,3 +132,25 @@ def test_the_evidence_decoder_bounds_and_versions(sealed_batch: SealedBatch) -> 
         with pytest.raises(error):
             decode_evidence(bad)
     assert sealed_part(decode_envelope(sealed_batch.raw)) == sealed_batch.sealed
+
+
+def test_the_hop_fields_are_read_and_written_in_one_place(sealed_batch: SealedBatch) -> None:
+    """§6.2: an envelope's hop fields and those its evidence keeps are decoded by one
+    reader (read_hop_fields) with one set of checks, and HopFields.encode writes the
+    bytes the hop wrote."""
+    env = decode_envelope(sealed_batch.raw)
+    hop = read_hop_fields(Reader(sealed_batch.raw, "envelope"), "envelope")
+    assert hop.encode() == sealed_batch.raw[:HOP_FIELDS_SIZE]
+    kept = decode_evidence(evidence_form(env))
+    as_sent = (env.hop_suite, env.message_id, env.sender, env.recipient, env.sent_ms,
+               env.expires_ms)  # fmt: skip
+    as_kept = (kept.hop_suite, kept.message_id, kept.sender, kept.recipient, kept.sent_ms,
+               kept.expires_ms)  # fmt: skip
+    assert hop.values() == as_sent == as_kept
+    expires_at = HOP_FIELDS_SIZE - 8  # expires_ms, the last hop field: now = sent_ms
+    stale = sealed_batch.raw[:expires_at] + u64(env.sent_ms) + sealed_batch.raw[HOP_FIELDS_SIZE:]
+    form = evidence_form(env)
+    stale_form = form[: 4 + expires_at] + u64(env.sent_ms) + form[4 + HOP_FIELDS_SIZE :]
+    for decode, bad in ((decode_envelope, stale), (decode_evidence, stale_form)):
+        with pytest.raises(MalformedError, match="expires_ms must be after sent_ms"):
+            decode(bad)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Envelopes: one signed batch, its payloads sealed once, the key wrapped per recipient.
 
-Layout (big-endian)::
+Layout (big-endian; the hop fields, the signed header and the wraps are read and
+written by protocol.hop alone, for the envelope and for its evidence form)::
 
     "RKV3" | hop_suite u8 | message_id [16] | from NodeId [14] | to NodeId [14]
            | sent_ms u64 | expires_ms u64
@@ -41,7 +42,7 @@ from secrets import token_bytes
 
 from protocol import batches
 from protocol.batches import BatchHeader, decode_header, rebuild_entries
-from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8, u32, u64
+from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8, u32
 from protocol.crypto import (
     CONTENT_KEY_SIZE,
     KEY_ID_SIZE,
@@ -59,111 +60,27 @@ from protocol.entries import Entry
 from protocol.errors import (
     ExpiredError,
     ExpiryExtendedError,
-    MalformedError,
     RecipientsError,
     SignatureError,
     TooLargeError,
     UnknownRecipientError,
 )
 from protocol.frames import MAX_FRAMES, deflate, frame_pieces
+from protocol.hop import HOP_FIELDS_SIZE as HOP_FIELDS_SIZE
+from protocol.hop import MAGIC as MAGIC
+from protocol.hop import MAX_LIFETIME_MS as MAX_LIFETIME_MS
+from protocol.hop import MAX_RECIPIENTS as MAX_RECIPIENTS
+from protocol.hop import HopFields, read_hop_fields, read_signed_header, read_wraps
 from protocol.ids import NodeId
 
-MAGIC = b"RKV3"
-"""Version 3 (SPEC.md §1.3): the layout of 2 around a batch header of version 2 (the
-origin's expiry under the origin's signature), the hop signature over the digest form."""
 HOP_CONTEXT = b"renkou-net/1 envelope hop\x00"
 SEAL_CONTEXT = b"renkou-net/1 sealed frames\x00"
 WRAP_CONTEXT = b"renkou-net/1 key wrap\x00"
 MAX_ENVELOPE = 8 * 1024 * 1024
-HOP_FIELDS_SIZE = 4 + 1 + 16 + 14 + 14 + 8 + 8
-"""Bytes before the batch header: magic, hop suite, message id, from, to, sent, expires."""
-MAX_RECIPIENTS = 8
-MAX_LIFETIME_MS = batches.MAX_LIFETIME_MS
-"""An envelope, like the batch in it, lives at most 30 days (SPEC.md §6.1)."""
 COMPRESS_LEVEL = 6
 """zlib level of the reference sender; not part of the format (SPEC.md §6.3). Columnar
 frames deflate almost as small at 6 as at 9 (0.1 byte per entry at 5,000 entries per
 batch) in a third of the time."""
-
-
-@dataclass(frozen=True, slots=True)
-class HopFields:
-    """The hop fields opening an envelope and its digest form (SPEC.md §6.2), the magic
-    to ``expires_ms``: each hop writes its own; read and written only here."""
-
-    suite: Suite
-    message_id: bytes
-    sender: NodeId
-    recipient: NodeId
-    sent_ms: int
-    expires_ms: int
-
-    def values(self) -> tuple[Suite, bytes, NodeId, NodeId, int, int]:
-        """The fields in wire order: the first six of an Envelope or an EnvelopeEvidence."""
-        return (
-            self.suite, self.message_id, self.sender, self.recipient, self.sent_ms,
-            self.expires_ms,
-        )  # fmt: skip
-
-    def encode(self) -> bytes:
-        """The :data:`HOP_FIELDS_SIZE` bytes of the fields, the magic first."""
-        return (
-            MAGIC
-            + u8(self.suite)
-            + self.message_id
-            + self.sender.to_bytes()
-            + self.recipient.to_bytes()
-            + u64(self.sent_ms)
-            + u64(self.expires_ms)
-        )
-
-
-def read_hop_fields(r: Reader, what: str) -> HopFields:
-    """The hop fields at ``r`` (of an envelope, or of the digest form kept as evidence).
-
-    Raises:
-        MalformedError: cut short, another magic, ``expires_ms`` not after ``sent_ms`` or
-            over MAX_LIFETIME_MS later. UnsupportedError: another version or suite.
-    """
-    r.expect(MAGIC)
-    suite = Suite.from_byte(r.u8())
-    message_id = r.take(16)
-    sender, recipient = NodeId.read(r), NodeId.read(r)
-    sent_ms, expires_ms = r.u64(), r.u64()
-    if not sent_ms < expires_ms <= sent_ms + MAX_LIFETIME_MS:
-        raise MalformedError(
-            f"{what}: expires_ms must be after sent_ms and at most {MAX_LIFETIME_MS} ms later"
-        )
-    return HopFields(suite, message_id, sender, recipient, sent_ms, expires_ms)
-
-
-def read_signed_header(r: Reader, hop: HopFields, what: str) -> tuple[bytes, BatchHeader, bytes]:
-    """The batch header after ``hop`` (its bytes, decoded) and the origin's signature.
-
-    Raises:
-        MalformedError: a bad header (§5.2), or its message id not the hop fields'.
-        TooLargeError: a signature length over the header's suite's.
-    """
-    header_bytes = r.take(batches.SIZE)
-    header = decode_header(header_bytes)
-    if hop.message_id != header.message_id:
-        raise MalformedError(f"{what}: message id does not match the batch header")
-    return header_bytes, header, r.blob16(header.suite.signature_size, "batch signature")
-
-
-def read_wraps(r: Reader, size: int, what: str) -> tuple[tuple[bytes, bytes], ...]:
-    """``n u8 | n × (key_id [8] | [size])``: an envelope's wraps, or their SHA-256s.
-
-    Raises:
-        MalformedError: 0 or over MAX_RECIPIENTS, key ids not sorted and distinct.
-    """
-    count = r.u8()
-    if not 1 <= count <= MAX_RECIPIENTS:
-        raise MalformedError(f"{what}: {count} recipients, expected 1..{MAX_RECIPIENTS}")
-    wraps = tuple((r.take(KEY_ID_SIZE), r.take(size)) for _ in range(count))
-    if [k for k, _ in wraps] != sorted({k for k, _ in wraps}):
-        raise MalformedError(f"{what}: recipient key ids must be sorted and distinct")
-    return wraps
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,16 +388,12 @@ def readdress(
 
 __all__ = [
     "Envelope",
-    "HopFields",
     "address",
     "check_hop_expiry",
     "check_recipients",
     "decode_envelope",
     "digest_form",
     "open_envelope",
-    "read_hop_fields",
-    "read_signed_header",
-    "read_wraps",
     "readdress",
     "seal_batch",
     "sealed_part",

@@ -22,18 +22,15 @@ from protocol import batches
 from protocol.batches import BatchHeader
 from protocol.binary import Reader, blob16
 from protocol.crypto import KEY_ID_SIZE, Suite, VerifyKey
-from protocol.envelope import (
-    HOP_CONTEXT,
+from protocol.envelope import HOP_CONTEXT, MAX_ENVELOPE, Envelope, check_hop_expiry
+from protocol.errors import ExpiryExtendedError, SignatureError, TooLargeError
+from protocol.hop import (
     HOP_FIELDS_SIZE,
-    MAX_ENVELOPE,
     MAX_RECIPIENTS,
-    Envelope,
-    check_hop_expiry,
     read_hop_fields,
     read_signed_header,
     read_wraps,
 )
-from protocol.errors import ExpiryExtendedError, SignatureError, TooLargeError
 from protocol.ids import NodeId
 
 MAGIC = b"RKD1"

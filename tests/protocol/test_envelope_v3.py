@@ -8,15 +8,7 @@ import pytest
 
 from protocol.batches import sign_batch
 from protocol.binary import Reader, u64
-from protocol.envelope import (
-    HOP_FIELDS_SIZE,
-    _addressed,
-    address,
-    decode_envelope,
-    read_hop_fields,
-    readdress,
-    sealed_part,
-)
+from protocol.envelope import _addressed, address, decode_envelope, readdress, sealed_part
 from protocol.envelope_evidence import MAX_EVIDENCE, decode_evidence, evidence_form
 from protocol.errors import (
     ExpiryExtendedError,
@@ -25,6 +17,7 @@ from protocol.errors import (
     TooLargeError,
     UnsupportedError,
 )
+from protocol.hop import HOP_FIELDS_SIZE, read_hop_fields
 from protocol.testing import NOW
 from protocol.testing import TestNode as Node
 from tests.protocol.helpers import DAY_MS, Receive, SealedBatch

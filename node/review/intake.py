@@ -13,7 +13,7 @@ twice (a batch opened by both) is one row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from node.review.fields import review_fields, reviewed, subject_of
 from node.store.holdings import Holdings
@@ -42,14 +42,26 @@ from protocol import (
 from protocol.clock import COUNTER_BITS
 from protocol.fast_payload import DECLINED, OpTuple, fast_ops
 
+try:  # pragma: no branch - which one depends on the platform (as protocol.fast_payload)
+    from orjson import loads
+except ImportError:  # pragma: no cover - PyPy, or a platform without an orjson wheel
+    from json import loads  # type: ignore[assignment]  # the same call for bytes
+
 NO_LIMIT = (1 << 63) - 1
 
 
-def take(store: NodeStore, env: Envelope, now_ms: int) -> int:
+def take(store: NodeStore, env: Envelope, now_ms: int, *, checked: bool = False) -> int:
     """Copy what the review needs out of ``env``, a village's batch we can still open;
     return how many changes were new. A batch not sealed for us, one that does not
     open, or one whose newest change is older than the window (its header says so) is
-    not opened or gives nothing (the relay checked its signatures when it came)."""
+    not opened or gives nothing (the relay checked its signatures when it came).
+
+    ``checked``: the county has acknowledged the batch, so it checked every payload
+    strictly when the batch came (SPEC.md §6.7 step 7; the chain rebuilt on opening
+    proves these are the entries it checked): the payloads are only parsed
+    (:func:`_parsed_ops`), which halves the cost of a change here. node/sync/relay.py
+    calls this inside the transaction that takes its wrap out of the batch: the copy
+    and the wrap's going are one commit."""
     kem = store.identity.kem
     key_id = kem.public_key.key_id
     if key_id not in env.recipient_key_ids:
@@ -60,7 +72,7 @@ def take(store: NodeStore, env: Envelope, now_ms: int) -> int:
         entries = open_envelope(env, {key_id: kem})
     except ProtocolError:
         return 0
-    changes = list(changes_of(entries, now_ms))
+    changes = list(changes_of(entries, now_ms, _parsed_ops if checked else _ops))
     if not changes:
         return 0
     with store.db.atomic():
@@ -78,43 +90,47 @@ def take_readable(store: NodeStore, now_ms: int) -> int:
     return taken
 
 
-def changes_of(entries: Iterable[Entry], now_ms: int) -> Iterator[ReviewChange]:
+def changes_of(
+    entries: Iterable[Entry], now_ms: int, ops_of: Callable[[bytes], list[OpTuple]] | None = None
+) -> Iterator[ReviewChange]:
     """The reviewed changes in ``entries`` whose month is inside the window at
     ``now_ms``, each reduced to what the review keeps.
 
     Cheap per entry, as a catch-up of tens of thousands of entries needs: an entry
-    older than the window is skipped on its clock alone, a payload is decoded by the
-    county's fast path (protocol.fast_payload, the strict decoder only where it
-    declines), and only changes of the reviewed kinds are built."""
+    older than the window is skipped on its clock alone, a payload is decoded by
+    ``ops_of`` (by default the county's fast path, protocol.fast_payload, the strict
+    decoder only where it declines; :func:`_parsed_ops` for payloads the county has
+    checked), and only changes of the reviewed kinds are built."""
+    ops_of = _ops if ops_of is None else ops_of
     oldest_ms = month_start_ms(first_month(now_ms))
-    named: dict[LogId, tuple[str, str]] = {}  # a batch is one log: named once
+    named: LogId | None = None  # a batch is one log (one LogId object): named once
+    village = log = ""
     for entry in entries:
-        if entry.payload is None:
+        payload = entry.payload
+        if payload is None:
             continue  # erased at the end of its retention: nothing to review
         at_ms = entry.hlc >> COUNTER_BITS
         if at_ms < oldest_ms:
             continue  # a village long offline: its old months are past review
-        if entry.log not in named:
-            named[entry.log] = (entry.log.node.code, str(entry.log))
-        village, log = named[entry.log]
-        for n, op in enumerate(_ops(entry.payload)):
+        if entry.log is not named:
+            named = entry.log
+            village, log = named.node.code, str(named)
+        month = month_of(at_ms)
+        for n, op in enumerate(ops_of(payload)):
             if not reviewed(op[1]):
                 continue
             kind, record_id = op[1], op[2]
-            values = {k: v[0] for k, v in op[3].items()} if op[0] == "u" else {}
+            if op[0] == "r":
+                yield ReviewChange(
+                    village, log, entry.seq, n, month, at_ms, kind, record_id, RETIRED,
+                    subject_of(kind, record_id, {}), {"reason": op[3]},
+                )  # fmt: skip
+                continue
+            values = {k: v[0] for k, v in op[3].items()}
             yield ReviewChange(
-                village=village,
-                log=log,
-                seq=entry.seq,
-                op=n,
-                month=month_of(at_ms),
-                at_ms=at_ms,
-                kind=kind,
-                record_id=record_id,
-                action=_action(op),
-                subject=subject_of(kind, record_id, values),
-                fields={"reason": op[3]} if op[0] == "r" else review_fields(kind, values),
-            )
+                village, log, entry.seq, n, month, at_ms, kind, record_id, _action(op),
+                subject_of(kind, record_id, values), review_fields(kind, values),
+            )  # fmt: skip
 
 
 def _ops(payload: bytes) -> list[OpTuple]:
@@ -138,9 +154,30 @@ def _ops(payload: bytes) -> list[OpTuple]:
     return out
 
 
+def _parsed_ops(payload: bytes) -> list[OpTuple]:
+    """:func:`_ops` of a payload the county has already checked strictly (SPEC.md §6.7
+    step 7): parsed and taken as it is, without the fast path's canonical re-encoding,
+    NFC and grammar checks (a third of a change's cost here); a payload of another
+    shape (a note, an epoch start) goes to :func:`_ops`."""
+    try:
+        out: list[OpTuple] = []
+        for op in loads(payload)["ops"]:
+            name = op["op"]
+            if name == "upsert":
+                out.append(("u", op["kind"], op["id"], op["fields"]))
+            elif name == "retire":
+                out.append(("r", op["kind"], op["id"], op["reason"], op["base"]))
+            else:
+                return _ops(payload)
+        return out
+    except (ValueError, KeyError, TypeError):
+        return _ops(payload)
+
+
 def _action(op: OpTuple) -> str:
-    """Retired; added when the write stands on no earlier version of any field it
-    writes (a new card), modified otherwise."""
-    if op[0] == "r":
-        return RETIRED
-    return ADDED if all(value_base[1] == 0 for value_base in op[3].values()) else MODIFIED
+    """An upsert's action: added when the write stands on no earlier version of any
+    field it writes (a new card), modified otherwise."""
+    for _value, base in op[3].values():
+        if base != 0:
+            return MODIFIED
+    return ADDED

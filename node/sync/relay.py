@@ -118,14 +118,14 @@ class Relay:
             log, self.acks.acked(log)
         ):
             env = decode_envelope(raw)
-            review.take(r.store, env, now)  # what the monthly review needs, while we can
             if own in env.recipient_key_ids and len(env.wraps) > 1:
                 sealed = without_wrap(env, own)
                 signing = r.store.identity.signing
                 raw = address(
                     sealed, signing, r.store.node, r.parent.node, env.sent_ms, env.expires_ms
                 )
-            with r.store.db.atomic():
+            with r.store.db.atomic():  # the review's copy and the wrap going: one commit
+                review.take(r.store, env, now, checked=True)  # what the review needs, while we can
                 self.holdings.keep_unwrapped(message_id, raw, now)
             r.report.unwrapped += 1
 

@@ -24,10 +24,20 @@ from deploy.cli import cli
 from node.errors import NodeError
 from node.recording import add_record
 from node.review import fields as review_fields
+from node.review import intake
 from node.review.intake import changes_of
 from node.review.listing import review_month
 from node.store.database import DB_NAME
-from node.store.review import ReviewStore, first_month, month_of, month_start_ms, review_months
+from node.store.review import (
+    ADDED,
+    MODIFIED,
+    RETIRED,
+    ReviewStore,
+    first_month,
+    month_of,
+    month_start_ms,
+    review_months,
+)
 from node.store.store import NodeStore
 from node.timeutil import SHANGHAI
 from tests.node.domain.examples import CHILD_ID, example, woman_card
@@ -100,6 +110,25 @@ def test_the_township_reviews_a_villages_month_after_the_county_confirmed_it(
     assert by_id[ids["birth"]]["name"] == NAME  # named through the mother's card
     assert "孩次：2" in by_id[ids["birth"]]["changes"]
     assert "婴儿性别：女" in by_id[ids["birth"]]["changes"]
+
+
+def test_a_batch_the_county_checked_is_copied_as_the_strict_decoder_reads_it(
+    county: County, clock: SimClock
+) -> None:
+    """Once the county has acknowledged a batch (it checked every payload strictly),
+    the relay's copy only parses the payloads (intake._parsed_ops, half the cost of a
+    change): change for change the copy is what the strict path reads, for new cards,
+    an update, a retirement, the epoch start and a complaint left out."""
+    ids = write_month(county, clock)
+    village = county.villages[V]
+    village.write([village.upsert_op("person", ids["woman"], {"marital_status": "widowed"})])
+    village.write([village.retire_op("birth", ids["birth"], "duplicate")])
+    strict = list(changes_of(village.entries(), clock()))
+    assert list(changes_of(village.entries(), clock(), intake._parsed_ops)) == strict
+    assert [c.action for c in strict] == [ADDED, ADDED, MODIFIED, RETIRED]
+    sync(county, V)
+    assert sync(county, T).unwrapped == 1
+    assert ReviewStore(county.towns[T].store.db).changes(V, this_month(clock)) == strict
 
 
 def test_the_review_command_lists_each_villages_changes_in_chinese(

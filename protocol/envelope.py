@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from secrets import token_bytes
 
 from protocol import batches
-from protocol.batches import BatchHeader, decode_header, rebuild_entries
+from protocol.batches import BatchHeader, decode_header, rebuild_entries, rebuild_payloads
 from protocol.binary import Reader, blob16, blob32, inflate_bounded, u8, u32
 from protocol.crypto import (
     CONTENT_KEY_SIZE,
@@ -358,6 +358,25 @@ def open_envelope(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> list[En
         DecryptionError: the wrap or the ciphertext does not open.
         TooLargeError, MalformedError, ChainError: from the frames and the chain.
     """
+    return rebuild_entries(env.header, _opened_frames(env, keys))
+
+
+def open_payloads(
+    env: Envelope, keys: Mapping[bytes, KemPrivateKey]
+) -> tuple[list[int], list[bytes | None]]:
+    """The clocks and payloads of ``env``'s entries, in seq order from its header's
+    ``first_seq``, opened and checked as :func:`open_envelope` does (the chain rebuilt
+    up to the signed head hash) without building Entry objects, for a reader of the
+    payloads alone (the township's review copy, node/review/intake.py).
+
+    Raises:
+        as :func:`open_envelope`.
+    """
+    return rebuild_payloads(env.header, _opened_frames(env, keys))
+
+
+def _opened_frames(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> bytes:
+    """Unwrap with the first of ``keys`` ``env`` is sealed for, decrypt and inflate."""
     mine = [(key_id, wrapped) for key_id, wrapped in env.wraps if key_id in keys]
     if not mine:
         raise UnknownRecipientError("this envelope is not addressed to any key we hold")
@@ -366,7 +385,7 @@ def open_envelope(env: Envelope, keys: Mapping[bytes, KemPrivateKey]) -> list[En
     digest = sha256(env.header_bytes)
     content_key = private.unwrap(wrapped, WRAP_CONTEXT + digest + key_id)
     plain = open_sealed(content_key, env.ciphertext, SEAL_CONTEXT + env.header_bytes)
-    return rebuild_entries(env.header, _inflate(plain))
+    return _inflate(plain)
 
 
 def _inflate(data: bytes) -> bytes:
@@ -394,6 +413,7 @@ __all__ = [
     "decode_envelope",
     "digest_form",
     "open_envelope",
+    "open_payloads",
     "readdress",
     "seal_batch",
     "sealed_part",

@@ -14,6 +14,8 @@ twice (a batch opened by both) is one row.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
+from operator import attrgetter
 
 from node.review.fields import review_fields, reviewed, subject_of
 from node.store.holdings import Holdings
@@ -37,7 +39,7 @@ from protocol import (
     Upsert,
     decode_envelope,
     decode_payload,
-    open_envelope,
+    open_payloads,
 )
 from protocol.clock import COUNTER_BITS
 from protocol.fast_payload import DECLINED, OpTuple, fast_ops
@@ -69,10 +71,12 @@ def take(store: NodeStore, env: Envelope, now_ms: int, *, checked: bool = False)
     if env.header.hlc_max >> COUNTER_BITS < month_start_ms(first_month(now_ms)):
         return 0  # a village long offline: nothing of it is still under review
     try:
-        entries = open_envelope(env, {key_id: kem})
+        hlcs, payloads = open_payloads(env, {key_id: kem})
     except ProtocolError:
         return 0
-    changes = list(changes_of(entries, now_ms, _parsed_ops if checked else _ops))
+    header = env.header
+    rows = zip(range(header.first_seq, header.last_seq + 1), hlcs, payloads, strict=True)
+    changes = list(_changes(header.log, rows, now_ms, _parsed_ops if checked else _ops))
     if not changes:
         return 0
     with store.db.atomic():
@@ -93,28 +97,35 @@ def take_readable(store: NodeStore, now_ms: int) -> int:
 def changes_of(
     entries: Iterable[Entry], now_ms: int, ops_of: Callable[[bytes], list[OpTuple]] | None = None
 ) -> Iterator[ReviewChange]:
-    """The reviewed changes in ``entries`` whose month is inside the window at
-    ``now_ms``, each reduced to what the review keeps.
+    """The reviewed changes in ``entries`` (of one log or more, in order) whose month
+    is inside the window at ``now_ms``, each reduced to what the review keeps; payloads
+    decoded by ``ops_of`` (:func:`_ops` by default)."""
+    for log, run in groupby(entries, attrgetter("log")):
+        rows = ((entry.seq, entry.hlc, entry.payload) for entry in run)
+        yield from _changes(log, rows, now_ms, _ops if ops_of is None else ops_of)
+
+
+def _changes(
+    log_id: LogId,
+    rows: Iterable[tuple[int, int, bytes | None]],
+    now_ms: int,
+    ops_of: Callable[[bytes], list[OpTuple]],
+) -> Iterator[ReviewChange]:
+    """:func:`changes_of` for the (seq, clock, payload) of entries of ``log_id``.
 
     Cheap per entry, as a catch-up of tens of thousands of entries needs: an entry
     older than the window is skipped on its clock alone, a payload is decoded by
-    ``ops_of`` (by default the county's fast path, protocol.fast_payload, the strict
-    decoder only where it declines; :func:`_parsed_ops` for payloads the county has
-    checked), and only changes of the reviewed kinds are built."""
-    ops_of = _ops if ops_of is None else ops_of
+    ``ops_of`` (the county's fast path, protocol.fast_payload, the strict decoder only
+    where it declines, or :func:`_parsed_ops` for payloads the county has checked), and
+    only changes of the reviewed kinds are built."""
     oldest_ms = month_start_ms(first_month(now_ms))
-    named: LogId | None = None  # a batch is one log (one LogId object): named once
-    village = log = ""
-    for entry in entries:
-        payload = entry.payload
+    village, log = log_id.node.code, str(log_id)
+    for seq, hlc, payload in rows:
         if payload is None:
             continue  # erased at the end of its retention: nothing to review
-        at_ms = entry.hlc >> COUNTER_BITS
+        at_ms = hlc >> COUNTER_BITS
         if at_ms < oldest_ms:
             continue  # a village long offline: its old months are past review
-        if entry.log is not named:
-            named = entry.log
-            village, log = named.node.code, str(named)
         month = month_of(at_ms)
         for n, op in enumerate(ops_of(payload)):
             if not reviewed(op[1]):
@@ -122,13 +133,13 @@ def changes_of(
             kind, record_id = op[1], op[2]
             if op[0] == "r":
                 yield ReviewChange(
-                    village, log, entry.seq, n, month, at_ms, kind, record_id, RETIRED,
+                    village, log, seq, n, month, at_ms, kind, record_id, RETIRED,
                     subject_of(kind, record_id, {}), {"reason": op[3]},
                 )  # fmt: skip
                 continue
             values = {k: v[0] for k, v in op[3].items()}
             yield ReviewChange(
-                village, log, entry.seq, n, month, at_ms, kind, record_id, _action(op),
+                village, log, seq, n, month, at_ms, kind, record_id, _action(op),
                 subject_of(kind, record_id, values), review_fields(kind, values),
             )  # fmt: skip
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import envelope, frames
-from protocol.batches import BatchHeader, rebuild_entries, sign_batch
+from protocol.batches import BatchHeader, rebuild_entries, rebuild_payloads, sign_batch
 from protocol.crypto import Suite
 from protocol.entries import MAX_PAYLOAD, ZERO_HASH, Entry, make_entry
-from protocol.envelope import address, decode_envelope, open_envelope, seal_batch
+from protocol.envelope import address, decode_envelope, open_envelope, open_payloads, seal_batch
 from protocol.errors import MalformedError, ProtocolError, TooLargeError
 from protocol.frames import CODE_ERASED, CODE_RAW, CODE_SHAPE, decode_frames, encode_frames
 from protocol.ids import LogId, NodeId
@@ -80,6 +80,11 @@ def entries_of(items: Sequence[bytes | None], deltas: Sequence[int] | None = Non
     return out
 
 
+def columns(entries: Sequence[Entry]) -> tuple[list[int], list[bytes | None]]:
+    """What rebuild_payloads and open_payloads give for ``entries``."""
+    return [e.hlc for e in entries], [e.payload for e in entries]
+
+
 def codes_of(data: bytes, count: int) -> tuple[int, ...]:
     return frames._unplanes(data[11 * count : 13 * count], count, "H", 2)
 
@@ -98,6 +103,7 @@ def test_any_payloads_round_trip(items: list[bytes | None], deltas: list[int]) -
     assert decoded.erased == [(e.payload_len, e.payload_hash) for e in entries if e.payload is None]
     assert list(decoded.rulesets) == [e.ruleset for e in entries]
     assert rebuild_entries(header_of(entries), data) == entries
+    assert rebuild_payloads(header_of(entries), data) == columns(entries)
     assert data == encode_frames(entries), "the encoding is deterministic"
 
 
@@ -160,6 +166,7 @@ def test_envelope_round_trip(items: list[bytes | None]) -> None:
     env.verify_hop(origin.signing.verify_key, NOW)
     env.verify_batch(origin.signing.verify_key)
     assert entries == open_envelope(env, keyring(reader))
+    assert columns(entries) == open_payloads(env, keyring(reader))
 
 
 @pytest.mark.parametrize("level", range(1, 10))
@@ -245,11 +252,16 @@ def test_random_bytes(raw: bytes, count: int) -> None:
 @given(data=st.data())
 @PROPERTY
 def test_mutated_frames_never_pass(data: st.DataObject) -> None:
-    """Mutated frames either fail or rebuild exactly the signed entries."""
+    """Mutated frames either fail or rebuild exactly the signed entries (and so the
+    payloads alone, rebuild_payloads: the same checks)."""
     entries, frames_ = _mixed()
     raw = data.draw(mutations(frames_), label="raw")
     try:
         assert entries == rebuild_entries(header_of(entries), raw)
+    except ProtocolError:
+        pass
+    try:
+        assert columns(entries) == rebuild_payloads(header_of(entries), raw)
     except ProtocolError:
         pass
 

@@ -60,10 +60,19 @@ def reviewed(kind: str) -> bool:
     return kind in REVIEW_FIELDS
 
 
-def review_fields(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+def kept_fields(kind: str) -> frozenset[str]:
+    """The fields of a change of ``kind`` the review keeps: the listed ones, never a
+    sealed one; none for a kind not listed."""
+    return REVIEW_FIELDS.get(kind, frozenset()) - frozenset(SEALED_FIELDS.get(kind, ()))
+
+
+def review_fields(
+    kind: str, fields: Mapping[str, Any], keep: frozenset[str] | None = None
+) -> dict[str, Any]:
     """The part of a change's new values (``fields``, by field name) the review keeps:
-    the listed fields of ``kind``, never a sealed one; nothing for another kind."""
-    keep = REVIEW_FIELDS.get(kind, frozenset()) - frozenset(SEALED_FIELDS.get(kind, ()))
+    ``keep``, the :func:`kept_fields` of ``kind`` (asked once per kind by a caller
+    reading many changes: a catch-up brings tens of thousands)."""
+    keep = kept_fields(kind) if keep is None else keep
     return {name: value for name, value in fields.items() if name in keep}
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import attrgetter
 
-from node.review.fields import review_fields, reviewed, subject_of
+from node.review.fields import kept_fields, review_fields, reviewed, subject_of
 from node.store.holdings import Holdings
 from node.store.review import (
     ADDED,
@@ -120,6 +120,7 @@ def _changes(
     only changes of the reviewed kinds are built."""
     oldest_ms = month_start_ms(first_month(now_ms))
     village, log = log_id.node.code, str(log_id)
+    kept: dict[str, frozenset[str]] = {}  # the fields kept, by kind: asked once per kind
     for seq, hlc, payload in rows:
         if payload is None:
             continue  # erased at the end of its retention: nothing to review
@@ -137,10 +138,13 @@ def _changes(
                     subject_of(kind, record_id, {}), {"reason": op[3]},
                 )  # fmt: skip
                 continue
+            keep = kept.get(kind)
+            if keep is None:
+                keep = kept[kind] = kept_fields(kind)
             values = {k: v[0] for k, v in op[3].items()}
             yield ReviewChange(
                 village, log, seq, n, month, at_ms, kind, record_id, _action(op),
-                subject_of(kind, record_id, values), review_fields(kind, values),
+                subject_of(kind, record_id, values), review_fields(kind, values, keep),
             )  # fmt: skip
 
 

@@ -172,7 +172,7 @@ class OwnLogPush:
         log = store.changelog.log if epoch is None else LogId(store.node, epoch)
         resealed = False
         while start <= last:
-            chunk = self._chunk(start, epoch)
+            chunk = self._chunk(start, last, epoch)
             try:
                 self._push_batch(chunk)
             except SyncFailed as exc:
@@ -258,10 +258,13 @@ class OwnLogPush:
     def _same_install(self, have: Head) -> bool:
         return next(self.round.store.entries(1, 1)).hash == have.hash
 
-    def _chunk(self, start: int, epoch: int | None = None) -> list[Entry]:
+    def _chunk(self, start: int, last: int, epoch: int | None = None) -> list[Entry]:
+        """The next batch from ``start``, never past ``last``: a closed epoch a later one
+        was cut from ends at the cut, and the abandoned entries past it (a stale copy's,
+        written again in the new epoch: node/store/carry.py) must never go up in it."""
         out: list[Entry] = []
         size = 0
-        last = start + self.batch_entries - 1
+        last = min(last, start + self.batch_entries - 1)
         for entry in self.round.store.changelog.entries(start, last, epoch=epoch):
             size += entry.payload_len
             if out and size > MAX_BATCH_BYTES:

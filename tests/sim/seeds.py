@@ -103,4 +103,6 @@ REGRESSION_SEEDS: list[int] = [
     1669,  # a restore reopened an epoch a lost copy had written (A1 kept its lost acks)
     1745,  # a revoked village's earlier epoch, never at the county: valid through 0
     1864,  # an epoch the officer opened died unsent and was opened again (checker crash)
+    1971,  # a closed log cut by a hand copy's new epoch pushed past its cut (the copy's
+    #        abandoned entries): the township's head ended inside the copies handed back
 ]

@@ -158,13 +158,15 @@ def _honoured(world: World, node: SimNode, log: str) -> int:
 def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, bytes | None]]:
     """``(peer, seq, entry hash or None)`` of each acknowledgement of ``log`` a store
     thrown away held, as far as it still binds its peer: it does unless the peer itself
-    lost those entries since, to a restore from a backup older than them
-    (``World.rolled_back``), and holds no more of them now (then only through what it
-    holds, hash unknown). Seed 1521: a township's epoch reached only the county, and the
-    township PC and then the county were both put back from backups older than it;
-    nobody holds it (a township's own log has no other holder), so no protocol could
-    bring it back. A peer that dropped entries by itself, with no restore, still owes
-    them (bug H was one)."""
+    lost those entries since, to a restore from a backup older than them or a disk that
+    lost its copies (``World.rolled_back``), and holds no more of them now (then only
+    through what it holds, hash unknown). Seed 1521: a township's epoch reached only the
+    county, and the township PC and then the county were both put back from backups
+    older than it; nobody holds it (a township's own log has no other holder), so no
+    protocol could bring it back. Seed 3693: a township's disk lost its copy of a
+    village's last batch, and the village PC was then copied back by hand from a copy
+    older than it: neither holder has those entries. A peer that dropped entries by
+    itself, with no restore and no lost disk, still owes them (bug H was one)."""
     out: list[tuple[str, int, bytes | None]] = []
     for (acked_log, peer), seq in node.lost_acked.items():
         if acked_log != log:

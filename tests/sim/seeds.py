@@ -105,4 +105,6 @@ REGRESSION_SEEDS: list[int] = [
     1864,  # an epoch the officer opened died unsent and was opened again (checker crash)
     1971,  # a closed log cut by a hand copy's new epoch pushed past its cut (the copy's
     #        abandoned entries): the township's head ended inside the copies handed back
+    3693,  # a township's disk lost a batch, the village PC was copied back from before
+    #        it: no holder left, its acknowledgement binds no more (2125, 2272 the same)
 ]

@@ -271,7 +271,8 @@ class World:
         self.unexpected: list[str] = []
         self.backups: dict[str, list[tuple[int, Path]]] = {}
         self.restores: list[str] = []
-        # (node code, log) -> the seqs a restore took that node's head of the log back to
+        # (node code, log) -> the seqs a restore (or a disk losing copies) took that
+        # node's head of the log back to
         self.rolled_back: dict[tuple[str, str], list[int]] = {}
         self.revoked: dict[str, Revoked] = {}
         self.forged: list[Forged] = []
@@ -776,6 +777,12 @@ class World:
                 db.execute("DELETE FROM inbound WHERE log = ?", [log])
             else:
                 db.execute("DELETE FROM inbound WHERE log = ? AND first_seq = ?", [log, first])
+        # What the township holds of the log can no longer reach past the lost copy
+        # (invariants._binding: an acknowledgement binds it no further once the origin
+        # lost those entries too, seeds 3693, 2125, 2272).
+        self.rolled_back.setdefault((town.code, log), []).append(
+            (firsts[0] if every else first) - 1
+        )
         self.events["lose_copies"] += 1
         self.note(f"lose copies {town.code}: {log} " + ("all" if every else f"from {first}"))
 

@@ -26,6 +26,8 @@ After restores and lost answers (what tests/sim found):
   restore is read again from the start (intake.py);
 * a revoked child's log, which can move no further, counts in a relay's state digest
   at the parent's head (revoked.py), so the pair goes idle again.
+* so does a child's log the parent holds further than we do (parent_ahead.py: a relay
+  restored from a backup, its child restored too: nobody can give it back to us).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from node.sync.evidence_kept import keep_wrap_free
 from node.sync.failures import SessionFailed, Stale, SyncFailed
 from node.sync.intake import Intake
 from node.sync.link import ParentLink
+from node.sync.parent_ahead import ahead_wanted, remember_ahead
 from node.sync.push import OwnLogPush
 from node.sync.relay import Relay, cut_expired
 from node.sync.renewed import renewed_here
@@ -136,6 +139,7 @@ class SyncClient:
             self._take_revocations(state.crl)
             self._take_schedules(state.schedules)
             remember_revoked(self.store.db, r.peer, r.trust.crl, state.heads)
+            remember_ahead(self.store.db, r.peer, self.store.node, state.heads)
             intake.reset_if_renumbered(state.outbox, state.mark)
             try:
                 push.push(state.heads)
@@ -163,6 +167,7 @@ class SyncClient:
         heads = revoked_wanted(
             self.store.db, r.peer, r.trust.crl, Holdings(self.store.db).frontier()
         )
+        ahead_wanted(self.store.db, r.peer, heads)  # children's logs only the parent holds
         for closed, head in epochs.wanted_heads(self.store, r.peer).items():
             heads.set(closed, head)
         log = self.store.changelog

@@ -30,7 +30,8 @@ After heal (``final_violations``), in addition:
   F3 the county holds every log entire (count and hashes) and its frontier equals each
      log's head; every log of a revoked node exactly through its ``valid_through``
      (0 for a log the revocation does not name, as protocol/certs.py reads it);
-  F4 each township holds every log of its villages entire;
+  F4 each township holds every log of its villages entire (but entries it lost to a
+     restore of its PC that the origin's store lost too: nobody can give them back);
   F5 every village holds the county's acknowledgement of its whole log (acks come back);
   F6 nothing of a node the county never enrolled is stored anywhere; every forged
      attempt was refused and changed nothing;
@@ -185,6 +186,15 @@ def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, byte
         else:
             out.append((peer, seq, node.lost_heads.get((acked_log, peer))))
     return out
+
+
+def _unreturnable(world: World, node: SimNode, log: str, head: int) -> bool:
+    """Did ``node``'s township lose entries of ``log`` to a restore of its PC, and the
+    origin's store lose them too (died with a store a restore or hand copy threw away)?
+    Then no node can give them back to the township."""
+    died = world.ledger.died.get(log)
+    lost_at_town = world.rolled_back.get((node.parent or "", log), [])
+    return died is not None and died <= head and any(back < head for back in lost_at_town)
 
 
 def _held(db: Database, log: str) -> list[Held]:
@@ -386,8 +396,14 @@ def final_violations(world: World) -> list[str]:
             )
         elif log not in revoked and c_front.get(log) != tip:
             out.append(f"F3 county frontier of {log} is {c_front.get(log)}, head is {head}")
-        # F4: the township holds its villages' logs
-        if node.kind == "village" and log not in revoked:
+        # F4: the township holds its villages' logs (unless it lost them to a restore
+        # and the origin's store lost them too: logs flow only up, nobody can give them
+        # back to it; the county holds them, F3; seed 4021)
+        if (
+            node.kind == "village"
+            and log not in revoked
+            and not _unreturnable(world, node, log, head)
+        ):
             t_front = _frontier(world.db(node.parent or "")).get(log)
             if t_front != tip:
                 out.append(

@@ -107,4 +107,5 @@ REGRESSION_SEEDS: list[int] = [
     #        abandoned entries): the township's head ended inside the copies handed back
     3693,  # a township's disk lost a batch, the village PC was copied back from before
     #        it: no holder left, its acknowledgement binds no more (2125, 2272 the same)
+    4021,  # a restored township lacked a child's epoch only the county held: never idle
 ]

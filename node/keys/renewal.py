@@ -21,6 +21,7 @@ it). Then, with no file replaced by hand:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -116,11 +117,22 @@ def take_own(trust: Trust, raw: bytes, now_ms: int) -> Certificate | None:
 
 
 def fetch_own(
-    trust: Trust, meta: SyncMeta, urls: list[str], now_ms: int, *, timeout_s: float = 10.0
+    trust: Trust,
+    meta: SyncMeta,
+    urls: list[str],
+    now_ms: int,
+    *,
+    timeout_s: float = 10.0,
+    http: Any = None,
 ) -> str:
     """Before a round, at most hourly: fetch our newest certificate from the county
     (or the parent) and install it if it renews ours. A line for the report ("" when
-    not due); nothing raises: sync goes on with the certificate held."""
+    not due); nothing raises: sync goes on with the certificate held.
+
+    ``http`` is the round's own session (node/sync/link.py): the request goes where
+    the round's requests go, through its proxies and its connection to the parent, and
+    a simulated network answers it instead of a name server (tests/sim)."""
+    http = http or requests
     last = meta.get(_CHECKED)
     if last is not None and 0 <= now_ms - int(last) < CHECK_EVERY_MS:
         return ""
@@ -128,7 +140,7 @@ def fetch_own(
     code = trust.own("node.cert").node.code
     for url in dict.fromkeys(u for u in urls if u):
         try:
-            resp = requests.get(url + CERTIFICATE_PATH + code, timeout=timeout_s)
+            resp = http.request("GET", url + CERTIFICATE_PATH + code, timeout=timeout_s)
         except requests.RequestException:
             continue
         if resp.status_code != 200 or not 0 < len(resp.content) <= MAX_CERT_BYTES:

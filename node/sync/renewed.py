@@ -16,7 +16,7 @@ from node.sync.round import Round
 def renewed_here(r: Round) -> None:
     store, link = r.store, r.link
     urls = [county_url(store.data_dir), link.url]
-    note = fetch_own(r.trust, SyncMeta(store.db), urls, r.now_ms())
+    note = fetch_own(r.trust, SyncMeta(store.db), urls, r.now_ms(), http=link.http)
     if not note:
         return
     r.report.notes.append(note)

@@ -472,3 +472,32 @@ def test_a_restore_that_opens_an_epoch_again_is_refused_and_mended(sim_root: Pat
         assert v.log.endswith("#3")
     finally:
         w.close()
+
+
+def test_the_simulation_never_asks_a_name_server(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request of a simulated node goes through the simulated network. The
+    hourly certificate renewal check (node/keys/renewal.py) used to call requests.get
+    itself, so each simulated round asked the machine's name server for "<code>.sim":
+    the CI seeds and the slow run waited on it (seconds a lookup when the resolver is
+    slow), and a seed's speed depended on the network of the machine it ran on."""
+    import socket
+
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def lookup(host: object, *args: object, **kwargs: object) -> object:
+        asked.append(str(host))
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    world = World.scenario(sim_root, villages=[2])
+    try:
+        village = world.of_kind("village")[0]
+        for _ in range(2):
+            world.sync(village)
+            world.time.advance(2 * 3_600_000)  # past the hourly renewal bound
+    finally:
+        world.close()
+    assert not [host for host in asked if host.endswith(".sim")], asked

@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask
 
+from node.keys.renewal import CERTIFICATE_PATH
+
 
 class SimCrash(Exception):
     """The calling node's process died in the middle of a request (not a link error)."""
@@ -176,6 +178,12 @@ class SimNetwork:
         parts = urlsplit(url)
         target = parts.netloc.removesuffix(".sim")
         path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if parts.path.startswith(CERTIFICATE_PATH):
+            # The hourly renewal check (node/keys/renewal.py) is not part of the model
+            # (tests/node/keys covers renewal): it finds no server, draws nothing from
+            # the fault generator, and every seed replays as before. It used to go to
+            # the machine's name server for "<code>.sim", seconds a lookup at times.
+            raise requests.ConnectionError(f"{target}: renewal is not simulated")
         wire = Wire(caller, target, method, path, bytes(data or b""), dict(headers or {}))
         if self.interleave is not None:
             self.interleave(caller)

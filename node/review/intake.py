@@ -61,7 +61,7 @@ def take(store: NodeStore, env: Envelope, now_ms: int, *, checked: bool = False)
     ``checked``: the county has acknowledged the batch, so it checked every payload
     strictly when the batch came (SPEC.md §6.7 step 7; the chain rebuilt on opening
     proves these are the entries it checked): the payloads are only parsed
-    (:func:`_parsed_ops`), which halves the cost of a change here. node/sync/relay.py
+    (:func:`_parsed_ops`), about a fifth of a change's cost here. node/sync/relay.py
     calls this inside the transaction that takes its wrap out of the batch: the copy
     and the wrap's going are one commit."""
     kem = store.identity.kem
@@ -172,8 +172,8 @@ def _ops(payload: bytes) -> list[OpTuple]:
 def _parsed_ops(payload: bytes) -> list[OpTuple]:
     """:func:`_ops` of a payload the county has already checked strictly (SPEC.md §6.7
     step 7): parsed and taken as it is, without the fast path's canonical re-encoding,
-    NFC and grammar checks (a third of a change's cost here); a payload of another
-    shape (a note, an epoch start) goes to :func:`_ops`."""
+    NFC and grammar checks; a payload of another shape (a note, an epoch start) goes to
+    :func:`_ops`."""
     try:
         out: list[OpTuple] = []
         for op in loads(payload)["ops"]:

@@ -150,6 +150,7 @@ class ReviewStore:
     def keep(self, changes: Iterable[ReviewChange], now_ms: int) -> int:
         """Keep ``changes`` (a change already kept, the same log, seq and op, is kept
         once); return how many rows were new."""
+        # A change's first ten fields are the first ten columns, in their order.
         rows = [(*c[:10], _to_json(c.fields), now_ms) for c in changes]
         before = self.db.conn.total_changes
         self.db.conn.executemany(

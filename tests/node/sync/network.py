@@ -90,6 +90,19 @@ class County:
     villages: dict[str, NodeStore] = field(default_factory=dict)
     clock: Callable[[], int] | None = None
 
+    @property
+    def sim_clock(self) -> SimClock:
+        """The county's clock, when the test made it a SimClock (to advance it)."""
+        assert isinstance(self.clock, SimClock)
+        return self.clock
+
+    def county_log(self, log: str) -> list[tuple[int, bytes]]:
+        """(seq, entry hash) of each entry of ``log`` the county holds, in order."""
+        rows = self.county.store.db.execute(
+            "SELECT seq, entry_hash FROM received_entries WHERE log = ? ORDER BY seq", [log]
+        )
+        return [(int(seq), bytes(h)) for seq, h in rows]
+
     def client(self, code: str, **kwargs: Any) -> SyncClient:
         if self.clock is not None:
             kwargs.setdefault("now_ms", self.clock)

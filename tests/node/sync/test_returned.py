@@ -45,17 +45,8 @@ def _round(county: County, code: str) -> client_module.RoundReport:
     return county.client(code, sleep=no_sleep).sync_round()
 
 
-def _clock(county: County) -> SimClock:
-    assert isinstance(county.clock, SimClock)
-    return county.clock
-
-
 def _county_log(county: County, epoch: int) -> list[tuple[int, bytes]]:
-    rows = county.county.store.db.execute(
-        "SELECT seq, entry_hash FROM received_entries WHERE log = ? ORDER BY seq",
-        [f"village:{V1}#{epoch}"],
-    )
-    return [(int(seq), bytes(h)) for seq, h in rows]
+    return county.county_log(f"village:{V1}#{epoch}")
 
 
 def _restored(county: County, tmp_path: Path) -> tuple[NodeStore, list[tuple[int, bytes]]]:
@@ -67,11 +58,11 @@ def _restored(county: County, tmp_path: Path) -> tuple[NodeStore, list[tuple[int
     write(village, 3)
     _round(county, V1)
     _round(county, T)  # the county holds 1..4
-    backup(village, tmp_path / "monday.rkb", _clock(county)())
+    backup(village, tmp_path / "monday.rkb", county.sim_clock())
     write(village, 5)
     assert _round(county, V1).pushed_entries == 5  # acknowledged by the township
     written = [(e.seq, e.hash) for e in village.entries(1, 9)]
-    _clock(county).advance(8 * DAY_MS)  # past the village's 7 days
+    county.sim_clock.advance(8 * DAY_MS)  # past the village's 7 days
     data_dir = village.data_dir
     village.close()
     restore(data_dir, tmp_path / "monday.rkb")
@@ -93,7 +84,7 @@ def test_a_restored_pc_sends_again_what_its_township_held_past_expiry(
     assert _county_log(county, 1) == written[:4]
     _round(county, V1)  # takes the batch back
     assert [r[1:3] for r in Holdings(restored.db).returned_ranges()] == [(5, 9)]
-    shown = status_lines(restored.db, restored.data_dir, _clock(county)())
+    shown = status_lines(restored.db, restored.data_dir, county.sim_clock())
     assert any(f"village:{V1}#1 第 5-9 条" in line for line in shown), shown
     for _ in range(2):
         _round(county, V1)
@@ -112,7 +103,7 @@ def test_a_village_that_still_holds_the_entries_keeps_no_copy(county: County) ->
     village = county.villages[V1]
     write(village, 4)
     _round(county, V1)
-    _clock(county).advance(8 * DAY_MS)
+    county.sim_clock.advance(8 * DAY_MS)
     assert _round(county, T).lost == [f"village:{V1}#1 1..5"]
     _round(county, V1)
     _round(county, V1)
@@ -156,7 +147,7 @@ def test_the_township_alerts_when_the_village_never_sends_it_again(
     _restored(county, tmp_path)
     town = county.towns[T].store
     _round(county, T)
-    now = _clock(county)()
+    now = county.sim_clock()
     shown = status_lines(town.db, town.data_dir, now)
     assert any(f"village:{V1}#1 第 5-9 条" in line and "已退还" in line for line in shown), shown
     assert not any("警报" in line for line in shown)
@@ -176,11 +167,11 @@ def test_a_returned_batch_overlapping_what_the_pc_sent_again_is_sent_from_there(
     write(village, 1)
     assert _round(county, V1).pushed_entries == 2  # 1..2, acknowledged by the township
     write(village, 2)
-    backup(village, tmp_path / "monday.rkb", _clock(county)())  # holds 1..4
+    backup(village, tmp_path / "monday.rkb", county.sim_clock())  # holds 1..4
     write(village, 5)
     assert _round(county, V1).pushed_entries == 7  # 3..9 in one batch
     written = [(e.seq, e.hash) for e in village.entries(1, 9)]
-    _clock(county).advance(8 * DAY_MS)  # the township never reached the county in time
+    county.sim_clock.advance(8 * DAY_MS)  # the township never reached the county in time
     data_dir = village.data_dir
     village.close()
     restore(data_dir, tmp_path / "monday.rkb")
@@ -208,7 +199,7 @@ def test_a_returned_copy_of_a_whole_epoch_is_sent_again(county: County, tmp_path
     write(restored, 2)
     assert _round(county, V1).pushed_entries >= 2  # #2, acknowledged by the township
     second = [(e.seq, e.hash) for e in restored.entries(1, None, epoch=2)]
-    _clock(county).advance(8 * DAY_MS)
+    county.sim_clock.advance(8 * DAY_MS)
     data_dir = restored.data_dir
     restored.close()
     restore(data_dir, tmp_path / "monday.rkb")

@@ -56,17 +56,8 @@ def _round(county: County, code: str) -> client_module.RoundReport | None:
         return None  # a refusal the officer reads in the status
 
 
-def _clock(county: County) -> SimClock:
-    assert isinstance(county.clock, SimClock)
-    return county.clock
-
-
 def _county_log(county: County, epoch: int) -> list[tuple[int, bytes]]:
-    rows = county.county.store.db.execute(
-        "SELECT seq, entry_hash FROM received_entries WHERE log = ? ORDER BY seq",
-        [f"village:{V1}#{epoch}"],
-    )
-    return [(int(seq), bytes(h)) for seq, h in rows]
+    return county.county_log(f"village:{V1}#{epoch}")
 
 
 def _heal(county: County, village: NodeStore) -> None:
@@ -105,7 +96,7 @@ def test_a_closed_log_cut_by_a_hand_copy_goes_up_only_to_its_cut(
     _round(county, V1)  # refused: behind_parent
     done = start_epoch_carrying(village, "restore", known_epoch(village))  # the officer
     assert (done.kept, done.abandoned) == (4, 5)
-    _clock(county).advance(8 * DAY_MS)  # the township's copies expire, never handed up
+    county.sim_clock.advance(8 * DAY_MS)  # the township's copies expire, never handed up
     report = _round(county, T)
     assert report is not None and report.lost == [f"village:{V1}#1 1..14"], report
     _heal(county, village)
@@ -121,11 +112,11 @@ def test_a_copy_handed_back_that_the_township_head_ends_inside_is_sent_from_ther
 ) -> None:
     village = county.villages[V1]
     write(village, 3)
-    backup(village, tmp_path / "monday.rkb", _clock(county)())  # holds 1..4
+    backup(village, tmp_path / "monday.rkb", county.sim_clock())  # holds 1..4
     write(village, 5)
     _round(county, V1)  # one batch, 1..9, acknowledged by the township
     written = [(e.seq, e.hash) for e in village.entries(1, 9)]
-    _clock(county).advance(8 * DAY_MS)
+    county.sim_clock.advance(8 * DAY_MS)
     data_dir = village.data_dir
     village.close()
     restore(data_dir, tmp_path / "monday.rkb")
@@ -141,7 +132,7 @@ def test_a_copy_handed_back_that_the_township_head_ends_inside_is_sent_from_ther
 
 def _signed_batch(store: NodeStore, entries: list[Entry], county: County) -> bytes:
     """An envelope of ``entries`` as ``store`` signs and seals one for its township."""
-    now = _clock(county)()
+    now = county.sim_clock()
     expires = now + 7 * DAY_MS
     cert = load_certificate(store.data_dir, "node.cert")
     assert cert is not None

@@ -140,18 +140,13 @@ class _Recording(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def _clock(county: County) -> SimClock:
-    assert isinstance(county.clock, SimClock)
-    return county.clock
-
-
 def test_a_relay_never_hands_a_batch_on_later_than_its_origin_allowed(county: County) -> None:
     """SPEC §6.5: the township's expiry is never later than the village's."""
     write(county.villages[V1], 4)
     _round(county, V1)
     kept = county.towns[T].store.db.execute("SELECT raw FROM inbound").fetchone()[0]
     origin = decode_envelope(bytes(kept))
-    _clock(county).advance(6 * DAY_MS)  # a township off for six days
+    county.sim_clock.advance(6 * DAY_MS)  # a township off for six days
     http = _Recording()
     county.client(T, sleep=no_sleep, http=http).sync_round()
     relayed = [decode_envelope(raw) for raw in http.posted]
@@ -166,7 +161,7 @@ def test_a_kept_copy_past_its_expiry_is_sent_again_by_the_village(county: County
     every entry once."""
     write(county.villages[V1], 4)
     _round(county, V1)
-    _clock(county).advance(8 * DAY_MS)  # past the village's 7 days
+    county.sim_clock.advance(8 * DAY_MS)  # past the village's 7 days
     http = _Recording()
     report = county.client(T, sleep=no_sleep, http=http).sync_round()
     assert report.lost == [f"village:{V1}#1 1..5"], report

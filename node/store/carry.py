@@ -39,7 +39,7 @@ from node.store.acks import PeerAcks
 from node.store.recovery import Recovery
 from node.store.restores import RestoreEvent, Restores
 from node.store.store import NodeStore
-from protocol import Entry, Note, Op, Retire, Upsert, decode_payload
+from protocol import Entry, LogId, Note, Op, Retire, Upsert, decode_payload
 
 
 @dataclass
@@ -96,6 +96,28 @@ def start_epoch_carrying(store: NodeStore, reason: str, known_epoch: int) -> Car
     except BaseException:
         store.changelog = old
         raise
+    return done
+
+
+def carry_returned(store: NodeStore, log: LogId, entries: list[Entry]) -> CarriedOver:
+    """Write again in the current epoch the entries of a copy the parent handed back that
+    can never go up in their closed ``log`` (node/sync/returned.py ``stranded``): they
+    are the only copy left of changes the parent confirmed. As for a stale copy's
+    writes, records they created get new ids of this epoch, references are renamed and
+    sealed values are listed; the officer's status says so (restores.py). The caller
+    forgets the copy in the same transaction.
+
+    Entries this store still holds past the log's cut were abandoned and written again
+    when the epoch was opened (:func:`start_epoch_carrying`): not twice."""
+    held = {e.seq: e.hash for e in store.changelog.entries(entries[0].seq, entries[-1].seq,
+                                                            epoch=log.epoch)}  # fmt: skip
+    again = [e for e in entries if held.get(e.seq) != e.hash]
+    done = CarriedOver(next(store.entries(1, 1)), entries[0].seq - 1, len(again))
+    if again:
+        write_again(store, again, done)
+        seqs = (entries[0].seq, entries[-1].seq)
+        Restores(store.db).add_carried(store.clock(), done.entry.log.epoch, str(log), seqs,
+                                       len(again))  # fmt: skip
     return done
 
 

@@ -14,7 +14,7 @@ Owner of the ``restore:<epoch>`` keys of ``node_meta`` (one event per epoch open
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlite_utils import Database
 
@@ -28,7 +28,8 @@ class RestoreEvent:
     at: int
     """UTC ms."""
     how: str
-    """``restore`` (renkou node restore), ``hand_copy`` (found at sync) or ``fork``."""
+    """``restore`` (renkou node restore), ``hand_copy`` (found at sync), ``fork``, or
+    ``handed_back`` (only :attr:`carried`: the epoch opened for another reason)."""
     epoch: int
     """The epoch opened."""
     log: str
@@ -42,6 +43,13 @@ class RestoreEvent:
     """The backup's file name, for a restore."""
     rewritten: int = 0
     """Changes written on the stale copy that were written again in the new epoch."""
+    carried: int = 0
+    """Changes of ``carried_log`` a parent handed back that could never go up in it (its
+    cut left a gap before them), written again in this epoch (node/store/carry.py)."""
+    carried_log: str = ""
+    carried_first: int = 0
+    carried_last: int = 0
+    """The seqs of ``carried_log`` the carried changes were handed back as."""
 
 
 class Restores:
@@ -58,6 +66,23 @@ class Restores:
             " DO UPDATE SET value = excluded.value",
             [KEY.format(epoch=event.epoch), json.dumps(asdict(event), sort_keys=True)],
         )
+
+    def add_carried(self, at: int, epoch: int, log: str, seqs: tuple[int, int], n: int) -> None:
+        """Count ``n`` more changes of ``log`` (handed back as ``seqs``, first and last)
+        written again in ``epoch``, on that epoch's event (a ``handed_back`` one if the
+        epoch opened without one)."""
+        row = self.db.execute(
+            "SELECT value FROM node_meta WHERE key = ?", [KEY.format(epoch=epoch)]
+        ).fetchone()
+        event = (
+            RestoreEvent(**json.loads(row[0]))
+            if row is not None
+            else RestoreEvent(at, "handed_back", epoch, log, 0, 0)
+        )
+        first = min(seqs[0], event.carried_first) if event.carried_log == log else seqs[0]
+        last = max(seqs[1], event.carried_last) if event.carried_log == log else seqs[1]
+        self.record(replace(event, carried=event.carried + n, carried_log=log,
+                            carried_first=first, carried_last=last))  # fmt: skip
 
     def events(self) -> list[RestoreEvent]:
         """Every event, oldest first."""

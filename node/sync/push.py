@@ -17,6 +17,7 @@ only where that lets the parent record it too.
 
 from __future__ import annotations
 
+from node.store.carry import CarriedOver, carry_returned
 from node.store.holdings import Holdings
 from node.store.restores import RestoreEvent, Restores
 from node.sync import epochs, returned
@@ -66,6 +67,7 @@ class OwnLogPush:
             have = theirs.get(old) or _NOTHING
             if have.seq < ours.seq and self._parent_agrees(have, old.epoch):
                 self._push_log(have.seq + 1, ours.seq, old.epoch)
+        self._carry_stranded(theirs, closed)
         log = store.changelog
         have = theirs.get(log.log) or _NOTHING
         self._note_lost(log.log, have)
@@ -103,6 +105,25 @@ class OwnLogPush:
                     holdings.forget_returned(message_id)
                 if chunk[-1].seq > have.seq:  # a fresh copy below the head leaves it there
                     have = Head(chunk[-1].seq, chunk[-1].hash)
+
+    def _carry_stranded(self, theirs: Frontier, closed: dict[LogId, Head]) -> None:
+        """Write again in the current epoch the returned copies of our closed logs that
+        can never go up in them (node/sync/returned.py ``stranded``), before the current
+        log is pushed, so they go up in this round."""
+        r = self.round
+        store = r.store
+        holdings = Holdings(store.db)
+        for log in sorted(returned.own_logs(holdings, store.node), key=str):
+            if log.epoch >= store.changelog.log.epoch:
+                continue
+            reach = max((theirs.get(log) or _NOTHING).seq, (closed.get(log) or _NOTHING).seq)
+            for message_id, env in returned.stranded(holdings, log, reach):
+                entries = returned.opened(r, env)
+                with store.bulk():
+                    done = carry_returned(store, log, entries)
+                    holdings.forget_returned(message_id)
+                if done.abandoned:
+                    r.report.notes.append(_carried(log, env, done))
 
     def recipients(self) -> list[KemPublicKey]:
         """Who may open our batches: the parent, the county and our own escrow key (so
@@ -295,6 +316,23 @@ def _not_continuing(log: LogId, env: Envelope, have: Head) -> str:
         f"暂不重新发送 / the copy of {log} {h.first_seq}..{h.last_seq} handed back does not "
         f"continue the parent's entry {have.seq}: not sent again"
     )
+
+
+def _carried(log: LogId, env: Envelope, done: CarriedOver) -> str:
+    h, epoch = env.header, done.entry.log.epoch
+    text = (
+        f"上级退还的 {log} 第 {h.first_seq}-{h.last_seq} 条之前的记录已不在任何地方，无法再在该"
+        f"日志中上报：已在日志周期 {epoch} 中重新记录 {done.abandoned} 条 / the copy of {log} "
+        f"{h.first_seq}..{h.last_seq} handed back can never go up in that log (the entries "
+        f"before it are gone): its {done.abandoned} changes were recorded again in epoch {epoch}"
+    )
+    if done.renamed:
+        ids = ", ".join(f"{old}→{new}" for old, new in sorted(done.renamed.items()))
+        text += f"；新编号 / new ids: {ids}"
+    if done.unsealed:
+        fields = ", ".join(f"{kind} {rid} {name}" for kind, rid, name in done.unsealed)
+        text += f"；请重新录入保密字段 / enter these sealed fields again: {fields}"
+    return text
 
 
 def _new_pc_refusal(log: LogId, held: int) -> SyncFailed:

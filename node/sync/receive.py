@@ -25,6 +25,7 @@ from node.store import erasure
 from node.store.evidence import Evidence
 from node.store.holdings import Holdings, immediate
 from node.store.store import NodeStore
+from node.sync import origin_cuts
 from node.sync.trust import Trust
 from protocol import (
     BatchHeader,
@@ -165,6 +166,7 @@ def _keep(store: NodeStore, env: Envelope, raw: bytes, now_ms: int) -> None:
             # Copies we handed back that end here are sent again, if in other batch
             # bounds (node/sync/returned.py beyond): we hold the range anew.
             holdings.settle_returned(header.log, header.last_seq)
+            origin_cuts.learn(store.db, env, store.identity.kem)
         holdings.set_head(header.log, header.last_seq, header.head_hash, now_ms)
 
 

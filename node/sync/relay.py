@@ -45,6 +45,7 @@ from node.review import intake as review
 from node.store.certs import PeerCerts
 from node.store.holdings import Holdings
 from node.store.outbox import Outbox
+from node.sync import origin_cuts
 from node.sync.acks import AckBook
 from node.sync.failures import Stale, SyncFailed, is_refusal, refusal_code, refusal_reason
 from node.sync.push import ENVELOPE_TTL_MS, ENVELOPES_PATH
@@ -99,6 +100,9 @@ class Relay:
             if self.acks.acked(log) < have_seq and log.node not in revoked:
                 self._ask_ack(log, have_seq)  # no forward's ack covered what it holds
             self._unwrap_confirmed(log)
+        for log in sorted({log for log, *_ in self.holdings.returned_ranges()}, key=str):
+            held = self.holdings.head(log)
+            origin_cuts.settle(self.holdings, log, held.seq if held is not None else 0)
 
     def _unwrap_confirmed(self, log: LogId) -> None:
         """Take our own wrap out of the copies of ``log`` the county has acknowledged

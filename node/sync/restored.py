@@ -23,6 +23,8 @@ def _when(ms: int) -> str:
 
 def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
     """One sentence for the officer about ``event`` (``_``: the pages pass theirs)."""
+    if event.how == "handed_back":
+        return _carried(event, _)
     if event.how == "restore":
         text = _(
             "restored from backup %(source)s at %(when)s; new epoch %(epoch)s",
@@ -51,7 +53,22 @@ def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
         text += "; " + _(
             "%(n)s changes written on the old copy were recorded again", n=event.rewritten
         )
+    if event.carried:
+        text += "; " + _carried(event, _)
     return text
+
+
+def _carried(event: RestoreEvent, _: Callable[..., str]) -> str:
+    return _(
+        "%(n)s changes of %(log)s (%(first)s-%(last)s) the parent handed back, which can no "
+        "longer go up in that log, were recorded again in epoch %(epoch)s (cards they "
+        "created got new ids)",
+        n=event.carried,
+        log=event.carried_log,
+        first=event.carried_first,
+        last=event.carried_last,
+        epoch=event.epoch,
+    )
 
 
 def describe_recovery(event: RecoveryEvent, _: Callable[..., str] = _) -> str:

@@ -27,10 +27,14 @@ import shutil
 from typing import TYPE_CHECKING
 
 from node.store.acks import PeerAcks
+from node.store.apply import log_heads
 from node.store.carry import start_epoch_carrying
 from node.store.database import DB_NAME
+from node.store.holdings import Holdings
+from node.store.restores import Restores
+from node.sync import returned
 from node.sync.epochs import known_epoch
-from protocol import Retire, Upsert, decode_payload
+from protocol import Retire, Upsert, decode_envelope, decode_payload, open_envelope
 
 if TYPE_CHECKING:
     from tests.sim.world import SimNode, World
@@ -139,3 +143,68 @@ def officer_reads_status(world: World, node: SimNode) -> None:
         f"officer of {node.code}: renkou node new-epoch --reason {reason} --yes "
         f"({done.abandoned} changes written again in {done.entry.log})"
     )
+
+
+def returned_copies(node: SimNode) -> tuple[dict[bytes, bytes], dict[int, int]]:
+    """The copies of its own batches a village keeps, handed back (``message id: raw``),
+    and the head of each of its epochs (to find what a round wrote)."""
+    store = node.store
+    if store is None or node.kind != "village":
+        return {}, {}
+    holdings = Holdings(store.db)
+    copies = {
+        mid: raw
+        for log in returned.own_logs(holdings, store.node)
+        for mid, _first, _last, raw in holdings.returned_copies(log)
+    }
+    return copies, (log_heads(store.db) if copies else {})
+
+
+def note_written_again(
+    world: World, node: SimNode, before: tuple[dict[bytes, bytes], dict[int, int]]
+) -> None:
+    """After a round: the copies handed back that it wrote again in its current epoch,
+    because they could never go up in their closed log (node/sync/push.py
+    ``_carry_stranded``, seed 3261). Their entries count as written again (H1's
+    ``world.carried``), and the entries the round wrote are about whom theirs were (P1)."""
+    copies, heads = before
+    store = node.store
+    if not copies or store is None:
+        return
+    left, _ = returned_copies(node)
+    spans = [(e.carried_log, e.carried_first, e.carried_last)
+             for e in Restores(store.db).events() if e.carried]  # fmt: skip
+    kem = store.identity.kem
+    carried = False
+    for mid, raw in copies.items():
+        env = decode_envelope(raw)
+        h = env.header
+        if mid in left or not any(
+            log == str(h.log) and first <= h.first_seq and h.last_seq <= last
+            for log, first, last in spans
+        ):
+            continue
+        world.carried |= {e.hash for e in open_envelope(env, {kem.public_key.key_id: kem})}
+        world.events["returned_written_again"] += 1
+        world.note(f"{node.code} wrote again {h.log} {h.first_seq}..{h.last_seq}, handed back")
+        carried = True
+    if carried:
+        _about_whom(world, node, heads)
+
+
+def _about_whom(world: World, node: SimNode, heads: dict[int, int]) -> None:
+    """The person each entry the round wrote (past ``heads``, each epoch's head before
+    it) is about, as the officer meant the entry it was written again from (P1)."""
+    store = node.store
+    assert store is not None
+    whose = dict(world.records[node.code])
+    for epoch in sorted(log_heads(store.db)):
+        for entry in store.changelog.entries(heads.get(epoch, 0) + 1, epoch=epoch):
+            for op in decode_payload(entry.payload) if entry.payload else []:
+                if isinstance(op, Upsert) and "id_number" in op.fields:
+                    idn = str(op.fields["id_number"][0])
+                    whose.setdefault(op.id, idn)
+                    world._meant(entry, idn)
+                elif isinstance(op, Upsert | Retire) and op.id in whose:
+                    world._meant(entry, whose[op.id])
+    world.records[node.code] = list(whose.items())

@@ -108,4 +108,6 @@ REGRESSION_SEEDS: list[int] = [
     3693,  # a township's disk lost a batch, the village PC was copied back from before
     #        it: no holder left, its acknowledgement binds no more (2125, 2272 the same)
     4021,  # a restored township lacked a child's epoch only the county held: never idle
+    3261,  # a copy handed back past a gap nobody can fill (the township's disk, a hand
+    #        copy from before it, the new epoch's cut): kept for ever, never at the county
 ]

@@ -626,6 +626,7 @@ class World:
         node.busy = True
         tag = "  nested " if nested else ""
         report: RoundReport | None = None
+        handed_back = hand_copy.returned_copies(node)
         try:
             report = node.client.sync_round()
             outcome = _describe(report)
@@ -652,6 +653,7 @@ class World:
             hand_copy.officer_reads_status(self, node)
         if outcome.startswith("crashed"):
             self._restart(node)
+        hand_copy.note_written_again(self, node, handed_back)
         return report
 
     def crash(self, node: SimNode, why: str) -> None:

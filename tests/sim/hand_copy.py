@@ -24,6 +24,7 @@ same way, so the officer follows it as a hand copy (:func:`restore_reopened`).
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from node.store.acks import PeerAcks
@@ -63,7 +64,7 @@ def copy_back(world: World, node: SimNode) -> None:
     world.copied[node.code] = (log, head, before)
     world.restores.append(node.code)
     world.copies.append((node.code, log, head, before, len(world.restores)))
-    forget_relay_acks(world, node)
+    forget_relay_acks(world, node, src)
     world.records[node.code] = [
         (rid, str(data.get("id_number")))
         for rid, data in node.store.records("person")
@@ -75,18 +76,23 @@ def copy_back(world: World, node: SimNode) -> None:
     world.note(f"copy back {node.code} by hand from its copy of t+{(at - START_MS) // 1000}s")
 
 
-def forget_relay_acks(world: World, node: SimNode) -> None:
-    """The township's acknowledgements as the copy put back knows them (A1 judges the
-    store): those the thrown-away store received went with it. Of every log of the
-    node, not only the current one: a restore may open an epoch number again that the
-    lost store had written and the township had acknowledged (seed 1669)."""
+def forget_relay_acks(world: World, node: SimNode, src: Path) -> None:
+    """The township's acknowledgements as the copy put back from backup ``src`` knows
+    them (A1 judges the store): those the thrown-away store received went with it, and
+    those the backup held come back, received when the sim saw them before the backup
+    was taken. Not a filter of the marks the sim holds now: an earlier put-back of an
+    older copy emptied them, and a later put-back of a copy that holds the ack must bring
+    its date back (seed 2516: the alert of a copy put back four days after its ack is
+    right). Of every log of the node, not only the current one: a restore may open an
+    epoch number again that the lost store had written and the township had
+    acknowledged (seed 1669)."""
     assert node.store is not None
-    for code, log in [key for key in world.relay_acked if key[0] == node.code]:
+    saved = world.backup_marks.get(src, {})
+    for log in {log for code, log in world.relay_acked if code == node.code} | set(saved):
         kept = node.store.db.execute(
             "SELECT MAX(seq) FROM peer_acks WHERE log = ? AND peer NOT LIKE 'county:%'", [log]
         ).fetchone()[0]
-        marks = world.relay_acked[(code, log)]
-        world.relay_acked[(code, log)] = [m for m in marks if m[0] <= (kept or 0)]
+        world.relay_acked[(node.code, log)] = [m for m in saved.get(log, []) if m[0] <= (kept or 0)]
 
 
 def restore_reopened(world: World, node: SimNode, logs_before: set[str]) -> None:

@@ -110,4 +110,5 @@ REGRESSION_SEEDS: list[int] = [
     4021,  # a restored township lacked a child's epoch only the county held: never idle
     3261,  # a copy handed back past a gap nobody can fill (the township's disk, a hand
     #        copy from before it, the new epoch's cut): kept for ever, never at the county
+    2516,  # a copy put back after an older one kept no date of its township's ack (A1)
 ]

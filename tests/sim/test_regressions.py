@@ -474,6 +474,37 @@ def test_a_restore_that_opens_an_epoch_again_is_refused_and_mended(sim_root: Pat
         w.close()
 
 
+def test_a_copy_put_back_after_an_older_one_keeps_the_date_of_its_township_ack(
+    sim_root: Path,
+) -> None:
+    """Seed 2516: a village PC's database is copied back by hand from a copy older than
+    the township's acknowledgement, then from a later copy that holds it (the county
+    never acknowledged: its township does not sync). Four days after that ack the
+    delivery alert of the PC is right; A1 had forgotten when the ack came (the first
+    copy emptied the sim's record of it, and the second could only filter what was
+    left), and called the alert false. A put-back store's marks are those of its backup."""
+    w = World.scenario(sim_root, villages=[1], hand_copies=True)
+    try:
+        v = w.node(V1)
+        w.write(v, 2)
+        w.backup(v)  # no acknowledgement yet
+        w.sync(v)  # the township acknowledges 1..2
+        w.backup(v)
+        old, held = w.backups[V1]
+        w.backups[V1] = [old]
+        w.copy_back(v)
+        w.backups[V1] = [held]
+        w.copy_back(v)
+        w.time.advance(4 * DAY)
+        w.observe()
+        assert alert_violations(w) == []
+        assert w.events["alert_county_lag"] == 1, w.trace
+        problems = _healed(w)
+        assert problems == [], report(w, problems)
+    finally:
+        w.close()
+
+
 def test_the_simulation_never_asks_a_name_server(
     sim_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -295,6 +295,10 @@ class World:
         self.withheld: dict[str, tuple[str, int]] = {}
         # (village, log) -> [(seq, its clock)]: when the township's ack first reached seq
         self.relay_acked: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        # backup dir -> the village's relay_acked marks when it was taken: a store put back
+        # holds the township's acks it held then, received when the sim saw them then
+        # (hand_copy.forget_relay_acks; seed 2516)
+        self.backup_marks: dict[Path, dict[str, list[tuple[int, int]]]] = {}
         # node code -> the county's clock when anything of it last reached the county
         self.heard: dict[str, int] = {}
         self._county_heads: dict[str, tuple[int, bytes]] = {}
@@ -698,6 +702,9 @@ class World:
         target.close()
         src.close()
         self.backups.setdefault(node.code, []).append((self.time.now, dest))
+        self.backup_marks[dest] = {
+            log: list(marks) for (code, log), marks in self.relay_acked.items() if code == node.code
+        }
         self.events[f"backup_{node.kind}"] += 1
         self.note(f"backup {node.code} #{n}")
 
@@ -731,7 +738,7 @@ class World:
             # opens the epoch itself once the county confirms the copy.)
             assert node.store is not None
             node.store.start_epoch("restore", lost_epoch)
-        hand_copy.forget_relay_acks(self, node)
+        hand_copy.forget_relay_acks(self, node, src)
         if node.kind == "village":
             # The officer edits the cards this PC holds now; an earlier release issued
             # the ids the lost period already gave others (P2 twice).

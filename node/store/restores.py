@@ -50,6 +50,10 @@ class RestoreEvent:
     carried_first: int = 0
     carried_last: int = 0
     """The seqs of ``carried_log`` the carried changes were handed back as."""
+    nowhere_first: int = 0
+    nowhere_last: int = 0
+    """Entries of ``carried_log`` before the carried ones that no node holds and the
+    county never acknowledged: lost (node/sync/push.py ``_nowhere``); 0 if none."""
 
 
 class Restores:
@@ -71,18 +75,27 @@ class Restores:
         """Count ``n`` more changes of ``log`` (handed back as ``seqs``, first and last)
         written again in ``epoch``, on that epoch's event (a ``handed_back`` one if the
         epoch opened without one)."""
+        event = self._event(at, epoch, log)
+        same = event.carried_log == log and event.carried > 0
+        first = min(seqs[0], event.carried_first) if same else seqs[0]
+        last = max(seqs[1], event.carried_last) if same else seqs[1]
+        self.record(replace(event, carried=event.carried + n, carried_log=log,
+                            carried_first=first, carried_last=last))  # fmt: skip
+
+    def add_nowhere(self, at: int, epoch: int, log: str, seqs: tuple[int, int]) -> None:
+        """Keep that entries ``seqs`` (first, last) of ``log`` are lost, on ``epoch``'s
+        event, for the status's alert."""
+        event = self._event(at, epoch, log)
+        self.record(replace(event, carried_log=log, nowhere_first=seqs[0],
+                            nowhere_last=seqs[1]))  # fmt: skip
+
+    def _event(self, at: int, epoch: int, log: str) -> RestoreEvent:
         row = self.db.execute(
             "SELECT value FROM node_meta WHERE key = ?", [KEY.format(epoch=epoch)]
         ).fetchone()
-        event = (
-            RestoreEvent(**json.loads(row[0]))
-            if row is not None
-            else RestoreEvent(at, "handed_back", epoch, log, 0, 0)
-        )
-        first = min(seqs[0], event.carried_first) if event.carried_log == log else seqs[0]
-        last = max(seqs[1], event.carried_last) if event.carried_log == log else seqs[1]
-        self.record(replace(event, carried=event.carried + n, carried_log=log,
-                            carried_first=first, carried_last=last))  # fmt: skip
+        if row is not None:
+            return RestoreEvent(**json.loads(row[0]))
+        return RestoreEvent(at, "handed_back", epoch, log, 0, 0)
 
     def events(self) -> list[RestoreEvent]:
         """Every event, oldest first."""

@@ -64,7 +64,7 @@ def settle(holdings: Holdings, log: LogId, head: int) -> int:
     known = SyncMeta(holdings.db).get(KEY.format(log=log))
     if known is None:
         return 0
-    stranded = returned.stranded(holdings, log, max(head, int(known)))
+    _reach, stranded = returned.stranded(holdings, log, max(head, int(known)))
     for message_id, _env in stranded:
         holdings.forget_returned(message_id)
     return len(stranded)

@@ -17,6 +17,7 @@ only where that lets the parent record it too.
 
 from __future__ import annotations
 
+from node.store.acks import PeerAcks
 from node.store.carry import CarriedOver, carry_returned
 from node.store.holdings import Holdings
 from node.store.restores import RestoreEvent, Restores
@@ -117,13 +118,37 @@ class OwnLogPush:
             if log.epoch >= store.changelog.log.epoch:
                 continue
             reach = max((theirs.get(log) or _NOTHING).seq, (closed.get(log) or _NOTHING).seq)
-            for message_id, env in returned.stranded(holdings, log, reach):
+            reach, copies = returned.stranded(holdings, log, reach)
+            if copies:
+                self._nowhere(log, reach, copies[0][1].header.first_seq - 1)
+            for message_id, env in copies:
                 entries = returned.opened(r, env)
                 with store.bulk():
                     done = carry_returned(store, log, entries)
                     holdings.forget_returned(message_id)
                 if done.abandoned:
                     r.report.notes.append(_carried(log, env, done))
+
+    def _nowhere(self, log: LogId, reach: int, last: int) -> None:
+        """Entries ``reach + 1 .. last`` of our closed ``log`` are before a copy that can
+        never go up: neither the parent nor this PC holds them. Unless the county
+        acknowledged them (it got them before the relay lost its copy), they are lost
+        twice over (the relay's disk, this PC's restore): no protocol brings them back,
+        and the officer must hear it at once, to enter them again from paper."""
+        store = self.round.store
+        county = PeerAcks(store.db).head(str(self.round.county.node), log)
+        first = max(reach, county.seq if county is not None else 0) + 1
+        if first > last:
+            return
+        with store.db.atomic():
+            Restores(store.db).add_nowhere(self.round.now_ms(), store.changelog.log.epoch,
+                                           str(log), (first, last))  # fmt: skip
+        self.round.report.notes.append(
+            f"警报：{log} 第 {first}-{last} 条既不在本机也不在上级，县里也未确认收到："
+            f"这些变更已丢失，请根据纸质记录重新录入 / ALERT: changes {first}..{last} of {log} "
+            "are neither on this PC nor with the parent, and the county has not confirmed "
+            "them: they are lost; enter them again from the paper records"
+        )
 
     def recipients(self) -> list[KemPublicKey]:
         """Who may open our batches: the parent, the county and our own escrow key (so

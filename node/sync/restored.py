@@ -24,7 +24,7 @@ def _when(ms: int) -> str:
 def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
     """One sentence for the officer about ``event`` (``_``: the pages pass theirs)."""
     if event.how == "handed_back":
-        return _carried(event, _)
+        return (_carried(event, _) + _nowhere(event, _)).removeprefix("; ")
     if event.how == "restore":
         text = _(
             "restored from backup %(source)s at %(when)s; new epoch %(epoch)s",
@@ -55,10 +55,25 @@ def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
         )
     if event.carried:
         text += "; " + _carried(event, _)
-    return text
+    return text + _nowhere(event, _)
+
+
+def _nowhere(event: RestoreEvent, _: Callable[..., str]) -> str:
+    if not event.nowhere_last:
+        return ""
+    return "; " + _(
+        "ALERT: changes %(first)s-%(last)s of %(log)s are neither on this PC nor with the "
+        "township, and the county never confirmed them: they are lost; enter them again "
+        "from the paper records",
+        first=event.nowhere_first,
+        last=event.nowhere_last,
+        log=event.carried_log,
+    )
 
 
 def _carried(event: RestoreEvent, _: Callable[..., str]) -> str:
+    if not event.carried:
+        return ""
     return _(
         "%(n)s changes of %(log)s (%(first)s-%(last)s) the parent handed back, which can no "
         "longer go up in that log, were recorded again in epoch %(epoch)s (cards they "

@@ -110,23 +110,27 @@ def beyond(entries: list[Entry], head: Head) -> list[Entry] | None:
     return entries[head.seq - first + 1 :]
 
 
-def stranded(holdings: Holdings, log: LogId, reach: int) -> list[tuple[bytes, Envelope]]:
-    """The returned copies of a closed ``log`` that can never go up in it, in order.
+def stranded(
+    holdings: Holdings, log: LogId, reach: int
+) -> tuple[int, list[tuple[bytes, Envelope]]]:
+    """The returned copies of a closed ``log`` that can never go up in it, in order, and
+    the furthest the parent can hold of ``log`` before them.
 
-    ``reach`` is the furthest the parent can ever hold of ``log``: the further of its
-    head and the closed log's own end (its cut). Only we write our log, and a closed one
-    never grows, so a copy starting past ``reach + 1`` (after any copies that continue
-    it) waits for entries nobody will send (slow seed 3261: the relay lost 2..5, this
-    PC was copied back from before them, and its new epoch cut the log at 1; 6..10 came
-    back). Such a copy is the only one left of changes the relay confirmed: it is
-    written again in the current epoch (node/store/carry.py ``carry_returned``)."""
+    ``reach`` is the furthest the parent can ever hold of ``log`` from what it and we
+    have: the further of its head and the closed log's own end (its cut). Only we write
+    our log, and a closed one never grows, so a copy starting past ``reach + 1`` (after
+    any copies that continue it) waits for entries nobody will send (slow seed 3261:
+    the relay lost 2..5, this PC was copied back by hand from before them, and its new
+    epoch cut the log at 1; 6..10 came back). Such a copy is the only one left of
+    changes the relay confirmed: it is written again in the current epoch
+    (node/store/carry.py ``carry_returned``)."""
     out = []
     for message_id, first, last, raw in holdings.returned_copies(log):
         if first > reach + 1:
             out.append((message_id, decode_envelope(raw)))
-        else:
+        elif not out:
             reach = max(reach, last)
-    return out
+    return reach, out
 
 
 def own_logs(holdings: Holdings, node: NodeId) -> set[LogId]:

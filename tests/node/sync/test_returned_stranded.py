@@ -14,7 +14,9 @@ this PC only.
 Now the village writes the copy's changes again in its current epoch (new ids for the
 cards they created, as for the stale copy's own writes), and the township, which read
 the cut in the new epoch's first entry, forgets the copy it handed back instead of
-raising a false alert 35 days later.
+raising a false alert 35 days later. The changes between the cut and the copy are
+lost twice over (the township's disk, the hand copy): the officer's status says so at
+once, to enter them again from paper.
 """
 
 from __future__ import annotations
@@ -126,6 +128,10 @@ def test_a_copy_handed_back_past_a_gap_nobody_can_fill_is_written_again(
     assert (event.carried, event.carried_log) == (5, LOG1)
     assert (event.carried_first, event.carried_last) == (6, 10)
     assert "6-10" in describe(event)
+    # 2..5 are on no PC, the township lost them and the county never confirmed them:
+    # lost twice over, and the officer is told at once to enter them from paper.
+    assert (event.nowhere_first, event.nowhere_last) == (2, 5)
+    assert f"警报：{LOG1} 第 2-5 条" in describe(event)  # ALERT: changes 2-5 of
 
 
 def test_the_township_keeps_a_copy_its_origin_can_still_send(
@@ -179,7 +185,9 @@ def test_a_copy_that_continues_what_the_restored_pc_still_holds_goes_up_in_its_l
         _round(county, V1)
         _round(county, T)
     assert county.county_log(LOG1) == written
-    assert [event.carried for event in Restores(village.db).events()] == [0]
+    (event,) = Restores(village.db).events()
+    assert (event.carried, event.nowhere_last) == (0, 0)
+    assert "警报" not in describe(event)
 
 
 def test_entries_the_new_epoch_wrote_again_are_not_written_again_from_a_copy(

@@ -98,7 +98,7 @@ class Relay:
             if ours.seq > have_seq:
                 self._forward_log(log, have or Head(0, bytes(32)), ours.seq)
             if self.acks.acked(log) < have_seq and log.node not in revoked:
-                self._ask_ack(log, have_seq)  # no forward's ack covered what it holds
+                self._ask_ack(log, have or Head(0, bytes(32)))  # no ack covered what it holds
             self._unwrap_confirmed(log)
         for log in sorted({log for log, *_ in self.holdings.returned_ranges()}, key=str):
             held = self.holdings.head(log)
@@ -183,15 +183,16 @@ class Relay:
             f"({dropped} headers dropped)"
         )
 
-    def _ask_ack(self, log: LogId, have_seq: int) -> None:
-        """The parent holds ``log`` through ``have_seq``, beyond the acknowledgement we
+    def _ask_ack(self, log: LogId, have: Head) -> None:
+        """The parent holds ``log`` through ``have``, beyond the acknowledgement we
         keep: it committed a forward whose answer we never kept (we crashed, the answer
         was lost on every retry). Send again the last envelope it holds; it answers the
         duplicate with a fresh acknowledgement of its head, which goes down to the child.
         Without this the child would never hear that the county has its entries."""
-        held = self.holdings.envelopes_through(log, have_seq)
+        held = self.holdings.envelopes_through(log, have.seq)
         if not held:
-            return  # we hold none of it (restored from a backup): nothing to show
+            self._show_child(log, have)  # we hold none of it: the child shows it again
+            return
         message_id, first, last, raw = held[-1]
         if self._expired(raw):
             # Past its origin's expiry: not ours to hand on again (SPEC §6.5). Only the
@@ -215,6 +216,29 @@ class Relay:
             self.round.report.notes.append(
                 f"{parent} 未再次确认 {log} / {parent} did not acknowledge {log} again: {exc}"
             )
+
+    def _show_child(self, log: LogId, have: Head) -> None:
+        """The parent holds our head of ``log`` (``have`` is at or beyond it), but we keep
+        no copy of it to send again and never kept the parent's acknowledgement (the
+        copies were lost, slow seeds 3239 and 3336). We would ask the full state at every
+        round for an acknowledgement nothing can bring: the pair was never idle, and the
+        child never heard that the county holds those entries.
+
+        So our head goes back to our last kept acknowledgement (SPEC.md §6.5, as for
+        lost copies the parent lacks): our state shows the child what we no longer hold,
+        the child sends it again, we hand it up, and the parent answers the duplicate
+        with the acknowledgement the child is waiting for. A child that no longer holds
+        the entries (its PC restored from before them) sends nothing: the parent alone
+        holds them, and the log counts at its head in our state digest (parent_ahead.py).
+        Where the parent lacks our head, the forward found the copies lost (:meth:`_lost`).
+        """
+        ours = self.holdings.head(log)
+        acked = self.acks.parent_head(log) or Head(0, bytes(32))
+        if ours is None or ours.seq <= acked.seq:
+            return  # nothing of ours beyond the acknowledgement we keep
+        if ours.seq > have.seq or (ours.seq == have.seq and ours.hash != have.hash):
+            return  # the parent lacks our head: never ours to take back here
+        self._lost(log, acked, ours.seq)
 
     def _expired(self, raw: bytes) -> bool:
         """Is a kept envelope past the expiry its sender signed?"""

@@ -111,4 +111,7 @@ REGRESSION_SEEDS: list[int] = [
     3261,  # a copy handed back past a gap nobody can fill (the township's disk, a hand
     #        copy from before it, the new epoch's cut): kept for ever, never at the county
     2516,  # a copy put back after an older one kept no date of its township's ack (A1)
+    3239,  # a township lost the county's answer, then its copies: held as far as the
+    #        county, no ack, nothing to send again: never idle (relay.py _show_child)
+    3336,  # the same (every copy of the log lost)
 ]

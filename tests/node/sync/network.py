@@ -25,7 +25,7 @@ from node.identity import load_certificate
 from node.server import create_app
 from node.server.serving import NodeServer
 from node.store.store import NodeStore
-from node.sync.client import SyncClient
+from node.sync.client import RoundReport, SyncClient, SyncFailed
 from protocol import NodeId, Suite
 
 
@@ -110,6 +110,14 @@ class County:
             store = self.villages[code]
             return SyncClient(store, self.towns[code[:9]].url, **kwargs)
         return SyncClient(self.towns[code].store, self.county.url, **kwargs)
+
+    def round_or_refusal(self, code: str) -> RoundReport | None:
+        """One round of ``code`` without back-off sleeps; None if it was refused (a
+        refusal the officer reads in the status)."""
+        try:
+            return self.client(code, sleep=lambda _s: None).sync_round()
+        except SyncFailed:
+            return None
 
     def enrol_village(self, code: str) -> NodeStore:
         """A new village under its (serving) town, enrolled now: a first contact."""

@@ -32,7 +32,6 @@ from node.store.holdings import Holdings
 from node.store.outbox import Outbox
 from node.store.store import NodeStore
 from node.sync import client as client_module
-from node.sync.client import SyncFailed
 from node.sync.delivery import DAY_MS
 from node.sync.epochs import known_epoch
 from protocol import Entry, NodeId, address, seal_batch, sign_batch
@@ -47,13 +46,6 @@ def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[County]:
     monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
     with loopback_county(tmp_path / "net", {T: [V1]}, clock=SimClock()) as c:
         yield c
-
-
-def _round(county: County, code: str) -> client_module.RoundReport | None:
-    try:
-        return county.client(code, sleep=no_sleep).sync_round()
-    except SyncFailed:
-        return None  # a refusal the officer reads in the status
 
 
 def _county_log(county: County, epoch: int) -> list[tuple[int, bytes]]:
@@ -79,13 +71,13 @@ def test_a_closed_log_cut_by_a_hand_copy_goes_up_only_to_its_cut(
     village = county.villages[V1]
     data_dir = village.data_dir
     write(village, 3)
-    _round(county, V1)  # the township acknowledges 1..4
+    county.round_or_refusal(V1)  # the township acknowledges 1..4
     write(village, 3)
     village.close()
     shutil.copy(data_dir / DB_NAME, tmp_path / "monday.db")  # 1..7, kept by hand
     village = county.villages[V1] = NodeStore.open(data_dir, clock=county.clock)
     write(village, 7)
-    _round(county, V1)  # the township acknowledges 5..14, one batch
+    county.round_or_refusal(V1)  # the township acknowledges 5..14, one batch
     written = [(e.seq, e.hash) for e in village.entries(1, 14)]
     village.close()
     for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
@@ -93,11 +85,11 @@ def test_a_closed_log_cut_by_a_hand_copy_goes_up_only_to_its_cut(
     shutil.copy(tmp_path / "monday.db", data_dir / DB_NAME)  # copied back by hand
     village = county.villages[V1] = NodeStore.open(data_dir, clock=county.clock)
     write(village, 2, tag="副本")  # 8 and 9 again, other changes: a fork of epoch 1
-    _round(county, V1)  # refused: behind_parent
+    county.round_or_refusal(V1)  # refused: behind_parent
     done = start_epoch_carrying(village, "restore", known_epoch(village))  # the officer
     assert (done.kept, done.abandoned) == (4, 5)
     county.sim_clock.advance(8 * DAY_MS)  # the township's copies expire, never handed up
-    report = _round(county, T)
+    report = county.round_or_refusal(T)
     assert report is not None and report.lost == [f"village:{V1}#1 1..14"], report
     _heal(county, village)
     # Epoch 1 at the county is what the township acknowledged, as the lost PC wrote it;
@@ -114,7 +106,7 @@ def test_a_copy_handed_back_that_the_township_head_ends_inside_is_sent_from_ther
     write(village, 3)
     backup(village, tmp_path / "monday.rkb", county.sim_clock())  # holds 1..4
     write(village, 5)
-    _round(county, V1)  # one batch, 1..9, acknowledged by the township
+    county.round_or_refusal(V1)  # one batch, 1..9, acknowledged by the township
     written = [(e.seq, e.hash) for e in village.entries(1, 9)]
     county.sim_clock.advance(8 * DAY_MS)
     data_dir = village.data_dir
@@ -122,7 +114,7 @@ def test_a_copy_handed_back_that_the_township_head_ends_inside_is_sent_from_ther
     restore(data_dir, tmp_path / "monday.rkb")
     village = county.villages[V1] = NodeStore.open(data_dir, clock=county.clock)
     assert village.changelog.closed_heads()[1][0] == 4
-    report = _round(county, T)
+    report = county.round_or_refusal(T)
     assert report is not None and report.lost == [f"village:{V1}#1 1..9"], report
     # The restored PC pushes its epoch 1 (1..4) and takes 1..9 back; 5..9 are then only
     # in that copy, past the township's head.
@@ -157,14 +149,14 @@ def test_a_returned_copy_that_does_not_run_on_from_the_head_is_not_sent(
     write(village, 1)
     clone = NodeStore.open(copy_node(village, tmp_path / "clone"), clock=county.clock)
     write(village, 4)
-    _round(county, V1)  # the township holds 1..6
+    county.round_or_refusal(V1)  # the township holds 1..6
     write(clone, 6, tag="克隆")  # 3..8, another history
     raw = _signed_batch(clone, list(clone.entries(3, 8)), county)
     clone.close()
     town = county.towns[T].store
     with town.db.atomic():
         Outbox(town.db).add(f"village:{V1}", raw)  # handed back, as a relay would
-    _round(county, V1)  # takes it back: it is ours
+    county.round_or_refusal(V1)  # takes it back: it is ours
     assert [r[1:3] for r in Holdings(village.db).returned_ranges()] == [(3, 8)]
     report = county.client(V1, sleep=no_sleep).sync_round()  # not refused
     assert report.pushed_entries == 0

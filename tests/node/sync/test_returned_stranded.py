@@ -34,7 +34,6 @@ from node.store.holdings import Holdings
 from node.store.restores import Restores
 from node.store.store import NodeStore
 from node.sync import client as client_module
-from node.sync.client import SyncFailed
 from node.sync.delivery import DAY_MS
 from node.sync.epochs import known_epoch
 from node.sync.relay_returns import ALERT_DAYS, status_lines
@@ -52,13 +51,6 @@ def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[County]:
     monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
     with loopback_county(tmp_path / "net", {T: [V1]}, clock=SimClock()) as c:
         yield c
-
-
-def _round(county: County, code: str) -> client_module.RoundReport | None:
-    try:
-        return county.client(code, sleep=no_sleep).sync_round()
-    except SyncFailed:
-        return None  # a refusal the officer reads in the status
 
 
 def _names(store: NodeStore, first: int, last: int) -> list[str]:
@@ -79,24 +71,24 @@ def _stranded_copy(county: County, tmp_path: Path) -> tuple[NodeStore, list[str]
     data_dir = village.data_dir
     town = county.towns[T].store
     for code in (V1, T, V1):  # the county holds and acknowledged the install entry
-        _round(county, code)
+        county.round_or_refusal(code)
     village.close()
     shutil.copy(data_dir / DB_NAME, tmp_path / "monday.db")  # 1, kept by hand
     village = county.villages[V1] = NodeStore.open(data_dir, clock=county.clock)
     write(village, 4, tag="甲")
-    _round(county, V1)  # the township acknowledges 2..5
+    county.round_or_refusal(V1)  # the township acknowledges 2..5
     with town.db.atomic():  # and its disk loses that copy; its head stays at 5
         town.db.execute("DELETE FROM inbound WHERE log = ? AND first_seq = 2", [LOG1])
     write(village, 5, tag="乙")
     typed = _names(village, 6, 10)
-    _round(county, V1)  # the township acknowledges 6..10: they continue its head
+    county.round_or_refusal(V1)  # the township acknowledges 6..10: they continue its head
     village.close()
     for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
         (data_dir / name).unlink(missing_ok=True)
     shutil.copy(tmp_path / "monday.db", data_dir / DB_NAME)  # copied back by hand
     village = county.villages[V1] = NodeStore.open(data_dir, clock=county.clock)
     write(village, 3, tag="副本")
-    assert _round(county, V1) is None  # refused: behind_parent (the township holds 10)
+    assert county.round_or_refusal(V1) is None  # refused: behind_parent (the township holds 10)
     done = start_epoch_carrying(village, "restore", known_epoch(village))  # the officer
     assert (done.kept, done.abandoned) == (1, 3)
     return village, typed
@@ -107,11 +99,11 @@ def test_a_copy_handed_back_past_a_gap_nobody_can_fill_is_written_again(
 ) -> None:
     village, typed = _stranded_copy(county, tmp_path)
     town = county.towns[T].store
-    report = _round(county, T)  # cannot hand on 2..5: hands 6..10 back
+    report = county.round_or_refusal(T)  # cannot hand on 2..5: hands 6..10 back
     assert report is not None and report.lost, report
     for _ in range(3):
-        _round(county, V1)
-        _round(county, T)
+        county.round_or_refusal(V1)
+        county.round_or_refusal(T)
     assert Holdings(village.db).returned_ranges() == []
     assert Holdings(town.db).returned_ranges() == []  # no false alert in 35 days
     county.sim_clock.advance((ALERT_DAYS + 1) * DAY_MS)
@@ -141,15 +133,15 @@ def test_the_township_keeps_a_copy_its_origin_can_still_send(
     again in that log, never written again: the township keeps it until then."""
     village = county.villages[V1]
     write(village, 3)
-    _round(county, V1)  # the township acknowledges 1..4
+    county.round_or_refusal(V1)  # the township acknowledges 1..4
     town = county.towns[T].store
     county.sim_clock.advance(8 * DAY_MS)  # its copy expires before the county took it
-    report = _round(county, T)
+    report = county.round_or_refusal(T)
     assert report is not None and report.lost == [f"{LOG1} 1..4"], report
     assert [r[1:3] for r in Holdings(town.db).returned_ranges()] == [(1, 4)]
     for _ in range(3):
-        _round(county, V1)
-        _round(county, T)
+        county.round_or_refusal(V1)
+        county.round_or_refusal(T)
     assert Holdings(town.db).returned_ranges() == []
     assert len(county.county_log(LOG1)) == 4
     assert Restores(village.db).events() == []
@@ -163,10 +155,10 @@ def test_a_copy_that_continues_what_the_restored_pc_still_holds_goes_up_in_its_l
     1, where they were written: nothing is written again (the gap is the PC's own)."""
     village = county.villages[V1]
     write(village, 3)
-    _round(county, V1)  # the township acknowledges 1..4
+    county.round_or_refusal(V1)  # the township acknowledges 1..4
     backup(village, tmp_path / "monday.rkb", county.sim_clock())
     write(village, 5)
-    _round(county, V1)  # and 5..9
+    county.round_or_refusal(V1)  # and 5..9
     written = [(e.seq, e.hash) for e in village.entries(1, 9)]
     town = county.towns[T].store
     with town.db.atomic():  # the township's disk loses its copy of 1..4
@@ -175,15 +167,15 @@ def test_a_copy_that_continues_what_the_restored_pc_still_holds_goes_up_in_its_l
     village.close()
     restore(data_dir, tmp_path / "monday.rkb")
     village = county.villages[V1] = NodeStore.open(data_dir, clock=county.clock)
-    report = _round(county, T)  # cannot hand on 1..4: hands 5..9 back, its head at 0
+    report = county.round_or_refusal(T)  # cannot hand on 1..4: hands 5..9 back, its head at 0
     assert report is not None and report.lost, report
-    _round(county, V1)  # sends 1..4 again, takes 5..9 back
+    county.round_or_refusal(V1)  # sends 1..4 again, takes 5..9 back
     with town.db.atomic():  # the township's disk loses 1..4 once more
         town.db.execute("DELETE FROM inbound WHERE log = ? AND first_seq = 1", [LOG1])
-    _round(county, T)  # its head back at 0: the copy lies past it, not past the PC's 4
+    county.round_or_refusal(T)  # its head back at 0: the copy lies past it, not past the PC's 4
     for _ in range(3):
-        _round(county, V1)
-        _round(county, T)
+        county.round_or_refusal(V1)
+        county.round_or_refusal(T)
     assert county.county_log(LOG1) == written
     (event,) = Restores(village.db).events()
     assert (event.carried, event.nowhere_last) == (0, 0)

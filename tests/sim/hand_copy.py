@@ -50,7 +50,7 @@ def copy_back(world: World, node: SimNode) -> None:
         return
     at, src = world.rng.choice(world.backups[node.code])
     store = node.store
-    node.forget_store()
+    node.forget_store(world.moment())
     store.close()
     node.store = None
     for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):

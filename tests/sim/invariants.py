@@ -78,6 +78,7 @@ from county_aggregator.store import content_hash, init_merged
 from node.identity import load_certificate
 from node.store.acks import PeerAcks
 from node.store.certs import Certs
+from node.store.holdings import Holdings
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
 from node.sync.delivery import DAY_MS, LAG_DAYS, delivery
@@ -158,16 +159,16 @@ def _honoured(world: World, node: SimNode, log: str) -> int:
 
 def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, bytes | None]]:
     """``(peer, seq, entry hash or None)`` of each acknowledgement of ``log`` a store
-    thrown away held, as far as it still binds its peer: it does unless the peer itself
-    lost those entries since, to a restore from a backup older than them or a disk that
-    lost its copies (``World.rolled_back``), and holds no more of them now (then only
-    through what it holds, hash unknown). Seed 1521: a township's epoch reached only the
-    county, and the township PC and then the county were both put back from backups
-    older than it; nobody holds it (a township's own log has no other holder), so no
-    protocol could bring it back. Seed 3693: a township's disk lost its copy of a
-    village's last batch, and the village PC was then copied back by hand from a copy
-    older than it: neither holder has those entries. A peer that dropped entries by
-    itself, with no restore and no lost disk, still owes them (bug H was one)."""
+    thrown away held, as far as it still binds its peer: through every entry that some
+    node may still give the county (then with the hash acknowledged); entries past that,
+    which nobody holds any more (:func:`_lost_everywhere`), bind no more (then only
+    through the last entry that binds, hash unknown). Seed 1521: a township's epoch
+    reached only the county, and the township PC and then the county were both put back
+    from backups older than it; nobody holds it (a township's own log has no other
+    holder), so no protocol could bring it back. Seed 3693: a township's disk lost its
+    copy of a village's last batch, and the village PC was then copied back by hand from
+    a copy older than it: neither holder has those entries. A peer that dropped entries
+    by itself, with no restore and no lost disk, still owes them (bug H was one)."""
     out: list[tuple[str, int, bytes | None]] = []
     for (acked_log, peer), seq in node.lost_acked.items():
         if acked_log != log:
@@ -180,12 +181,65 @@ def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, byte
                 "SELECT seq FROM frontier WHERE log = ?", [log]
             ).fetchone()
             holds = int(row[0]) if row else 0
-        lost_since = any(back_to < seq for back_to in world.rolled_back.get((code, log), []))
-        if lost_since and holds < seq:
-            out.append((peer, holds, None))
+        thrown = node.lost_at.get((acked_log, peer), 0)
+        returned = _returned_held(node, log)
+        bound = seq
+        while bound > holds and _lost_everywhere(world, code, log, bound, thrown, returned):
+            bound -= 1
+        if bound < seq:
+            out.append((peer, bound, None))
         else:
             out.append((peer, seq, node.lost_heads.get((acked_log, peer))))
     return out
+
+
+def _lost_everywhere(
+    world: World, peer: str, log: str, seq: int, thrown: int, returned: list[tuple[int, int]]
+) -> bool:
+    """Is entry ``seq`` of ``log``, which ``peer`` acknowledged to a store of the origin
+    thrown away at ``thrown`` (World.moment), held by nobody? Only if:
+
+    * the live store of the origin holds no copy of it the township handed back
+      (``returned``, node/sync/returned.py): that copy is the entry, and the origin must
+      send it again (seed 3261: a handed-back copy that never reached the county);
+    * the peer lost it, to a restore of its PC from before it or a disk that lost its
+      copies (``World.rolled_back``), and did not take it again before the origin's
+      store was thrown away (:func:`_mended`: a loss the village mended by sending the
+      entries again, as it does once the relay's head shows the gap, was no loss). A
+      loss the peer had not noticed excuses what it acknowledged after it too: those
+      entries lie past the gap, and the peer can never hand them on. A loss after the
+      store was thrown away leaves nobody holding it (what the origin's live store
+      holds, F3 demands anyway: must_reach)."""
+    if any(first <= seq <= last for first, last in returned):
+        return False
+    for back_to, at in world.rolled_back.get((peer, log), []):
+        if back_to >= seq:
+            continue
+        if at > thrown or not _mended(world, peer, log, seq, back_to, at, thrown):
+            return True
+    return False
+
+
+def _mended(world: World, peer: str, log: str, seq: int, back_to: int, at: int, until: int) -> bool:
+    """Did ``peer``, which lost ``log`` past ``back_to`` at ``at``, take ``seq`` again
+    before ``until``? Its head must first fall (a restore, or the relay finding the gap:
+    node/sync/relay.py ``_lost``) to ``back_to`` or to what the county held, and then
+    reach ``seq`` again. A head that only ran on past a gap it had not noticed took
+    entries it can never hand on."""
+    seen = world.heads_seen.get((peer, log), [])
+    county = world.heads_seen.get((COUNTY_ID.partition(":")[2], log), [])
+    was = next((head for moment, head in reversed(seen) if moment <= at), 0)
+    fell = False
+    for moment, head in seen:
+        if moment <= at or moment >= until:
+            continue
+        held = next((h for m, h in reversed(county) if m <= moment), 0)
+        if head < min(was, seq) and head <= max(back_to, held):
+            fell = True
+        elif fell and head >= seq:
+            return True
+        was = head
+    return False
 
 
 def _unreturnable(world: World, node: SimNode, log: str, head: int) -> bool:
@@ -194,7 +248,19 @@ def _unreturnable(world: World, node: SimNode, log: str, head: int) -> bool:
     Then no node can give them back to the township."""
     died = world.ledger.died.get(log)
     lost_at_town = world.rolled_back.get((node.parent or "", log), [])
-    return died is not None and died <= head and any(back < head for back in lost_at_town)
+    return died is not None and died <= head and any(back < head for back, _at in lost_at_town)
+
+
+def _returned_held(node: SimNode, log: str) -> list[tuple[int, int]]:
+    """The ranges of ``log`` of which ``node``'s live store holds a copy its township
+    handed back (node/store/holdings.py, ``returned_at`` set), to send again."""
+    if node.store is None:
+        return []
+    return [
+        (first, last)
+        for held, first, last, _at in Holdings(node.store.db).returned_ranges()
+        if str(held) == log
+    ]
 
 
 def _held(db: Database, log: str) -> list[Held]:
@@ -393,6 +459,10 @@ def final_violations(world: World) -> list[str]:
                 f"the origin wrote {len(want)}"
                 + (" (revoked)" if log in revoked else "")
                 + f"; {_first_difference(held, want)}"
+                + "".join(
+                    f"; {code} still holds a copy its township handed back of {first}..{last}"
+                    for first, last in _returned_held(node, log)
+                )
             )
         elif log not in revoked and c_front.get(log) != tip:
             out.append(f"F3 county frontier of {log} is {c_front.get(log)}, head is {head}")

@@ -467,3 +467,103 @@ def test_a_revoked_villages_earlier_epoch_is_judged_through_its_valid_through(
     finally:
         w.close()
     assert any(p.startswith("F3 ") and "#1" in p and "(revoked)" in p for p in problems), problems
+
+
+# -- "nobody holds it": the excuse for acknowledged entries no holder has (_binding) ---
+
+LOG1 = "village:440104001001#1"
+
+
+def _relay_drops(w: World) -> None:
+    """The plant: the township drops its copies of V1's log by itself (no restore, no
+    lost disk the sim knows of): the acknowledgement it gave still binds it."""
+    w.db(T).execute("DELETE FROM inbound WHERE log = ?", [LOG1])
+
+
+def _lost_then_put_back(
+    root: Path, story: str, plant: Callable[[World], None] | None = None
+) -> list[str]:
+    """The township's disk loses V1's copies (a loss the excuse knows), and later V1's PC
+    is restored from a backup older than what the township acknowledged.
+
+    ``lost``: the township loses every copy it had not handed on and the PC is put back
+    before anyone noticed: entries 4..6 are nowhere any more (seed 3693's story).
+    ``mended``: the loss came after the acknowledgement, and V1 sent the entries again
+    once the township's head showed the gap, before the PC was put back. ``ack_after``:
+    the loss came before the township acknowledged the entries again (the review's
+    story: lost, sent again, acknowledged). ``unnoticed``: the township lost copies it
+    had not handed on and took new entries past the gap before it noticed; the PC is
+    put back before it does, and the new entries come back to the PC as a copy the
+    township hands back, which V1 sends again. ``plant`` runs just before the heal."""
+    w = World.scenario(root, villages=[1], village_restore=True, lost_copies=True)
+    try:
+        v, t = w.node(V1), w.node(T)
+        w.write(v, 2)
+        if story == "lost":
+            w.backup(v)
+            w.write(v, 3)
+            w.sync(v)  # the township acknowledges 1..6
+            w.lose_copies(t)
+        elif story == "mended":
+            w.backup(v)
+            w.write(v, 3)
+            w.sync(v)  # the township acknowledges 1..6
+            w.lose_copies(t)
+            w.sync(t)  # it finds the gap: its head goes back to 0
+            w.sync(v)  # V1 sends 1..6 again, before its PC is put back
+        elif story == "ack_after":
+            w.sync(v)
+            w.backup(v)
+            w.lose_copies(t)
+            w.sync(t)
+            w.write(v, 3)
+            w.sync(v)  # 1..6 again: acknowledged after the loss
+        else:
+            w.sync(v)
+            w.backup(v)
+            w.lose_copies(t)  # not noticed: its head stays at 3
+            w.write(v, 3)
+            w.sync(v)  # 4..6 taken past the gap, acknowledged
+        assert w.events["lose_copies"] == 1, w.trace
+        w.restore(v)
+        if plant is not None:
+            plant(w)
+        w.heal()
+        return final_violations(w)
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("story", ["lost", "mended", "ack_after", "unnoticed"])
+def test_without_a_plant_each_story_of_a_lost_copy_is_clean(sim_root: Path, story: str) -> None:
+    """What no holder has any more is not owed (``lost``), and what a holder still has
+    reaches the county (the township's copies sent again, the copy handed back)."""
+    assert _lost_then_put_back(sim_root, story) == []
+
+
+@pytest.mark.parametrize("story", ["mended", "ack_after"])
+def test_a_loss_the_township_mended_excuses_nothing_later(sim_root: Path, story: str) -> None:
+    """The excuse once took any loss of the township, at any time, for a loss of every
+    entry past it: the township dropping entries it had taken again after that loss
+    (the plant, after the PC was put back) ran green."""
+    problems = _lost_then_put_back(sim_root, story, _relay_drops)
+    assert any(p.startswith("F2 ") and "was thrown away" in p for p in problems), problems
+    assert any(p.startswith("F3 ") and LOG1 in p for p in problems), problems
+
+
+def test_a_copy_handed_back_to_the_village_is_a_holder(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The township lost copies, the PC was put back, but the live PC holds a copy the
+    township handed back of the entries past the gap: they are not lost. The plant: the
+    PC never sends that copy again (seed 3261's stranded copy), so they never reach the
+    county; the excuse counted only the township and the county as holders, and only F1
+    told. F3 names the copy."""
+    from node.sync.push import OwnLogPush
+
+    def keep_returned(_w: World) -> None:
+        monkeypatch.setattr(OwnLogPush, "_send_returned", lambda _self, _theirs: None)
+
+    problems = _lost_then_put_back(sim_root, "unnoticed", keep_returned)
+    f3 = [p for p in problems if p.startswith("F3 ") and LOG1 in p]
+    assert f3 and "handed back of 4..6" in f3[0], problems

@@ -166,15 +166,18 @@ class SimNode:
     lost_acked: dict[tuple[str, str], int] = field(default_factory=dict)
     # ... and the entry hash each of those acknowledgements named at that seq
     lost_heads: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # ... and when (World.moment) the store that held it was thrown away
+    lost_at: dict[tuple[str, str], int] = field(default_factory=dict)
     # Restored by an earlier release: record ids issued without the epoch (issue 12).
     reuses_ids: bool = False
 
     def clock(self) -> int:
         return self.time.now + self.skew
 
-    def forget_store(self) -> None:
-        """A restore or a hand copy throws this store away: keep how far each peer had
-        acknowledged each log to it, and for which entry (invariants.must_reach, F2)."""
+    def forget_store(self, at: int) -> None:
+        """A restore or a hand copy throws this store away at ``at`` (World.moment):
+        keep how far each peer had acknowledged each log to it, for which entry, and
+        when it went (invariants.must_reach, F2)."""
         assert self.store is not None
         for log, peer, seq, head in self.store.db.execute(
             "SELECT log, peer, seq, head FROM peer_acks"
@@ -182,6 +185,7 @@ class SimNode:
             if int(seq) >= self.lost_acked.get((log, peer), 0):
                 self.lost_acked[(log, peer)] = int(seq)
                 self.lost_heads[(log, peer)] = bytes(head)
+                self.lost_at[(log, peer)] = at
 
     @property
     def node_id(self) -> NodeId:
@@ -271,9 +275,15 @@ class World:
         self.unexpected: list[str] = []
         self.backups: dict[str, list[tuple[int, Path]]] = {}
         self.restores: list[str] = []
-        # (node code, log) -> the seqs a restore (or a disk losing copies) took that
-        # node's head of the log back to
-        self.rolled_back: dict[tuple[str, str], list[int]] = {}
+        # (node code, log) -> (seq, moment) of each restore (or disk losing copies) that
+        # took that node's head of the log back to seq
+        self.rolled_back: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        # (relay or county code, log) -> (moment, seq) each time the sim saw that node's
+        # head of the log change (after every round and restore): a head that fell below
+        # a seq and reached it again means the node took those entries again
+        # (invariants._binding)
+        self.heads_seen: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self.ticks = 0
         self.revoked: dict[str, Revoked] = {}
         self.forged: list[Forged] = []
         self.records: dict[str, list[tuple[str, str]]] = {}  # village -> [(rid, idn)]
@@ -719,7 +729,7 @@ class World:
         # replaced store's epochs and those its parent reported (a copy put back by hand
         # knows the parent's later epochs only from that).
         lost_epoch = max(node.store.changelog.log.epoch, known_epoch(node.store))
-        node.forget_store()
+        node.forget_store(self.moment())
         node.store.close()
         node.store = None
         self._drop_app(node.code)
@@ -753,8 +763,11 @@ class World:
         lost = {
             log: (after.get(log, 0), seq) for log, seq in before.items() if after.get(log, 0) < seq
         }
+        moment = self.moment()
         for log, (back_to, _was) in lost.items():
-            self.rolled_back.setdefault((node.code, log), []).append(back_to)
+            self.rolled_back.setdefault((node.code, log), []).append((back_to, moment))
+        if node.kind != "village":
+            self._saw_heads(node.code)
         self.restores.append(node.code)
         self.note(
             f"restore {node.code} from backup of t+{(at - START_MS) // 1000}s; rolled back {lost}"
@@ -790,7 +803,7 @@ class World:
         # (invariants._binding: an acknowledgement binds it no further once the origin
         # lost those entries too, seeds 3693, 2125, 2272).
         self.rolled_back.setdefault((town.code, log), []).append(
-            (firsts[0] if every else first) - 1
+            ((firsts[0] if every else first) - 1, self.moment())
         )
         self.events["lose_copies"] += 1
         self.note(f"lose copies {town.code}: {log} " + ("all" if every else f"from {first}"))
@@ -845,7 +858,34 @@ class World:
                     self._alerted.add((code, at))
                     self.events["alert_not_heard"] += 1
 
+    def moment(self) -> int:
+        """A count that orders what the sim saw (losses, restores, heads, put-backs):
+        simulated time stands still across many steps, so it cannot."""
+        self.ticks += 1
+        return self.ticks
+
+    def _saw_heads(self, code: str) -> None:
+        """Note where relay or county ``code`` now holds each log, if that moved."""
+        store = self.nodes[code].store
+        if store is None:
+            return
+        at = self.moment()
+        heads = {
+            str(log): int(seq) for log, seq in store.db.execute("SELECT log, seq FROM frontier")
+        }
+        for key in [k for k in self.heads_seen if k[0] == code and k[1] not in heads]:
+            heads[key[1]] = 0  # a restore from before the log: nothing of it left
+        for log, seq in heads.items():
+            seen = self.heads_seen.setdefault((code, log), [])
+            if not seen or seen[-1][1] != seq:
+                seen.append((at, seq))
+
     def _saw_relay_ack(self, node: SimNode) -> None:
+        """After a round of ``node``: where it and its parent hold each log now, and, of
+        a village, how far the township's acknowledgement reached (A1)."""
+        for code in {node.code, node.parent or ""} - {""}:
+            if self.nodes[code].kind != "village":
+                self._saw_heads(code)
         if node.kind != "village" or node.store is None or node.parent is None:
             return
         log = node.log

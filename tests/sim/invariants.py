@@ -201,7 +201,8 @@ def _lost_everywhere(
 
     * the live store of the origin holds no copy of it the township handed back
       (``returned``, node/sync/returned.py): that copy is the entry, and the origin must
-      send it again (seed 3261: a handed-back copy that never reached the county);
+      send it again (seed 3261: a handed-back copy that never reached the county), unless
+      it wrote the entry again in a later epoch (``World.carried``: H1 judges it there);
     * the peer lost it, to a restore of its PC from before it or a disk that lost its
       copies (``World.rolled_back``), and did not take it again before the origin's
       store was thrown away (:func:`_mended`: a loss the village mended by sending the
@@ -210,7 +211,8 @@ def _lost_everywhere(
       entries lie past the gap, and the peer can never hand them on. A loss after the
       store was thrown away leaves nobody holding it (what the origin's live store
       holds, F3 demands anyway: must_reach)."""
-    if any(first <= seq <= last for first, last in returned):
+    carried = any(w.hash in world.carried for w in world.ledger.logs.get(log, {}).get(seq, []))
+    if not carried and any(first <= seq <= last for first, last in returned):
         return False
     for back_to, at in world.rolled_back.get((peer, log), []):
         if back_to >= seq:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from node.store.holdings import Holdings
 from node.store.outbox import Outbox
+from protocol import LogId
 from tests.sim.invariants import (
     alert_violations,
     check_seed,
@@ -330,6 +332,14 @@ def test_a_restored_township_whose_copy_expired_gets_the_county_ack_again(
         w.sync(t)  # the county holds 1..3; its ack waits in the village's outbox
         w.restore(t)  # the township holds 1..3 again, without the county's ack
         w.time.advance(8 * DAY)  # past the village's 7 days
+        w.sync(t)  # its copy expired: handed back to the village for a fresh one
+        log = str(v.log)
+        assert [r[1:3] for r in Holdings(w.db(T)).returned_ranges()] == [(1, 3)]
+        assert len(Outbox(w.db(T)).items(f"village:{V1}")) == 1
+        w.sync(v)  # takes it back
+        w.sync(v)  # sends it fresh: the township keeps the fresh copy in place of its own
+        assert Holdings(w.db(T)).returned_ranges() == []
+        assert Holdings(w.db(T)).head(LogId.parse(log)) is not None
         problems = _healed(w)
         assert problems == [], report(w, problems)
     finally:

@@ -24,7 +24,7 @@ from node.store.evidence import Evidence
 from node.store.recovery import Recovery
 from node.store.restores import Restores
 from node.sync.delivery import DAY_MS, delivery, lag_days
-from node.sync.restored import describe, describe_recovery
+from node.sync.restored import describe, describe_recovery, lost_text
 from protocol import ErrorCode
 
 bp = page_blueprint("sync_status", __name__, url_prefix="/sync-status")
@@ -80,6 +80,9 @@ def status() -> ResponseReturnValue:
     refusals = [(r, _refusal_text(r.code)) for r in peers.rejections()]
     kept, _newest = evidence.quarantined(0)
     alerts = sorted(evidence.alerts(), key=lambda a: a.at, reverse=True)[:20]
+    events = Restores(store.db).events()
+    lost = [(e.at, _("Changes lost"), e.carried_log, lost_text(e, _)) for e in events
+            if e.nowhere_last]  # fmt: skip
     return render_template(
         "sync_status.html",
         node=f"{store.name}（{store.node.code}）",
@@ -88,10 +91,10 @@ def status() -> ResponseReturnValue:
         parent=parent,
         county=county,
         refusals=refusals,
-        alerts=[(a.at, _alert_kind(a.kind), a.log, _alert_text(a.detail)) for a in alerts],
+        alerts=lost + [(a.at, _alert_kind(a.kind), a.log, _alert_text(a.detail)) for a in alerts],
         quarantined=kept,
         restores=sorted(
-            [(e.at, describe(e, _)) for e in Restores(store.db).events()]
+            [(e.at, describe(e, _)) for e in events]
             + [(e.at, describe_recovery(e, _)) for e in Recovery(store.db).events()]
         ),
         parent_url=parent_url(),

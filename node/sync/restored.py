@@ -24,7 +24,7 @@ def _when(ms: int) -> str:
 def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
     """One sentence for the officer about ``event`` (``_``: the pages pass theirs)."""
     if event.how == "handed_back":
-        return (_carried(event, _) + _nowhere(event, _)).removeprefix("; ")
+        return "; ".join(t for t in (_carried(event, _), lost_text(event, _)) if t)
     if event.how == "restore":
         text = _(
             "restored from backup %(source)s at %(when)s; new epoch %(epoch)s",
@@ -55,13 +55,16 @@ def describe(event: RestoreEvent, _: Callable[..., str] = _) -> str:
         )
     if event.carried:
         text += "; " + _carried(event, _)
-    return text + _nowhere(event, _)
+    lost = lost_text(event, _)
+    return f"{text}; {lost}" if lost else text
 
 
-def _nowhere(event: RestoreEvent, _: Callable[..., str]) -> str:
+def lost_text(event: RestoreEvent, _: Callable[..., str] = _) -> str:
+    """The alert for changes ``event`` found lost twice over ("" if none): the status
+    line carries it, and the sync status page lists it among the alerts too."""
     if not event.nowhere_last:
         return ""
-    return "; " + _(
+    return _(
         "ALERT: changes %(first)s-%(last)s of %(log)s are neither on this PC nor with the "
         "township, and the county never confirmed them: they are lost; enter them again "
         "from the paper records",

@@ -89,3 +89,27 @@ def test_an_alert_is_named_in_chinese(tmp_path: Path) -> None:
     sign_in(client)
     html = client.get("/sync-status").get_data(as_text=True)
     assert "同一日志出现两份不同的历史" in html and "<td>fork</td>" not in html
+
+
+def test_changes_lost_twice_over_are_among_the_alerts(tmp_path: Path) -> None:
+    """Changes on no PC that the township lost and the county never confirmed (a copy
+    handed back waited for them, node/sync/push.py ``_nowhere``) are an alert, not only
+    a line about the restore: the officer must enter them again from paper."""
+    from node.store.restores import Restores
+    from node.store.store import NodeStore
+    from tests.node.pages.helpers import VILLAGE as OURS
+    from tests.node.pages.helpers import make_village
+
+    village = make_village(tmp_path)
+    store = NodeStore.open(village.data_dir)
+    try:
+        with store.db.atomic():
+            Restores(store.db).add_nowhere(START_MS, 2, f"village:{OURS}#1", (2, 5))
+    finally:
+        store.close()
+    client = village.app.test_client()
+    sign_in(client)
+    html = client.get("/sync-status").get_data(as_text=True)
+    alerts = html[html.index('id="alerts"') :]
+    assert "变更丢失" in alerts and f"village:{OURS}#1 第 2-5 条变更" in alerts
+    assert "没有警报" not in html

@@ -66,6 +66,7 @@ from protocol import (
 )
 
 CERTS_PATH = "/sync/v1/certs"
+_NOTHING = Head(0, bytes(32))
 UNREADABLE = frozenset({"decrypt_failed", "no_recipient", "malformed", "non_canonical"})
 """Refusals of a relayed batch that resending the same bytes cannot cure."""
 
@@ -91,14 +92,14 @@ class Relay:
         r = self.round
         revoked = revoked_through(r.trust.crl)
         for log, ours in sorted(self.holdings.frontier().items(), key=lambda item: str(item[0])):
-            have = theirs.get(log)
-            have_seq = have.seq if have else 0
+            have = theirs.get(log) or _NOTHING
+            have_seq = have.seq
             self.holdings.mark_forwarded_through(log, have_seq, r.now_ms())
             self.holdings.settle_returned(log, min(have_seq, self.acks.acked(log)))
             if ours.seq > have_seq:
-                self._forward_log(log, have or Head(0, bytes(32)), ours.seq)
+                self._forward_log(log, have, ours.seq)
             if self.acks.acked(log) < have_seq and log.node not in revoked:
-                self._ask_ack(log, have or Head(0, bytes(32)))  # no ack covered what it holds
+                self._ask_ack(log, have)  # no forward's ack covered what it holds
             self._unwrap_confirmed(log)
         for log in sorted({log for log, *_ in self.holdings.returned_ranges()}, key=str):
             held = self.holdings.head(log)
@@ -233,7 +234,7 @@ class Relay:
         Where the parent lacks our head, the forward found the copies lost (:meth:`_lost`).
         """
         ours = self.holdings.head(log)
-        acked = self.acks.parent_head(log) or Head(0, bytes(32))
+        acked = self.acks.parent_head(log) or _NOTHING
         if ours is None or ours.seq <= acked.seq:
             return  # nothing of ours beyond the acknowledgement we keep
         if ours.seq > have.seq or (ours.seq == have.seq and ours.hash != have.hash):

@@ -25,6 +25,7 @@ from node.identity import load_certificate
 from node.server import create_app
 from node.server.serving import NodeServer
 from node.store.store import NodeStore
+from node.sync import client as client_module
 from node.sync.client import RoundReport, SyncClient, SyncFailed
 from protocol import NodeId, Suite
 
@@ -205,3 +206,14 @@ def loopback_county(
             served.store.close()
         for store in county.villages.values():
             store.close()
+
+
+def small_batch_county(
+    tmp_path: Path, monkeypatch: Any, town: str, village: str
+) -> Iterator[County]:
+    """One township with one village on simulated time, pushing batches of at most 10
+    entries (so a few writes make several batches): what the returned-copy tests
+    (test_returned*.py) hand back and send again. For a fixture: ``yield from`` it."""
+    monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
+    with loopback_county(tmp_path / "net", {town: [village]}, clock=SimClock()) as c:
+        yield c

@@ -29,16 +29,14 @@ from node.sync.delivery import DAY_MS
 from node.sync.relay_returns import ALERT_DAYS, status_lines
 from protocol import Head, LogId, decode_envelope
 from tests.node.sync.faults import no_sleep, write
-from tests.node.sync.network import County, SimClock, loopback_county
+from tests.node.sync.network import County, small_batch_county
 
 V1, T = "440104001002", "440104001"
 
 
 @pytest.fixture
 def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[County]:
-    monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
-    with loopback_county(tmp_path / "net", {T: [V1]}, clock=SimClock()) as c:
-        yield c
+    yield from small_batch_county(tmp_path, monkeypatch, T, V1)
 
 
 def _round(county: County, code: str) -> client_module.RoundReport:

@@ -31,21 +31,18 @@ from node.store.database import DB_NAME
 from node.store.holdings import Holdings
 from node.store.outbox import Outbox
 from node.store.store import NodeStore
-from node.sync import client as client_module
 from node.sync.delivery import DAY_MS
 from node.sync.epochs import known_epoch
 from protocol import Entry, NodeId, address, seal_batch, sign_batch
 from tests.node.sync.faults import copy_node, no_sleep, write
-from tests.node.sync.network import County, SimClock, loopback_county
+from tests.node.sync.network import County, small_batch_county
 
 V1, T = "440104001002", "440104001"
 
 
 @pytest.fixture
 def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[County]:
-    monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
-    with loopback_county(tmp_path / "net", {T: [V1]}, clock=SimClock()) as c:
-        yield c
+    yield from small_batch_county(tmp_path, monkeypatch, T, V1)
 
 
 def _county_log(county: County, epoch: int) -> list[tuple[int, bytes]]:

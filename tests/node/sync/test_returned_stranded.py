@@ -33,14 +33,13 @@ from node.store.database import DB_NAME
 from node.store.holdings import Holdings
 from node.store.restores import Restores
 from node.store.store import NodeStore
-from node.sync import client as client_module
 from node.sync.delivery import DAY_MS
 from node.sync.epochs import known_epoch
 from node.sync.relay_returns import ALERT_DAYS, status_lines
 from node.sync.restored import describe
 from protocol import Upsert, decode_payload
 from tests.node.sync.faults import no_sleep, write
-from tests.node.sync.network import County, SimClock, loopback_county
+from tests.node.sync.network import County, small_batch_county
 
 V1, T = "440104001002", "440104001"
 LOG1 = f"village:{V1}#1"
@@ -48,9 +47,7 @@ LOG1 = f"village:{V1}#1"
 
 @pytest.fixture
 def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[County]:
-    monkeypatch.setattr(client_module, "MAX_BATCH_ENTRIES", 10)
-    with loopback_county(tmp_path / "net", {T: [V1]}, clock=SimClock()) as c:
-        yield c
+    yield from small_batch_county(tmp_path, monkeypatch, T, V1)
 
 
 def _names(store: NodeStore, first: int, last: int) -> list[str]:

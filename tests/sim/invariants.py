@@ -52,7 +52,11 @@ After heal (``final_violations``), in addition:
      after the copy is at the county in its log, or was written again in a new epoch by
      the officer's ``renkou node new-epoch``, which the fork's refusal told them to run
      (tests/sim/hand_copy.py); likewise what a PC restored into an epoch number a lost
-     copy had written wrote there (hand_copy.restore_reopened);
+     copy had written wrote there (hand_copy.restore_reopened), and what the officer
+     typed on a replacement PC before recovering the village (tests/sim/replace_pc.py);
+  R1 the cards a recovery from upstream put on a replacement PC are those the village's
+     logs, as its PCs wrote them, make through the heads the snapshot names; every
+     replacement PC recovered by the end of the heal (tests/sim/replace_pc.py);
   P1 no record the county merged a village's writes into (a local record, split by the
      history each write saw: county_aggregator/lines.py) has entries the officers wrote
      about two different people (a local id reused for another person, issue 12).
@@ -86,6 +90,7 @@ from protocol import LogId, NodeId, Suite
 from tests.sim.hand_copy import REFUSALS
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
+from tests.sim.replace_pc import recovery_violations
 
 if TYPE_CHECKING:
     from tests.sim.world import Forged, SimNode, World
@@ -512,6 +517,7 @@ def final_violations(world: World) -> list[str]:
                 )
 
     out += hand_copy_violations(world)
+    out += recovery_violations(world)
     out += _no_strangers(world, logs)
     out += _merged_hashes(world)
     out += reference_violations(world)
@@ -544,7 +550,7 @@ def final_violations(world: World) -> list[str]:
 def _no_strangers(world: World, logs: dict[str, str]) -> list[str]:
     """F6: nothing of a node the county never enrolled is stored anywhere."""
     out = []
-    issued = {c.raw for c in _issued(world)}
+    issued = {c.raw for c in _issued(world)} | world.old_certs  # a dead PC's too
     forged_raw = {f.cert_raw for f in world.forged if f.cert_raw}
     for code in world.nodes:
         db = world.db(code)

@@ -97,9 +97,11 @@ class Ledger:
         """Record every entry this store instance writes from now on, once committed.
 
         ``write`` commits before it returns; the simulation never groups writes in
-        ``store.bulk()``, where the commit would come later.
+        ``store.bulk()``, where the commit would come later. ``start_epoch_after`` is
+        the epoch a recovery from upstream starts (node/sync/recovered.py), in the
+        transaction that takes the cards (tests/sim/replace_pc.py).
         """
-        for name in ("write", "start_epoch"):
+        for name in ("write", "start_epoch", "start_epoch_after"):
             method = getattr(type(store), name)
             setattr(store, name, self._recording(node, store, method))
 

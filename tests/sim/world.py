@@ -13,7 +13,8 @@ village PC, a township's disk loses kept copies of a village's batches, a villag
 restored from a backup (sometimes by an earlier release, which reused record ids), a
 township acknowledges a village's batches and withholds them, a village PC's database is
 copied back by hand from an older copy and its officer runs the new-epoch sync asks for
-(issue 12; tests/sim/hand_copy.py).
+(issue 12; tests/sim/hand_copy.py), a village PC dies with its data dir and a replacement
+PC recovers the village's cards from upstream (tests/sim/replace_pc.py).
 Faults of the network (tests/sim/transport.py) come from the same seed, and at any
 request the scheduler may run another node's step first (interleaving).
 ``heal()`` lifts partitions, fixes clocks, switches faults off and runs sync passes
@@ -64,7 +65,7 @@ from protocol import (
     NodeId,
     Suite,
 )
-from tests.sim import hand_copy
+from tests.sim import hand_copy, replace_pc
 from tests.sim.ledger import Ledger
 from tests.sim.transport import Faults, SimCrash, SimNetwork, SimTime
 
@@ -82,6 +83,8 @@ WITHHOLDING_SHARE = 0.3  # of the seeds from WITHHOLDING_FROM: townships withhol
 WITHHOLDING_FROM = 800
 HAND_COPY_SHARE = 0.3  # of the seeds from HAND_COPY_FROM: village PCs copied back by hand
 HAND_COPY_FROM = 1000
+REPLACE_PC_SHARE = 0.3  # of the seeds from REPLACE_PC_FROM: dead PCs replaced and recovered
+REPLACE_PC_FROM = 5000  # above every seed pinned in tests/sim/seeds.py, which replay as before
 HELLO_SKEW_MS = 5 * MINUTE  # protocol/session.py MAX_SKEW_MS: sessions need clocks this close
 
 
@@ -118,6 +121,9 @@ class Params:
     # restore`: the node does not know); it writes on in the log the lost copy continued,
     # and the officer runs `renkou node new-epoch` once sync reports the fork (issue 12).
     hand_copies: bool = False
+    # A village PC dies with its data dir; the administrator enrols a new PC for the
+    # village, whose officer runs `renkou node recover` (issue 12 item 7).
+    replace_pcs: bool = False
     interleave: float = 0.1
     merges: bool = True
     # One SyncClient per node kept across rounds (sessions and caches live on), or a new
@@ -265,6 +271,12 @@ class World:
             and random.Random(seed * 3_571 + 11).random() < HAND_COPY_SHARE
         ):
             self.params = dataclasses.replace(self.params, hand_copies=True)
+        if (
+            params is None
+            and seed >= REPLACE_PC_FROM
+            and random.Random(seed * 2_609 + 13).random() < REPLACE_PC_SHARE
+        ):
+            self.params = dataclasses.replace(self.params, replace_pcs=True)
         self.time = SimTime(START_MS)
         self.network = SimNetwork(self.time, random.Random(seed * 7919 + 1))
         self.network.interleave = self._interleave
@@ -299,6 +311,12 @@ class World:
         # again in a new epoch (invariant H1)
         self.copies: list[tuple[str, str, int, set[tuple[int, bytes]], int]] = []
         self.carried: set[bytes] = set()
+        # village code -> its replacement PC, until the officer got the cards back; each
+        # recovery taken (tests/sim/replace_pc.py, invariant R1); the dead PCs' certificates
+        # (the township and the county keep them: F6)
+        self.replacing: dict[str, replace_pc.Replacing] = {}
+        self.recoveries: list[replace_pc.Recovered] = []
+        self.old_certs: set[bytes] = set()
         # (node code, record id) -> the ID number of the first person given that id
         self.issued: dict[tuple[str, str], str] = {}
         # village code -> (township, true time until which it withholds its batches)
@@ -469,6 +487,7 @@ class World:
             "lose_copies": 4.0 if p.lost_copies else 0.0,
             "withhold": 1.5 if p.withholding else 0.0,
             "copy_back": 2.0 if p.hand_copies else 0.0,
+            "replace_pc": 1.5 if p.replace_pcs else 0.0,
         }
         names = [k for k, w in weights.items() if w > 0]
         return self.rng.choices(names, [weights[k] for k in names])[0]
@@ -514,6 +533,10 @@ class World:
             ]
             if villages:
                 self.copy_back(self.rng.choice(villages))
+        elif action == "replace_pc":
+            villages = replace_pc.eligible(self)
+            if villages:
+                replace_pc.replace(self, self.rng.choice(villages))
         elif action == "restore_county":
             if self.backups.get(COUNTY):
                 self.restore(self.county)
@@ -635,6 +658,10 @@ class World:
     def sync(self, node: SimNode, *, nested: bool = False) -> RoundReport | None:
         """One sync round of ``node``; its failures are outcomes, not errors."""
         assert node.client is not None and not node.busy
+        if node.code in self.replacing:
+            # The new PC's officer runs `renkou node recover` until the cards come.
+            replace_pc.officer_recovers(self, node)
+            return None
         if not self.params.reuse_clients:
             node.client = self._client(node)
         node.busy = True
@@ -907,7 +934,7 @@ class World:
     def revoke(self, village: SimNode) -> None:
         """A village PC is stolen: revoke it through what the county holds of each of its
         logs (SPEC §8.3; earlier epochs too: a log not named is valid through 0)."""
-        if village.code in self.revoked or village.busy:
+        if village.code in self.revoked or village.busy or village.code in self.replacing:
             return
         logs = sorted(self.ledger.of_node(village.code))
         county, town = _frontier(self.db(COUNTY)), _frontier(self.db(village.parent or ""))
@@ -959,6 +986,7 @@ class World:
             node.skew = node.base_skew
         self.time.advance(2 * DAY + HOUR)
         self.note("heal: faults off, partitions lifted, clocks fixed")
+        replace_pc.heal(self)
         villages = [v for v in self.of_kind("village")]
         towns = self.of_kind("town")
         # One client per node for the whole heal (a fresh one now, kept across passes):

@@ -82,8 +82,10 @@ def eligible(world: World) -> list[SimNode]:
     ]
 
 
-def replace(world: World, node: SimNode) -> None:
-    """The PC of ``node`` dies with its data dir; a new one is enrolled for the village."""
+def replace(world: World, node: SimNode, typed: int | None = None) -> None:
+    """The PC of ``node`` dies with its data dir; a new one is enrolled for the village,
+    and sometimes its officer types cards at once (``typed`` changes: 0 none, None as
+    the seed draws it)."""
     assert node.store is not None and node.parent is not None
     node.forget_store(world.moment())  # what was acknowledged to the dead PC binds (F2)
     old_cert = load_certificate(node.data_dir, "node.cert")
@@ -121,9 +123,12 @@ def replace(world: World, node: SimNode) -> None:
     world.copies.append((node.code, log, 0, before, len(world.restores)))
     world.events["replace_pc"] += 1
     world.note(f"replace {node.code}: the PC died with its data dir; a new PC is enrolled")
-    if world.rng.random() < TYPES_FIRST_SHARE:
+    if typed is None and world.rng.random() < TYPES_FIRST_SHARE:
         world.events["replace_pc_typed_first"] += 1
         world.write(node)
+    elif typed:
+        world.events["replace_pc_typed_first"] += 1
+        world.write(node, typed)
 
 
 def officer_recovers(world: World, node: SimNode) -> None:

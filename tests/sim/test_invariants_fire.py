@@ -567,3 +567,85 @@ def test_a_copy_handed_back_to_the_village_is_a_holder(
     problems = _lost_then_put_back(sim_root, "unnoticed", keep_returned)
     f3 = [p for p in problems if p.startswith("F3 ") and LOG1 in p]
     assert f3 and "handed back of 4..6" in f3[0], problems
+
+
+def test_r1_fires_when_a_recovery_drops_the_snapshots_cards(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plant: the replacement PC takes the county's snapshot but none of its cards
+    (the officer sees an empty village and writes on). R1 names every card the
+    village's logs make through the snapshot's heads."""
+    from node.sync import recovered
+    from tests.sim.test_replace_pc import _replaced
+
+    monkeypatch.setattr(recovered, "open_snapshot", lambda *_args: [])
+    w = _replaced(sim_root, 0)
+    try:
+        w.heal()
+        problems = final_violations(w)
+    finally:
+        w.close()
+    r1 = [p for p in problems if p.startswith("R1 ")]
+    (done,) = w.recoveries
+    assert not done.cards and len(done.want) >= 2, done  # the cards sent before it died
+    assert len(r1) == len(done.want) and all("missing" in p for p in r1), problems
+
+
+def test_r1_fires_when_a_recovered_card_is_another_persons(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plant: the snapshot's first two cards swap their fields (each id shows the
+    other woman). R1 names both, and the officer's later edits of them, about the woman
+    each card shows, are merged into the other woman's record (P1)."""
+    import dataclasses
+
+    from node.sync import recovered
+
+    real = recovered.open_snapshot
+
+    def swapped(*args: Any) -> Any:
+        cards = list(real(*args))
+        a, b = cards[0], cards[1]
+        cards[0], cards[1] = (
+            dataclasses.replace(a, data=b.data),
+            dataclasses.replace(b, data=a.data),
+        )
+        return cards
+
+    from tests.sim.test_replace_pc import _replaced
+
+    monkeypatch.setattr(recovered, "open_snapshot", swapped)
+    w = _replaced(sim_root, 0)
+    try:
+        v = w.node(V1)
+        store = v.store
+        assert store is not None
+        for rid, idn in w.records[V1][:2]:  # the woman each card shows
+            w._meant(store.write([store.upsert_op("person", rid, {"name": "改"})]), idn)
+        w.sync(v)
+        w.heal()
+        problems = final_violations(w)
+    finally:
+        w.close()
+    assert len([p for p in problems if p.startswith("R1 ") and "differs" in p]) == 2, problems
+    assert "P1" in _codes(problems), problems
+
+
+def test_h1_fires_when_a_recovery_drops_the_cards_typed_before_it(
+    sim_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plant: the recovery does not write again what the officer typed on the new
+    PC before recovering (the snapshot just replaces the records, as before review).
+    H1 names the typed change."""
+    from node.sync import recovered
+    from tests.sim.test_replace_pc import _replaced
+
+    monkeypatch.setattr(recovered, "_not_upstream", lambda *_args: [])
+    w = _replaced(sim_root, 1)
+    try:
+        w.heal()
+        problems = final_violations(w)
+    finally:
+        w.close()
+    h1 = [p for p in problems if p.startswith("H1 ")]
+    assert len(h1) == 1 and "440104001001#1 2 " in h1[0], problems

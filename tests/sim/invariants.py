@@ -880,8 +880,17 @@ def report(world: World, problems: list[str], tail: int = 30) -> str:
 # it back, node/sync/returned.py) are fixed and pinned by test_regressions.py.
 # To pin a new bug, add its letter here, the symptoms it
 # explains to _EXPLAINS and a heuristic that recognises it to diagnose.
-KNOWN_BUGS: dict[str, str] = {}
-_EXPLAINS: dict[str, tuple[str, ...]] = {}
+KNOWN_BUGS: dict[str, str] = {
+    "I": (
+        "bug I: a replacement PC whose officer typed, before `renkou node recover`, at "
+        "least as many changes as the county holds of the dead PC's log keeps its own "
+        "history of that log as a closed epoch cut at the county's head seq (the new "
+        "epoch's first entry names it: node/store/apply.py epoch_cuts), whose hash is "
+        "not the county's: never idle (client.wanted digest), and a township that lost "
+        "the log takes that other history (tests/sim/test_replace_pc.py test_bug_i)"
+    ),
+}
+_EXPLAINS: dict[str, tuple[str, ...]] = {"I": ("F1", "F2", "F3", "F4", "F8")}
 
 
 def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
@@ -891,6 +900,10 @@ def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
     thousands of seeds; the test_bug_* scenarios in test_regressions.py pin each bug.
     """
     found: list[str] = []
+    if any(r.event.rewritten for r in world.recoveries) and any(
+        p.startswith(_EXPLAINS["I"]) for p in problems
+    ):
+        found.append("I")
     covered = {kind for letter in found for kind in _EXPLAINS[letter]}
     unexplained = [p for p in problems if p[:2] not in covered]
     return found, unexplained

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import traceback
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,8 +37,9 @@ from node.identity import load_certificate
 from node.store.recovery import RecoveryEvent
 from node.store.store import NodeStore
 from node.sync.client import SyncFailed
-from node.sync.recover import ask, collect
+from node.sync.recover import ask, collect, taken
 from protocol import Entry, LogId, Retire, Upsert, decode_payload
+from tests.sim.transport import SimCrash
 
 if TYPE_CHECKING:
     from tests.sim.world import SimNode, World
@@ -149,9 +151,21 @@ def officer_recovers(world: World, node: SimNode) -> None:
         outcome = "cards not come yet" if event is None else f"took {event.records} cards"
     except SyncFailed as exc:
         event, outcome = None, f"failed {exc.code or exc.status or 'unreachable'}"
+    except SimCrash as exc:
+        if exc.node != node.code:
+            raise
+        event, outcome = None, f"crashed ({'after' if exc.after else 'before'} a request)"
+    except Exception as exc:  # noqa: BLE001 - anything else escaping the command is a bug
+        event, outcome = None, f"UNEXPECTED {type(exc).__name__}: {exc}"
+        world.unexpected.append(
+            f"step {world.step_no} recover {node.code}: {traceback.format_exc()}"
+        )
     finally:
         node.busy = False
     world.note(f"officer of {node.code}: renkou node recover: {outcome}")
+    if outcome.startswith("crashed"):
+        world._restart(node)
+        event = taken(node.store) if node.store is not None else None
     if event is not None:
         recovered(world, node, event, before)
 

@@ -28,6 +28,11 @@ WITHHOLDING_SEEDS = [807, 812, 814, 815, 822, 827, 830, 836, 839, 840, 846, 849]
 # 1000 on (world.py HAND_COPY_FROM): seeds that draw it and pass, among them 1004, 1038,
 # 1052 and 1061, where the officer runs the new-epoch the fork's refusal asks for.
 HAND_COPY_SEEDS = [1004, 1016, 1019, 1035, 1038, 1052, 1061, 1065, 1079, 1088]
+# A village PC dying with its data dir, and a replacement PC recovering the village from
+# upstream (issue 12 item 7, tests/sim/replace_pc.py), happen from seed 5000 on (world.py
+# REPLACE_PC_FROM): seeds that draw it and pass, 5080, 5164, 5166 and 5176 with cards
+# typed on the new PC before recovering.
+REPLACE_PC_SEEDS = [5000, 5035, 5050, 5080, 5105, 5152, 5156, 5164, 5166, 5176, 5217, 5224]
 CI_SEEDS = [
     *range(200),
     *COUNTY_RESTORE_SEEDS,
@@ -35,6 +40,7 @@ CI_SEEDS = [
     *VILLAGE_RESTORE_SEEDS,
     *WITHHOLDING_SEEDS,
     *HAND_COPY_SEEDS,
+    *REPLACE_PC_SEEDS,
 ]
 SLOW_SEEDS = range(200, 10_200)
 
@@ -66,6 +72,7 @@ FAULT_KINDS = (
     "restore_village",  # issue 12: `renkou node restore` of a village PC
     "withhold",  # issue 12: a township acknowledges a village's batches, hands none up
     "copy_back",  # issue 12: a village PC's database copied back by hand
+    "replace_pc",  # issue 12: a village PC dies, a replacement recovers from upstream
     "alert_county_lag",  # not a fault: the delivery alert was up (A1 judged it)
 )
 CASES = {"restore_earlier_release": 5, "id_reused": 3}
@@ -73,7 +80,13 @@ CASES = {"restore_earlier_release": 5, "id_reused": 3}
 restored by an earlier release, which issued record ids without the epoch, and a record
 id the lost period gave one person given to another by it (P1 judges it)."""
 
-BUG_SEEDS: dict[int, str] = {}
+BUG_SEEDS: dict[int, str] = {
+    # I: cards typed on a replacement PC before recovering, past the county's head
+    # (slow seeds; test_replace_pc.py test_bug_i pins it on every pytest)
+    5001: "I",
+    5008: "I",
+    5010: "I",
+}
 
 # Seeds that showed a bug once, run on every pytest (tests/sim/test_regressions.py runs
 # those outside CI_SEEDS; the others run there anyway).

@@ -38,7 +38,7 @@ from node.store.recovery import RecoveryEvent
 from node.store.store import NodeStore
 from node.sync.client import SyncFailed
 from node.sync.recover import ask, collect, taken
-from protocol import Entry, LogId, Retire, Upsert, decode_payload
+from protocol import LogId, Retire, Upsert, decode_payload
 from tests.sim.transport import SimCrash
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class Replacing:
 
     log: str  # the new PC's first log (the dead PC's epoch 1)
     install: bytes  # its install entry's hash (dropped at the recovery; typed by nobody)
+    before: set[tuple[int, bytes]]  # (seq, hash) the ledger held of that log before it
     asked: bool = False
 
 
@@ -116,12 +117,12 @@ def replace(world: World, node: SimNode, typed: int | None = None) -> None:
     world._start(node)
     node.reuses_ids = False  # the new PC runs the current release
     log = str(install.log)
-    world.replacing[node.code] = Replacing(log, install.hash)
+    before = {(seq, w.hash) for seq, held in world.ledger.logs[log].items() for w in held}
+    world.replacing[node.code] = Replacing(log, install.hash, before)
     world.records[node.code] = []
     world.restores.append(node.code)
     # H1 judges what the officer types on the new PC in its first log (another history
     # of the dead PC's): at the county, or written again by the recovery.
-    before = {(seq, w.hash) for seq, held in world.ledger.logs[log].items() for w in held}
     world.copies.append((node.code, log, 0, before, len(world.restores)))
     world.events["replace_pc"] += 1
     world.note(f"replace {node.code}: the PC died with its data dir; a new PC is enrolled")
@@ -142,7 +143,6 @@ def officer_recovers(world: World, node: SimNode) -> None:
     if not world.params.reuse_clients:
         node.client = world._client(node)
     client = node.client
-    before = list(store.entries())
     node.busy = True
     try:
         ask(client)
@@ -162,15 +162,25 @@ def officer_recovers(world: World, node: SimNode) -> None:
         )
     finally:
         node.busy = False
-    world.note(f"officer of {node.code}: renkou node recover: {outcome}")
+    kept = [n for n in client.report.notes if n.startswith("kept our cards")]
+    world.note(f"officer of {node.code}: renkou node recover: {outcome} {kept}".rstrip(" []"))
+    if kept and event is None:
+        # The PC holds entries the county does not (written after a restore of the new
+        # PC): the command says to sync first and ask again; the officer does.
+        world.replacing.pop(node.code)
+        try:
+            world.sync(node)
+        finally:
+            world.replacing[node.code] = state
+        return
     if outcome.startswith("crashed"):
         world._restart(node)
         event = taken(node.store) if node.store is not None else None
     if event is not None:
-        recovered(world, node, event, before)
+        recovered(world, node, event)
 
 
-def recovered(world: World, node: SimNode, event: RecoveryEvent, typed: list[Entry]) -> None:
+def recovered(world: World, node: SimNode, event: RecoveryEvent) -> None:
     """Bookkeeping once a snapshot was taken: R1's two sides, the officer's typed entries
     written again (H1), and whom the PC's cards are about from now on (P1)."""
     store = node.store
@@ -181,13 +191,20 @@ def recovered(world: World, node: SimNode, event: RecoveryEvent, typed: list[Ent
         for k, i, d, r in store.db.execute("SELECT kind, id, data, retired FROM recovered_records")
     }
     world.recoveries.append(Recovered(node.code, event, cards, _cards_from_ledger(world, event)))
-    mine = [e for e in typed if e.hash != state.install and e.payload is not None]
+    # What the officer typed on the new PC before (even while the command ran: an
+    # interleaved write), from the ledger: the changes written again count as carried.
+    mine = [
+        w
+        for seq, held in sorted(world.ledger.logs[state.log].items())
+        for w in held
+        if (seq, w.hash) not in state.before and w.hash != state.install
+    ]
     again = [e for e in store.entries() if e.payload is not None][1:]  # past the epoch start
-    left = Counter(_change(e) for e in again)
-    for entry in mine:
-        if left[_change(entry)] > 0:
-            left[_change(entry)] -= 1
-            world.carried.add(entry.hash)
+    left = Counter(_change(e.payload) for e in again)
+    for w in mine:
+        if left[_change(w.payload)] > 0:
+            left[_change(w.payload)] -= 1
+            world.carried.add(w.hash)
     world.records[node.code] = [
         (rid, str(data["id_number"]))
         for rid, data in store.records("person")
@@ -207,11 +224,11 @@ def recovered(world: World, node: SimNode, event: RecoveryEvent, typed: list[Ent
     )
 
 
-def _change(entry: Entry) -> tuple[Any, ...]:
+def _change(payload: bytes | None) -> tuple[Any, ...]:
     """What an entry changes, its record ids and bases aside (written again under new
     ids, onto other bases)."""
     out: list[Any] = []
-    for op in decode_payload(entry.payload) if entry.payload else []:
+    for op in decode_payload(payload) if payload else []:
         if isinstance(op, Upsert):
             fields = sorted((k, json.dumps(v[0], sort_keys=True)) for k, v in op.fields.items())
             out.append(("upsert", op.kind, tuple(fields)))

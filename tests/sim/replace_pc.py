@@ -44,6 +44,8 @@ from tests.sim.transport import SimCrash
 if TYPE_CHECKING:
     from tests.sim.world import SimNode, World
 
+DAY = 24 * 3_600_000
+
 TYPES_FIRST_SHARE = 0.4
 """Of the replacements, those whose officer types cards before recovering."""
 
@@ -105,6 +107,10 @@ def replace(world: World, node: SimNode, typed: int | None = None) -> None:
     for key in [k for k in world.relay_acked if k[0] == node.code]:
         world.relay_acked[key] = []  # the new PC holds no acknowledgement
     town = world.nodes[node.parent]
+    # A new PC comes a day later at the earliest: its install entry is never the dead
+    # PC's (simulated time often stands still, and the same node, name and clock would
+    # write the very same entry).
+    world.time.advance(DAY)
     store = NodeStore.init(node.data_dir, node.node_id, f"村{node.code}", node.suite,
                            clock=node.clock)  # fmt: skip
     world.ledger.created(node.code, store)

@@ -890,7 +890,7 @@ KNOWN_BUGS: dict[str, str] = {
         "the log takes that other history (tests/sim/test_replace_pc.py test_bug_i)"
     ),
 }
-_EXPLAINS: dict[str, tuple[str, ...]] = {"I": ("F1", "F2", "F3", "F4", "F8")}
+_EXPLAINS: dict[str, tuple[str, ...]] = {"I": ("F1",)}  # its losses (F2, F3) stay red
 
 
 def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:

@@ -18,13 +18,15 @@ from node.store.holdings import EntryRow
 from protocol import (
     ZERO_HASH,
     Entry,
+    EpochStart,
     HybridClock,
     LogId,
     NodeId,
     Suite,
+    decode_payload,
     make_entry,
 )
-from protocol.entries import rebuilt_entry
+from protocol.entries import FLAG_EPOCH_START, rebuilt_entry
 
 
 def now_ms() -> int:
@@ -159,6 +161,32 @@ class ChangeLog:
         if self.epochs() != [1] or self.head_seq != 1 or self.log.epoch != 1:
             raise ValueError("only a new PC's lone install entry is ever dropped")
         self.db.execute("DELETE FROM log WHERE epoch = 1")
+
+    def forget_after(self, seq: int) -> int:
+        """Drop the entries of this log past ``seq``; how many went.
+
+        A recovery from upstream (SPEC §8.10) finds this log another history of one the
+        county holds (a replacement PC on which the officer typed first): the records are
+        the county's cards, what was typed is written again in the next epoch, and the
+        entries that typed it would otherwise stay a closed epoch cut at the county's
+        seq with our hash there, not the county's, so the state digest could never
+        match the parent's, and a relay that lost the log would take them. The first
+        entry of an epoch that names an earlier one is kept: it holds that epoch's cut.
+        """
+        first = next(self.entries(1, 1), None)
+        if first is not None and first.flags & FLAG_EPOCH_START and first.payload is not None:
+            start = decode_payload(first.payload)[0]
+            if isinstance(start, EpochStart) and start.prev_epoch > 0:
+                seq = max(seq, 1)
+        cursor = self.db.execute(
+            "DELETE FROM log WHERE epoch = ? AND seq > ?", [self.log.epoch, seq]
+        )
+        if seq < self.head_seq:
+            row = self.db.execute(
+                "SELECT entry_hash FROM log WHERE epoch = ? AND seq = ?", [self.log.epoch, seq]
+            ).fetchone()
+            self.head_seq, self.head_hash = seq, bytes(row[0]) if row else ZERO_HASH
+        return cursor.rowcount
 
     def epochs(self) -> list[int]:
         """Every epoch this store holds entries of, oldest first (by seeks: ``DISTINCT

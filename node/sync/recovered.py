@@ -79,7 +79,7 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
         drop = _check_covered(store, heads)
     except _NotCovered as exc:
         return f"kept our cards: {exc}; ask again after a sync (renkou node recover)"
-    again = [] if drop else _not_upstream(store, heads)
+    kept, again = (None, []) if drop else _not_upstream(store, heads)
     latest = max(heads, key=lambda log: log.epoch)
     epoch = max(store.changelog.log.epoch, known_epoch(store), latest.epoch) + 1
     old = store.changelog
@@ -91,6 +91,8 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
         with store.db.atomic():
             if drop:
                 old.forget_install()
+            elif kept is not None:
+                old.forget_after(kept)  # written again below, in the new epoch
             n = recovery.install(cards, epoch)
             recovery.clear_pending()
             event = RecoveryEvent(store.clock(), str(snap.header.county), epoch, n,
@@ -118,10 +120,11 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
     return f"recovered {n} cards from the county; writing on in epoch {epoch}"
 
 
-def _not_upstream(store: NodeStore, heads: dict[LogId, Head]) -> list[Entry]:
-    """Entries of our open log that may not be upstream: past the last one a parent
-    acknowledged with our hash, where the county's head of the log does not show our
-    history runs through it (it holds more than we do, or another entry at its head).
+def _not_upstream(store: NodeStore, heads: dict[LogId, Head]) -> tuple[int | None, list[Entry]]:
+    """Where our open log may stop being upstream, and the entries past it to write
+    again: past the last one a parent acknowledged with our hash, where the county's
+    head of the log does not show our history runs through it (it holds more than we
+    do, or another entry at its head); ``(None, [])`` where it does.
 
     A replacement PC on which the officer typed cards before recovering writes its own
     history of the dead PC's log (the same log id, other entries): the snapshot replaces
@@ -130,12 +133,11 @@ def _not_upstream(store: NodeStore, heads: dict[LogId, Head]) -> list[Entry]:
     county holds through our head with our hash has nothing here."""
     log = store.changelog
     theirs = heads.get(log.log)
-    if theirs is None or log.head_seq == 0:
-        return []
-    if _runs_through(store, theirs):
-        return []
-    past = store.entries(agreed_seq(store) + 1, log.head_seq)
-    return [e for e in past if any(not isinstance(op, EpochStart) for op in _ops(e))]
+    if theirs is None or log.head_seq == 0 or _runs_through(store, theirs):
+        return None, []
+    kept = agreed_seq(store)
+    past = store.entries(kept + 1, log.head_seq)
+    return kept, [e for e in past if any(not isinstance(op, EpochStart) for op in _ops(e))]
 
 
 def _ops(entry: Entry) -> list[Any]:

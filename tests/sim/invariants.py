@@ -875,22 +875,15 @@ def report(world: World, problems: list[str], tail: int = 30) -> str:
 # kept client never re-introduced a certificate: client._introduce), D (the merged db
 # after a county restore: county_aggregator), E (a restored relay's outbox numbered
 # below the cursor: client._reset_inbox_if_renumbered and the outbox mark) and G (a
-# revoked log a restored relay lost, never idle: revoked.revoked_wanted) and H (a
+# revoked log a restored relay lost, never idle: revoked.revoked_wanted), H (a
 # township dropped an expired copy a restored village could not send again: it hands
-# it back, node/sync/returned.py) are fixed and pinned by test_regressions.py.
-# To pin a new bug, add its letter here, the symptoms it
-# explains to _EXPLAINS and a heuristic that recognises it to diagnose.
-KNOWN_BUGS: dict[str, str] = {
-    "I": (
-        "bug I: a replacement PC whose officer typed, before `renkou node recover`, at "
-        "least as many changes as the county holds of the dead PC's log keeps its own "
-        "history of that log as a closed epoch cut at the county's head seq (the new "
-        "epoch's first entry names it: node/store/apply.py epoch_cuts), whose hash is "
-        "not the county's: never idle (client.wanted digest), and a township that lost "
-        "the log takes that other history (tests/sim/test_replace_pc.py test_bug_i)"
-    ),
-}
-_EXPLAINS: dict[str, tuple[str, ...]] = {"I": ("F1",)}  # its losses (F2, F3) stay red
+# it back, node/sync/returned.py) and I (a replacement PC that typed past the county's
+# head of the dead PC's log kept that other history as a closed epoch, never idle: the
+# recovery drops what it writes again, node/store/changelog.py forget_after) are fixed
+# and pinned by test_regressions.py. To pin a new bug, add its letter here, the symptoms
+# it explains to _EXPLAINS and a heuristic that recognises it to diagnose.
+KNOWN_BUGS: dict[str, str] = {}
+_EXPLAINS: dict[str, tuple[str, ...]] = {}
 
 
 def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
@@ -900,10 +893,6 @@ def diagnose(world: World, problems: list[str]) -> tuple[list[str], list[str]]:
     thousands of seeds; the test_bug_* scenarios in test_regressions.py pin each bug.
     """
     found: list[str] = []
-    if any(r.event.rewritten for r in world.recoveries) and any(
-        p.startswith(_EXPLAINS["I"]) for p in problems
-    ):
-        found.append("I")
     covered = {kind for letter in found for kind in _EXPLAINS[letter]}
     unexplained = [p for p in problems if p[:2] not in covered]
     return found, unexplained

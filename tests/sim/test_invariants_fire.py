@@ -640,7 +640,7 @@ def test_h1_fires_when_a_recovery_drops_the_cards_typed_before_it(
     from node.sync import recovered
     from tests.sim.test_replace_pc import _replaced
 
-    monkeypatch.setattr(recovered, "_not_upstream", lambda *_args: [])
+    monkeypatch.setattr(recovered, "_not_upstream", lambda *_args: (None, []))
     w = _replaced(sim_root, 1)
     try:
         w.heal()

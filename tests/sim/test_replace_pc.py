@@ -66,17 +66,15 @@ def test_a_replacement_pc_recovers_the_village_and_writes_on(sim_root: Path, typ
         w.close()
 
 
-@pytest.mark.xfail(strict=True, reason="bug I (tests/sim/invariants.py KNOWN_BUGS)")
-def test_bug_i_cards_typed_past_the_countys_head_keep_the_new_pc_from_going_idle(
+def test_cards_typed_past_the_countys_head_do_not_keep_the_new_pc_from_going_idle(
     sim_root: Path,
 ) -> None:
-    """Seeds 5001, 5008, 5010, ...: the officer typed on the new PC at least as many
-    changes as the county holds of the dead PC's log. The recovery writes them again
-    in the new epoch, but the new PC's own history of the old log stays a closed epoch
-    cut at the county's head seq (node/store/apply.py epoch_cuts: the new epoch's
-    first entry names the county's head), whose hash is not the county's: the state
-    digest never matches its parent's (never idle), and a township that lost the log
-    takes the new PC's history and can never hand it up."""
+    """Seeds 5001, 5008, 5010 (bug I, fixed): the officer typed on the new PC at least
+    as many changes as the county holds of the dead PC's log. The recovery writes them
+    again in the new epoch and drops them from the old log (node/store/changelog.py
+    forget_after): kept there, they were a closed epoch cut at the county's head seq
+    with another hash than the county's, the state digest never matched the parent's
+    (never idle), and a township that lost the log took that other history."""
     w = _replaced(sim_root, 6)
     try:
         problems = _healed(w)

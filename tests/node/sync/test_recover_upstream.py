@@ -491,3 +491,35 @@ def test_cards_typed_on_a_new_pc_before_recovering_are_kept_under_new_ids(
     finally:
         new.close()
         county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_a_new_pc_that_typed_past_the_countys_head_goes_idle_after_recovering(
+    county: County, tmp_path: Path
+) -> None:
+    """Found by the simulation (seeds 5001, 5008, 5010: bug I): the officer typed more
+    changes on the replacement PC than the county holds of the dead PC's log. They were
+    written again in the new epoch, but the PC kept its own history of the old log as
+    a closed epoch cut at the county's head seq, with its own hash there, not the
+    county's: its state digest never matched its township's, so it was never idle.
+    The entries written again are dropped from the old log; what the PC reports of it
+    is then the county's head."""
+    dead = county.villages[V1]
+    _woman(dead, date(1985, 2, 3), "甲")
+    _sync(county, dead)  # the county holds entries 1..2 of the dead PC's log
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    try:
+        for i in range(3):  # 1..4 of its own history of that log
+            _woman(new, date(1990 + i, 4, 5), f"新{i}")
+        event = _recover(county, new)
+        assert event is not None and event.rewritten == 3
+        assert new.changelog.log.epoch == 2 and new.changelog.closed_heads() == {}
+        _sync(county, new)
+        _sync(county, new)  # the county's acknowledgements come down
+        report = SyncClient(new, county.towns[T].url, now_ms=county.clock).sync_round()
+        assert report.idle, report
+        assert sorted(_merged_people(county)) == sorted(["甲", "新0", "新1", "新2"])
+        assert [s for log, s in _entries_of(county, V1) if log.endswith("#1")] == [1, 2]
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)

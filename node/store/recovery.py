@@ -10,7 +10,8 @@ backups and the carry-over of node/store/carry.py rebuild them that way.
 
 Owner of ``recovered_records``, ``recovery_requests`` (a relay keeps its children's
 requests until it has handed them up) and the ``recovery:*`` keys of ``node_meta``
-(the request this node waits for, the base's epoch, one event per recovery).
+(the request this node waits for, the base's epoch, one event per recovery, and at a
+relay the parent's refusal of a child's request until the child is told).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _COLUMNS = "kind, id, data, versions, retired, created_seq, updated_seq, updated
 PENDING = "recovery:pending"
 BASE_EPOCH = "recovery:base_epoch"
 EVENT = "recovery:event:{epoch}"
+REFUSED = "recovery:refused:{node}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +147,22 @@ class Recovery:
 
     def handed_up(self, request_id: str) -> None:
         self.db.execute("DELETE FROM recovery_requests WHERE id = ?", [request_id])
+
+    def refused(self, node: str, request_id: str, code: str, status: int) -> None:
+        """Our parent refused ``node``'s request: keep why until the child asks again
+        (only the newest refusal per child; it asks with one request at a time)."""
+        body = {"id": request_id, "code": code, "status": status}
+        self._set_meta(REFUSED.format(node=node), json.dumps(body, sort_keys=True))
+
+    def take_refusal(self, node: str, request_id: str) -> tuple[str, int] | None:
+        """``(code, status)`` of the parent's refusal of this very request, forgotten
+        once read (the child told, a retry goes up again); None if there is none."""
+        key = REFUSED.format(node=node)
+        value = self._meta(key)
+        if value is None:
+            return None
+        body = json.loads(value)
+        if body.get("id") != request_id:
+            return None
+        self.db.execute("DELETE FROM node_meta WHERE key = ?", [key])
+        return str(body["code"]), int(body["status"])

@@ -28,7 +28,9 @@ def ask(client: SyncClient, *, again: bool = False) -> str:
     """Send our request (the one waiting, unless ``again`` or none); its id.
 
     Raises:
-        SyncFailed: the parent refused it (its code says why) or could not be reached.
+        SyncFailed: the parent refused it (its code says why: ``recovery.nothing_held``
+            when the county holds nothing of our node, and the request waits no more)
+            or could not be reached.
     """
     store = client.store
     recovery = Recovery(store.db)
@@ -41,7 +43,13 @@ def ask(client: SyncClient, *, again: bool = False) -> str:
         )
         with store.db.atomic():
             recovery.set_pending(raw)
-    client.link.call("POST", RECOVERY_PATH, raw)
+    try:
+        client.link.call("POST", RECOVERY_PATH, raw)
+    except SyncFailed as exc:
+        if exc.code.startswith("recovery.") and 400 <= exc.status < 500:
+            with store.db.atomic():  # answered, by a refusal: no snapshot is coming
+                recovery.clear_pending()
+        raise
     return decode_recovery_request(raw).id
 
 

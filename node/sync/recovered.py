@@ -197,11 +197,14 @@ def _check_covered(store: NodeStore, heads: dict[LogId, Head]) -> bool:
 def hand_up(r: Round) -> int:
     """Hand every request our children gave us to our parent; how many went.
 
-    A request the parent refuses is dropped with a note (the child sees no answer and
-    asks again); one the link could not deliver stays for the next round.
+    A request the parent refuses is dropped with a note, and the refusal is kept: the
+    child asks again (the same request) and is told why (recovery_asked.py), so an
+    officer whose county holds nothing of the village is not left waiting for cards
+    that never come. One the link could not deliver stays for the next round.
     """
     recovery, sent = Recovery(r.store.db), 0
     for rid, node, raw in list(recovery.waiting_requests()):
+        refusal: tuple[str, int] | None = None
         try:
             r.link.call("POST", RECOVERY_PATH, raw)
         except SyncFailed as exc:
@@ -209,8 +212,11 @@ def hand_up(r: Round) -> int:
                 r.report.notes.append(f"recovery request of {node} not handed up yet: {exc}")
                 return sent
             r.report.notes.append(f"the parent refused the recovery request of {node}: {exc.code}")
+            refusal = (exc.code or "recovery.refused", exc.status)
         else:
             sent += 1
         with r.store.db.atomic():
             recovery.handed_up(rid)
+            if refusal is not None:
+                recovery.refused(node, rid, *refusal)
     return sent

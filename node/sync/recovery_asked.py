@@ -7,7 +7,9 @@ signed by its key, over a session opened by that node or by its parent (its town
 handing the request up). Anything else is refused with a code, and a request for
 another node's cards never gets past here.
 
-A relay keeps a checked request and hands it up at its next round (recovery_up.py). The
+A relay keeps a checked request and hands it up at its next round (recovered.py
+``hand_up``); when the county refused it, the relay answers the child's next sending of
+that request with the county's refusal instead (so the officer learns why). The
 county node, which holds the entries of its villages' logs, answers: it makes the
 node's cards from them (node/store/recovery_cards.py), seals them for the requesting
 certificate's key alone, signs them, writes the audit row (who asked, when, which
@@ -63,10 +65,34 @@ def take_request(store: NodeStore, trust: Trust, raw: bytes, peer: NodeId, now_m
             403,
         )
     if store.node.role is not Role.COUNTY:
+        recovery = Recovery(store.db)
         with store.db.atomic():
-            Recovery(store.db).keep_request(request.id, str(cert.node), raw, now_ms)
+            told = recovery.take_refusal(str(cert.node), request.id)
+            if told is None:
+                recovery.keep_request(request.id, str(cert.node), raw, now_ms)
+        if told is not None:
+            raise _passed_down(cert.node, *told)
         return f"kept the recovery request of {cert.node} to hand up"
     return _answer(store, request, cert, peer, now_ms)
+
+
+def _passed_down(node: NodeId, code: str, status: int) -> RecoveryRefused:
+    """Our parent's refusal of ``node``'s request, for the child that asks again."""
+    if code == "recovery.nothing_held":
+        return RecoveryRefused(
+            code,
+            f"县里没有 {node} 的任何记录，无可取回：请直接同步（renkou node sync），"
+            "本机录入的变更照常上报",
+            f"the county holds no entry of {node}: there is nothing to recover; sync "
+            "(renkou node sync) and what this PC holds goes up as usual",
+            status,
+        )
+    return RecoveryRefused(
+        code,
+        f"县里拒绝了 {node} 的取回请求（{code}）",
+        f"the county refused the recovery request of {node} ({code})",
+        status,
+    )
 
 
 def _answer(

@@ -170,6 +170,13 @@ def officer_recovers(world: World, node: SimNode) -> None:
         node.busy = False
     kept = [n for n in client.report.notes if n.startswith("kept our cards")]
     world.note(f"officer of {node.code}: renkou node recover: {outcome} {kept}".rstrip(" []"))
+    if outcome == "failed recovery.nothing_held":
+        # The county holds nothing of the village (put back from an older backup, say):
+        # the command says there is nothing to recover and to sync; the officer does, at
+        # the village's next turn, and what the new PC holds goes up as any log does.
+        world.replacing.pop(node.code)
+        world.events["replace_pc_nothing_held"] += 1
+        return
     if kept and event is None:
         # The PC holds entries the county does not (written after a restore of the new
         # PC): the command says to sync first and ask again; the officer does.

@@ -523,3 +523,39 @@ def test_a_new_pc_that_typed_past_the_countys_head_goes_idle_after_recovering(
     finally:
         new.close()
         county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_an_officer_whose_county_holds_nothing_of_the_village_is_told_so(
+    county: County, tmp_path: Path
+) -> None:
+    """Found by the simulation (seed 5221): the county, put back from an old backup,
+    held nothing of a village whose PC died. The township handed the new PC's request
+    up, the county refused it (`recovery.nothing_held`) and the township dropped it:
+    the officer's `renkou node recover` said "not come yet" for ever, and the cards
+    typed on the new PC never went up. The township now keeps the refusal and answers
+    the officer's next asking with it; the request waits no more, and a sync sends
+    what the PC holds."""
+    dead = county.villages[V1]
+    dead.close()  # died before anything of it reached the county
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    _woman(new, date(1990, 4, 5), "新")
+    new.close()
+    remember_parent_url(new.data_dir, county.towns[T].url)
+    args = ["node", "recover", "--code", V1, "--wait", "0", "--data-dir", str(new.data_dir)]
+    try:
+        first = CliRunner().invoke(cli, args)
+        assert first.exit_code == 0 and "卡片尚未送达" in first.output, first.output
+        county.client(T).sync_round()  # the county refuses: it holds nothing of V1
+        second = CliRunner().invoke(cli, args)
+        assert second.exit_code != 0, second.output
+        assert f"县里没有 village:{V1} 的任何记录，无可取回" in second.output, second.output
+        assert "renkou node sync" in second.output
+        new = NodeStore.open(new.data_dir, clock=county.clock)
+        assert Recovery(new.db).pending() is None
+        _sync(county, new)
+        assert _merged_people(county) == ["新"]
+        third = CliRunner().invoke(cli, args)  # asked again: up once more, not stuck
+        assert third.exit_code == 0 and "卡片尚未送达" in third.output, third.output
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)

@@ -173,11 +173,8 @@ class ChangeLog:
         match the parent's, and a relay that lost the log would take them. The first
         entry of an epoch that names an earlier one is kept: it holds that epoch's cut.
         """
-        first = next(self.entries(1, 1), None)
-        if first is not None and first.flags & FLAG_EPOCH_START and first.payload is not None:
-            start = decode_payload(first.payload)[0]
-            if isinstance(start, EpochStart) and start.prev_epoch > 0:
-                seq = max(seq, 1)
+        if self._holds_a_cut(self.log.epoch):
+            seq = max(seq, 1)
         cursor = self.db.execute(
             "DELETE FROM log WHERE epoch = ? AND seq > ?", [self.log.epoch, seq]
         )
@@ -187,6 +184,30 @@ class ChangeLog:
             ).fetchone()
             self.head_seq, self.head_hash = seq, bytes(row[0]) if row else ZERO_HASH
         return cursor.rowcount
+
+    def forget_past(self, epoch: int, seq: int) -> None:
+        """Drop the entries of our closed ``epoch`` past ``seq``, as :meth:`forget_after`
+        does for the open one: another history of a log the county holds otherwise (a
+        replacement PC's first log, closed by a restore before it recovered), written
+        again in the recovery's new epoch (SPEC §8.10).
+
+        Raises:
+            ValueError: ``epoch`` is not closed.
+        """
+        if epoch >= self.log.epoch:
+            raise ValueError("only entries of a closed epoch are ever dropped")
+        if self._holds_a_cut(epoch):
+            seq = max(seq, 1)
+        self.db.execute("DELETE FROM log WHERE epoch = ? AND seq > ?", [epoch, seq])
+
+    def _holds_a_cut(self, epoch: int) -> bool:
+        """Whether entry 1 of ``epoch`` starts it from an earlier epoch (and so holds
+        that epoch's cut: node/store/apply.py epoch_cuts)."""
+        first = next(self.entries(1, 1, epoch=epoch), None)
+        if first is None or not first.flags & FLAG_EPOCH_START or first.payload is None:
+            return False
+        start = decode_payload(first.payload)[0]
+        return isinstance(start, EpochStart) and start.prev_epoch > 0
 
     def epochs(self) -> list[int]:
         """Every epoch this store holds entries of, oldest first (by seeks: ``DISTINCT

@@ -26,6 +26,7 @@ from node.store.recovery import Recovery, RecoveryEvent
 from node.store.store import NodeStore
 from node.sync.epochs import known_epoch
 from node.sync.failures import SyncFailed
+from node.sync.other_history import forget, forked_closed, typed_there
 from node.sync.round import Round
 from protocol import (
     Certificate,
@@ -80,6 +81,8 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
     except _NotCovered as exc:
         return f"kept our cards: {exc}; ask again after a sync (renkou node recover)"
     kept, again = (None, []) if drop else _not_upstream(store, heads)
+    forked = forked_closed(store, heads)  # closed logs of another history: written again too
+    again = [*typed_there(store, forked), *again]
     latest = max(heads, key=lambda log: log.epoch)
     epoch = max(store.changelog.log.epoch, known_epoch(store), latest.epoch) + 1
     old = store.changelog
@@ -93,6 +96,7 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
                 old.forget_install()
             elif kept is not None:
                 old.forget_after(kept)  # written again below, in the new epoch
+            forget(store, forked)  # and of closed logs of another history (other_history.py)
             n = recovery.install(cards, epoch)
             recovery.clear_pending()
             event = RecoveryEvent(store.clock(), str(snap.header.county), epoch, n,
@@ -180,6 +184,7 @@ def _check_covered(store: NodeStore, heads: dict[LogId, Head]) -> bool:
     ours = {e: Head(seq, h) for e, (seq, h) in log.closed_heads().items()}
     ours[log.log.epoch] = Head(log.head_seq, log.head_hash)
     fresh = store.is_new_pc()
+    forked = forked_closed(store, heads)
     for epoch, mine in sorted(ours.items()):
         theirs = heads.get(LogId(store.node, epoch))
         same = theirs is not None and theirs.seq == mine.seq and theirs.hash == mine.hash
@@ -189,6 +194,8 @@ def _check_covered(store: NodeStore, heads: dict[LogId, Head]) -> bool:
             continue
         if epoch == log.log.epoch and theirs is not None and not _runs_through(store, theirs):
             continue  # another history of our open log: ours is written again (_not_upstream)
+        if epoch in forked:
+            continue  # and of a closed one (restored before recovering): other_history.py
         held = 0 if theirs is None else theirs.seq
         raise _NotCovered(f"the county holds entry {held} of epoch {epoch}, we hold {mine.seq}")
     return False

@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Closed logs of ours that the county holds another history of, at a recovery (SPEC.md
+§8.10).
+
+A replacement PC's first log has the dead PC's log id. If the officer typed cards on it
+and the PC was then put back from its own backup (``renkou node restore``) or copied
+back by hand before ``renkou node recover``, that log is closed: the restore opened a
+new epoch. No sync can put it at the county, which holds the dead PC's entries there,
+so a snapshot never covered it and the recovery said 'ask again after a sync' for ever.
+The recovery writes what was typed there again in its new epoch, as it does for the open
+log (recovered.py ``_not_upstream``), and then forgets those entries: they are not the
+village's log, and counted as ours (client.wanted) the state digest would never match
+the parent's.
+
+Only a fork we can see is taken for one: the county's head of the log lies within our
+entries and its hash is not ours there. A county head past ours says nothing about our
+entries, and the usual case is a PC restored from an old backup, whose closed log is a
+prefix of what it sent: those entries must not be written twice.
+"""
+
+from __future__ import annotations
+
+from node.store.acks import PeerAcks
+from node.store.store import NodeStore
+from protocol import Entry, EpochStart, Head, LogId, decode_payload
+
+
+def forked_closed(store: NodeStore, heads: dict[LogId, Head]) -> dict[int, int]:
+    """``{epoch: last agreed seq}`` of each closed epoch of ours whose head in ``heads``
+    (the county's) lies within our entries with another hash: everything past the last
+    entry a parent acknowledged with our hash is another history than the county's."""
+    log = store.changelog
+    out: dict[int, int] = {}
+    for epoch, (seq, _hash) in log.closed_heads().items():
+        theirs = heads.get(LogId(store.node, epoch))
+        if theirs is None or theirs.seq == 0 or theirs.seq > seq:
+            continue
+        ours = next(log.entries(theirs.seq, theirs.seq, epoch=epoch), None)
+        if ours is not None and ours.hash != theirs.hash:
+            out[epoch] = _agreed(store, LogId(store.node, epoch), seq)
+    return out
+
+
+def typed_there(store: NodeStore, forked: dict[int, int]) -> list[Entry]:
+    """The entries of the ``forked`` epochs past their agreed seq (up to where each
+    closed log ends: a cut's abandoned stretch was written again when it was cut), oldest
+    epoch first, epoch starts left out."""
+    log = store.changelog
+    closed = log.closed_heads()
+    out: list[Entry] = []
+    for epoch in sorted(forked):
+        for entry in log.entries(forked[epoch] + 1, closed[epoch][0], epoch=epoch):
+            ops = decode_payload(entry.payload) if entry.payload is not None else []
+            if any(not isinstance(op, EpochStart) for op in ops):
+                out.append(entry)
+    return out
+
+
+def forget(store: NodeStore, forked: dict[int, int]) -> None:
+    """Drop our entries of the ``forked`` epochs past their agreed seq (inside the
+    recovery's transaction, once :func:`typed_there`'s were written again)."""
+    for epoch, agreed in forked.items():
+        store.changelog.forget_past(epoch, agreed)
+
+
+def _agreed(store: NodeStore, log: LogId, head: int) -> int:
+    """The furthest entry of our closed ``log`` (up to ``head``) that a parent
+    acknowledged with the hash we hold there (0 if none)."""
+    acks = PeerAcks(store.db)
+    best = 0
+    for kept in acks.kept():
+        if kept.log != str(log) or kept.seq <= best or kept.seq > head:
+            continue
+        theirs = acks.head(kept.peer, log)
+        ours = next(store.changelog.entries(kept.seq, kept.seq, epoch=log.epoch), None)
+        if theirs is not None and ours is not None and ours.hash == theirs.hash:
+            best = kept.seq
+    return best

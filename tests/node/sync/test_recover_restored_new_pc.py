@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A replacement PC put back from its own backup before `renkou node recover` (simulation
+seed 5311), on real stores and HTTP servers on loopback (SPEC.md §8.10).
+
+The officer of a new PC typed cards, took a backup, and restored it (or copied the
+data dir back by hand) before the village's cards came back. The restore closed the
+PC's first log, which is another history of the dead PC's log under the same log id,
+and opened a new epoch. The recovery refused the county's snapshot for ever ('kept our
+cards: the county holds entry 2 of epoch 1, we hold 4; ask again after a sync'): a sync
+can never put that other history at the county, which holds the dead PC's. The
+recovery takes the cards and writes what was typed there again in the new epoch, as it
+does for the open log, and the PC then goes idle with its parent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from deploy.cli import cli
+from node.store.store import NodeStore
+from node.sync.client import SyncClient
+from tests.node.sync.network import County
+from tests.node.sync.test_recover_upstream import (
+    V1,
+    T,
+    _merged_people,
+    _new_pc,
+    _recover,
+    _sync,
+    _woman,
+    county,  # noqa: F401 - the fixture
+)
+
+
+def test_a_new_pc_restored_before_recovering_takes_the_cards_and_keeps_what_was_typed(
+    county: County,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    dead = county.villages[V1]
+    _woman(dead, date(1985, 2, 3), "甲")
+    _sync(county, dead)  # the county holds the dead PC's log through seq 2
+    dead.close()
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    data_dir = str(new.data_dir)
+    typed = ["新一", "新二", "新三"]
+    run = CliRunner()
+    try:
+        for i, name in enumerate(typed):
+            _woman(new, date(1990 + i, 4, 5), name)  # seqs 2..4 of another history of #1
+        assert run.invoke(cli, ["node", "backup", "--to", str(tmp_path / "new.db"),
+                                "--data-dir", data_dir]).exit_code == 0  # fmt: skip
+        new.close()
+        done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "new.db"), "--yes",
+                                "--data-dir", data_dir])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        new = NodeStore.open(Path(data_dir), clock=county.clock)
+        assert new.changelog.log.epoch == 2 and 1 in new.changelog.closed_heads()
+        _sync(county, new)  # the restore's epoch goes up; the other history of #1 cannot
+        event = _recover(county, new)
+        assert event is not None, "the snapshot was refused (kept our cards)"
+        assert event.rewritten == len(typed) and not event.dropped_install
+        names = sorted(d["name"] for _rid, d in new.records("person"))
+        assert names == sorted(["甲", *typed])
+        ids = [rid for rid, d in new.records("person") if d["name"] in typed]
+        assert all(rid.endswith(f".{event.epoch}") for rid in ids)  # the dead PC's P2.. differ
+        assert new.rebuild_hash() == new.records_hash()
+        _sync(county, new)
+        assert _merged_people(county) == sorted(["甲", *typed])
+        client = SyncClient(new, county.towns[T].url, now_ms=county.clock)
+        client.sync_round()
+        assert client.sync_round().idle  # the other history of #1 no longer counts as ours
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_a_pc_restored_from_a_backup_older_than_its_acknowledgement_writes_nothing_twice(
+    county: County,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    """The usual restore: the backup holds an entry the county took after it was made
+    (the acknowledgement came later), so nothing acknowledged it in the copy; the county
+    holds the same entry. That closed log is no other history: nothing is written again."""
+    village = county.villages[V1]
+    data_dir = str(village.data_dir)
+    _woman(village, date(1985, 2, 3), "甲")
+    run = CliRunner()
+    assert run.invoke(cli, ["node", "backup", "--to", str(tmp_path / "old.db"),
+                            "--data-dir", data_dir]).exit_code == 0  # fmt: skip
+    _sync(county, village)  # 甲 reaches the county; its acknowledgement is not in the copy
+    village.close()
+    done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "old.db"), "--yes",
+                            "--data-dir", data_dir])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    restored = NodeStore.open(Path(data_dir), clock=county.clock)
+    county.villages[V1] = restored
+    _sync(county, restored)
+    event = _recover(county, restored)
+    assert event is not None and event.rewritten == 0
+    assert [d["name"] for _rid, d in restored.records("person")] == ["甲"]
+    assert 1 in restored.changelog.closed_heads()  # the county holds it: kept
+    _sync(county, restored)
+    assert _merged_people(county) == ["甲"]

@@ -125,4 +125,7 @@ REGRESSION_SEEDS: list[int] = [
     #        its own history of it as a closed epoch: never idle (recovered.py)
     5008,  # I, and its township, which had lost the log, took that history
     5010,  # I
+    5311,  # a replacement PC restored (and copied back) before it recovered: its typed
+    #        cards in a closed first log, another history of the dead PC's, made it
+    #        refuse every snapshot ('ask again after a sync'), never idle
 ]

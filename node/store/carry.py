@@ -58,16 +58,20 @@ class CarriedOver:
     """``(kind, new id, field)`` of sealed values that must be entered again."""
 
 
-def agreed_seq(store: NodeStore) -> int:
-    """The furthest entry of our current log that a parent acknowledged with the hash
-    we hold there (0 if none): everything up to it is surely theirs too."""
-    log = store.changelog.log
-    best = 0
-    for kept in PeerAcks(store.db).kept():
-        if kept.log != str(log) or kept.seq <= best or kept.seq > store.changelog.head_seq:
+def agreed_seq(store: NodeStore, epoch: int | None = None, head: int | None = None) -> int:
+    """The furthest entry of our current log (or of our closed ``epoch``, up to its
+    ``head``) that a parent acknowledged with the hash we hold there (0 if none):
+    everything up to it is surely theirs too."""
+    changelog = store.changelog
+    log = changelog.log if epoch is None else LogId(changelog.log.node, epoch)
+    last = changelog.head_seq if head is None else head
+    acks, best = PeerAcks(store.db), 0
+    for kept in acks.kept():
+        if kept.log != str(log) or kept.seq <= best or kept.seq > last:
             continue
-        head = PeerAcks(store.db).head(kept.peer, log)
-        if head is not None and next(store.entries(kept.seq, kept.seq)).hash == head.hash:
+        theirs = acks.head(kept.peer, log)
+        ours = next(changelog.entries(kept.seq, kept.seq, epoch=log.epoch), None)
+        if theirs is not None and ours is not None and ours.hash == theirs.hash:
             best = kept.seq
     return best
 

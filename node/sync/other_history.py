@@ -20,7 +20,7 @@ prefix of what it sent: those entries must not be written twice.
 
 from __future__ import annotations
 
-from node.store.acks import PeerAcks
+from node.store.carry import agreed_seq
 from node.store.store import NodeStore
 from protocol import Entry, EpochStart, Head, LogId, decode_payload
 
@@ -37,7 +37,7 @@ def forked_closed(store: NodeStore, heads: dict[LogId, Head]) -> dict[int, int]:
             continue
         ours = next(log.entries(theirs.seq, theirs.seq, epoch=epoch), None)
         if ours is not None and ours.hash != theirs.hash:
-            out[epoch] = _agreed(store, LogId(store.node, epoch), seq)
+            out[epoch] = agreed_seq(store, epoch, seq)
     return out
 
 
@@ -61,18 +61,3 @@ def forget(store: NodeStore, forked: dict[int, int]) -> None:
     recovery's transaction, once :func:`typed_there`'s were written again)."""
     for epoch, agreed in forked.items():
         store.changelog.forget_past(epoch, agreed)
-
-
-def _agreed(store: NodeStore, log: LogId, head: int) -> int:
-    """The furthest entry of our closed ``log`` (up to ``head``) that a parent
-    acknowledged with the hash we hold there (0 if none)."""
-    acks = PeerAcks(store.db)
-    best = 0
-    for kept in acks.kept():
-        if kept.log != str(log) or kept.seq <= best or kept.seq > head:
-            continue
-        theirs = acks.head(kept.peer, log)
-        ours = next(store.changelog.entries(kept.seq, kept.seq, epoch=log.epoch), None)
-        if theirs is not None and ours is not None and ours.hash == theirs.hash:
-            best = kept.seq
-    return best

@@ -86,7 +86,7 @@ from node.store.holdings import Holdings
 from node.store.store import NodeStore
 from node.sync.client import SyncClient, SyncFailed
 from node.sync.delivery import DAY_MS, LAG_DAYS, delivery
-from protocol import LogId, NodeId, Suite
+from protocol import LogId, NodeId, Suite, decode_envelope
 from tests.sim.hand_copy import REFUSALS
 from tests.sim.ledger import Written
 from tests.sim.reference import differences, engine_rows, reference_rows
@@ -172,8 +172,10 @@ def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, byte
     from backups older than it; nobody holds it (a township's own log has no other
     holder), so no protocol could bring it back. Seed 3693: a township's disk lost its
     copy of a village's last batch, and the village PC was then copied back by hand from
-    a copy older than it: neither holder has those entries. A peer that dropped entries
-    by itself, with no restore and no lost disk, still owes them (bug H was one)."""
+    a copy older than it: neither holder has those entries. Seeds 5156 and 5468: a
+    township's copy expired while it was cut off or withheld it, and the PC that alone
+    could renew it died with its keys. A peer that dropped entries by itself, with no
+    restore and no lost disk, still owes them (bug H was one)."""
     out: list[tuple[str, int, bytes | None]] = []
     for (acked_log, peer), seq in node.lost_acked.items():
         if acked_log != log:
@@ -227,16 +229,49 @@ def _lost_everywhere(
       loss the peer had not noticed excuses what it acknowledged after it too: those
       entries lie past the gap, and the peer can never hand them on. A loss after the
       store was thrown away leaves nobody holding it (what the origin's live store
-      holds, F3 demands anyway: must_reach)."""
+      holds, F3 demands anyway: must_reach);
+    * or the peer holds it only in a copy past its expiry that the origin's live store
+      cannot open (:func:`_expired_unrenewable`)."""
     carried = any(w.hash in world.carried for w in world.ledger.logs.get(log, {}).get(seq, []))
     if not carried and any(first <= seq <= last for first, last in returned):
         return False
+    if _expired_unrenewable(world, peer, log, seq):
+        return True
     for back_to, at in world.rolled_back.get((peer, log), []):
         if back_to >= seq:
             continue
         if at > thrown or not _mended(world, peer, log, seq, back_to, at, thrown):
             return True
     return False
+
+
+def _expired_unrenewable(world: World, peer: str, log: str, seq: int) -> bool:
+    """Does township ``peer`` hold entry ``seq`` of ``log`` only in a copy it handed back
+    (node/sync/relay.py ``_lost``) that expired before it ever began a round, one that
+    ran to the end, holding it fresh and not withheld (``World.relay_chances``: it was
+    cut off from the county, or withheld the village's batches, faults of the world),
+    and that is sealed for no key of the origin's live store?
+
+    Past its expiry no node may take or hand on a batch (SPEC.md §5.2, §6.5): only the
+    origin can renew it, opening it with its escrow key. When the PC that sent it died
+    with its data dir and keys (tests/sim/replace_pc.py), the replacement cannot open it
+    and nobody can give those entries to the county (seeds 5156, 5468). A relay that had
+    a round while the copy was fresh and did not hand it on still owes it, and so does
+    one that dropped it (it holds no copy)."""
+    town, origin = world.nodes.get(peer), world.nodes.get(LogId.parse(log).node.code)
+    if town is None or town.store is None or origin is None or origin.store is None:
+        return False
+    key = origin.store.identity.kem.public_key.key_id
+    chances = world.relay_chances.get(peer, set())
+    rows = town.store.db.execute(
+        "SELECT message_id, raw FROM inbound WHERE log = ? AND returned_at IS NOT NULL"
+        " AND first_seq <= ? AND last_seq >= ?",
+        [log, seq, seq],
+    ).fetchall()
+    return any(
+        bytes(mid) not in chances and key not in decode_envelope(bytes(raw)).recipient_key_ids
+        for mid, raw in rows
+    )
 
 
 def _mended(world: World, peer: str, log: str, seq: int, back_to: int, at: int, until: int) -> bool:

@@ -649,3 +649,79 @@ def test_h1_fires_when_a_recovery_drops_the_cards_typed_before_it(
         w.close()
     h1 = [p for p in problems if p.startswith("H1 ")]
     assert len(h1) == 1 and "440104001001#1 2 " in h1[0], problems
+
+
+# -- a copy that expired at the township while its PC died (seeds 5156, 5468) ----------
+
+
+def _expired_then_replaced(root: Path, story: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """V1's first change (seq 2, after its install entry) reaches the county; the
+    township confirms its next three, 3..5, but does not hand them up for 10 days, past
+    the copy's expiry (7 days), and V1's PC dies with its data dir meanwhile; a
+    replacement recovers the village (through seq 2).
+
+    ``cut_off``: the township is cut off from the county (seed 5468). ``withhold``: it
+    withholds V1's batches (seed 5156). ``lazy``: the plant, a relay that completes its
+    rounds and hands nothing of V1 up until the heal (no fault of the world).
+    Returns the final violations and the ranges the township's status alerts on 36
+    days after the heal (node/sync/relay_returns.py)."""
+    from node.sync.relay import Relay
+    from node.sync.relay_returns import handed_back
+    from tests.sim import replace_pc
+
+    w = World.scenario(root, villages=[2], replace_pcs=True, withholding=story == "withhold")
+    try:
+        v, t = w.node(V1), w.node(T)
+        w.write(v, 1)
+        w.sync(v)
+        w.sync(t)
+        w.write(v, 3)
+        w.sync(v)  # the township confirms 3..5
+        if story == "cut_off":
+            w.network.partitions[T] = w.time.now + 10 * DAY
+        elif story == "withhold":
+            w.withheld[V1] = (T, w.time.now + 10 * DAY)
+        else:
+            real = Relay._forward_log
+
+            def lazy(relay: Relay, log: Any, have: Any, ours: int) -> None:
+                if log.node.code != V1 or w.healed:
+                    real(relay, log, have, ours)
+
+            Relay._forward_log = lazy  # type: ignore[method-assign] # World.close puts it back
+        w.time.advance(DAY)
+        w.sync(t)  # nothing of 3..5 goes up
+        replace_pc.replace(w, v, 0)  # a day later the new PC comes
+        w.time.advance(8 * DAY)
+        w.sync(t)
+        w.heal()  # the copy has expired: the township hands it back to a PC that cannot open it
+        problems = final_violations(w)
+        backs = handed_back(w.db(T), t.node_id, set())
+        alerts = [(b.first, b.last) for b in backs if b.alert(t.clock() + 36 * DAY)]
+        return problems, alerts
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("story", ["cut_off", "withhold"])
+def test_a_copy_that_expired_at_the_township_while_its_pc_died_is_lost_to_everyone(
+    sim_root: Path, story: str
+) -> None:
+    """No node may take or hand on a batch past its expiry, and only its origin can
+    renew it with the escrow key that died with the PC: entries 3..5 exist only in the
+    township's expired copy. The excuse (invariants._expired_unrenewable) covers it; the
+    township's status tells its officer to call the county administrator."""
+    problems, alerts = _expired_then_replaced(sim_root, story)
+    assert problems == [], problems
+    assert alerts == [(3, 5)]
+
+
+def test_a_relay_that_never_hands_a_copy_up_is_found_though_the_pc_died(
+    sim_root: Path,
+) -> None:
+    """The plant: the township had rounds while its copy of 3..5 was fresh and handed
+    nothing of V1 up. The same entries are lost, but the excuse does not cover a relay
+    that could have handed them on: F2 and F3 name them."""
+    problems, _alerts = _expired_then_replaced(sim_root, "lazy")
+    assert {"F2", "F3"} <= _codes(problems), problems
+    assert any("acknowledged village:440104001001#1 through 5" in p for p in problems), problems

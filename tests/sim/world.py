@@ -64,6 +64,7 @@ from protocol import (
     LogId,
     NodeId,
     Suite,
+    decode_envelope,
 )
 from tests.sim import hand_copy, replace_pc
 from tests.sim.ledger import Ledger
@@ -321,6 +322,10 @@ class World:
         self.issued: dict[tuple[str, str], str] = {}
         # village code -> (township, true time until which it withholds its batches)
         self.withheld: dict[str, tuple[str, int]] = {}
+        # township code -> message ids of the copies it held fresh and not handed on, and
+        # did not withhold, when a round of it began that ran to the end: copies it had a
+        # chance to hand up (invariants._expired_unrenewable; seeds 5156, 5468)
+        self.relay_chances: dict[str, set[bytes]] = {}
         # (village, log) -> [(seq, its clock)]: when the township's ack first reached seq
         self.relay_acked: dict[tuple[str, str], list[tuple[int, int]]] = {}
         # backup dir -> the village's relay_acked marks when it was taken: a store put back
@@ -668,9 +673,12 @@ class World:
         tag = "  nested " if nested else ""
         report: RoundReport | None = None
         handed_back = hand_copy.returned_copies(node)
+        fresh = self._fresh_copies(node) if node.kind == "town" else set()
         try:
             report = node.client.sync_round()
             outcome = _describe(report)
+            if fresh:
+                self.relay_chances.setdefault(node.code, set()).update(fresh)
         except SyncFailed as exc:
             report = exc.report
             outcome = f"failed {exc.code or exc.status or 'unreachable'}" + (
@@ -696,6 +704,22 @@ class World:
             self._restart(node)
         hand_copy.note_written_again(self, node, handed_back)
         return report
+
+    def _fresh_copies(self, town: SimNode) -> set[bytes]:
+        """The copies of its villages' batches ``town`` could hand up now: kept, not yet
+        handed on, not past their expiry, not withheld."""
+        assert town.store is not None
+        withheld, now = self._withheld_by(town.code), town.clock()
+        rows = town.store.db.execute(
+            "SELECT message_id, raw FROM inbound WHERE forwarded_at IS NULL"
+            " AND returned_at IS NULL AND cut_at IS NULL"
+        )
+        return {
+            bytes(mid)
+            for mid, raw in rows
+            if (env := decode_envelope(bytes(raw))).expires_ms > now
+            and env.header.log.node.code not in withheld
+        }
 
     def crash(self, node: SimNode, why: str) -> None:
         if node.busy:
@@ -844,10 +868,14 @@ class World:
         self.events["withhold"] += 1
         self.note(f"withhold {town.code} keeps {village.code}'s batches for {days} days")
 
+    def _withheld_by(self, town: str) -> set[str]:
+        """The villages whose batches township ``town`` withholds now."""
+        if self.healed:
+            return set()
+        return {v for v, (t, until) in self.withheld.items() if t == town and self.time.now < until}
+
     def _withholding_forward(self, relay: Relay, log: LogId, have: Any, ours: int) -> None:
-        held = self.withheld.get(log.node.code)
-        town = relay.round.store.node.code
-        if held is not None and held[0] == town and self.time.now < held[1] and not self.healed:
+        if log.node.code in self._withheld_by(relay.round.store.node.code):
             return  # acknowledged to the village, never handed up
         self._real_forward_log(relay, log, have, ours)
 

@@ -31,10 +31,10 @@ HAND_COPY_SEEDS = [1004, 1016, 1019, 1035, 1038, 1052, 1061, 1065, 1079, 1088]
 # A village PC dying with its data dir, and a replacement PC recovering the village from
 # upstream (issue 12 item 7, tests/sim/replace_pc.py), happen from seed 5000 on (world.py
 # REPLACE_PC_FROM): seeds that draw it and pass, 5080, 5164, 5166 and 5176 with cards
-# typed on the new PC before recovering; 5156, where the township's copy of what the dead
-# PC sent expired while it withheld it, and nobody can renew it (the excuse's case,
-# invariants._expired_unrenewable).
-REPLACE_PC_SEEDS = [5000, 5035, 5050, 5080, 5105, 5152, 5156, 5164, 5166, 5176, 5217, 5224]
+# typed on the new PC before recovering; 5156 and 5468, where the township's copy of what
+# the dead PC sent expired while it withheld it (5156) or was cut off (5468), and nobody
+# can renew it (the excuse's case, invariants._expired_unrenewable).
+REPLACE_PC_SEEDS = [5000, 5035, 5050, 5080, 5105, 5152, 5156, 5164, 5166, 5176, 5217, 5224, 5468]
 CI_SEEDS = [
     *range(200),
     *COUNTY_RESTORE_SEEDS,

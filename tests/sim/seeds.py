@@ -130,4 +130,9 @@ REGRESSION_SEEDS: list[int] = [
     5311,  # a replacement PC restored (and copied back) before it recovered: its typed
     #        cards in a closed first log, another history of the dead PC's, made it
     #        refuse every snapshot ('ask again after a sync'), never idle
+    5238,  # the same, without the hand copy
+    5221,  # the county, put back from an old backup, held nothing of a village whose PC
+    #        died: the township dropped the county's refusal, the officer waited for ever
+    5343,  # a township's copy expired while it was cut off, and the PC that alone could
+    #        renew it died (the excuse of 5156 and 5468)
 ]

@@ -410,6 +410,14 @@ class Holdings:
             )
         ]
 
+    def returned_envelopes(self, log: LogId) -> list[bytes]:
+        """The envelopes of ``log`` handed back and not yet sent again (their wraps say
+        whose keys open them)."""
+        rows = self.db.execute(
+            "SELECT raw FROM inbound WHERE log = ? AND returned_at IS NOT NULL", [str(log)]
+        )
+        return [bytes(raw) for (raw,) in rows]
+
     def forget_returned(self, message_id: bytes) -> None:
         """At the origin: a returned copy was sent again and taken."""
         self.db.execute(

@@ -8,9 +8,10 @@ child is the only node that can renew it; if it never does (its PC is gone, it w
 revoked), the relay's copy is the only one left of changes it acknowledged, and the
 county's administrator must hear of it: the relay's status raises an alert once a copy
 has waited ``ALERT_DAYS`` (the county's not-heard-from bound: a monthly cadence plus
-margin), or at once when the child is revoked. The county sees the same child as not
-heard from (county_aggregator/nodes.py). At the child, status lists the batches it
-took back and sends again. Logs and seqs only.
+margin), or at once when the child is revoked or its PC was replaced (the new PC's
+keys cannot open the copy: only the dead PC could have sent it again). The county
+sees the same child as not heard from (county_aggregator/nodes.py). At the child,
+status lists the batches it took back and sends again. Logs and seqs only.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from sqlite_utils import Database
 
 from node.i18n import gettext as _
 from node.identity import load_certificate
+from node.store.certs import Certs
 from node.store.holdings import Holdings
 from node.sync.delivery import DAY_MS
 from node.sync.trust import held_revocations
 from node.timeutil import SHANGHAI
-from protocol import LogId, NodeId
+from protocol import LogId, NodeId, decode_certificate, decode_envelope
 
 ALERT_DAYS = 35
 """Days a copy handed back may wait for its origin before the relay raises an alert."""
@@ -42,18 +44,36 @@ class HandedBack:
     """When it was handed back (UTC ms)."""
     revoked: bool
     """The origin is revoked: it cannot send it again."""
+    unopenable: bool = False
+    """No key of the origin's newest certificate we keep opens it: its PC was replaced
+    (or changed keys), and the PC there now cannot open it to send it again."""
 
     def alert(self, now_ms: int, days: int = ALERT_DAYS) -> bool:
-        return self.revoked or now_ms - self.since > days * DAY_MS
+        return self.revoked or self.unopenable or now_ms - self.since > days * DAY_MS
 
 
 def handed_back(db: Database, own: NodeId | None, revoked: set[NodeId]) -> list[HandedBack]:
     """The children's batches this relay handed back and still keeps (not ``own``'s)."""
     return [
-        HandedBack(log, first, last, since, log.node in revoked)
+        HandedBack(log, first, last, since, log.node in revoked, _unopenable(db, log))
         for log, first, last, since in Holdings(db).returned_ranges()
         if log.node != own
     ]
+
+
+def _unopenable(db: Database, log: LogId) -> bool:
+    """Whether a copy of ``log`` handed back is sealed for none of the keys of the newest
+    certificate of its origin that we keep (a replacement PC introduces its own when it
+    opens a session): seeds 5156 and 5468, where the PC died with the only key that
+    could open and renew the copy, and the alert waited 35 days for nothing."""
+    newest = Certs(db).of(str(log.node))[:1]
+    if not newest:
+        return False
+    key = decode_certificate(newest[0]).kem_key.key_id
+    return any(
+        key not in decode_envelope(raw).recipient_key_ids
+        for raw in Holdings(db).returned_envelopes(log)
+    )
 
 
 def _when(ms: int) -> str:
@@ -102,7 +122,12 @@ def status_lines(db: Database, data_dir: Path | None, now_ms: int) -> list[str]:
                     first=back.first,
                     last=back.last,
                     ago=(now_ms - back.since) // DAY_MS,
-                    revoked=_(", and it is revoked") if back.revoked else "",
+                    revoked=(_(", and it is revoked") if back.revoked else "")
+                    + (
+                        _(", and its present keys cannot open it: its PC was replaced")
+                        if back.unopenable
+                        else ""
+                    ),
                 )
             )
     return lines

@@ -225,3 +225,36 @@ def test_only_a_copy_that_continues_the_parents_head_is_cut_there(county: County
     assert returned.beyond(copy, Head(4, bytes(32))) is None
     assert returned.beyond(copy, Head(9, copy[-1].hash)) == copy  # a fresh copy, for an ack
     assert returned.beyond(copy, Head(2, village.entries(2, 2).__next__().hash)) == copy
+
+
+def test_the_township_alerts_at_once_when_a_new_pc_cannot_open_the_copy(
+    county: County, tmp_path: Path
+) -> None:
+    """Seeds 5156 and 5468: the township acknowledged 5..9 and was cut off past their
+    expiry; the village PC then died with the only key that could open and renew the
+    copy. A replacement PC, enrolled with keys of its own, cannot send it again, yet the
+    township's alert waited 35 days. Once the new PC has introduced its certificate,
+    the copy is sealed for none of its keys, and the alert is up at once."""
+    from tests.node.sync.test_recover_upstream import _new_pc
+
+    village = county.villages[V1]
+    write(village, 3)
+    _round(county, V1)
+    _round(county, T)
+    write(village, 5)
+    assert _round(county, V1).pushed_entries == 5
+    county.sim_clock.advance(8 * DAY_MS)  # past the village's 7 days
+    village.close()  # the PC dies with its keys
+    town = county.towns[T].store
+    assert _round(county, T).lost == [f"village:{V1}#1 5..9"]
+    now = county.sim_clock()
+    assert not any("警报" in line for line in status_lines(town.db, town.data_dir, now))
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    try:
+        with pytest.raises(client_module.SyncFailed):  # its own log #1 is not the village's
+            client_module.SyncClient(new, county.towns[T].url, now_ms=county.clock).sync_round()
+        shown = status_lines(town.db, town.data_dir, county.sim_clock())
+        assert any("警报" in line and "电脑已被更换" in line for line in shown), shown
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(village.data_dir, clock=county.clock)

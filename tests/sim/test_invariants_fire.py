@@ -569,6 +569,19 @@ def test_a_copy_handed_back_to_the_village_is_a_holder(
     assert f3 and "handed back of 4..6" in f3[0], problems
 
 
+def _replaced_and_healed(root: Path, typed: int) -> tuple[World, list[str]]:
+    """tests/sim/test_replace_pc.py's story (``typed`` changes typed first), healed, and
+    what the invariants say of it."""
+    from tests.sim.test_replace_pc import _replaced
+
+    w = _replaced(root, typed)
+    try:
+        w.heal()
+        return w, final_violations(w)
+    finally:
+        w.close()
+
+
 def test_r1_fires_when_a_recovery_drops_the_snapshots_cards(
     sim_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -576,15 +589,9 @@ def test_r1_fires_when_a_recovery_drops_the_snapshots_cards(
     (the officer sees an empty village and writes on). R1 names every card the
     village's logs make through the snapshot's heads."""
     from node.sync import recovered
-    from tests.sim.test_replace_pc import _replaced
 
     monkeypatch.setattr(recovered, "open_snapshot", lambda *_args: [])
-    w = _replaced(sim_root, 0)
-    try:
-        w.heal()
-        problems = final_violations(w)
-    finally:
-        w.close()
+    w, problems = _replaced_and_healed(sim_root, 0)
     r1 = [p for p in problems if p.startswith("R1 ")]
     (done,) = w.recoveries
     assert not done.cards and len(done.want) >= 2, done  # the cards sent before it died
@@ -638,15 +645,9 @@ def test_h1_fires_when_a_recovery_drops_the_cards_typed_before_it(
     PC before recovering (the snapshot just replaces the records, as before review).
     H1 names the typed change."""
     from node.sync import recovered
-    from tests.sim.test_replace_pc import _replaced
 
     monkeypatch.setattr(recovered, "_not_upstream", lambda *_args: (None, []))
-    w = _replaced(sim_root, 1)
-    try:
-        w.heal()
-        problems = final_violations(w)
-    finally:
-        w.close()
+    _w, problems = _replaced_and_healed(sim_root, 1)
     h1 = [p for p in problems if p.startswith("H1 ")]
     assert len(h1) == 1 and "440104001001#1 2 " in h1[0], problems
 

@@ -36,6 +36,23 @@ from tests.node.sync.test_recover_upstream import (
 )
 
 
+def _backed_up_and_restored(
+    county: County,  # noqa: F811 - the fixture
+    store: NodeStore,
+    copy: Path,
+) -> NodeStore:
+    """``renkou node backup`` of ``store``, then ``renkou node restore`` of that copy (a
+    new epoch); the store reopened."""
+    data_dir, run = str(store.data_dir), CliRunner()
+    assert run.invoke(cli, ["node", "backup", "--to", str(copy),
+                            "--data-dir", data_dir]).exit_code == 0  # fmt: skip
+    store.close()
+    done = run.invoke(cli, ["node", "restore", "--from", str(copy), "--yes",
+                            "--data-dir", data_dir])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    return NodeStore.open(Path(data_dir), clock=county.clock)
+
+
 def test_a_new_pc_restored_before_recovering_takes_the_cards_and_keeps_what_was_typed(
     county: County,  # noqa: F811 - the fixture
     tmp_path: Path,
@@ -45,19 +62,11 @@ def test_a_new_pc_restored_before_recovering_takes_the_cards_and_keeps_what_was_
     _sync(county, dead)  # the county holds the dead PC's log through seq 2
     dead.close()
     new = _new_pc(county, V1, tmp_path / "new-pc")
-    data_dir = str(new.data_dir)
     typed = ["新一", "新二", "新三"]
-    run = CliRunner()
     try:
         for i, name in enumerate(typed):
             _woman(new, date(1990 + i, 4, 5), name)  # seqs 2..4 of another history of #1
-        assert run.invoke(cli, ["node", "backup", "--to", str(tmp_path / "new.db"),
-                                "--data-dir", data_dir]).exit_code == 0  # fmt: skip
-        new.close()
-        done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "new.db"), "--yes",
-                                "--data-dir", data_dir])  # fmt: skip
-        assert done.exit_code == 0, done.output
-        new = NodeStore.open(Path(data_dir), clock=county.clock)
+        new = _backed_up_and_restored(county, new, tmp_path / "new.db")
         assert new.changelog.log.epoch == 2 and 1 in new.changelog.closed_heads()
         _sync(county, new)  # the restore's epoch goes up; the other history of #1 cannot
         event = _recover(county, new)
@@ -126,17 +135,9 @@ def test_what_was_typed_before_the_restore_survives_when_the_dead_pc_wrote_more(
     _sync(county, dead)
     dead.close()
     new = _new_pc(county, V1, tmp_path / "new-pc")
-    data_dir = str(new.data_dir)
-    run = CliRunner()
     try:
         _woman(new, date(1990, 4, 5), "新一")
-        assert run.invoke(cli, ["node", "backup", "--to", str(tmp_path / "new.db"),
-                                "--data-dir", data_dir]).exit_code == 0  # fmt: skip
-        new.close()
-        done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "new.db"), "--yes",
-                                "--data-dir", data_dir])  # fmt: skip
-        assert done.exit_code == 0, done.output
-        new = NodeStore.open(Path(data_dir), clock=county.clock)
+        new = _backed_up_and_restored(county, new, tmp_path / "new.db")
         _sync(county, new)
         event = _recover(county, new)
         assert event is not None

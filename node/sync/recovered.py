@@ -81,7 +81,7 @@ def _apply(store: NodeStore, snap: Snapshot) -> str:
     except _NotCovered as exc:
         return f"kept our cards: {exc}; ask again after a sync (renkou node recover)"
     kept, again = (None, []) if drop else _not_upstream(store, heads)
-    forked = forked_closed(store, heads)  # closed logs of another history: written again too
+    forked = forked_closed(store, heads, cards)  # closed other histories: written again too
     again = [*typed_there(store, forked), *again]
     latest = max(heads, key=lambda log: log.epoch)
     epoch = max(store.changelog.log.epoch, known_epoch(store), latest.epoch) + 1

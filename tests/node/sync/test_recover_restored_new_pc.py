@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from deploy.cli import cli
@@ -116,19 +115,15 @@ def test_a_pc_restored_from_a_backup_older_than_its_acknowledgement_writes_nothi
     assert _merged_people(county) == ["甲"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a closed other history shorter than the county's log of the dead PC "
-    "is taken as covered (its head alone cannot tell), and what was typed there is lost",
-)
 def test_what_was_typed_before_the_restore_survives_when_the_dead_pc_wrote_more(
     county: County,  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
     """The same story, but the county holds more of the dead PC's log (through seq 5)
     than the new PC's closed log (through seq 2): the snapshot's head of #1 lies past
-    ours, so other_history.py cannot see the fork by its hash, and the card typed
-    there is not written again: the recovery replaces it with no word."""
+    ours, so its hash cannot show the fork. The snapshot's card P1 says entry 2 of #1
+    wrote another name (the dead PC's first card): the card typed there is written
+    again under a new id, not replaced with no word (other_history.py _belied)."""
     dead = county.villages[V1]
     for i, name in enumerate(["甲", "乙", "丙", "丁"]):
         _woman(dead, date(1980 + i, 2, 3), name)
@@ -140,9 +135,44 @@ def test_what_was_typed_before_the_restore_survives_when_the_dead_pc_wrote_more(
         new = _backed_up_and_restored(county, new, tmp_path / "new.db")
         _sync(county, new)
         event = _recover(county, new)
-        assert event is not None
+        assert event is not None and event.rewritten == 1
         names = sorted(d["name"] for _rid, d in new.records("person"))
         assert names == sorted(["甲", "乙", "丙", "丁", "新一"])
+        [rid] = [rid for rid, d in new.records("person") if d["name"] == "新一"]
+        assert rid.endswith(f".{event.epoch}")  # not P1, the dead PC's 甲
+        _sync(county, new)
+        assert _merged_people(county) == sorted(["甲", "乙", "丙", "丁", "新一"])
     finally:
         new.close()
         county.villages[V1] = NodeStore.open(dead.data_dir, clock=county.clock)
+
+
+def test_a_pc_restored_from_before_its_first_sync_writes_nothing_twice(
+    county: County,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    """An officer offline for days after installing: a backup holds two cards nobody had
+    acknowledged yet; a third is typed, all three reach the county, and the PC is then
+    put back from that backup. The county's head of #1 lies past the closed log's, and
+    nothing acknowledged it with our hash, as for a replacement PC: but the snapshot's
+    cards agree with every entry, so nothing is written again."""
+    village = county.villages[V1]
+    _woman(village, date(1985, 2, 3), "甲")
+    _woman(village, date(1986, 2, 3), "乙")
+    copy = tmp_path / "day3.db"
+    assert CliRunner().invoke(cli, ["node", "backup", "--to", str(copy), "--data-dir",
+                                    str(village.data_dir)]).exit_code == 0  # fmt: skip
+    _woman(village, date(1987, 2, 3), "丙")
+    _sync(county, village)  # the county holds #1 through 4
+    village.close()
+    done = CliRunner().invoke(cli, ["node", "restore", "--from", str(copy), "--yes",
+                                    "--data-dir", str(village.data_dir)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    county.villages[V1] = restored = NodeStore.open(village.data_dir, clock=county.clock)
+    assert restored.changelog.closed_heads()[1][0] == 3
+    _sync(county, restored)
+    event = _recover(county, restored)
+    assert event is not None and event.rewritten == 0
+    assert sorted(d["name"] for _rid, d in restored.records("person")) == ["丙", "乙", "甲"]
+    _sync(county, restored)
+    assert _merged_people(county) == ["丙", "乙", "甲"]

@@ -219,7 +219,8 @@ def hand_up(r: Round) -> int:
                 r.report.notes.append(f"recovery request of {node} not handed up yet: {exc}")
                 return sent
             r.report.notes.append(f"the parent refused the recovery request of {node}: {exc.code}")
-            refusal = (exc.code or "recovery.refused", exc.status)
+            if exc.code.startswith("recovery."):  # about the request, not our session
+                refusal = (exc.code, exc.status)
         else:
             sent += 1
         with r.store.db.atomic():

@@ -54,10 +54,11 @@ class HandedBack:
 
 def handed_back(db: Database, own: NodeId | None, revoked: set[NodeId]) -> list[HandedBack]:
     """The children's batches this relay handed back and still keeps (not ``own``'s)."""
+    ranges = [r for r in Holdings(db).returned_ranges() if r[0].node != own]
+    unopenable = {log: _unopenable(db, log) for log in {r[0] for r in ranges}}
     return [
-        HandedBack(log, first, last, since, log.node in revoked, _unopenable(db, log))
-        for log, first, last, since in Holdings(db).returned_ranges()
-        if log.node != own
+        HandedBack(log, first, last, since, log.node in revoked, unopenable[log])
+        for log, first, last, since in ranges
     ]
 
 

@@ -188,18 +188,12 @@ def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, byte
                 "SELECT seq FROM frontier WHERE log = ?", [log]
             ).fetchone()
             holds = int(row[0]) if row else 0
-            # What the peer holds at seq (a relay keeps no copy the county acknowledged:
-            # then the county's entry, which F4 holds it to): another history of the log
-            # (a replacement PC's) is not the acknowledged entry.
+            # Another history of the log (a replacement PC's) is not the acknowledged entry.
             acked = node.lost_heads.get((acked_log, peer))
-            there = next(
-                (bytes(row[0]) for db in (peer_node.store.db, world.db("440104"))
-                 for row in db.execute("SELECT entry_hash FROM received_entries"
-                                       " WHERE log = ? AND seq = ?", [log, seq])),
-                None,
-            )  # fmt: skip
-            if holds >= seq and acked is not None and there is not None and there != acked:
-                holds = 0
+            if holds >= seq and acked is not None:
+                there = _entry_hash(world, peer_node.store.db, log, seq)
+                if there is not None and there != acked:
+                    holds = 0
         thrown = node.lost_at.get((acked_log, peer), 0)
         returned = _returned_held(node, log)
         bound = seq
@@ -210,6 +204,18 @@ def _binding(world: World, node: SimNode, log: str) -> list[tuple[str, int, byte
         else:
             out.append((peer, seq, node.lost_heads.get((acked_log, peer))))
     return out
+
+
+def _entry_hash(world: World, db: Database, log: str, seq: int) -> bytes | None:
+    """The hash of entry ``seq`` of ``log`` that ``db`` holds, or (a relay keeps no copy
+    the county acknowledged) the county's, which F4 holds the relay to."""
+    for holder in (db, world.db("440104")):
+        row = holder.execute(
+            "SELECT entry_hash FROM received_entries WHERE log = ? AND seq = ?", [log, seq]
+        ).fetchone()
+        if row is not None:
+            return bytes(row[0])
+    return None
 
 
 def _lost_everywhere(

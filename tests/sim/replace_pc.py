@@ -149,7 +149,7 @@ def officer_recovers(world: World, node: SimNode) -> None:
     if not world.params.reuse_clients:
         node.client = world._client(node)
     client = node.client
-    node.busy = True
+    node.busy, refused = True, ""
     try:
         ask(client)
         state.asked = True
@@ -157,6 +157,7 @@ def officer_recovers(world: World, node: SimNode) -> None:
         outcome = "cards not come yet" if event is None else f"took {event.records} cards"
     except SyncFailed as exc:
         event, outcome = None, f"failed {exc.code or exc.status or 'unreachable'}"
+        refused = exc.code
     except SimCrash as exc:
         if exc.node != node.code:
             raise
@@ -170,7 +171,7 @@ def officer_recovers(world: World, node: SimNode) -> None:
         node.busy = False
     kept = [n for n in client.report.notes if n.startswith("kept our cards")]
     world.note(f"officer of {node.code}: renkou node recover: {outcome} {kept}".rstrip(" []"))
-    if outcome == "failed recovery.nothing_held":
+    if refused == "recovery.nothing_held":
         # The county holds nothing of the village (put back from an older backup, say):
         # the command says there is nothing to recover and to sync; the officer does, at
         # the village's next turn, and what the new PC holds goes up as any log does.

@@ -673,7 +673,10 @@ class World:
         tag = "  nested " if nested else ""
         report: RoundReport | None = None
         handed_back = hand_copy.returned_copies(node)
-        fresh = self._fresh_copies(node) if node.kind == "town" else set()
+        # Only a replaced PC's copy can be excused as expired (invariants.py
+        # _expired_unrenewable): no other seed pays for reading every kept copy.
+        chances = node.kind == "town" and self.params.replace_pcs
+        fresh = self._fresh_copies(node) if chances else set()
         try:
             report = node.client.sync_round()
             outcome = _describe(report)

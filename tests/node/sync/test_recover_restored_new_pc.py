@@ -35,21 +35,35 @@ from tests.node.sync.test_recover_upstream import (
 )
 
 
+def _backup(store: NodeStore, copy: Path) -> None:
+    """``renkou node backup`` of ``store`` to ``copy``."""
+    done = CliRunner().invoke(
+        cli, ["node", "backup", "--to", str(copy), "--data-dir", str(store.data_dir)]
+    )
+    assert done.exit_code == 0, done.output
+
+
+def _restore(
+    county: County,  # noqa: F811 - the fixture
+    store: NodeStore,
+    copy: Path,
+) -> NodeStore:
+    """``renkou node restore`` of ``copy`` over ``store`` (a new epoch); reopened."""
+    store.close()
+    done = CliRunner().invoke(cli, ["node", "restore", "--from", str(copy), "--yes",
+                                    "--data-dir", str(store.data_dir)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    return NodeStore.open(store.data_dir, clock=county.clock)
+
+
 def _backed_up_and_restored(
     county: County,  # noqa: F811 - the fixture
     store: NodeStore,
     copy: Path,
 ) -> NodeStore:
-    """``renkou node backup`` of ``store``, then ``renkou node restore`` of that copy (a
-    new epoch); the store reopened."""
-    data_dir, run = str(store.data_dir), CliRunner()
-    assert run.invoke(cli, ["node", "backup", "--to", str(copy),
-                            "--data-dir", data_dir]).exit_code == 0  # fmt: skip
-    store.close()
-    done = run.invoke(cli, ["node", "restore", "--from", str(copy), "--yes",
-                            "--data-dir", data_dir])  # fmt: skip
-    assert done.exit_code == 0, done.output
-    return NodeStore.open(Path(data_dir), clock=county.clock)
+    """A backup of ``store``, put straight back (a new epoch); the store reopened."""
+    _backup(store, copy)
+    return _restore(county, store, copy)
 
 
 def test_a_new_pc_restored_before_recovering_takes_the_cards_and_keeps_what_was_typed(
@@ -94,18 +108,10 @@ def test_a_pc_restored_from_a_backup_older_than_its_acknowledgement_writes_nothi
     (the acknowledgement came later), so nothing acknowledged it in the copy; the county
     holds the same entry. That closed log is no other history: nothing is written again."""
     village = county.villages[V1]
-    data_dir = str(village.data_dir)
     _woman(village, date(1985, 2, 3), "甲")
-    run = CliRunner()
-    assert run.invoke(cli, ["node", "backup", "--to", str(tmp_path / "old.db"),
-                            "--data-dir", data_dir]).exit_code == 0  # fmt: skip
+    _backup(village, tmp_path / "old.db")
     _sync(county, village)  # 甲 reaches the county; its acknowledgement is not in the copy
-    village.close()
-    done = run.invoke(cli, ["node", "restore", "--from", str(tmp_path / "old.db"), "--yes",
-                            "--data-dir", data_dir])  # fmt: skip
-    assert done.exit_code == 0, done.output
-    restored = NodeStore.open(Path(data_dir), clock=county.clock)
-    county.villages[V1] = restored
+    county.villages[V1] = restored = _restore(county, village, tmp_path / "old.db")
     _sync(county, restored)
     event = _recover(county, restored)
     assert event is not None and event.rewritten == 0
@@ -159,16 +165,10 @@ def test_a_pc_restored_from_before_its_first_sync_writes_nothing_twice(
     village = county.villages[V1]
     _woman(village, date(1985, 2, 3), "甲")
     _woman(village, date(1986, 2, 3), "乙")
-    copy = tmp_path / "day3.db"
-    assert CliRunner().invoke(cli, ["node", "backup", "--to", str(copy), "--data-dir",
-                                    str(village.data_dir)]).exit_code == 0  # fmt: skip
+    _backup(village, tmp_path / "day3.db")
     _woman(village, date(1987, 2, 3), "丙")
     _sync(county, village)  # the county holds #1 through 4
-    village.close()
-    done = CliRunner().invoke(cli, ["node", "restore", "--from", str(copy), "--yes",
-                                    "--data-dir", str(village.data_dir)])  # fmt: skip
-    assert done.exit_code == 0, done.output
-    county.villages[V1] = restored = NodeStore.open(village.data_dir, clock=county.clock)
+    county.villages[V1] = restored = _restore(county, village, tmp_path / "day3.db")
     assert restored.changelog.closed_heads()[1][0] == 3
     _sync(county, restored)
     event = _recover(county, restored)

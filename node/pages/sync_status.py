@@ -24,6 +24,7 @@ from node.store.evidence import Evidence
 from node.store.recovery import Recovery
 from node.store.restores import Restores
 from node.sync.delivery import DAY_MS, delivery, lag_days
+from node.sync.relay_returns import alert_text, alerted
 from node.sync.restored import describe, describe_recovery, lost_text
 from protocol import ErrorCode
 
@@ -83,6 +84,8 @@ def status() -> ResponseReturnValue:
     events = Restores(store.db).events()
     lost = [(e.at, _("Changes lost"), e.carried_log, lost_text(e, _)) for e in events
             if e.nowhere_last]  # fmt: skip
+    lost += [(b.since, _("Copy never sent again"), str(b.log), alert_text(b, now, _))
+             for b in alerted(store.db, store.data_dir, now)]  # fmt: skip
     return render_template(
         "sync_status.html",
         node=f"{store.name}（{store.node.code}）",

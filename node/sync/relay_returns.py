@@ -16,6 +16,7 @@ status lists the batches it took back and sends again. Logs and seqs only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -81,13 +82,45 @@ def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def _own_and_revoked(data_dir: Path | None) -> tuple[NodeId | None, set[NodeId]]:
+    """This node, and the children its held revocation list names."""
+    cert = load_certificate(data_dir, "node.cert") if data_dir is not None else None
+    crl = held_revocations(data_dir) if data_dir is not None else None
+    revoked = {item.node for item in crl.revoked.values()} if crl is not None else set()
+    return (cert.node if cert is not None else None), revoked
+
+
+def alert_text(back: HandedBack, now_ms: int, _: Callable[..., str] = _) -> str:
+    """The alert for a copy no origin will send again (``_``: the pages pass theirs)."""
+    return _(
+        "ALERT: %(node)s has not sent %(log)s %(first)s-%(last)s again "
+        "(handed back %(ago)s day(s) ago%(revoked)s): this PC keeps the only "
+        "copy of changes it confirmed; tell the county administrator",
+        node=back.log.node,
+        log=back.log,
+        first=back.first,
+        last=back.last,
+        ago=max(0, now_ms - back.since) // DAY_MS,  # a PC clock set back: not '-8 days'
+        revoked=(_(", and it is revoked") if back.revoked else "")
+        + (
+            _(", and its present keys cannot open it: its PC was replaced")
+            if back.unopenable
+            else ""
+        ),  # fmt: skip
+    )
+
+
+def alerted(db: Database, data_dir: Path | None, now_ms: int) -> list[HandedBack]:
+    """The copies this relay handed back whose alert is up: the sync status page lists
+    them among its alerts, as ``renkou node status`` does."""
+    own, revoked = _own_and_revoked(data_dir)
+    return [back for back in handed_back(db, own, revoked) if back.alert(now_ms)]
+
+
 def status_lines(db: Database, data_dir: Path | None, now_ms: int) -> list[str]:
     """One line per batch handed back (at a relay) or taken back (at its origin), and
     the alert for each that waited too long or whose origin is revoked."""
-    cert = load_certificate(data_dir, "node.cert") if data_dir is not None else None
-    own = cert.node if cert is not None else None
-    crl = held_revocations(data_dir) if data_dir is not None else None
-    revoked = {item.node for item in crl.revoked.values()} if crl is not None else set()
+    own, revoked = _own_and_revoked(data_dir)
     lines = [
         _(
             "taken back: the parent handed back %(log)s %(first)s-%(last)s on %(date)s; "
@@ -113,22 +146,5 @@ def status_lines(db: Database, data_dir: Path | None, now_ms: int) -> list[str]:
             )
         )
         if back.alert(now_ms):
-            lines.append(
-                _(
-                    "ALERT: %(node)s has not sent %(log)s %(first)s-%(last)s again "
-                    "(handed back %(ago)s day(s) ago%(revoked)s): this PC keeps the only "
-                    "copy of changes it confirmed; tell the county administrator",
-                    node=back.log.node,
-                    log=back.log,
-                    first=back.first,
-                    last=back.last,
-                    ago=(now_ms - back.since) // DAY_MS,
-                    revoked=(_(", and it is revoked") if back.revoked else "")
-                    + (
-                        _(", and its present keys cannot open it: its PC was replaced")
-                        if back.unopenable
-                        else ""
-                    ),
-                )
-            )
+            lines.append(alert_text(back, now_ms))
     return lines

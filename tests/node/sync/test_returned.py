@@ -258,3 +258,40 @@ def test_the_township_alerts_at_once_when_a_new_pc_cannot_open_the_copy(
     finally:
         new.close()
         county.villages[V1] = NodeStore.open(village.data_dir, clock=county.clock)
+
+
+def test_the_township_sync_status_page_lists_that_alert(county: County, tmp_path: Path) -> None:
+    """The same story seen by the township's officer, who opens the sync status page
+    rather than running `renkou node status`: the alert is among the page's alerts."""
+    from node.pages.accounts import add_operator
+    from node.server import create_app
+    from node.store.accounts import OperatorStore
+    from tests.node.pages.helpers import ACCOUNTS, PASSWORD, START_MS, sign_in
+    from tests.node.sync.test_recover_upstream import _new_pc
+
+    village = county.villages[V1]
+    write(village, 3)
+    _round(county, V1)
+    _round(county, T)
+    write(village, 5)
+    _round(county, V1)
+    county.sim_clock.advance(8 * DAY_MS)
+    village.close()
+    _round(county, T)
+    new = _new_pc(county, V1, tmp_path / "new-pc")
+    try:
+        with pytest.raises(client_module.SyncFailed):
+            client_module.SyncClient(new, county.towns[T].url, now_ms=county.clock).sync_round()
+        town = county.towns[T].store
+        add_operator(OperatorStore(town.db), ACCOUNTS["township_reviewer"], "township_reviewer",
+                     PASSWORD, START_MS)  # fmt: skip
+        app = create_app({"RENKOU_DATA_DIR": str(town.data_dir)})
+        client = app.test_client()
+        sign_in(client, "township_reviewer")
+        html = client.get("/sync-status").get_data(as_text=True)
+        alerts = html[html.index('id="alerts"') :]
+        assert "副本无人重发" in alerts and "电脑已被更换" in alerts, alerts
+        assert f"village:{V1}#1" in alerts
+    finally:
+        new.close()
+        county.villages[V1] = NodeStore.open(village.data_dir, clock=county.clock)
